@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# kvmprof — one non-recursive Makefile. Components add themselves through the
+# build.mk fragments included below (still one make process, one dependency
+# graph).  `make V=1` shows the commands.
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+O ?= build
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2
+BASE_CFLAGS := -std=gnu11 $(WARN) -g -Iinclude -Ilib -I$(O)/gen -MMD -MP \
+	-D_GNU_SOURCE
+CFLAGS ?= -O2
+CFLAGS_ALL := $(BASE_CFLAGS) $(CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS)
+LDFLAGS ?=
+
+# Libraries (all Debian packages, see README "Dependencies").
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+CAPNG_LIBS := $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null || echo -lcap-ng)
+ZLIB_LIBS := -lz
+ELF_LIBS := -lelf
+
+# Filled by the fragments.
+BINS :=
+TEST_BINS :=
+BENCH_BINS :=
+CLEAN_EXTRA :=
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+sanobj = $(patsubst %.c,$(O)/san/%.o,$(1))
+
+.PHONY: all
+all: bins
+
+-include lib/build.mk
+-include lib/spe/build.mk
+-include bpf/build.mk
+-include daemon/build.mk
+-include cli/build.mk
+-include tools/build.mk
+-include tests/build.mk
+-include bench/build.mk
+
+.PHONY: bins
+bins: $(BINS)
+
+$(O)/obj/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(O)/san/%.o: %.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+.PHONY: deps
+deps:
+	$(Q)scripts/deps.sh
+
+.PHONY: test
+test: $(BINS) $(TEST_BINS)
+	$(Q)O=$(O) tests/run-tests.sh $(TEST_BINS)
+
+.PHONY: bench
+bench: $(BINS) $(BENCH_BINS)
+	$(Q)O=$(O) bench/run-bench.sh
+
+.PHONY: clean
+clean:
+	$(Q)rm -rf $(O) $(CLEAN_EXTRA)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
