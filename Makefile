@@ -51,12 +51,14 @@ sanobj = $(patsubst %.c,$(O)/san/%.o,$(1))
 .PHONY: all
 all: bins
 
--include lib/build.mk
+# Fragments: each component owns its own. lib/spe before the binaries that
+# link it (they use $(SPE_SRCS)).
 -include lib/spe/build.mk
+-include lib/build.mk
 -include bpf/build.mk
 -include daemon/build.mk
 -include cli/build.mk
--include tools/build.mk
+-include $(sort $(wildcard tools/*/build.mk))
 -include tests/build.mk
 -include bench/build.mk
 
@@ -83,7 +85,7 @@ test: $(BINS) $(TEST_BINS)
 
 .PHONY: bench
 bench: $(BINS) $(BENCH_BINS)
-	$(Q)O=$(O) bench/run-bench.sh
+	$(Q)O=$(O) bench/run-bench.sh $(BENCH_BINS)
 
 .PHONY: clean
 clean:
