@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Kernel differences, as named CO-RE helpers over ___flavor structs.
+ * libbpf matches "struct foo___bar" against the kernel's "struct foo"; a field
+ * that does not exist in the running kernel makes bpf_core_field_exists()
+ * return 0, and the verifier drops the dead branch.  No version checks.
+ */
+#ifndef KP_CORE_FIXES_BPF_H
+#define KP_CORE_FIXES_BPF_H
+
+#include "kp_types.h"
+#include <kvmprof/abi.h>
+#include <bpf/bpf_core_read.h>
+
+struct trace_entry___kp {
+	unsigned short type;
+} __attribute__((preserve_access_index));
+
+/* x86: arch/x86/kvm/trace.h, TRACE_EVENT_KVM_EXIT */
+struct trace_event_raw_kvm_exit___x86 {
+	unsigned int exit_reason;
+	unsigned int vcpu_id;
+} __attribute__((preserve_access_index));
+
+/* arm64: arch/arm64/kvm/trace_arm.h, kvm_exit(ret, esr_ec, vcpu_pc) */
+struct trace_event_raw_kvm_exit___arm64 {
+	int ret;
+	unsigned int esr_ec;
+	unsigned long vcpu_pc;
+} __attribute__((preserve_access_index));
+
+/* x86 kvm_entry carries vcpu_id; arm64's carries only vcpu_pc. */
+struct trace_event_raw_kvm_entry___x86 {
+	unsigned int vcpu_id;
+} __attribute__((preserve_access_index));
+
+static __always_inline int kvm_exit_layout(void)
+{
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___x86,
+				  exit_reason))
+		return KP_EXIT_LAYOUT_X86;
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___arm64,
+				  esr_ec))
+		return KP_EXIT_LAYOUT_ARM64;
+	return KP_EXIT_LAYOUT_UNKNOWN;
+}
+
+/*
+ * Exit reason of a kvm_exit record: x86 exit_reason (VMX basic exit reason
+ * in the low 16 bits, or the SVM exit code), arm64 ESR_EL2.EC.
+ * Returns -1 when the layout is not known.
+ */
+static __always_inline long kvm_exit_reason(void *ctx)
+{
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___x86,
+				  exit_reason)) {
+		struct trace_event_raw_kvm_exit___x86 *e = ctx;
+
+		return BPF_CORE_READ(e, exit_reason);
+	}
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___arm64,
+				  esr_ec)) {
+		struct trace_event_raw_kvm_exit___arm64 *e = ctx;
+
+		return BPF_CORE_READ(e, esr_ec);
+	}
+	return -1;
+}
+
+/* vCPU id carried by the kvm_exit record itself (x86), or -1 (arm64). */
+static __always_inline int kvm_exit_vcpu_id(void *ctx)
+{
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___x86,
+				  vcpu_id)) {
+		struct trace_event_raw_kvm_exit___x86 *e = ctx;
+
+		return BPF_CORE_READ(e, vcpu_id);
+	}
+	return -1;
+}
+
+/*
+ * The kvm_vcpu running on the current task, via the preempt notifier KVM
+ * registers on the vCPU thread (see kp_types.h), or NULL outside a vCPU
+ * thread (irq ioctls, kworkers) or on kernels without preempt notifiers.
+ */
+static __always_inline struct kvm_vcpu *current_kvm_vcpu(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct hlist_node *first;
+
+	if (!bpf_core_field_exists(task->preempt_notifiers))
+		return NULL;
+	first = BPF_CORE_READ(task, preempt_notifiers.first);
+	if (!first)
+		return NULL;
+	return (void *)((char *)first -
+			bpf_core_field_offset(struct kvm_vcpu, preempt_notifier) -
+			bpf_core_field_offset(struct preempt_notifier, link));
+}
+
+/* Start time of the current process' leader, ns since boot. */
+static __always_inline __u64 current_leader_start_ns(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
+#endif /* KP_CORE_FIXES_BPF_H */

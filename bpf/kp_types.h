@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Minimal kernel types for kvmprof's BPF programs.
+ *
+ * Why not a generated vmlinux.h: the programs touch a handful of fields, and
+ * one source must build for x86_64 and arm64 without shipping two multi-MB
+ * generated headers whose provenance (config, version) would then pin us.
+ * Every struct here is marked preserve_access_index, so field offsets are
+ * relocated by libbpf against the running kernel's BTF (CO-RE); only the
+ * fields we name must exist, and optional ones are guarded with
+ * bpf_core_field_exists().  Layout differences between kernels/arches are
+ * expressed as ___flavor structs in core_fixes.bpf.h.
+ */
+#ifndef KP_TYPES_H
+#define KP_TYPES_H
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef unsigned long long __u64;
+typedef signed char __s8;
+typedef short __s16;
+typedef int __s32;
+typedef long long __s64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+typedef _Bool bool;
+#define true 1
+#define false 0
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+#ifndef offsetof
+#define offsetof(t, m) __builtin_offsetof(t, m)
+#endif
+
+/* Map types, flags and helper ids used here (UAPI, stable numbers). */
+enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_HASH = 5,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+enum {
+	BPF_ANY = 0,
+	BPF_NOEXIST = 1,
+	BPF_EXIST = 2,
+};
+
+#define EEXIST 17
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct hlist_node {
+	struct hlist_node *next;
+	struct hlist_node **pprev;
+};
+
+struct hlist_head {
+	struct hlist_node *first;
+};
+
+struct task_struct {
+	int pid;
+	int tgid;
+	struct task_struct *group_leader;
+	u64 start_boottime;
+	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
+};
+
+struct preempt_notifier {
+	struct hlist_node link;
+};
+
+struct kvm;
+
+/*
+ * KVM keeps the vCPU's preempt notifier registered on the vCPU thread while
+ * the vCPU is loaded (kvm_arch_vcpu_load .. put), and KVM is the only user
+ * of preempt notifiers: current->preempt_notifiers.first points into the
+ * running struct kvm_vcpu.
+ */
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int vcpu_id;
+	int vcpu_idx;
+	struct preempt_notifier preempt_notifier;
+};
+
+#pragma clang attribute pop
+
+#endif /* KP_TYPES_H */

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * kvmprof: in-kernel per-VM, per-vCPU counters on the generic KVM
+ * tracepoints.  No record per event leaves the kernel: user space harvests
+ * the per-CPU hash periodically.  Every program is independent; the loader
+ * turns off autoload for those whose tracepoint the running kernel lacks.
+ */
+#include "kp_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include <kvmprof/abi.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Sizes are set by the loader before load (bpf_map__set_max_entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct kp_key);
+	__type(value, __u64);
+} kp_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KP_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kp_drops SEC(".maps");
+
+/* vCPU thread id -> time of its last kvm_exit, for exit->entry latency. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} kp_exit_ts SEC(".maps");
+
+/* Filled by kp_detect (run once by the loader through BPF_PROG_TEST_RUN). */
+__u32 kp_exit_layout = KP_EXIT_LAYOUT_UNKNOWN;
+
+static __always_inline void kp_drop(__u32 why)
+{
+	__u64 *v = bpf_map_lookup_elem(&kp_drops, &why);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 b = 0;
+
+	/* bucket = number of significant bits: 0 -> 0, 1 -> 1, 2..3 -> 2 ... */
+#pragma unroll
+	for (int i = 32; i > 0; i >>= 1) {
+		if (v >> i) {
+			v >>= i;
+			b += i;
+		}
+	}
+	return v ? b + 1 : b;
+}
+
+static __always_inline int vcpu_id_of(struct kvm_vcpu *vcpu)
+{
+	return vcpu ? BPF_CORE_READ(vcpu, vcpu_id) : KP_VCPU_NONE;
+}
+
+static __always_inline int current_vcpu_id(void)
+{
+	return vcpu_id_of(current_kvm_vcpu());
+}
+
+/* Add @n to the counter (current VM, @vcpu, @event, @sub). */
+static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
+{
+	struct kp_key key = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.vcpu = vcpu,
+		.start_ns = current_leader_start_ns(),
+		.event = event,
+		.sub = sub,
+	};
+	__u64 *v;
+
+	v = bpf_map_lookup_elem(&kp_counts, &key);
+	if (v) {
+		*v += n;	/* per-CPU value: no atomics needed */
+		return;
+	}
+	if (bpf_map_update_elem(&kp_counts, &key, &n, BPF_NOEXIST)) {
+		/* Raced with another CPU creating the key: count on ours. */
+		v = bpf_map_lookup_elem(&kp_counts, &key);
+		if (v)
+			*v += n;
+		else
+			kp_drop(KP_DROP_COUNTS_FULL);
+	}
+}
+
+SEC("raw_tp")
+int kp_detect(void *ctx)
+{
+	kp_exit_layout = kvm_exit_layout();
+	return 0;
+}
+
+SEC("raw_tp/kvm_userspace_exit")
+int BPF_PROG(kp_userspace_exit, __u32 reason, int err)
+{
+	__u32 sub = err < 0 ? KP_SUB_ERRNO | (__u32)-err : reason;
+
+	kp_add(current_vcpu_id(), KP_EV_USERSPACE_EXIT, sub, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_pio")
+int BPF_PROG(kp_pio, unsigned int rw, unsigned int port, unsigned int size,
+	     unsigned int count)
+{
+	kp_add(current_vcpu_id(), KP_EV_PIO, KP_PIO_SUB(rw, port), 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_mmio")
+int BPF_PROG(kp_mmio, int type, int len, __u64 gpa)
+{
+	kp_add(current_vcpu_id(), KP_EV_MMIO, (__u32)type, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_vcpu_wakeup")
+int BPF_PROG(kp_vcpu_wakeup, __u64 ns, bool waited, bool valid)
+{
+	int vcpu = current_vcpu_id();
+
+	kp_add(vcpu, KP_EV_VCPU_WAKEUP, (__u32)waited | (__u32)valid << 1, 1);
+	kp_add(vcpu, KP_EV_WAKEUP_LAT, log2_bucket(ns), 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_halt_poll_ns")
+int BPF_PROG(kp_halt_poll_ns, bool grow, unsigned int vcpu_id)
+{
+	kp_add((int)vcpu_id, KP_EV_HALT_POLL_NS, grow, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_set_irq")
+int BPF_PROG(kp_set_irq, unsigned int gsi)
+{
+	kp_add(current_vcpu_id(), KP_EV_SET_IRQ, gsi, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_msi_set_irq")
+int BPF_PROG(kp_msi_set_irq)
+{
+	kp_add(current_vcpu_id(), KP_EV_MSI_SET_IRQ, 0, 1);
+	return 0;
+}
+
+/*
+ * kvm_exit/kvm_entry: classic tracepoints, because the exit reason is in the
+ * trace record (x86 computes it through a vendor callback that a raw
+ * tracepoint cannot call).  The record layout differs per arch: CO-RE.
+ */
+SEC("tracepoint/kvm/kvm_exit")
+int kp_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_ns();
+	long reason = kvm_exit_reason(ctx);
+	int vcpu = kvm_exit_vcpu_id(ctx);
+
+	if (vcpu < 0)
+		vcpu = current_vcpu_id();
+	kp_add(vcpu, KP_EV_EXIT, reason < 0 ? 0xffffffffu : (__u32)reason, 1);
+	if (bpf_map_update_elem(&kp_exit_ts, &tid, &now, BPF_ANY))
+		kp_drop(KP_DROP_EXIT_TS_FULL);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_entry")
+int kp_entry(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	int vcpu = -1;
+	__u64 *ts;
+
+	if (bpf_core_field_exists(struct trace_event_raw_kvm_entry___x86,
+				  vcpu_id)) {
+		struct trace_event_raw_kvm_entry___x86 *e = ctx;
+
+		vcpu = BPF_CORE_READ(e, vcpu_id);
+	}
+	if (vcpu < 0)
+		vcpu = current_vcpu_id();
+	kp_add(vcpu, KP_EV_ENTRY, 0, 1);
+	ts = bpf_map_lookup_elem(&kp_exit_ts, &tid);
+	if (ts) {
+		kp_add(vcpu, KP_EV_EXIT_LAT,
+		       log2_bucket(bpf_ktime_get_ns() - *ts), 1);
+		bpf_map_delete_elem(&kp_exit_ts, &tid);
+	}
+	return 0;
+}
+
+/*
+ * Tracepoints added by kvmprof's kernel patches (kernel-patches/).  On other
+ * kernels these programs are not loaded and reported unavailable.
+ */
+SEC("raw_tp/kvm_sysreg_dirty")
+int BPF_PROG(kp_sysreg_dirty, struct kvm_vcpu *vcpu, __u32 sysreg,
+	     __u64 hfgwtr_bits)
+{
+	kp_add(vcpu_id_of(vcpu), KP_EV_SYSREG_DIRTY, sysreg, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_sysreg_save_elided")
+int BPF_PROG(kp_sysreg_save_elided, struct kvm_vcpu *vcpu, __u64 clean_bits,
+	     __u32 count)
+{
+	int id = vcpu_id_of(vcpu);
+
+	for (__u32 b = 0; b < 64; b++)
+		if (clean_bits & (1ull << b))
+			kp_add(id, KP_EV_SYSREG_ELIDED, b, count);
+	return 0;
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HTTP/1.1 + JSON API (libmicrohttpd, external epoll, one thread).
+ *   GET /v1/status          probes, losses, BPF run time, registry size
+ *   GET /v1/vms             VM summaries
+ *   GET /v1/vms/{ref}       one VM by id, pid or name, per vCPU
+ * `?refresh=1` harvests the BPF counters before answering.
+ * Every error is a JSON body {"error": "...", "status": N}.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "daemon.h"
+#include "render.h"
+
+#define API_MAX_REF 128
+#define API_CONN_LIMIT 64
+#define API_CONN_TIMEOUT_S 10
+#define API_CONN_MEMORY (32 * 1024)
+
+#if MHD_VERSION < 0x00097002
+typedef int MHD_Result_t;
+#else
+typedef enum MHD_Result MHD_Result_t;
+#endif
+
+struct api {
+	struct daemon *d;
+	struct MHD_Daemon *mhd;
+};
+
+/* Per-request state: set when the client sent a body (we take none). */
+struct req {
+	bool had_body;
+};
+
+static MHD_Result_t send_json(struct MHD_Connection *c, unsigned int status,
+			      cJSON *body)
+{
+	struct MHD_Response *resp;
+	MHD_Result_t ret;
+	char *text;
+
+	text = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	if (!text) {
+		static const char oom[] =
+			"{\"error\":\"out of memory\",\"status\":500}";
+
+		resp = MHD_create_response_from_buffer(sizeof(oom) - 1,
+						       (void *)oom,
+						       MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	} else {
+		resp = MHD_create_response_from_buffer(strlen(text), text,
+						       MHD_RESPMEM_MUST_FREE);
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static MHD_Result_t send_error(struct MHD_Connection *c, unsigned int status,
+			       const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o) {
+		cJSON_AddStringToObject(o, "error", msg);
+		cJSON_AddNumberToObject(o, "status", status);
+	}
+	return send_json(c, status, o);
+}
+
+static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
+			  const char *url)
+{
+	struct daemon *d = a->d;
+	const char *refresh;
+	uint64_t now;
+
+	refresh = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+					      "refresh");
+	if (refresh && !strcmp(refresh, "1"))
+		daemon_harvest(d);	/* failures show in /v1/status */
+	now = mono_ms();
+
+	if (!strcmp(url, "/v1/status"))
+		return send_json(c, MHD_HTTP_OK, daemon_status(d));
+	if (!strcmp(url, "/v1/vms"))
+		return send_json(c, MHD_HTTP_OK, render_vms(&d->reg, now));
+	if (!strncmp(url, "/v1/vms/", 8)) {
+		const char *ref = url + 8;
+		struct vm *vm;
+
+		if (!*ref || strlen(ref) > API_MAX_REF || strchr(ref, '/'))
+			return send_error(c, MHD_HTTP_BAD_REQUEST,
+					  "bad VM reference");
+		vm = registry_find(&d->reg, ref);
+		if (!vm)
+			return send_error(c, MHD_HTTP_NOT_FOUND, "unknown VM");
+		return send_json(c, MHD_HTTP_OK,
+				 render_vm(vm, probes_exit_layout(d->probes),
+					   now));
+	}
+	return send_error(c, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+static MHD_Result_t on_request(void *cls, struct MHD_Connection *c,
+			       const char *url, const char *method,
+			       const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **con_cls)
+{
+	struct api *a = cls;
+	struct req *rq = *con_cls;
+
+	(void)version;
+	(void)upload_data;
+	if (!rq) {
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		/* Discard: bounded by the connection memory limit anyway. */
+		rq->had_body = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "only GET is supported");
+	if (rq->had_body)
+		return send_error(c, MHD_HTTP_BAD_REQUEST,
+				  "requests take no body");
+	return route(a, c, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+int api_start(struct daemon *d, int listen_fd, struct api **ret_api)
+{
+	struct api *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->d = d;
+	a->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL, 0, NULL, NULL, on_request, a,
+		MHD_OPTION_LISTEN_SOCKET, listen_fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONN_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_END);
+	if (!a->mhd) {
+		free(a);
+		return -EIO;
+	}
+	*ret_api = a;
+	return 0;
+}
+
+int api_epoll_fd(const struct api *a)
+{
+	const union MHD_DaemonInfo *i =
+		MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+
+	return i ? i->epoll_fd : -1;
+}
+
+void api_run(struct api *a)
+{
+	MHD_run(a->mhd);
+}
+
+void api_stop(struct api *a)
+{
+	if (!a)
+		return;
+	MHD_stop_daemon(a->mhd);
+	free(a);
+}

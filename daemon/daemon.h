@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef KVMPROFD_DAEMON_H
+#define KVMPROFD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "probes.h"
+#include "registry.h"
+
+#define KP_MAX_LIST 32
+
+struct daemon_opts {
+	const char *socket_path;
+	mode_t socket_mode;
+	const char *socket_group;	/* chgrp the socket when it exists */
+	const char *tracefs;
+	uint32_t interval_ms;
+	uint64_t grace_ms;
+	uint32_t max_vms;
+	uint32_t max_counters;
+	const char *disabled[KP_MAX_LIST + 1];
+	bool drop_privileges;
+	bool bpf_stats;
+	int verbosity;
+};
+
+struct daemon {
+	struct daemon_opts opts;
+	struct probes *probes;
+	struct registry reg;
+	uint64_t started_ms;
+	uint64_t harvests;
+	uint64_t harvest_errors;
+	uint64_t keys_deleted;
+	int bpf_stats_fd;
+	struct api *api;
+};
+
+uint64_t mono_ms(void);
+/* Fold the BPF counters into the registry now. 0 or -errno. */
+int daemon_harvest(struct daemon *d);
+cJSON *daemon_status(struct daemon *d);
+
+/* HTTP API on a Unix socket (api.c), driven from the daemon's epoll loop. */
+struct api;
+int api_start(struct daemon *d, int listen_fd, struct api **ret_api);
+int api_epoll_fd(const struct api *a);
+void api_run(struct api *a);
+void api_stop(struct api *a);
+
+#endif

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmprofd: loads the kvmprof BPF probes, harvests their per-VM, per-vCPU
+ * counters periodically into a VM registry, and serves them as JSON over
+ * HTTP on a Unix socket.  One thread: epoll over signalfd, timerfd and the
+ * HTTP server's epoll fd.  Only this file logs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cap-ng.h>
+
+#include <kvmprof/kvmnames.h>
+#include "daemon.h"
+#include "log.h"
+
+#ifndef KVMPROF_VERSION
+#define KVMPROF_VERSION "0.1"
+#endif
+#define DEFAULT_SOCKET "/run/kvmprof/kvmprofd.sock"
+
+static const struct daemon_opts default_opts = {
+	.socket_path = DEFAULT_SOCKET,
+	.socket_mode = 0660,
+	.socket_group = "kvmprof",
+	.tracefs = NULL,
+	.interval_ms = 1000,
+	.grace_ms = 30000,
+	.max_vms = 256,
+	.max_counters = 65536,
+	.drop_privileges = true,
+	.bpf_stats = true,
+};
+
+uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int daemon_harvest(struct daemon *d)
+{
+	struct kp_count *snap = NULL, *stale = NULL;
+	size_t n = 0, nstale = 0;
+	uint64_t now = mono_ms();
+	int r;
+
+	registry_mark_exited(&d->reg, now);
+	r = probes_snapshot(d->probes, &snap, &n);
+	if (r < 0)
+		goto out;
+	r = registry_update(&d->reg, snap, n, now, &stale, &nstale);
+	if (nstale) {
+		int dr = probes_delete_keys(d->probes, stale, nstale);
+
+		if (!dr)
+			d->keys_deleted += nstale;
+		r = r ? r : dr;
+	}
+out:
+	free(snap);
+	free(stale);
+	d->harvests++;
+	if (r < 0)
+		d->harvest_errors++;
+	return r;
+}
+
+static const char *state_name(enum probe_state s)
+{
+	switch (s) {
+	case PROBE_ATTACHED:
+		return "attached";
+	case PROBE_UNAVAILABLE:
+		return "unavailable";
+	case PROBE_DISABLED:
+		return "disabled";
+	case PROBE_FAILED:
+		return "failed";
+	default:
+		return "pending";
+	}
+}
+
+cJSON *daemon_status(struct daemon *d)
+{
+	static const char *const drop_names[KP_DROP_MAX] = {
+		[KP_DROP_COUNTS_FULL] = "counters_map_full",
+		[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
+	};
+	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg;
+	uint64_t drops[KP_DROP_MAX], total = 0;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "version", KVMPROF_VERSION);
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	cJSON_AddNumberToObject(o, "uptime_ms",
+				(double)(mono_ms() - d->started_ms));
+	cJSON_AddStringToObject(o, "kvm_exit_layout",
+				kp_exit_layout_name(probes_exit_layout(d->probes)));
+	cJSON_AddNumberToObject(o, "harvest_interval_ms", d->opts.interval_ms);
+	cJSON_AddNumberToObject(o, "grace_ms", (double)d->opts.grace_ms);
+	cJSON_AddNumberToObject(o, "harvests", (double)d->harvests);
+	cJSON_AddNumberToObject(o, "harvest_errors", (double)d->harvest_errors);
+	cJSON_AddBoolToObject(o, "bpf_stats", d->bpf_stats_fd >= 0);
+
+	probes = cJSON_AddArrayToObject(o, "probes");
+	for (size_t i = 0; probes && i < probes_count(d->probes); i++) {
+		const struct probe *p = probes_get(d->probes, i);
+		cJSON *po = cJSON_CreateObject();
+		uint64_t cnt, ns;
+
+		if (!po)
+			break;
+		cJSON_AddStringToObject(po, "name", p->name);
+		cJSON_AddStringToObject(po, "tracepoint", p->name);
+		cJSON_AddStringToObject(po, "kind", p->kind);
+		cJSON_AddStringToObject(po, "state", state_name(p->state));
+		if (p->reason[0])
+			cJSON_AddStringToObject(po, "reason", p->reason);
+		if (!probes_prog_stats(d->probes, i, &cnt, &ns)) {
+			cJSON_AddNumberToObject(po, "run_cnt", (double)cnt);
+			cJSON_AddNumberToObject(po, "run_time_ns", (double)ns);
+		}
+		cJSON_AddItemToArray(probes, po);
+	}
+
+	lost = cJSON_AddObjectToObject(o, "lost");
+	if (lost && !probes_drops(d->probes, drops)) {
+		for (int i = 0; i < KP_DROP_MAX; i++) {
+			if (!drop_names[i])
+				continue;
+			cJSON_AddNumberToObject(lost, drop_names[i],
+						(double)drops[i]);
+			total += drops[i];
+		}
+		cJSON_AddNumberToObject(lost, "total", (double)total);
+	}
+	reg = cJSON_AddObjectToObject(o, "registry");
+	if (reg) {
+		cJSON_AddNumberToObject(reg, "vms", (double)d->reg.nvms);
+		cJSON_AddNumberToObject(reg, "max_vms", (double)d->reg.max_vms);
+		cJSON_AddNumberToObject(reg, "vms_not_tracked",
+					(double)d->reg.vms_dropped);
+		cJSON_AddNumberToObject(reg, "max_counters",
+					probes_max_counters(d->probes));
+		cJSON_AddNumberToObject(reg, "keys_deleted",
+					(double)d->keys_deleted);
+	}
+	return o;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_max_level < LOG_DEBUG)
+		return 0;
+	log_vmsg(level == LIBBPF_WARN ? LOG_WARNING : LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+static const char *find_tracefs(void)
+{
+	static const char *const cands[] = { "/sys/kernel/tracing",
+					     "/sys/kernel/debug/tracing" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "%s/events", cands[i]);
+		if (!access(p, F_OK))
+			return cands[i];
+	}
+	/* Not mounted: mount it where the kernel documents it. */
+	if (!mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		log_info("mounted tracefs on /sys/kernel/tracing");
+		return cands[0];
+	}
+	log_warn("tracefs not found and not mountable (%s): every probe will "
+		 "be reported unavailable", strerror(errno));
+	return cands[0];
+}
+
+/* Bind the API socket; refuses to steal the socket of a live daemon. */
+static int open_socket(const struct daemon_opts *o, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	mode_t old;
+	int fd, r;
+
+	if (strlen(o->socket_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, o->socket_path);
+	strcpy(dir, o->socket_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	unlink(o->socket_path);
+	/* No window in which the socket is wider open than asked. */
+	old = umask(0777 & ~o->socket_mode);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r || chmod(o->socket_path, o->socket_mode) ||
+	    listen(fd, 64)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (o->socket_group && *o->socket_group) {
+		struct group *g = getgrnam(o->socket_group);
+
+		if (g && chown(o->socket_path, (uid_t)-1, g->gr_gid))
+			log_warn("chgrp %s %s: %s", o->socket_group,
+				 o->socket_path, strerror(errno));
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/*
+ * After load and attach, nothing needs more than CAP_BPF (map reads and
+ * deletes on kernels that still check it on fd-based map ops).  Drop the
+ * rest, the bounding set, and forbid regaining privileges.
+ */
+static int drop_privileges(void)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+#ifdef CAP_BPF
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_BPF);
+#else
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, 39);
+#endif
+	if (capng_apply(CAPNG_SELECT_BOTH))
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: kvmprofd [OPTIONS]\n"
+"Host-side KVM profiler daemon: BPF counters per VM and vCPU, served as\n"
+"JSON over HTTP on a Unix socket.\n"
+"\n"
+"  -s, --socket PATH          API socket (default " DEFAULT_SOCKET ")\n"
+"      --socket-mode MODE     socket permissions, octal (default 0660)\n"
+"      --socket-group NAME    socket group when it exists (default kvmprof)\n"
+"  -i, --interval-ms N        harvest period (default 1000)\n"
+"  -g, --grace-ms N           keep exited VMs this long (default 30000)\n"
+"      --max-vms N            VMs tracked at most (default 256)\n"
+"      --max-counters N       BPF counter entries (default 65536)\n"
+"      --disable-probe NAME   do not load the probe on tracepoint NAME\n"
+"      --tracefs DIR          tracefs mount (default: found or mounted)\n"
+"      --no-drop-privileges   keep all capabilities after attach\n"
+"      --no-bpf-stats         do not enable kernel BPF run-time stats\n"
+"  -v, --verbose              more logging (twice: libbpf debug)\n"
+"  -h, --help                 this text\n"
+"      --version              print the version\n");
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || !*s || *end || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct daemon_opts *o)
+{
+	enum { O_MODE = 256, O_GROUP, O_MAXVMS, O_MAXCNT, O_DISABLE, O_TRACEFS,
+	       O_NODROP, O_NOSTATS, O_VERSION };
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-mode", required_argument, NULL, O_MODE },
+		{ "socket-group", required_argument, NULL, O_GROUP },
+		{ "interval-ms", required_argument, NULL, 'i' },
+		{ "grace-ms", required_argument, NULL, 'g' },
+		{ "max-vms", required_argument, NULL, O_MAXVMS },
+		{ "max-counters", required_argument, NULL, O_MAXCNT },
+		{ "disable-probe", required_argument, NULL, O_DISABLE },
+		{ "tracefs", required_argument, NULL, O_TRACEFS },
+		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
+		{ "no-bpf-stats", no_argument, NULL, O_NOSTATS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{}
+	};
+	size_t ndis = 0;
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:i:g:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->socket_path = optarg;
+			break;
+		case O_MODE: {
+			char *end;
+			long m = strtol(optarg, &end, 8);
+
+			if (*end || m < 0 || m > 0777 || (m & 0007)) {
+				fprintf(stderr, "kvmprofd: --socket-mode %s: "
+					"octal, and not writable by others\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->socket_mode = (mode_t)m;
+			break;
+		}
+		case O_GROUP:
+			o->socket_group = optarg;
+			break;
+		case 'i':
+			if (parse_u64(optarg, 10, 3600000, &v))
+				goto bad;
+			o->interval_ms = (uint32_t)v;
+			break;
+		case 'g':
+			if (parse_u64(optarg, 0, 86400000, &v))
+				goto bad;
+			o->grace_ms = v;
+			break;
+		case O_MAXVMS:
+			if (parse_u64(optarg, 1, 65536, &v))
+				goto bad;
+			o->max_vms = (uint32_t)v;
+			break;
+		case O_MAXCNT:
+			if (parse_u64(optarg, 16, 1u << 24, &v))
+				goto bad;
+			o->max_counters = (uint32_t)v;
+			break;
+		case O_DISABLE:
+			if (ndis >= KP_MAX_LIST) {
+				fprintf(stderr, "kvmprofd: too many "
+					"--disable-probe\n");
+				return -EINVAL;
+			}
+			o->disabled[ndis++] = optarg;
+			break;
+		case O_TRACEFS:
+			o->tracefs = optarg;
+			break;
+		case O_NODROP:
+			o->drop_privileges = false;
+			break;
+		case O_NOSTATS:
+			o->bpf_stats = false;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case O_VERSION:
+			printf("kvmprofd %s\n", KVMPROF_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		continue;
+bad:
+		fprintf(stderr, "kvmprofd: --%s: bad value '%s'\n",
+			c == 'i' ? "interval-ms" : c == 'g' ? "grace-ms" :
+			c == O_MAXVMS ? "max-vms" : "max-counters", optarg);
+		return -EINVAL;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kvmprofd: unexpected argument '%s'\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int epoll_add(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+enum { EV_SIGNAL = 1, EV_TIMER, EV_API };
+
+static int run(struct daemon *d, int sfd, int tfd)
+{
+	int ep, r;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	r = epoll_add(ep, sfd, EV_SIGNAL);
+	if (!r)
+		r = epoll_add(ep, tfd, EV_TIMER);
+	if (!r)
+		r = epoll_add(ep, api_epoll_fd(d->api), EV_API);
+	while (!r) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		for (int i = 0; i < n && !r; i++) {
+			switch (evs[i].data.u32) {
+			case EV_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					log_info("SIGHUP: harvesting now");
+					daemon_harvest(d);
+					break;
+				}
+				log_info("signal %d: exiting", si.ssi_signo);
+				r = 1;
+				break;
+			}
+			case EV_TIMER: {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					break;
+				int hr = daemon_harvest(d);
+
+				if (hr < 0)
+					log_warn("harvest: %s", strerror(-hr));
+				api_run(d->api);	/* connection timeouts */
+				break;
+			}
+			case EV_API:
+				api_run(d->api);
+				break;
+			}
+		}
+	}
+	close(ep);
+	return r < 0 ? r : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .opts = default_opts, .bpf_stats_fd = -1 };
+	struct probe_opts po = {};
+	struct itimerspec its = {};
+	int lfd = -1, sfd = -1, tfd = -1, r, attached = 0;
+	sigset_t mask;
+
+	if (parse_args(argc, argv, &d.opts))
+		return 2;
+	log_max_level = d.opts.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
+	libbpf_set_print(libbpf_log);
+	d.started_ms = mono_ms();
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = open_socket(&d.opts, &lfd);
+	if (r < 0) {
+		log_err("socket %s: %s%s", d.opts.socket_path, strerror(-r),
+			r == -EADDRINUSE ? " (another kvmprofd serves it)" : "");
+		return 1;
+	}
+
+	if (d.opts.bpf_stats) {
+		d.bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (d.bpf_stats_fd < 0)
+			log_warn("kernel BPF stats unavailable: %s",
+				 strerror(errno));
+	}
+	po.tracefs = d.opts.tracefs ? d.opts.tracefs : find_tracefs();
+	po.max_counters = d.opts.max_counters;
+	po.disabled = d.opts.disabled;
+	r = probes_open_load_attach(&po, &d.probes);
+	if (r < 0) {
+		log_err("loading BPF probes: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < probes_count(d.probes); i++) {
+		const struct probe *p = probes_get(d.probes, i);
+
+		if (p->state == PROBE_ATTACHED) {
+			attached++;
+			log_debug("probe %s: attached", p->name);
+		} else {
+			log_info("probe %s: %s", p->name, p->reason);
+		}
+	}
+	log_info("%d of %zu probes attached; kvm_exit layout %s", attached,
+		 probes_count(d.probes),
+		 kp_exit_layout_name(probes_exit_layout(d.probes)));
+
+	if (d.opts.drop_privileges) {
+		r = drop_privileges();
+		if (r < 0) {
+			log_err("dropping privileges: %s", strerror(-r));
+			goto out;
+		}
+	}
+
+	registry_init(&d.reg, d.opts.max_vms, d.opts.grace_ms,
+		      &registry_proc_ops);
+	r = api_start(&d, lfd, &d.api);
+	if (r < 0) {
+		log_err("starting the HTTP API: %s", strerror(-r));
+		goto out;
+	}
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || tfd < 0) {
+		r = -errno;
+		log_err("signalfd/timerfd: %s", strerror(-r));
+		goto out;
+	}
+	its.it_value.tv_sec = d.opts.interval_ms / 1000;
+	its.it_value.tv_nsec = (long)(d.opts.interval_ms % 1000) * 1000000;
+	its.it_interval = its.it_value;
+	timerfd_settime(tfd, 0, &its, NULL);
+	log_info("serving on %s", d.opts.socket_path);
+
+	r = run(&d, sfd, tfd);
+	if (r < 0)
+		log_err("event loop: %s", strerror(-r));
+out:
+	api_stop(d.api);
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(d.opts.socket_path);
+	}
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	registry_fini(&d.reg);
+	probes_destroy(d.probes);
+	if (d.bpf_stats_fd >= 0)
+		close(d.bpf_stats_fd);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "probes.h"
+#include "kvmprof.skel.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define PROBE(tp, prog_name, k) { .name = tp, .prog = prog_name, .kind = k }
+
+static const struct probe probe_table[] = {
+	PROBE("kvm_userspace_exit", "kp_userspace_exit", "raw_tp"),
+	PROBE("kvm_pio", "kp_pio", "raw_tp"),
+	PROBE("kvm_mmio", "kp_mmio", "raw_tp"),
+	PROBE("kvm_vcpu_wakeup", "kp_vcpu_wakeup", "raw_tp"),
+	PROBE("kvm_halt_poll_ns", "kp_halt_poll_ns", "raw_tp"),
+	PROBE("kvm_set_irq", "kp_set_irq", "raw_tp"),
+	PROBE("kvm_msi_set_irq", "kp_msi_set_irq", "raw_tp"),
+	PROBE("kvm_exit", "kp_exit", "tracepoint"),
+	PROBE("kvm_entry", "kp_entry", "tracepoint"),
+	/* kvmprof kernel patches (kernel-patches/), absent on stock kernels */
+	PROBE("kvm_sysreg_dirty", "kp_sysreg_dirty", "raw_tp"),
+	PROBE("kvm_sysreg_save_elided", "kp_sysreg_save_elided", "raw_tp"),
+};
+
+struct probes {
+	struct kvmprof_bpf *skel;
+	struct probe probe[ARRAY_SIZE(probe_table)];
+	int exit_layout;
+	uint32_t max_counters;
+	int ncpus;
+};
+
+static bool in_list(const char *const *list, const char *name)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+
+static bool tracepoint_exists(const char *tracefs, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/events/kvm/%s", tracefs, name);
+	return access(path, F_OK) == 0;
+}
+
+/* Run kp_detect once: CO-RE tells us which kvm_exit layout this kernel has. */
+static int detect_layout(struct probes *p)
+{
+	__u64 args[1] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = sizeof(args));
+	int r;
+
+	r = bpf_prog_test_run_opts(bpf_program__fd(p->skel->progs.kp_detect),
+				   &opts);
+	if (r < 0)
+		return -errno;
+	p->exit_layout = (int)p->skel->bss->kp_exit_layout;
+	return 0;
+}
+
+int probes_open_load_attach(const struct probe_opts *opts,
+			    struct probes **ret_p)
+{
+	struct probes *p;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p->probe, probe_table, sizeof(probe_table));
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0) {
+		r = p->ncpus ? p->ncpus : -EINVAL;
+		goto fail;
+	}
+	p->skel = kvmprof_bpf__open();
+	if (!p->skel) {
+		r = -errno;
+		goto fail;
+	}
+	p->max_counters = opts->max_counters ? opts->max_counters : 16384;
+	r = bpf_map__set_max_entries(p->skel->maps.kp_counts, p->max_counters);
+	if (r < 0)
+		goto fail;
+
+	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
+		struct probe *pr = &p->probe[i];
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(p->skel->obj, pr->prog);
+
+		if (!prog) {
+			r = -ENOENT;
+			goto fail;
+		}
+		if (in_list(opts->disabled, pr->name)) {
+			pr->state = PROBE_DISABLED;
+			snprintf(pr->reason, sizeof(pr->reason),
+				 "disabled by configuration");
+		} else if (in_list(opts->hide, pr->name) ||
+			   !tracepoint_exists(opts->tracefs, pr->name)) {
+			pr->state = PROBE_UNAVAILABLE;
+			snprintf(pr->reason, sizeof(pr->reason),
+				 "tracepoint kvm:%s not in this kernel",
+				 pr->name);
+		} else {
+			continue;
+		}
+		bpf_program__set_autoload(prog, false);
+	}
+
+	r = kvmprof_bpf__load(p->skel);
+	if (r < 0)
+		goto fail;
+	r = detect_layout(p);
+	if (r < 0)
+		goto fail;
+
+	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
+		struct probe *pr = &p->probe[i];
+		struct bpf_program *prog;
+
+		if (pr->state != PROBE_PENDING)
+			continue;
+		pr->state = PROBE_FAILED;
+		prog = bpf_object__find_program_by_name(p->skel->obj, pr->prog);
+		if (!strcmp(pr->kind, "raw_tp"))
+			pr->link = bpf_program__attach_raw_tracepoint(prog,
+								      pr->name);
+		else
+			pr->link = bpf_program__attach_tracepoint(prog, "kvm",
+								  pr->name);
+		if (!pr->link) {
+			pr->err = -errno;
+			snprintf(pr->reason, sizeof(pr->reason),
+				 "attach failed: %s", strerror(errno));
+			continue;
+		}
+		pr->state = PROBE_ATTACHED;
+		pr->reason[0] = '\0';
+	}
+	*ret_p = p;
+	return 0;
+fail:
+	probes_destroy(p);
+	return r;
+}
+
+void probes_destroy(struct probes *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++)
+		bpf_link__destroy(p->probe[i].link);
+	kvmprof_bpf__destroy(p->skel);
+	free(p);
+}
+
+size_t probes_count(const struct probes *p)
+{
+	(void)p;
+	return ARRAY_SIZE(p->probe);
+}
+
+const struct probe *probes_get(const struct probes *p, size_t i)
+{
+	return i < ARRAY_SIZE(p->probe) ? &p->probe[i] : NULL;
+}
+
+int probes_exit_layout(const struct probes *p)
+{
+	return p->exit_layout;
+}
+
+int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,
+		      uint64_t *ret_ns)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_program *prog;
+	int fd;
+
+	*ret_cnt = *ret_ns = 0;
+	if (i >= ARRAY_SIZE(p->probe) || p->probe[i].state != PROBE_ATTACHED)
+		return -ENOENT;
+	prog = bpf_object__find_program_by_name(p->skel->obj, p->probe[i].prog);
+	fd = bpf_program__fd(prog);
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*ret_cnt = info.run_cnt;
+	*ret_ns = info.run_time_ns;
+	return 0;
+}
+
+int probes_drops(const struct probes *p, uint64_t ret_drops[KP_DROP_MAX])
+{
+	int fd = bpf_map__fd(p->skel->maps.kp_drops);
+	uint64_t *vals;
+
+	vals = calloc((size_t)p->ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < KP_DROP_MAX; k++) {
+		ret_drops[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < p->ncpus; c++)
+			ret_drops[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int probes_snapshot(const struct probes *p, struct kp_count **ret_arr,
+		    size_t *ret_n)
+{
+	int fd = bpf_map__fd(p->skel->maps.kp_counts);
+	struct kp_key key, next, *prev = NULL;
+	struct kp_count *arr;
+	uint64_t *vals;
+	size_t n = 0;
+
+	/* The map never holds more than max_entries: that bounds us. */
+	arr = calloc(p->max_counters, sizeof(*arr));
+	vals = calloc((size_t)p->ncpus, sizeof(*vals));
+	if (!arr || !vals) {
+		free(arr);
+		free(vals);
+		return -ENOMEM;
+	}
+	while (n < p->max_counters && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;	/* deleted meanwhile */
+		arr[n].key = key;
+		arr[n].value = 0;
+		for (int c = 0; c < p->ncpus; c++)
+			arr[n].value += vals[c];
+		n++;
+	}
+	free(vals);
+	*ret_arr = arr;
+	*ret_n = n;
+	return 0;
+}
+
+int probes_delete_keys(const struct probes *p, const struct kp_count *c,
+		       size_t n)
+{
+	int fd = bpf_map__fd(p->skel->maps.kp_counts);
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, &c[i].key) && errno != ENOENT)
+			ret = -errno;
+	return ret;
+}
+
+uint32_t probes_max_counters(const struct probes *p)
+{
+	return p->max_counters;
+}
+
+int probes_counters_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.kp_counts);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* BPF probe lifecycle: open -> autoload per available tracepoint -> load ->
+ * attach each -> report.  A missing tracepoint is "unavailable", never
+ * fatal. */
+#ifndef KVMPROFD_PROBES_H
+#define KVMPROFD_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kvmprof/abi.h>
+
+enum probe_state {
+	PROBE_PENDING,		/* not yet loaded */
+	PROBE_DISABLED,		/* turned off by configuration */
+	PROBE_UNAVAILABLE,	/* the tracepoint does not exist here */
+	PROBE_FAILED,		/* exists, but load or attach failed */
+	PROBE_ATTACHED,
+};
+
+struct probe {
+	const char *name;	/* tracepoint name, e.g. "kvm_pio" */
+	const char *prog;	/* BPF program name */
+	const char *kind;	/* "raw_tp" or "tracepoint" */
+	enum probe_state state;
+	int err;		/* -errno of the failure, when FAILED */
+	char reason[96];	/* why not attached, human readable */
+	struct bpf_link *link;
+};
+
+struct probe_opts {
+	const char *tracefs;		/* where events/ lives */
+	uint32_t max_counters;		/* kp_counts entries */
+	const char *const *disabled;	/* tracepoint names, NULL-terminated */
+	/* Pretend these tracepoints do not exist (tests, NULL-terminated). */
+	const char *const *hide;
+};
+
+struct probes;
+
+int probes_open_load_attach(const struct probe_opts *opts,
+			    struct probes **ret_p);
+void probes_destroy(struct probes *p);
+
+size_t probes_count(const struct probes *p);
+const struct probe *probes_get(const struct probes *p, size_t i);
+int probes_exit_layout(const struct probes *p);
+
+/* Kernel BPF stats of a probe's program (0 when stats are off). */
+int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,
+		      uint64_t *ret_ns);
+
+/* Lost events per enum kp_drop, summed over CPUs. */
+int probes_drops(const struct probes *p, uint64_t ret_drops[KP_DROP_MAX]);
+
+struct kp_count {
+	struct kp_key key;
+	uint64_t value;		/* summed over CPUs */
+};
+
+/*
+ * Snapshot of kp_counts into a malloc'ed array (*ret_arr, *ret_n).  The
+ * caller frees it.  Returns 0 or -errno.
+ */
+int probes_snapshot(const struct probes *p, struct kp_count **ret_arr,
+		    size_t *ret_n);
+int probes_delete_keys(const struct probes *p, const struct kp_count *c,
+		       size_t n);
+uint32_t probes_max_counters(const struct probes *p);
+int probes_counters_fd(const struct probes *p);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Per-VM registry: what the BPF counters say, grouped by VM (VMM process +
+ * start time), with names resolved from the VMM.  VMs whose process is gone
+ * are marked exited, their BPF keys handed back for deletion, and they are
+ * dropped from the registry after the grace period.
+ */
+#ifndef KVMPROFD_REGISTRY_H
+#define KVMPROFD_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kvmprof/vmname.h>
+#include "probes.h"
+
+struct vm {
+	uint32_t pid;
+	uint64_t start_ns;	/* leader start, ns since boot */
+	char id[40];		/* "<pid>-<start ticks>": stable, unique */
+	struct kp_vm_ident ident;
+	bool exited;
+	uint64_t first_seen_ms;
+	uint64_t exited_ms;	/* monotonic ms when found gone */
+	struct kp_count *counts;	/* sorted by (vcpu, event, sub) */
+	size_t ncounts;
+};
+
+/* Process access, injectable for tests. */
+struct registry_ops {
+	/* 1 alive, 0 gone, -errno unknown (treated as alive) */
+	int (*alive)(uint32_t pid, uint64_t start_ns);
+	void (*identify)(uint32_t pid, struct kp_vm_ident *ret_id);
+};
+
+struct registry {
+	struct vm **vms;
+	size_t nvms;
+	size_t max_vms;
+	uint64_t grace_ms;
+	struct registry_ops ops;
+	uint64_t vms_dropped;	/* VMs not tracked: max_vms reached */
+};
+
+void registry_init(struct registry *r, size_t max_vms, uint64_t grace_ms,
+		   const struct registry_ops *ops);
+void registry_fini(struct registry *r);
+
+/*
+ * Harvest protocol: registry_mark_exited(), then snapshot the BPF counters,
+ * then registry_update() with that snapshot.  A VM found gone by the first
+ * step was gone before the snapshot, so its counts are final.
+ */
+void registry_mark_exited(struct registry *r, uint64_t now_ms);
+
+/*
+ * Fold a counter snapshot (any order; sorted in place) into the registry at
+ * time @now_ms.  Keys that belong to VMs found gone are copied to
+ * *ret_stale (malloc'ed, *ret_nstale entries) for the caller to delete from
+ * the BPF map.  Returns 0 or -errno.
+ */
+int registry_update(struct registry *r, struct kp_count *snap, size_t n,
+		    uint64_t now_ms, struct kp_count **ret_stale,
+		    size_t *ret_nstale);
+
+/* Find a VM by id, pid (decimal) or name; NULL if none.  A running VM wins
+ * over exited ones with the same name or pid. */
+struct vm *registry_find(const struct registry *r, const char *ref);
+
+/* Sum of a VM's counters matching (vcpu or any if @any_vcpu, event, sub or
+ * any if @any_sub). */
+uint64_t vm_sum(const struct vm *vm, bool any_vcpu, int32_t vcpu,
+		uint32_t event, bool any_sub, uint32_t sub);
+
+/* Distinct vCPU ids (>= 0) of @vm, ascending, into @ret (up to @max);
+ * returns how many. */
+size_t vm_vcpus(const struct vm *vm, int32_t *ret, size_t max);
+
+/* Default process access through /proc. */
+extern const struct registry_ops registry_proc_ops;
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * kvmprof kernel <-> user ABI: the keys and values of the BPF maps that
+ * kvmprofd reads.  Included by the BPF objects (bpf/) and by user space
+ * (daemon, tests).  Fixed-width types, explicit padding, sizes and offsets
+ * asserted: the layout is the same on x86_64 and arm64 and in BPF.
+ */
+#ifndef KVMPROF_ABI_H
+#define KVMPROF_ABI_H
+
+#ifdef __bpf__
+/* BPF side: the minimal type header provides __u32/__u64/__s32. */
+#else
+#include <linux/types.h>
+#include <stddef.h>
+#endif
+
+#if defined(__cplusplus)
+#define KP_STATIC_ASSERT static_assert
+#else
+#define KP_STATIC_ASSERT _Static_assert
+#endif
+
+/*
+ * What a counter counts.  `sub` refines it; its meaning is given per event.
+ * Values are part of the ABI: append only.
+ */
+enum kp_event {
+	KP_EV_NONE = 0,
+	/* kvm_userspace_exit(reason, errno): sub = KVM_EXIT_* reason, or
+	 * KP_SUB_ERRNO | -errno when KVM_RUN failed. */
+	KP_EV_USERSPACE_EXIT = 1,
+	/* kvm_pio(rw, port, size, count, data): sub = KP_PIO_SUB(rw, port) */
+	KP_EV_PIO = 2,
+	/* kvm_mmio(type, len, gpa, val): sub = KVM_TRACE_MMIO_* type */
+	KP_EV_MMIO = 3,
+	/* kvm_vcpu_wakeup(ns, waited, valid): sub = waited | valid << 1 */
+	KP_EV_VCPU_WAKEUP = 4,
+	/* kvm_halt_poll_ns(grow, vcpu_id, new, old): sub = grow */
+	KP_EV_HALT_POLL_NS = 5,
+	/* kvm_set_irq(gsi, level, irq_source_id): sub = gsi */
+	KP_EV_SET_IRQ = 6,
+	/* kvm_msi_set_irq(address, data): sub = 0 */
+	KP_EV_MSI_SET_IRQ = 7,
+	/* kvm_exit: sub = x86 exit reason (VMX basic reason / SVM exit code)
+	 * or arm64 ESR_EL2.EC */
+	KP_EV_EXIT = 8,
+	/* kvm_entry: sub = 0 */
+	KP_EV_ENTRY = 9,
+	/* exit -> next entry of the same vCPU thread: sub = log2 bucket of ns */
+	KP_EV_EXIT_LAT = 10,
+	/* kvm_vcpu_wakeup halt time: sub = log2 bucket of ns */
+	KP_EV_WAKEUP_LAT = 11,
+	/* kvm_sysreg_dirty(vcpu, sysreg, hfgwtr_bits): sub = sysreg encoding
+	 * (sys_reg(op0, op1, CRn, CRm, op2) as in arm64 asm/sysreg.h) */
+	KP_EV_SYSREG_DIRTY = 12,
+	/* kvm_sysreg_save_elided(vcpu, clean_bits, count): for each bit b set
+	 * in clean_bits, sub = b, value += count */
+	KP_EV_SYSREG_ELIDED = 13,
+	KP_EV_MAX
+};
+
+#define KP_SUB_ERRNO 0x80000000u
+#define KP_PIO_SUB(rw, port) ((((__u32)(rw) & 1u) << 16) | ((__u32)(port) & 0xffffu))
+#define KP_PIO_SUB_RW(sub) (((sub) >> 16) & 1u)
+#define KP_PIO_SUB_PORT(sub) ((sub) & 0xffffu)
+
+/* log2 histograms: bucket 0 holds 0, bucket b > 0 holds 2^(b-1) <= v < 2^b. */
+#define KP_HIST_BUCKETS 64
+
+/* vCPU of an event that did not run in a vCPU thread (irq ioctls). */
+#define KP_VCPU_NONE (-1)
+
+/*
+ * Key of the per-CPU counter hash (map "kp_counts", value __u64).
+ * A VM is its VMM process: tgid plus the leader's start time (ns since boot,
+ * task_struct::start_boottime), so a reused pid is a new VM.
+ */
+struct kp_key {
+	__u32 tgid;
+	__s32 vcpu;	/* kvm_vcpu::vcpu_id, or KP_VCPU_NONE */
+	__u64 start_ns;	/* VMM leader start_boottime */
+	__u32 event;	/* enum kp_event */
+	__u32 sub;
+};
+KP_STATIC_ASSERT(sizeof(struct kp_key) == 24, "kp_key size");
+KP_STATIC_ASSERT(offsetof(struct kp_key, start_ns) == 8, "kp_key layout");
+KP_STATIC_ASSERT(offsetof(struct kp_key, sub) == 20, "kp_key layout");
+
+/* Indexes of the per-CPU array "kp_drops" (value __u64): events lost. */
+enum kp_drop {
+	KP_DROP_COUNTS_FULL = 0,	/* kp_counts had no room for a new key */
+	KP_DROP_EXIT_TS_FULL = 1,	/* no room to remember an exit time */
+	KP_DROP_MAX = 8
+};
+
+/* Layout of the kvm_exit trace record, as CO-RE resolved it on this kernel
+ * (reported by the program kp_detect into its .bss). */
+enum kp_exit_layout {
+	KP_EXIT_LAYOUT_UNKNOWN = 0,
+	KP_EXIT_LAYOUT_X86 = 1,
+	KP_EXIT_LAYOUT_ARM64 = 2,
+};
+
+#endif /* KVMPROF_ABI_H */

@@ -1,0 +1,2 @@
+# Code shared by the daemon, the CLI and the tests.
+KP_LIB_SRCS := lib/procfs.c lib/vmname.c lib/kvmnames.c

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stddef.h>
+
+#include <kvmprof/abi.h>
+#include <kvmprof/kvmnames.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* include/uapi/linux/kvm.h */
+static const char *const userspace_exit[] = {
+	"UNKNOWN", "EXCEPTION", "IO", "HYPERCALL", "DEBUG", "HLT", "MMIO",
+	"IRQ_WINDOW_OPEN", "SHUTDOWN", "FAIL_ENTRY", "INTR", "SET_TPR",
+	"TPR_ACCESS", "S390_SIEIC", "S390_RESET", "DCR", "NMI",
+	"INTERNAL_ERROR", "OSI", "PAPR_HCALL", "S390_UCONTROL", "WATCHDOG",
+	"S390_TSCH", "EPR", "SYSTEM_EVENT", "S390_STSI", "IOAPIC_EOI",
+	"HYPERV", "ARM_NISV", "X86_RDMSR", "X86_WRMSR", "DIRTY_RING_FULL",
+	"AP_RESET_HOLD", "X86_BUS_LOCK", "XEN", "RISCV_SBI", "RISCV_CSR",
+	"NOTIFY", "LOONGARCH_IOCSR", "MEMORY_FAULT", "TDX",
+};
+
+/* Intel SDM Vol. 3C, Appendix C "VMX basic exit reasons" */
+static const char *const vmx_exit[] = {
+	[0] = "EXCEPTION_NMI", [1] = "EXTERNAL_INTERRUPT",
+	[2] = "TRIPLE_FAULT", [3] = "INIT_SIGNAL", [4] = "SIPI_SIGNAL",
+	[7] = "INTERRUPT_WINDOW", [8] = "NMI_WINDOW", [9] = "TASK_SWITCH",
+	[10] = "CPUID", [12] = "HLT", [13] = "INVD", [14] = "INVLPG",
+	[15] = "RDPMC", [16] = "RDTSC", [18] = "VMCALL", [19] = "VMCLEAR",
+	[20] = "VMLAUNCH", [21] = "VMPTRLD", [22] = "VMPTRST",
+	[23] = "VMREAD", [24] = "VMRESUME", [25] = "VMWRITE",
+	[26] = "VMOFF", [27] = "VMON", [28] = "CR_ACCESS", [29] = "DR_ACCESS",
+	[30] = "IO_INSTRUCTION", [31] = "MSR_READ", [32] = "MSR_WRITE",
+	[33] = "INVALID_STATE", [34] = "MSR_LOAD_FAIL", [36] = "MWAIT_INSTRUCTION",
+	[37] = "MONITOR_TRAP_FLAG", [39] = "MONITOR_INSTRUCTION",
+	[40] = "PAUSE_INSTRUCTION", [41] = "MCE_DURING_VMENTRY",
+	[43] = "TPR_BELOW_THRESHOLD", [44] = "APIC_ACCESS",
+	[45] = "EOI_INDUCED", [46] = "GDTR_IDTR", [47] = "LDTR_TR",
+	[48] = "EPT_VIOLATION", [49] = "EPT_MISCONFIG", [50] = "INVEPT",
+	[51] = "RDTSCP", [52] = "PREEMPTION_TIMER", [53] = "INVVPID",
+	[54] = "WBINVD", [55] = "XSETBV", [56] = "APIC_WRITE",
+	[57] = "RDRAND", [58] = "INVPCID", [59] = "VMFUNC", [60] = "ENCLS",
+	[61] = "RDSEED", [62] = "PML_FULL", [63] = "XSAVES", [64] = "XRSTORS",
+	[67] = "UMWAIT", [68] = "TPAUSE", [74] = "BUS_LOCK", [75] = "NOTIFY",
+};
+
+/* Arm ARM D24.2.41 (ESR_EL2), EC field encodings */
+static const char *const arm64_ec[] = {
+	[0x00] = "UNKNOWN", [0x01] = "WFx", [0x03] = "CP15_32",
+	[0x04] = "CP15_64", [0x05] = "CP14_MR", [0x06] = "CP14_LS",
+	[0x07] = "FP_ASIMD", [0x08] = "CP10_ID", [0x09] = "PAC",
+	[0x0a] = "LS64", [0x0c] = "CP14_64", [0x0d] = "BTI",
+	[0x0e] = "ILL", [0x11] = "SVC32", [0x12] = "HVC32", [0x13] = "SMC32",
+	[0x15] = "SVC64", [0x16] = "HVC64", [0x17] = "SMC64",
+	[0x18] = "SYS64", [0x19] = "SVE", [0x1a] = "ERET", [0x1c] = "FPAC",
+	[0x1d] = "SME", [0x20] = "IABT_LOW", [0x21] = "IABT_CUR",
+	[0x22] = "PC_ALIGN", [0x24] = "DABT_LOW", [0x25] = "DABT_CUR",
+	[0x26] = "SP_ALIGN", [0x27] = "MOPS", [0x28] = "FP_EXC32",
+	[0x2c] = "FP_EXC64", [0x2d] = "GCS", [0x2f] = "SERROR",
+	[0x30] = "BREAKPT_LOW", [0x31] = "BREAKPT_CUR",
+	[0x32] = "SOFTSTP_LOW", [0x33] = "SOFTSTP_CUR",
+	[0x34] = "WATCHPT_LOW", [0x35] = "WATCHPT_CUR", [0x38] = "BKPT32",
+	[0x3c] = "BRK64",
+};
+
+#define LOOKUP(tab, i) ((i) < ARRAY_SIZE(tab) ? (tab)[i] : NULL)
+
+const char *kp_userspace_exit_name(uint32_t reason)
+{
+	return LOOKUP(userspace_exit, reason);
+}
+
+const char *kp_exit_reason_name(int layout, uint32_t reason)
+{
+	switch (layout) {
+	case KP_EXIT_LAYOUT_X86:
+		/* Only the basic exit reason (bits 15:0) names the exit. */
+		return LOOKUP(vmx_exit, reason & 0xffffu);
+	case KP_EXIT_LAYOUT_ARM64:
+		return LOOKUP(arm64_ec, reason);
+	default:
+		return NULL;
+	}
+}
+
+const char *kp_mmio_type_name(uint32_t type)
+{
+	static const char *const names[] = { "read_unsatisfied", "read",
+					     "write" };
+
+	return LOOKUP(names, type);
+}
+
+const char *kp_exit_layout_name(int layout)
+{
+	switch (layout) {
+	case KP_EXIT_LAYOUT_X86:
+		return "x86";
+	case KP_EXIT_LAYOUT_ARM64:
+		return "arm64";
+	default:
+		return "unknown";
+	}
+}
