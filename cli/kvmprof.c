@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmprof: command-line client of kvmprofd, and offline SPE tools.
+ * One dispatch table per noun, exact command matching, one error printer
+ * (cli_err) that also speaks JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include <kvmprof/client.h>
+#include "cli.h"
+#include "table.h"
+
+#ifndef KVMPROF_VERSION
+#define KVMPROF_VERSION "0.1"
+#endif
+
+int cli_err(const struct cli_ctx *ctx, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+		char *s;
+
+		cJSON_AddStringToObject(o, "error", msg);
+		cJSON_AddNumberToObject(o, "errno", err < 0 ? -err : err);
+		s = cJSON_PrintUnformatted(o);
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		cJSON_Delete(o);
+	} else {
+		fprintf(stderr, "%s: %s\n", ctx->prog, msg);
+	}
+	return 1;
+}
+
+static void print_cmds(FILE *f, const char *noun, const struct cli_cmd *t)
+{
+	for (; t->name; t++)
+		fprintf(f, "  kvmprof %s%s%s%s%s\n      %s\n",
+			noun ? noun : "", noun ? " " : "", t->name,
+			*t->args ? " " : "", t->args, t->help);
+}
+
+int cli_dispatch(struct cli_ctx *ctx, const char *noun,
+		 const struct cli_cmd *table, int argc, char **argv)
+{
+	const struct cli_cmd *t;
+
+	if (argc < 1)
+		goto usage;
+	for (t = table; t->name; t++)
+		if (!strcmp(t->name, argv[0]))
+			return t->fn(ctx, argc, argv);
+	cli_err(ctx, -EINVAL, "unknown command '%s%s%s'", noun ? noun : "",
+		noun ? " " : "", argv[0]);
+usage:
+	if (!ctx->json) {
+		fprintf(stderr, "Commands:\n");
+		print_cmds(stderr, noun, table);
+	}
+	return argc < 1 ? cli_err(ctx, -EINVAL, "missing command") : 1;
+}
+
+/* GET @path; on failure prints the error and returns 1. */
+static int api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
+{
+	long status = 0;
+	int r;
+
+	r = kp_api_get(ctx->socket, path, ret, &status);
+	switch (r) {
+	case 0:
+		break;
+	case -ENOENT:
+	case -ECONNREFUSED:
+		return cli_err(ctx, r, "kvmprofd is not running (no daemon on "
+			       "%s)", ctx->socket);
+	case -EACCES:
+	case -EPERM:
+		return cli_err(ctx, r, "permission denied on %s (root or group "
+			       "kvmprof needed)", ctx->socket);
+	default:
+		return cli_err(ctx, r, "talking to kvmprofd on %s: %s",
+			       ctx->socket, strerror(-r));
+	}
+	if (status != 200) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(*ret, "error");
+
+		r = cli_err(ctx, status == 404 ? -ENOENT : -EIO, "%s",
+			    cJSON_IsString(e) ? e->valuestring :
+						"unexpected reply");
+		cJSON_Delete(*ret);
+		*ret = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static void print_json(const cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "-";
+}
+
+static const cJSON *obj(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* Commands take no options beyond the global ones: reject strays. */
+static int no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want)
+{
+	if (argc > want)
+		return cli_err(ctx, -EINVAL, "%s: unexpected argument '%s'",
+			       argv[0], argv[want]);
+	if (argc < want)
+		return cli_err(ctx, -EINVAL, "%s: missing argument", argv[0]);
+	return 0;
+}
+
+static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[] = { "ID", "PID>", "NAME", "VMM",
+					    "STATE", "VCPUS>", "UEXITS>",
+					    "PIO>", "MMIO_W>", "EXITS>" };
+	const cJSON *vm;
+	cJSON *vms;
+	struct table t;
+
+	if (no_more_args(ctx, argc, argv, 1) || api_get(ctx, "/v1/vms", &vms))
+		return 1;
+	if (ctx->json) {
+		print_json(vms);
+		cJSON_Delete(vms);
+		return 0;
+	}
+	table_init(&t, 10, head);
+	cJSON_ArrayForEach(vm, vms)
+		table_row(&t, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+			  str(vm, "id"), num(vm, "pid"), str(vm, "name"),
+			  str(vm, "vmm"), str(vm, "state"), num(vm, "vcpus"),
+			  num(vm, "userspace_exits"), num(vm, "pio"),
+			  num(vm, "mmio_write"), num(vm, "exits"));
+	table_print(&t, stdout);
+	if (!t.nrows)
+		printf("(no VMs seen)\n");
+	table_free(&t);
+	cJSON_Delete(vms);
+	return 0;
+}
+
+/* "by_reason"-style object as "A=1 B=2" */
+static void print_kv(const char *label, const cJSON *o)
+{
+	const cJSON *it;
+
+	if (!o || !o->child)
+		return;
+	printf("  %s:", label);
+	cJSON_ArrayForEach(it, o)
+		printf(" %s=%.0f", it->string, it->valuedouble);
+	printf("\n");
+}
+
+static void print_hist(const char *label, const cJSON *arr)
+{
+	const cJSON *b;
+
+	if (!arr || !arr->child)
+		return;
+	printf("  %s (log2 buckets, ns >= min):\n", label);
+	cJSON_ArrayForEach(b, arr)
+		printf("    >= %-12.0f %.0f\n", num(b, "min"), num(b, "count"));
+}
+
+static void show_human(const cJSON *vm)
+{
+	static const char *const head[] = { "VCPU>", "UEXITS>", "PIO_OUT>",
+					    "PIO_IN>", "MMIO_W>", "MMIO_R>",
+					    "HALTS>", "EXITS>" };
+	const cJSON *c, *per = obj(vm, "per_vcpu");
+	struct table t;
+
+	printf("VM %s (pid %.0f, %s, %s) %s, %.0f vCPUs\n", str(vm, "name"),
+	       num(vm, "pid"), str(vm, "vmm"), str(vm, "id"), str(vm, "state"),
+	       num(vm, "vcpus"));
+	table_init(&t, 8, head);
+	cJSON_ArrayForEach(c, per) {
+		const cJSON *w = obj(c, "halt_wakeups");
+
+		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+			  num(c, "vcpu"),
+			  num(obj(c, "userspace_exits"), "total"),
+			  num(obj(c, "pio"), "out"), num(obj(c, "pio"), "in"),
+			  num(obj(c, "mmio"), "write"),
+			  num(obj(c, "mmio"), "read"),
+			  num(w, "waited") + num(w, "polled"),
+			  num(obj(c, "exits"), "total"));
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	cJSON_ArrayForEach(c, per) {
+		printf("vCPU %.0f\n", num(c, "vcpu"));
+		print_kv("userspace exits",
+			 obj(obj(c, "userspace_exits"), "by_reason"));
+		print_kv("exits", obj(obj(c, "exits"), "by_reason"));
+		print_hist("exit->entry", obj(c, "exit_to_entry_ns_log2"));
+		print_hist("halt time", obj(c, "halt_ns_log2"));
+	}
+	c = obj(vm, "vm_level");
+	if (c && (num(obj(c, "irq"), "set_irq") || num(obj(c, "irq"), "msi"))) {
+		printf("VM level (VMM threads)\n");
+		printf("  set_irq=%.0f msi=%.0f\n", num(obj(c, "irq"), "set_irq"),
+		       num(obj(c, "irq"), "msi"));
+		print_kv("set_irq by gsi", obj(obj(c, "irq"), "set_irq_by_gsi"));
+	}
+}
+
+static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	char path[512], esc[400];
+	cJSON *vm;
+
+	if (no_more_args(ctx, argc, argv, 2))
+		return 1;
+	if (kp_path_escape(argv[1], esc, sizeof(esc)))
+		return cli_err(ctx, -ENAMETOOLONG, "VM reference too long");
+	snprintf(path, sizeof(path), "/v1/vms/%s?refresh=1", esc);
+	if (api_get(ctx, path, &vm))
+		return 1;
+	if (ctx->json)
+		print_json(vm);
+	else
+		show_human(vm);
+	cJSON_Delete(vm);
+	return 0;
+}
+
+static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[] = { "PROBE", "KIND", "STATE",
+					    "EVENTS>", "NS/EVENT>", "REASON" };
+	const cJSON *p, *lost, *reg;
+	cJSON *st;
+	struct table t;
+
+	if (no_more_args(ctx, argc, argv, 1) ||
+	    api_get(ctx, "/v1/status", &st))
+		return 1;
+	if (ctx->json) {
+		print_json(st);
+		cJSON_Delete(st);
+		return 0;
+	}
+	printf("kvmprofd %s, pid %.0f, up %.0f s, kvm_exit layout %s\n",
+	       str(st, "version"), num(st, "pid"), num(st, "uptime_ms") / 1000,
+	       str(st, "kvm_exit_layout"));
+	table_init(&t, 6, head);
+	cJSON_ArrayForEach(p, obj(st, "probes")) {
+		double cnt = num(p, "run_cnt");
+
+		table_row(&t, "%s\t%s\t%s\t%.0f\t%.0f\t%s", str(p, "name"),
+			  str(p, "kind"), str(p, "state"), cnt,
+			  cnt ? num(p, "run_time_ns") / cnt : 0,
+			  str(p, "reason"));
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	lost = obj(st, "lost");
+	reg = obj(st, "registry");
+	printf("events lost: %.0f (counters map full %.0f, exit timestamps "
+	       "full %.0f)\n", num(lost, "total"),
+	       num(lost, "counters_map_full"),
+	       num(lost, "exit_timestamps_full"));
+	printf("VMs tracked: %.0f of %.0f (not tracked: %.0f)\n",
+	       num(reg, "vms"), num(reg, "max_vms"),
+	       num(reg, "vms_not_tracked"));
+	cJSON_Delete(st);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_sig(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+/* Live view: VM rates per second, refreshed every @interval seconds. */
+static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[] = { "NAME", "PID>", "STATE", "VCPUS>",
+					    "UEXITS/s>", "PIO/s>", "MMIO/s>",
+					    "EXITS/s>", "UEXITS>" };
+	struct { char id[48]; double ue, pio, mmio, ex; } prev[256];
+	int nprev = 0, count = -1, iter = 0;
+	double interval = 1.0;
+	struct timespec ts;
+	bool tty = isatty(STDOUT_FILENO);
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
+			interval = strtod(argv[++i], &end);
+			if (*end || interval < 0.1 || interval > 3600)
+				return cli_err(ctx, -EINVAL, "top: bad --interval");
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			count = (int)strtol(argv[++i], &end, 10);
+			if (*end || count < 1)
+				return cli_err(ctx, -EINVAL, "top: bad --count");
+		} else {
+			return cli_err(ctx, -EINVAL, "top: unexpected argument "
+				       "'%s'", argv[i]);
+		}
+	}
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	while (!stop && (count < 0 || iter < count)) {
+		struct table t;
+		const cJSON *vm;
+		cJSON *vms;
+		int n = 0;
+
+		if (api_get(ctx, "/v1/vms?refresh=1", &vms))
+			return 1;
+		if (ctx->json) {
+			char *s = cJSON_PrintUnformatted(vms);
+
+			printf("%s\n", s ? s : "null");
+			free(s);
+		} else {
+			if (tty)
+				printf("\033[H\033[2J");
+			printf("kvmprof top — every %.1f s, Ctrl-C to quit\n\n",
+			       interval);
+			table_init(&t, 9, head);
+		}
+		cJSON_ArrayForEach(vm, vms) {
+			double ue = num(vm, "userspace_exits"),
+			       pio = num(vm, "pio"), mm = num(vm, "mmio_write") +
+							  num(vm, "mmio_read"),
+			       ex = num(vm, "exits");
+			double d_ue = 0, d_pio = 0, d_mm = 0, d_ex = 0;
+
+			for (int i = 0; i < nprev; i++) {
+				if (strcmp(prev[i].id, str(vm, "id")))
+					continue;
+				d_ue = (ue - prev[i].ue) / interval;
+				d_pio = (pio - prev[i].pio) / interval;
+				d_mm = (mm - prev[i].mmio) / interval;
+				d_ex = (ex - prev[i].ex) / interval;
+			}
+			if (!ctx->json)
+				table_row(&t, "%s\t%.0f\t%s\t%.0f\t%.0f\t%.0f\t"
+					  "%.0f\t%.0f\t%.0f", str(vm, "name"),
+					  num(vm, "pid"), str(vm, "state"),
+					  num(vm, "vcpus"), d_ue, d_pio, d_mm,
+					  d_ex, ue);
+			if (n < 256) {
+				snprintf(prev[n].id, sizeof(prev[n].id), "%s",
+					 str(vm, "id"));
+				prev[n].ue = ue;
+				prev[n].pio = pio;
+				prev[n].mmio = mm;
+				prev[n].ex = ex;
+				n++;
+			}
+		}
+		nprev = n;
+		if (!ctx->json) {
+			table_print(&t, stdout);
+			if (!t.nrows)
+				printf("(no VMs seen yet)\n");
+			table_free(&t);
+		}
+		fflush(stdout);
+		cJSON_Delete(vms);
+		if (++iter == count)
+			break;
+		ts.tv_sec = (time_t)interval;
+		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+#ifndef HAVE_SPE_CLI
+/* Built before the SPE decoder's CLI part exists. */
+int cmd_spe(struct cli_ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cli_err(ctx, -ENOSYS, "built without the SPE tools");
+}
+
+const struct cli_cmd spe_cmds[] = { {} };
+#endif
+
+static int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
+
+static const struct cli_cmd top_cmds[] = {
+	{ "vms", cmd_vms, "", "list the VMs kvmprofd sees" },
+	{ "show", cmd_show, "VM", "per-vCPU profile of a VM (by name, pid or id)" },
+	{ "status", cmd_status, "", "probe states, events lost, BPF run time" },
+	{ "top", cmd_top, "[--interval S] [--count N]",
+	  "live per-VM rates, refreshed" },
+	{ "spe", cmd_spe, "dump|records|report FILE ...",
+	  "decode Arm SPE data offline" },
+	{ "help", cmd_help, "", "this text" },
+	{}
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: kvmprof [--json] [--socket PATH] COMMAND [ARGS]\n"
+"Host-side profiles of KVM guests, from kvmprofd.\n"
+"\n"
+"Options (anywhere on the line):\n"
+"  -j, --json         machine-readable JSON output (errors too)\n"
+"  -s, --socket PATH  kvmprofd socket (default $KVMPROF_SOCKET or\n"
+"                     " KP_DEFAULT_SOCKET ")\n"
+"  -h, --help         this text\n"
+"  -V, --version      print the version\n"
+"\n"
+"Commands:\n");
+	print_cmds(f, NULL, top_cmds);
+	fprintf(f, "  SPE commands:\n");
+	print_cmds(f, "spe", spe_cmds);
+}
+
+static int cmd_help(struct cli_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = { .socket = getenv("KVMPROF_SOCKET"),
+			       .prog = "kvmprof" };
+	char **rest;
+	int n = 0;
+
+	if (!ctx.socket || !*ctx.socket)
+		ctx.socket = KP_DEFAULT_SOCKET;
+	/* Global options may appear anywhere before "--". */
+	rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (!rest)
+		return cli_err(&ctx, -ENOMEM, "out of memory");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (++i < argc)
+				rest[n++] = argv[i];
+			break;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			ctx.json = true;
+		} else if (!strcmp(a, "-s") || !strcmp(a, "--socket")) {
+			if (++i >= argc)
+				return cli_err(&ctx, -EINVAL,
+					       "%s needs a path", a);
+			ctx.socket = argv[i];
+		} else if (!strncmp(a, "--socket=", 9)) {
+			ctx.socket = a + 9;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("kvmprof %s\n", KVMPROF_VERSION);
+			return 0;
+		} else {
+			rest[n++] = argv[i];
+		}
+	}
+	if (n == 0) {
+		usage(stderr);
+		return 2;
+	}
+	n = cli_dispatch(&ctx, NULL, top_cmds, n, rest);
+	free(rest);
+	return n;
+}

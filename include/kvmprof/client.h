@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Client of kvmprofd's HTTP/JSON API on a Unix socket (libcurl). */
+#ifndef KVMPROF_CLIENT_H
+#define KVMPROF_CLIENT_H
+
+#include <cjson/cJSON.h>
+
+#define KP_DEFAULT_SOCKET "/run/kvmprof/kvmprofd.sock"
+#define KP_CLIENT_MAX_BODY (16u << 20)
+
+/*
+ * GET @path (e.g. "/v1/vms") from the daemon on @socket.  On success returns
+ * 0 with the parsed body in *ret_json and the HTTP status in *ret_status
+ * (the caller checks it; error bodies are JSON too).  On failure returns
+ * -errno: -ENOENT/-ECONNREFUSED (no daemon), -EACCES (socket permissions),
+ * -EBADMSG (not JSON), -EIO (transport), -EFBIG (body over the limit).
+ */
+int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
+	       long *ret_status);
+
+/* Percent-encode @s for a path segment into @buf; -ENAMETOOLONG if it does
+ * not fit. */
+int kp_path_escape(const char *s, char *buf, size_t len);
+
+#endif
