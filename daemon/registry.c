@@ -112,7 +112,8 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 	 * (the caller snapshots after calling registry_mark_exited()), so the
 	 * snapshot holds its final counts and its keys can go.
 	 */
-	qsort(snap, n, sizeof(*snap), cmp_count);
+	if (n)
+		qsort(snap, n, sizeof(*snap), cmp_count);
 	i = 0;
 	while (i < n) {
 		uint32_t pid = snap[i].key.tgid;

@@ -1,0 +1,17 @@
+# Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
+UNIT_TESTS := vmname registry procfs
+UNIT_DEPS_vmname := lib/vmname.c
+UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
+UNIT_DEPS_procfs := lib/procfs.c
+
+$(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
+$(O)/san/tests/unit/test_registry.o: $(BPF_SKELS)
+
+define unit_test_rule
+$(O)/tests/test_$(1): $(call sanobj,tests/unit/test_$(1).c $(UNIT_DEPS_$(1)))
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(SAN_FLAGS) -o $$@ $$^ $$(CMOCKA_LIBS)
+TEST_BINS += $(O)/tests/test_$(1)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
