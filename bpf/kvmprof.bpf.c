@@ -29,6 +29,31 @@ struct {
 	__type(value, __u64);
 } kp_drops SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct kp_vm_key);
+	__type(value, __u8);
+} kp_vms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} kp_events SEC(".maps");
+
+/*
+ * vCPU thread id -> vcpu_id, learnt where the vCPU is loaded, for events
+ * that fire after vcpu_put (kvm_userspace_exit).  Written only when a
+ * thread creates a new counter key (rare), read only where the preempt
+ * notifier is not there.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __s32);
+} kp_tid_vcpu SEC(".maps");
+
 /* vCPU thread id -> time of its last kvm_exit, for exit->entry latency. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -73,6 +98,53 @@ static __always_inline int current_vcpu_id(void)
 	return vcpu_id_of(current_kvm_vcpu());
 }
 
+/* vCPU of the current thread even after vcpu_put (see kp_tid_vcpu). */
+static __always_inline int thread_vcpu_id(void)
+{
+	int id = current_vcpu_id();
+	__u32 tid;
+	__s32 *v;
+
+	if (id >= 0)
+		return id;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	v = bpf_map_lookup_elem(&kp_tid_vcpu, &tid);
+	return v ? *v : KP_VCPU_NONE;
+}
+
+/* First sight of a VM: tell user space who it is while it surely exists. */
+static __noinline void kp_new_vm(__u32 tgid, __u64 start_ns)
+{
+	struct kp_vm_key vk = { .tgid = tgid, .start_ns = start_ns };
+	struct task_struct *task;
+	struct kp_vm_event *e;
+	unsigned long a0, a1;
+	__u8 one = 1;
+	__u64 len;
+
+	if (bpf_map_update_elem(&kp_vms, &vk, &one, BPF_NOEXIST))
+		return;	/* known already (or full: the daemon reads /proc) */
+	e = bpf_ringbuf_reserve(&kp_events, sizeof(*e), 0);
+	if (!e) {
+		kp_drop(KP_DROP_VM_EVENT);
+		return;
+	}
+	e->tgid = tgid;
+	e->start_ns = start_ns;
+	task = (void *)bpf_get_current_task();
+	/* the process' name, not the vCPU thread's */
+	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
+	a0 = BPF_CORE_READ(task, mm, arg_start);
+	a1 = BPF_CORE_READ(task, mm, arg_end);
+	len = a1 > a0 ? a1 - a0 : 0;
+	if (len > KP_ARGS_MAX)
+		len = KP_ARGS_MAX;
+	e->args_len = 0;
+	if (len && !bpf_probe_read_user(e->args, (__u32)len, (void *)a0))
+		e->args_len = (__u32)len;
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* Add @n to the counter (current VM, @vcpu, @event, @sub). */
 static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 {
@@ -90,14 +162,21 @@ static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 		*v += n;	/* per-CPU value: no atomics needed */
 		return;
 	}
-	if (bpf_map_update_elem(&kp_counts, &key, &n, BPF_NOEXIST)) {
-		/* Raced with another CPU creating the key: count on ours. */
-		v = bpf_map_lookup_elem(&kp_counts, &key);
-		if (v)
-			*v += n;
-		else
-			kp_drop(KP_DROP_COUNTS_FULL);
+	if (!bpf_map_update_elem(&kp_counts, &key, &n, BPF_NOEXIST)) {
+		if (vcpu >= 0) {
+			__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+			bpf_map_update_elem(&kp_tid_vcpu, &tid, &vcpu, BPF_ANY);
+		}
+		kp_new_vm(key.tgid, key.start_ns);
+		return;
 	}
+	/* Raced with another CPU creating the key: count on ours. */
+	v = bpf_map_lookup_elem(&kp_counts, &key);
+	if (v)
+		*v += n;
+	else
+		kp_drop(KP_DROP_COUNTS_FULL);
 }
 
 SEC("raw_tp")
@@ -112,7 +191,8 @@ int BPF_PROG(kp_userspace_exit, __u32 reason, int err)
 {
 	__u32 sub = err < 0 ? KP_SUB_ERRNO | (__u32)-err : reason;
 
-	kp_add(current_vcpu_id(), KP_EV_USERSPACE_EXIT, sub, 1);
+	/* fired after vcpu_put: the notifier is gone, the thread is not */
+	kp_add(thread_vcpu_id(), KP_EV_USERSPACE_EXIT, sub, 1);
 	return 0;
 }
 

@@ -29,6 +29,8 @@
 #include <cap-ng.h>
 
 #include <kvmprof/kvmnames.h>
+#include <kvmprof/procfs.h>
+#include <kvmprof/vmname.h>
 #include "daemon.h"
 #include "log.h"
 
@@ -76,6 +78,12 @@ int daemon_harvest(struct daemon *d)
 		if (!dr)
 			d->keys_deleted += nstale;
 		r = r ? r : dr;
+		/* stale is sorted by VM: forget each VM once */
+		for (size_t i = 0; i < nstale; i++)
+			if (i == 0 || stale[i].key.tgid != stale[i - 1].key.tgid ||
+			    stale[i].key.start_ns != stale[i - 1].key.start_ns)
+				probes_forget_vm(d->probes, stale[i].key.tgid,
+						 stale[i].key.start_ns);
 	}
 out:
 	free(snap);
@@ -84,6 +92,38 @@ out:
 	if (r < 0)
 		d->harvest_errors++;
 	return r;
+}
+
+/* A VM's first event, with its argv read in its own context. */
+static int on_vm_event(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	const struct kp_vm_event *e = data;
+	char args[KP_ARGS_MAX + 1], comm[17], cgroup[2048], *argv[64];
+	struct kp_vm_ident id;
+	int argc;
+
+	if (size < sizeof(*e))
+		return 0;
+	memcpy(args, e->args, e->args_len <= KP_ARGS_MAX ? e->args_len : 0);
+	args[e->args_len <= KP_ARGS_MAX ? e->args_len : 0] = '\0';
+	memcpy(comm, e->comm, 16);
+	comm[16] = '\0';
+	if (!e->args_len) {
+		/* argv not readable in the VMM: try /proc, then comm only */
+		ssize_t n = kp_proc_read((pid_t)e->tgid, "cmdline", args,
+					 sizeof(args));
+
+		argc = n > 0 ? kp_split_cmdline(args, (size_t)n, argv, 64) : 0;
+	} else {
+		argc = kp_split_cmdline(args, e->args_len, argv, 64);
+	}
+	if (kp_proc_read((pid_t)e->tgid, "cgroup", cgroup, sizeof(cgroup)) < 0)
+		cgroup[0] = '\0';
+	kp_vm_identify(argc, argv, comm, cgroup, &id);
+	if (registry_note_vm(&d->reg, e->tgid, e->start_ns, &id, mono_ms()))
+		d->reg.vms_dropped++;
+	return 0;
 }
 
 static const char *state_name(enum probe_state s)
@@ -107,6 +147,7 @@ cJSON *daemon_status(struct daemon *d)
 	static const char *const drop_names[KP_DROP_MAX] = {
 		[KP_DROP_COUNTS_FULL] = "counters_map_full",
 		[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
+		[KP_DROP_VM_EVENT] = "vm_announcements",
 	};
 	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg;
 	uint64_t drops[KP_DROP_MAX], total = 0;
@@ -423,9 +464,9 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { EV_SIGNAL = 1, EV_TIMER, EV_API };
+enum { EV_SIGNAL = 1, EV_TIMER, EV_API, EV_RING };
 
-static int run(struct daemon *d, int sfd, int tfd)
+static int run(struct daemon *d, int sfd, int tfd, struct ring_buffer *rb)
 {
 	int ep, r;
 
@@ -437,6 +478,8 @@ static int run(struct daemon *d, int sfd, int tfd)
 		r = epoll_add(ep, tfd, EV_TIMER);
 	if (!r)
 		r = epoll_add(ep, api_epoll_fd(d->api), EV_API);
+	if (!r)
+		r = epoll_add(ep, ring_buffer__epoll_fd(rb), EV_RING);
 	while (!r) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(ep, evs, 8, -1);
@@ -478,6 +521,9 @@ static int run(struct daemon *d, int sfd, int tfd)
 			case EV_API:
 				api_run(d->api);
 				break;
+			case EV_RING:
+				ring_buffer__consume(rb);
+				break;
 			}
 		}
 	}
@@ -490,6 +536,7 @@ int main(int argc, char **argv)
 	struct daemon d = { .opts = default_opts, .bpf_stats_fd = -1 };
 	struct probe_opts po = {};
 	struct itimerspec its = {};
+	struct ring_buffer *rb = NULL;
 	int lfd = -1, sfd = -1, tfd = -1, r, attached = 0;
 	sigset_t mask;
 
@@ -551,6 +598,12 @@ int main(int argc, char **argv)
 
 	registry_init(&d.reg, d.opts.max_vms, d.opts.grace_ms,
 		      &registry_proc_ops);
+	rb = ring_buffer__new(probes_events_fd(d.probes), on_vm_event, &d, NULL);
+	if (!rb) {
+		r = -errno;
+		log_err("VM event ring buffer: %s", strerror(-r));
+		goto out;
+	}
 	r = api_start(&d, lfd, &d.api);
 	if (r < 0) {
 		log_err("starting the HTTP API: %s", strerror(-r));
@@ -569,7 +622,7 @@ int main(int argc, char **argv)
 	timerfd_settime(tfd, 0, &its, NULL);
 	log_info("serving on %s", d.opts.socket_path);
 
-	r = run(&d, sfd, tfd);
+	r = run(&d, sfd, tfd, rb);
 	if (r < 0)
 		log_err("event loop: %s", strerror(-r));
 out:
@@ -582,6 +635,7 @@ out:
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
+	ring_buffer__free(rb);
 	registry_fini(&d.reg);
 	probes_destroy(d.probes);
 	if (d.bpf_stats_fd >= 0)

@@ -279,3 +279,18 @@ int probes_counters_fd(const struct probes *p)
 {
 	return bpf_map__fd(p->skel->maps.kp_counts);
 }
+
+int probes_events_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.kp_events);
+}
+
+int probes_forget_vm(const struct probes *p, uint32_t tgid, uint64_t start_ns)
+{
+	struct kp_vm_key k = { .tgid = tgid, .start_ns = start_ns };
+
+	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.kp_vms), &k) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}

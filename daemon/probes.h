@@ -68,6 +68,9 @@ int probes_snapshot(const struct probes *p, struct kp_count **ret_arr,
 int probes_delete_keys(const struct probes *p, const struct kp_count *c,
 		       size_t n);
 uint32_t probes_max_counters(const struct probes *p);
+/* Ring buffer of struct kp_vm_event; and forgetting a VM that is gone. */
+int probes_events_fd(const struct probes *p);
+int probes_forget_vm(const struct probes *p, uint32_t tgid, uint64_t start_ns);
 int probes_counters_fd(const struct probes *p);
 
 #endif

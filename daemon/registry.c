@@ -56,7 +56,7 @@ static struct vm *lookup(const struct registry *r, uint32_t pid,
 }
 
 static struct vm *add_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
-			 uint64_t now_ms)
+			 uint64_t now_ms, const struct kp_vm_ident *id)
 {
 	struct vm *vm, **nv;
 
@@ -78,7 +78,10 @@ static struct vm *add_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
 	vm->first_seen_ms = now_ms;
 	snprintf(vm->id, sizeof(vm->id), "%u-%llu", pid,
 		 (unsigned long long)kp_ns_to_ticks(start_ns));
-	r->ops.identify(pid, &vm->ident);
+	if (id)
+		vm->ident = *id;
+	else
+		r->ops.identify(pid, &vm->ident);
 	r->vms[r->nvms++] = vm;
 	return vm;
 }
@@ -127,7 +130,7 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 			j++;
 		vm = lookup(r, pid, start);
 		if (!vm)
-			vm = add_vm(r, pid, start, now_ms);
+			vm = add_vm(r, pid, start, now_ms, NULL);
 		if (!vm) {
 			/* Not tracked (limit, ENOMEM): still free its keys
 			 * once the process is gone. */
@@ -179,6 +182,18 @@ void registry_mark_exited(struct registry *r, uint64_t now_ms)
 			vm->exited_ms = now_ms;
 		}
 	}
+}
+
+int registry_note_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
+		     const struct kp_vm_ident *id, uint64_t now_ms)
+{
+	struct vm *vm = lookup(r, pid, start_ns);
+
+	if (vm) {
+		vm->ident = *id;
+		return 0;
+	}
+	return add_vm(r, pid, start_ns, now_ms, id) ? 0 : -ENOSPC;
 }
 
 struct vm *registry_find(const struct registry *r, const char *ref)

@@ -64,6 +64,13 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 		    uint64_t now_ms, struct kp_count **ret_stale,
 		    size_t *ret_nstale);
 
+/*
+ * A VM announced by the BPF side (first event), identified from the argv
+ * it carried.  Creates the VM when new; fills in its identity otherwise.
+ */
+int registry_note_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
+		     const struct kp_vm_ident *id, uint64_t now_ms);
+
 /* Find a VM by id, pid (decimal) or name; NULL if none.  A running VM wins
  * over exited ones with the same name or pid. */
 struct vm *registry_find(const struct registry *r, const char *ref);

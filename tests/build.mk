@@ -15,3 +15,16 @@ $(O)/tests/test_$(1): $(call sanobj,tests/unit/test_$(1).c $(UNIT_DEPS_$(1)))
 TEST_BINS += $(O)/tests/test_$(1)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
+
+# End-to-end tests: release-built daemon/CLI/guest, sanitized test program.
+E2E_HARNESS := tests/e2e/harness.c lib/client.c
+E2E_TESTS := generic
+
+define e2e_test_rule
+$(O)/tests/test_e2e_$(1): $(call sanobj,tests/e2e/test_e2e_$(1).c $(E2E_HARNESS)) | $(BINS)
+	$$(call msg,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(SAN_FLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(CJSON_LIBS) $$(CURL_LIBS) $$(LIBBPF_LIBS)
+TEST_BINS += $(O)/tests/test_e2e_$(1)
+endef
+$(foreach t,$(E2E_TESTS),$(eval $(call e2e_test_rule,$(t))))

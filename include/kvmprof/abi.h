@@ -87,10 +87,38 @@ KP_STATIC_ASSERT(sizeof(struct kp_key) == 24, "kp_key size");
 KP_STATIC_ASSERT(offsetof(struct kp_key, start_ns) == 8, "kp_key layout");
 KP_STATIC_ASSERT(offsetof(struct kp_key, sub) == 20, "kp_key layout");
 
+/*
+ * First event of a VM: the BPF side remembers (tgid, start_ns) in the hash
+ * "kp_vms" (value __u8) and sends one kp_vm_event through the ring buffer
+ * "kp_events", with the VMM's comm and the start of its argv read in the
+ * VMM's own context, so even a VM that exits before the next harvest is
+ * named.  User space deletes the kp_vms entry when the VM is gone.
+ */
+#define KP_ARGS_MAX 512
+struct kp_vm_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns;
+};
+KP_STATIC_ASSERT(sizeof(struct kp_vm_key) == 16, "kp_vm_key size");
+
+struct kp_vm_event {
+	__u32 tgid;
+	__u32 args_len;		/* bytes valid in args (NUL-separated) */
+	__u64 start_ns;
+	char comm[16];
+	char args[KP_ARGS_MAX];
+};
+KP_STATIC_ASSERT(sizeof(struct kp_vm_event) == 32 + KP_ARGS_MAX,
+		 "kp_vm_event size");
+KP_STATIC_ASSERT(offsetof(struct kp_vm_event, args) == 32,
+		 "kp_vm_event layout");
+
 /* Indexes of the per-CPU array "kp_drops" (value __u64): events lost. */
 enum kp_drop {
 	KP_DROP_COUNTS_FULL = 0,	/* kp_counts had no room for a new key */
 	KP_DROP_EXIT_TS_FULL = 1,	/* no room to remember an exit time */
+	KP_DROP_VM_EVENT = 2,		/* kp_events full, or kp_vms full */
 	KP_DROP_MAX = 8
 };
 

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kvmprof/client.h>
+#include "harness.h"
+
+void msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+char *bin_path(const char *rel, char *buf, size_t len)
+{
+	const char *o = getenv("O");
+
+	snprintf(buf, len, "%s/%s", o && *o ? o : "build", rel);
+	return buf;
+}
+
+const char *kvm_bpf_missing(void)
+{
+	int fd;
+
+	if (geteuid() != 0)
+		return "needs root (BPF load/attach)";
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return "/dev/kvm not available";
+	close(fd);
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
+	return NULL;
+}
+
+pid_t spawn(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+int wait_exit(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+int run_capture(char *const argv[], char **ret_out)
+{
+	int p[2];
+	pid_t pid;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf || pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+	}
+	close(p[0]);
+	buf[len] = '\0';
+	*ret_out = buf;
+	return wait_exit(pid);
+}
+
+int kpd_start(struct kpd *d, const char *const *extra)
+{
+	char path[256];
+	char *argv[32];
+	int n = 0;
+
+	snprintf(d->dir, sizeof(d->dir), "/tmp/kvmprof-test.XXXXXX");
+	if (!mkdtemp(d->dir))
+		return -errno;
+	snprintf(d->sock, sizeof(d->sock), "%s/kvmprofd.sock", d->dir);
+	argv[n++] = strdup(bin_path("kvmprofd", path, sizeof(path)));
+	argv[n++] = "--socket";
+	argv[n++] = d->sock;
+	for (; extra && *extra && n < 30; extra++)
+		argv[n++] = (char *)*extra;
+	argv[n] = NULL;
+	d->pid = spawn(argv);
+	free(argv[0]);
+	if (d->pid < 0)
+		return -errno;
+	for (int i = 0; i < 300; i++) {
+		cJSON *j = NULL;
+		long status = 0;
+
+		if (!kp_api_get(d->sock, "/v1/status", &j, &status)) {
+			cJSON_Delete(j);
+			return status == 200 ? 0 : -EIO;
+		}
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+			d->pid = -1;
+			return -ECHILD;
+		}
+		msleep(50);
+	}
+	kill(d->pid, SIGKILL);
+	wait_exit(d->pid);
+	return -ETIMEDOUT;
+}
+
+int kpd_stop(struct kpd *d)
+{
+	int st;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	st = wait_exit(d->pid);
+	d->pid = -1;
+	rmdir(d->dir);	/* fails if the socket was left behind */
+	return st;
+}
+
+cJSON *cli_json(const struct kpd *d, int *ret_rc, const char *a1,
+		const char *a2)
+{
+	char path[256], *out = NULL;
+	char *argv[] = { bin_path("kvmprof", path, sizeof(path)), "--socket",
+			 (char *)d->sock, "--json", (char *)a1, (char *)a2,
+			 NULL };
+	cJSON *j;
+
+	*ret_rc = run_capture(argv, &out);
+	j = out ? cJSON_Parse(out) : NULL;
+	free(out);
+	return j;
+}
+
+cJSON *read_json_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+	cJSON *j;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)len + 1);
+	if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len)
+		len = 0;
+	fclose(f);
+	j = buf ? cJSON_Parse(buf) : NULL;
+	free(buf);
+	return j;
+}
+
+const cJSON *jget(const cJSON *o, const char *path)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o;
+	     tok = strtok_r(NULL, ".", &save))
+		o = cJSON_GetObjectItemCaseSensitive(o, tok);
+	return o;
+}
+
+double jnum(const cJSON *o, const char *path)
+{
+	const cJSON *v = jget(o, path);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+const cJSON *vcpu_of(const cJSON *vm, int id)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, jget(vm, "per_vcpu"))
+		if (jnum(c, "vcpu") == id)
+			return c;
+	return NULL;
+}

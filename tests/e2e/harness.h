@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* End-to-end test harness: real kvmprofd, real guests, real CLI. */
+#ifndef KP_TEST_HARNESS_H
+#define KP_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#define SKIP_EXIT 77
+
+struct kpd {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+};
+
+/* Path of a built binary: $O/<rel> (O defaults to "build"). */
+char *bin_path(const char *rel, char *buf, size_t len);
+
+/* Why this machine cannot run KVM+BPF tests, or NULL if it can. */
+const char *kvm_bpf_missing(void);
+
+/* Start kvmprofd on a private socket with extra arguments (NULL-ended);
+ * waits until it answers /v1/status. 0 or -errno. */
+int kpd_start(struct kpd *d, const char *const *extra);
+/* SIGTERM, wait; returns the daemon's exit status (or -1). */
+int kpd_stop(struct kpd *d);
+
+/* Run argv, capture stdout into *ret_out (malloc'ed); exit status. */
+int run_capture(char *const argv[], char **ret_out);
+/* Start argv in the background; returns the pid. */
+pid_t spawn(char *const argv[]);
+/* Wait for @pid; returns its exit status, or 128+signal. */
+int wait_exit(pid_t pid);
+
+/* `kvmprof --socket S --json ARGS...` parsed; exit status in *ret_rc. */
+cJSON *cli_json(const struct kpd *d, int *ret_rc, const char *a1,
+		const char *a2);
+
+cJSON *read_json_file(const char *path);
+double jnum(const cJSON *o, const char *path);	/* "a.b.c" */
+const cJSON *jget(const cJSON *o, const char *path);
+
+/* Per-vCPU object with "vcpu" == id in the daemon's per_vcpu array */
+const cJSON *vcpu_of(const cJSON *vm, int id);
+
+void msleep(unsigned int ms);
+
+#endif

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * End to end on real KVM: kvmprofd attaches its BPF probes, the test guest
+ * (tools/kvmguest) does a known workload, and `kvmprof show X --json` must
+ * report exactly that, per vCPU.  Expectations come from the requested
+ * workload (split rule: vCPU i gets N/M + (i < N%M)) and from the VMM's own
+ * count of KVM_RUN returns, never from the daemon.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+
+#include <kvmprof/abi.h>
+#include "harness.h"
+
+#define PORT "0x3f8"
+#define GRACE_MS 1500
+#define INTERVAL_MS 100
+
+static struct kpd kpd;
+
+static uint64_t split(uint64_t total, unsigned n, unsigned i)
+{
+	return total / n + (i < total % n);
+}
+
+/* Run the guest to completion; returns its report. */
+static cJSON *run_guest(const char *name, const char *vcpus, const char *pio,
+			const char *mmio_w, const char *report)
+{
+	char path[256];
+	char *argv[] = { bin_path("tools/kvmguest", path, sizeof(path)),
+			 "--name", (char *)name, "--vcpus", (char *)vcpus,
+			 "--pio", (char *)pio, "--mmio-write", (char *)mmio_w,
+			 "--timeout", "120", "--report", (char *)report, NULL };
+
+	assert_int_equal(wait_exit(spawn(argv)), 0);
+	return read_json_file(report);
+}
+
+static pid_t start_guest(const char *name, const char *vcpus, const char *pio,
+			 const char *mmio_w, const char *report)
+{
+	char path[256];
+	char *argv[] = { bin_path("tools/kvmguest", path, sizeof(path)),
+			 "--name", (char *)name, "--vcpus", (char *)vcpus,
+			 "--pio", (char *)pio, "--mmio-write", (char *)mmio_w,
+			 "--timeout", "120", "--report", (char *)report, NULL };
+
+	return spawn(argv);
+}
+
+/* The daemon's view of @name must equal the workload and the VMM's view. */
+static void check_vm(const char *name, unsigned nvcpus, uint64_t pio,
+		     uint64_t mmio_w, const cJSON *report)
+{
+	cJSON *vm;
+	int rc;
+
+	vm = cli_json(&kpd, &rc, "show", name);
+	assert_int_equal(rc, 0);
+	assert_non_null(vm);
+	assert_string_equal(jget(vm, "name")->valuestring, name);
+	assert_string_equal(jget(vm, "vmm")->valuestring, "kvmguest");
+	assert_int_equal(jnum(vm, "pid"), jnum(report, "pid"));
+	assert_int_equal(jnum(vm, "vcpus"), nvcpus);
+	for (unsigned i = 0; i < nvcpus; i++) {
+		const cJSON *c = vcpu_of(vm, (int)i), *rv;
+
+		assert_non_null(c);
+		rv = cJSON_GetArrayItem(jget(report, "vcpus"), (int)i);
+		assert_int_equal(jnum(rv, "id"), i);
+		/* workload, from what was requested */
+		assert_int_equal(jnum(c, "pio.ports." PORT ".out"),
+				 split(pio, nvcpus, i));
+		assert_int_equal(jnum(c, "mmio.write"), split(mmio_w, nvcpus, i));
+		/* userspace exits, from the VMM's own KVM_RUN accounting */
+		assert_int_equal(jnum(c, "userspace_exits.by_reason.IO"),
+				 jnum(rv, "exits.IO"));
+		assert_int_equal(jnum(c, "userspace_exits.by_reason.MMIO"),
+				 jnum(rv, "exits.MMIO"));
+		assert_int_equal(jnum(c, "userspace_exits.total"),
+				 jnum(rv, "kvm_run"));
+	}
+	cJSON_Delete(vm);
+}
+
+static void exact_counts_per_vcpu(void **state)
+{
+	char name[64], rep[128];
+	cJSON *r;
+
+	snprintf(name, sizeof(name), "e2e-exact-%d", getpid());
+	snprintf(rep, sizeof(rep), "%s/exact.json", kpd.dir);
+	r = run_guest(name, "2", "1001", "333", rep);
+	assert_non_null(r);
+	check_vm(name, 2, 1001, 333, r);
+	cJSON_Delete(r);
+}
+
+static void two_vms_never_mix(void **state)
+{
+	char na[64], nb[64], ra[128], rb[128];
+	pid_t a, b;
+	cJSON *ja, *jb;
+
+	snprintf(na, sizeof(na), "e2e-a-%d", getpid());
+	snprintf(nb, sizeof(nb), "e2e-b-%d", getpid());
+	snprintf(ra, sizeof(ra), "%s/a.json", kpd.dir);
+	snprintf(rb, sizeof(rb), "%s/b.json", kpd.dir);
+	a = start_guest(na, "1", "20000", "700", ra);
+	b = start_guest(nb, "2", "30001", "901", rb);
+	assert_int_equal(wait_exit(a), 0);
+	assert_int_equal(wait_exit(b), 0);
+	ja = read_json_file(ra);
+	jb = read_json_file(rb);
+	assert_non_null(ja);
+	assert_non_null(jb);
+	check_vm(na, 1, 20000, 700, ja);
+	check_vm(nb, 2, 30001, 901, jb);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+}
+
+/* Keys of the daemon's kp_counts maps that belong to @tgid. */
+static int map_keys_of(uint32_t tgid)
+{
+	__u32 id = 0;
+	int found = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		struct kp_key k, *prev = NULL, next;
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    strcmp(info.name, "kp_counts")) {
+			close(fd);
+			continue;
+		}
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			k = next;
+			prev = &k;
+			found += k.tgid == tgid;
+		}
+		close(fd);
+	}
+	return found;
+}
+
+static void exited_vm_pruned_after_grace(void **state)
+{
+	char name[64], rep[128];
+	cJSON *r, *vm;
+	uint32_t pid;
+	int rc;
+
+	snprintf(name, sizeof(name), "e2e-gone-%d", getpid());
+	snprintf(rep, sizeof(rep), "%s/gone.json", kpd.dir);
+	r = run_guest(name, "1", "10", "0", rep);
+	assert_non_null(r);
+	pid = (uint32_t)jnum(r, "pid");
+	cJSON_Delete(r);
+	/* right after exit: still shown, as exited, counts intact */
+	vm = cli_json(&kpd, &rc, "show", name);
+	assert_int_equal(rc, 0);
+	assert_int_equal(jnum(vcpu_of(vm, 0), "pio.ports." PORT ".out"), 10);
+	cJSON_Delete(vm);
+	msleep(2 * INTERVAL_MS + 50);
+	vm = cli_json(&kpd, &rc, "show", name);
+	assert_string_equal(jget(vm, "state")->valuestring, "exited");
+	cJSON_Delete(vm);
+	/* the BPF map holds nothing for it any more */
+	assert_int_equal(map_keys_of(pid), 0);
+	msleep(GRACE_MS + 2 * INTERVAL_MS);
+	vm = cli_json(&kpd, &rc, "show", name);
+	assert_int_equal(rc, 1);
+	assert_non_null(vm);
+	assert_non_null(strstr(jget(vm, "error")->valuestring, "unknown VM"));
+	cJSON_Delete(vm);
+}
+
+/* The kvmprof patch tracepoints do not exist on a stock kernel. */
+static void missing_tracepoint_is_unavailable(void **state)
+{
+	const cJSON *p;
+	cJSON *st;
+	int rc, seen = 0;
+
+	st = cli_json(&kpd, &rc, "status", NULL);
+	assert_int_equal(rc, 0);
+	cJSON_ArrayForEach(p, jget(st, "probes")) {
+		const char *n = jget(p, "name")->valuestring;
+		const char *s = jget(p, "state")->valuestring;
+		char path[256];
+
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/kvm/%s",
+			 n);
+		if (access(path, F_OK)) {
+			assert_string_equal(s, "unavailable");
+			assert_non_null(strstr(jget(p, "reason")->valuestring,
+					       "not in this kernel"));
+			seen++;
+		} else {
+			assert_string_equal(s, "attached");
+		}
+	}
+	assert_true(seen >= 1);
+	cJSON_Delete(st);
+}
+
+static void disabled_probe_counts_nothing(void **state)
+{
+	static const char *const extra[] = { "--interval-ms", "100",
+					     "--disable-probe", "kvm_mmio",
+					     NULL };
+	struct kpd d2;
+	char name[64], rep[128];
+	cJSON *r, *vm;
+	int rc;
+
+	assert_int_equal(kpd_start(&d2, extra), 0);
+	snprintf(name, sizeof(name), "e2e-dis-%d", getpid());
+	snprintf(rep, sizeof(rep), "%s/dis.json", d2.dir);
+	r = run_guest(name, "1", "5", "7", rep);
+	vm = cli_json(&d2, &rc, "show", name);
+	assert_int_equal(rc, 0);
+	assert_int_equal(jnum(vcpu_of(vm, 0), "mmio.write"), 0);
+	assert_int_equal(jnum(vcpu_of(vm, 0), "pio.ports." PORT ".out"), 5);
+	cJSON_Delete(vm);
+	cJSON_Delete(r);
+	unlink(rep);
+	assert_int_equal(kpd_stop(&d2), 0);
+}
+
+static void cli_errors(void **state)
+{
+	cJSON *j;
+	int rc;
+	struct kpd none = { .sock = "/tmp/kvmprof-test-no-such.sock" };
+
+	j = cli_json(&kpd, &rc, "show", "no-such-vm-anywhere");
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(jget(j, "error")->valuestring, "unknown VM"));
+	cJSON_Delete(j);
+	j = cli_json(&none, &rc, "vms", NULL);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(jget(j, "error")->valuestring, "not running"));
+	cJSON_Delete(j);
+}
+
+static int setup(void **state)
+{
+	static const char *const extra[] = { "--interval-ms", "100",
+					     "--grace-ms", "1500", NULL };
+
+	return kpd_start(&kpd, extra);
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+
+	/* reports written into the daemon's directory */
+	snprintf(cmd, sizeof(cmd), "%s", kpd.dir);
+	assert_int_equal(kpd_stop(&kpd), 0);	/* clean exit */
+	/* the daemon removed its socket; only our reports remain */
+	return access(kpd.sock, F_OK) == 0;
+}
+
+int main(void)
+{
+	const char *why = kvm_bpf_missing();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(exact_counts_per_vcpu),
+		cmocka_unit_test(two_vms_never_mix),
+		cmocka_unit_test(exited_vm_pruned_after_grace),
+		cmocka_unit_test(missing_tracepoint_is_unavailable),
+		cmocka_unit_test(disabled_probe_counts_nothing),
+		cmocka_unit_test(cli_errors),
+	};
+
+	if (why) {
+		fprintf(stderr, "SKIP test_e2e_generic: %s\n", why);
+		return SKIP_EXIT;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
