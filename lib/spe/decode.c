@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SPE record layer: packets → records, streaming.
+ *
+ * A record is the packets from the first non-PAD packet up to and including
+ * an End or Timestamp packet (Arm ARM, SPE sample record specification,
+ * "Sample records").  Bytes come in feeds of any size; a packet cut by the
+ * end of a feed waits in a 15-byte carry buffer, a record cut by it waits
+ * in dec->cur, so results depend only on the byte sequence.
+ *
+ * Damage (docs/spe.md, "Resynchronisation"): a byte that is not a packet
+ * header, a packet kind repeated within a record, or an over-long record
+ * breaks the record in progress.  The decoder then keeps parsing packets
+ * (resynchronising at the next valid header) but stores nothing, and ends
+ * the broken span at the next terminator that is followed by a valid header
+ * (or the end of the stream); the span is counted in stats.dropped and
+ * never returned.  The record after it starts clean.
+ *
+ * Fast path: most streams repeat a few fixed layouts (Neoverse: 64-byte
+ * records, PAD fill, Timestamp last).  Records the general path decodes are
+ * learned as templates: which bytes are headers or PAD (and their values)
+ * and where each payload goes.  At a record start, a template whose bytes
+ * all match is applied with straight-line copies.  A match implies the
+ * general path would parse exactly the same packets, so the results are
+ * identical (tests/spe/test_decode.c checks this).
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "internal.h"
+
+enum {
+	ST_CLEAN = 0,	/* between records */
+	ST_REC,		/* inside a record */
+	ST_BROKEN,	/* inside damage: skip to the next good terminator */
+};
+
+struct out {
+	struct spe_record *recs;
+	size_t n;
+	size_t max;
+	const uint8_t *base;	/* current buffer and its stream offset, */
+	uint64_t base_off;	/* for learning templates */
+	size_t base_len;
+};
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FAST_PATH 1
+#else
+#define FAST_PATH 0	/* the templates store little-endian words */
+#endif
+
+/* Bytes the fast path may read from a record start. */
+#define FAST_AVAIL	(SPE_TPL_LEN + 8)
+
+static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
+		      const struct out *o);
+
+void spe_dec_init(struct spe_dec *dec, const struct spe_dec_opts *opts)
+{
+	memset(dec, 0, sizeof(*dec));
+	if (opts)
+		dec->opts = *opts;
+	if (!FAST_PATH)
+		dec->opts.flags |= SPE_DEC_NO_FAST;
+}
+
+static void go_broken(struct spe_dec *d)
+{
+	if (d->state != ST_BROKEN) {
+		d->state = ST_BROKEN;
+		d->stats.resyncs++;
+	}
+}
+
+static size_t bad_byte(struct spe_dec *d)
+{
+	d->stats.bad_bytes++;
+	go_broken(d);
+	return 1;
+}
+
+static struct spe_record *rec_start(struct spe_dec *d, struct out *o,
+				    uint64_t off)
+{
+	struct spe_record *r = &o->recs[o->n];
+
+	/* presence only: the values of absent fields are undefined */
+	memset(r, 0, 16);
+	r->offset = off;
+	d->state = ST_REC;
+	return r;
+}
+
+/* A repeated packet kind: keep it (flagged) or break the record. */
+static bool dup_ok(struct spe_dec *d, struct spe_record *r)
+{
+	d->stats.dups++;
+	if (d->opts.flags & SPE_DEC_KEEP_DUP) {
+		r->flags |= SPE_REC_DUP;
+		return true;
+	}
+	go_broken(d);
+	return false;
+}
+
+static size_t pad_run(const uint8_t *p, size_t avail)
+{
+	size_t k = 1;
+
+	while (avail - k >= 8) {
+		uint64_t w = spe_load_le64(p + k);
+
+		if (w)
+			return k + (__builtin_ctzll(w) >> 3);
+		k += 8;
+	}
+	while (k < avail && !p[k])
+		k++;
+	return k;
+}
+
+/*
+ * Ends the record (or broken span) with a terminator of @n bytes at @p.
+ * Returns the bytes consumed, 0 to wait for the byte after it.
+ */
+static size_t terminate(struct spe_dec *d, struct out *o, const uint8_t *p,
+			size_t avail, bool eos, uint64_t off, unsigned int type,
+			uint64_t v, size_t n)
+{
+	struct spe_record *r;
+
+	if (d->state == ST_BROKEN) {
+		/* only a terminator followed by a header ends the damage */
+		if (avail == n && !eos)
+			return 0;
+		if (avail > n && spe_hdr_tab[p[n]].type == SPE_PKT_BAD)
+			return bad_byte(d);
+		d->stats.dropped++;
+		d->state = ST_CLEAN;
+		return n;
+	}
+	r = d->state == ST_REC ? &o->recs[o->n] : rec_start(d, o, off);
+	if (type == SPE_PKT_TIMESTAMP) {
+		r->flags |= SPE_REC_TS;
+		r->ts = v;
+	} else {
+		r->flags |= SPE_REC_END;
+	}
+	d->state = ST_CLEAN;
+	if (off + n - r->offset > SPE_REC_MAX_LEN) {
+		d->stats.dropped++;
+		return n;
+	}
+	r->len = off + n - r->offset;
+	d->stats.records++;
+	o->n++;
+	if (!(d->opts.flags & SPE_DEC_NO_FAST) && r->len <= SPE_TPL_LEN &&
+	    !(r->flags & SPE_REC_DUP))
+		tpl_learn(d, r, o);
+	return n;
+}
+
+/*
+ * Decodes the packet at @p (@avail bytes, stream offset @off).  Returns the
+ * bytes consumed, or 0 when more bytes are needed (never when @eos).
+ */
+static inline __attribute__((always_inline))
+size_t dec_packet(struct spe_dec *d, struct out *o, const uint8_t *p,
+		  size_t avail, bool eos, uint64_t off)
+{
+	const struct spe_hdr_info *hi = &spe_hdr_tab[p[0]];
+	unsigned int type = hi->type, idx = hi->index, hlen = 1;
+	struct spe_record *r;
+	uint64_t v;
+	size_t n;
+
+	if (type == SPE_HK_EXT) {
+		if (avail < 2)
+			return eos ? bad_byte(d) : 0;
+		hi = &spe_hdr_tab[p[1]];
+		type = hi->type;
+		if (type != SPE_PKT_ADDRESS && type != SPE_PKT_COUNTER)
+			return bad_byte(d);
+		idx = idx << 3 | hi->index;
+		hlen = 2;
+	}
+	switch (type) {
+	case SPE_PKT_BAD:
+		return bad_byte(d);
+	case SPE_PKT_PAD:
+		return pad_run(p, avail);
+	default:
+		break;
+	}
+	n = hlen + hi->plen;
+	if (avail < n)
+		return eos ? bad_byte(d) : 0;
+	if (avail >= hlen + 8)
+		v = spe_load_le64(p + hlen) & spe_bytes_mask(hi->plen);
+	else
+		v = spe_load_le(p + hlen, hi->plen);
+
+	if (type == SPE_PKT_END || type == SPE_PKT_TIMESTAMP)
+		return terminate(d, o, p, avail, eos, off, type, v, n);
+	if (d->state == ST_BROKEN)
+		return n;
+	r = d->state == ST_REC ? &o->recs[o->n] : rec_start(d, o, off);
+
+	switch (type) {
+	case SPE_PKT_ADDRESS:
+		if ((r->addr_mask & (1u << idx)) && !dup_ok(d, r))
+			break;
+		r->addr_mask |= 1u << idx;
+		r->addr[idx] = v;
+		break;
+	case SPE_PKT_COUNTER:
+		if ((r->cnt_mask & (1u << idx)) && !dup_ok(d, r))
+			break;
+		r->cnt_mask |= 1u << idx;
+		r->cnt[idx] = v;
+		break;
+	case SPE_PKT_EVENTS:
+		if ((r->flags & SPE_REC_EV) && !dup_ok(d, r))
+			break;
+		r->flags |= SPE_REC_EV;
+		r->events = v;
+		r->ev_len = hi->plen;
+		break;
+	case SPE_PKT_DATA_SOURCE:
+		if ((r->flags & SPE_REC_DS) && !dup_ok(d, r))
+			break;
+		r->flags |= SPE_REC_DS;
+		r->ds = v;
+		r->ds_len = hi->plen;
+		break;
+	case SPE_PKT_OP_TYPE:
+		if ((r->flags & SPE_REC_OP) && !dup_ok(d, r))
+			break;
+		r->flags |= SPE_REC_OP;
+		r->op_class = idx;
+		r->op = v;
+		break;
+	case SPE_PKT_CONTEXT:
+		if ((r->ctx_mask & (1u << idx)) && !dup_ok(d, r))
+			break;
+		r->ctx_mask |= 1u << idx;
+		r->ctx[idx] = v;
+		break;
+	}
+	return n;
+}
+
+/* ---- fast path --------------------------------------------------------- */
+
+#if FAST_PATH
+typedef uint8_t v16u __attribute__((vector_size(16), aligned(1)));
+typedef uint8_t v16a __attribute__((vector_size(16)));
+
+static inline bool tpl_match(const struct spe_tpl *t, const uint8_t *p)
+{
+	const v16u *in = (const v16u *)p;
+	const v16a *m = (const v16a *)t->mask, *w = (const v16a *)t->want;
+	v16a x = ((in[0] & m[0]) ^ w[0]) | ((in[1] & m[1]) ^ w[1]) |
+		 ((in[2] & m[2]) ^ w[2]) | ((in[3] & m[3]) ^ w[3]);
+	uint64_t lo, hi;
+
+	memcpy(&lo, &x, 8);
+	memcpy(&hi, (const uint8_t *)&x + 8, 8);
+	return !(lo | hi);
+}
+
+static inline unsigned int tpl_key(const struct spe_dec *d, const uint8_t *p)
+{
+	uint8_t a = p[d->key_pos[0]], b = p[d->key_pos[1]];
+
+	return (a ^ (uint8_t)(b << 3 | b >> 5)) & 0xff;
+}
+
+/* Applies template @t to the record at @p; @p must have FAST_AVAIL bytes. */
+static inline void tpl_apply(const struct spe_tpl *t, const uint8_t *p,
+			     uint64_t off, struct spe_record *r)
+{
+	uint8_t *dst = (uint8_t *)r;
+
+	memcpy(dst, t->head, sizeof(t->head));
+	/* ops are sorted by destination: a wide store only clobbers fields
+	 * written after it or absent ones */
+	for (unsigned int i = 0; i < t->nops; i++) {
+		const struct spe_tpl_op *op = &t->ops[i];
+		uint64_t v = spe_load_le64(p + op->src) &
+			     spe_bytes_mask(op->width);
+
+		memcpy(dst + op->dst, &v, 8);
+	}
+	r->len = t->len;
+	r->offset = off;
+}
+#endif
+
+/* Destination of a payload in struct spe_record, -1 for none. */
+static int payload_dst(const struct spe_pkt *pkt)
+{
+	switch (pkt->type) {
+	case SPE_PKT_TIMESTAMP:
+		return offsetof(struct spe_record, ts);
+	case SPE_PKT_EVENTS:
+		return offsetof(struct spe_record, events);
+	case SPE_PKT_DATA_SOURCE:
+		return offsetof(struct spe_record, ds);
+	case SPE_PKT_OP_TYPE:
+		return offsetof(struct spe_record, op);
+	case SPE_PKT_CONTEXT:
+		return offsetof(struct spe_record, ctx[pkt->index]);
+	case SPE_PKT_ADDRESS:
+		return offsetof(struct spe_record, addr[pkt->index]);
+	case SPE_PKT_COUNTER:
+		return offsetof(struct spe_record, cnt[pkt->index]);
+	default:
+		return -1;
+	}
+}
+
+/* How many distinct (want[a], want[b]) pairs the templates have, 0 when a
+ * template does not fully specify both bytes. */
+static unsigned int key_distinct(const struct spe_dec *d, unsigned int a,
+				 unsigned int b)
+{
+	uint8_t seen[SPE_TPL_NR][2];
+	unsigned int distinct = 0;
+
+	for (unsigned int i = 0; i < d->ntpl; i++) {
+		const struct spe_tpl *t = &d->tpl[i];
+		bool dup = false;
+
+		if (t->mask[a] != 0xff || t->mask[b] != 0xff)
+			return 0;
+		for (unsigned int j = 0; j < distinct; j++)
+			dup |= seen[j][0] == t->want[a] &&
+			       seen[j][1] == t->want[b];
+		if (!dup) {
+			seen[distinct][0] = t->want[a];
+			seen[distinct][1] = t->want[b];
+			distinct++;
+		}
+	}
+	return distinct;
+}
+
+/* Picks two byte positions that tell the templates apart (greedily). */
+static void tpl_rekey(struct spe_dec *d)
+{
+	unsigned int best = 0, pos[2] = { 0, 0 };
+
+	for (unsigned int a = 0; a < SPE_TPL_LEN; a++) {
+		unsigned int n = key_distinct(d, a, a);
+
+		if (n > best) {
+			best = n;
+			pos[0] = pos[1] = a;
+		}
+	}
+	for (unsigned int b = 0; b < SPE_TPL_LEN && best < d->ntpl; b++) {
+		unsigned int n = key_distinct(d, pos[0], b);
+
+		if (n > best) {
+			best = n;
+			pos[1] = b;
+		}
+	}
+	d->key_pos[0] = pos[0];
+	d->key_pos[1] = pos[1];
+	memset(d->key_tpl, 0, sizeof(d->key_tpl));
+#if FAST_PATH
+	for (unsigned int i = 0; i < d->ntpl; i++)
+		d->key_tpl[tpl_key(d, d->tpl[i].want)] = i + 1;
+#endif
+}
+
+/*
+ * Learns the layout of record @r, just decoded by the general path, when
+ * its bytes are in the current buffer.  Rate-limited once the template
+ * slots are full, so that streams with no fixed layout pay little.
+ */
+static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
+		      const struct out *o)
+{
+	struct spe_tpl t = { .len = r->len };
+	const uint8_t *p;
+	size_t pos = 0;
+
+	if (d->ntpl == SPE_TPL_NR && ++d->tpl_miss < 64)
+		return;
+	if (r->offset < o->base_off ||
+	    r->offset + r->len > o->base_off + o->base_len)
+		return;
+	d->tpl_miss = 0;
+	p = o->base + (r->offset - o->base_off);
+
+	while (pos < r->len) {
+		struct spe_pkt pkt;
+		int ret = spe_pkt_parse(p + pos, r->len - pos, &pkt);
+		int dst;
+
+		if (ret <= 0)
+			return;
+		/* headers and PAD are matched, payloads copied */
+		memset(t.mask + pos, 0xff, pkt.len - pkt.payload_len);
+		memcpy(t.want + pos, p + pos, pkt.len - pkt.payload_len);
+		dst = payload_dst(&pkt);
+		if (dst >= 0) {
+			unsigned int i = t.nops;
+
+			if (i == SPE_TPL_OPS)
+				return;
+			/* insertion sort by destination, stable */
+			while (i > 0 && t.ops[i - 1].dst > dst) {
+				t.ops[i] = t.ops[i - 1];
+				i--;
+			}
+			t.ops[i] = (struct spe_tpl_op){
+				.dst = dst,
+				.src = pos + pkt.len - pkt.payload_len,
+				.width = pkt.payload_len,
+			};
+			t.nops++;
+		}
+		pos += ret;
+	}
+	memcpy(t.head, r, sizeof(t.head));
+
+	for (unsigned int i = 0; i < d->ntpl; i++)
+		if (d->tpl[i].len == t.len &&
+		    !memcmp(d->tpl[i].mask, t.mask, sizeof(t.mask)) &&
+		    !memcmp(d->tpl[i].want, t.want, sizeof(t.want)))
+			return;
+	if (d->ntpl < SPE_TPL_NR) {
+		d->tpl[d->ntpl++] = t;
+	} else {
+		d->tpl[d->tpl_next] = t;
+		d->tpl_next = (d->tpl_next + 1) % SPE_TPL_NR;
+	}
+	tpl_rekey(d);
+}
+
+/* ---- feeding ----------------------------------------------------------- */
+
+/* Decodes the carried prefix completed with the head of @buf. */
+static size_t dec_carry(struct spe_dec *d, struct out *o, const uint8_t *buf,
+			size_t len, bool eos, bool *ret_wait)
+{
+	uint8_t win[sizeof(d->carry) + 16];
+	size_t cl = d->carry_len, take = len < 16 ? len : 16;
+	size_t wl = cl + take, pos = 0;
+	uint64_t off = d->offset - cl;
+
+	memcpy(win, d->carry, cl);
+	memcpy(win + cl, buf, take);
+	*ret_wait = false;
+	while (pos < cl && o->n < o->max) {
+		size_t k = dec_packet(d, o, win + pos, wl - pos, eos,
+				      off + pos);
+
+		if (!k) {
+			/* still short: all of @buf joins the carry */
+			memmove(d->carry, win + pos, wl - pos);
+			d->carry_len = wl - pos;
+			*ret_wait = true;
+			return len;
+		}
+		pos += k;
+	}
+	if (pos < cl) {
+		/* output full before the carry was used up */
+		memmove(d->carry, d->carry + pos, cl - pos);
+		d->carry_len = cl - pos;
+		return 0;
+	}
+	d->carry_len = 0;
+	return pos - cl;
+}
+
+int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
+		 size_t *ret_used, struct spe_record *recs, size_t max)
+{
+	const uint8_t *p = buf, *end = p + len;
+	struct out o = {
+		.recs = recs, .max = max,
+		.base = buf, .base_off = d->offset, .base_len = len,
+	};
+	const bool fast = !(d->opts.flags & SPE_DEC_NO_FAST);
+	bool wait;
+
+	if (!recs || !max || (!buf && len) || !ret_used)
+		return -EINVAL;
+	if (d->state == ST_REC)
+		recs[0] = d->cur;
+	if (d->carry_len) {
+		size_t k = dec_carry(d, &o, p, len, false, &wait);
+
+		p += k;
+		d->offset += k;
+		if (wait || d->carry_len)
+			goto out;
+	}
+	o.base_off = d->offset;
+	o.base = p;
+	o.base_len = end - p;
+
+	while (p < end && o.n < o.max) {
+		uint64_t off = o.base_off + (p - o.base);
+		size_t k;
+
+#if FAST_PATH
+		if (fast && d->state == ST_CLEAN && d->ntpl &&
+		    (size_t)(end - p) >= FAST_AVAIL && *p) {
+			unsigned int ti = d->key_tpl[tpl_key(d, p)];
+
+			if (ti && tpl_match(&d->tpl[ti - 1], p)) {
+				const struct spe_tpl *t = &d->tpl[ti - 1];
+
+				tpl_apply(t, p, off, &recs[o.n++]);
+				d->stats.records++;
+				d->stats.fast++;
+				p += t->len;
+				continue;
+			}
+		}
+#endif
+		k = dec_packet(d, &o, p, end - p, false, off);
+		if (!k) {
+			/* a packet cut by the end of the buffer */
+			memcpy(d->carry, p, end - p);
+			d->carry_len = end - p;
+			p = end;
+			break;
+		}
+		p += k;
+	}
+	d->offset = o.base_off + (p - o.base);
+out:
+	if (d->state == ST_REC)
+		d->cur = recs[o.n];
+	d->stats.bytes = d->offset;
+	*ret_used = p - (const uint8_t *)buf;
+	return o.n;
+}
+
+void spe_dec_finish(struct spe_dec *d)
+{
+	struct spe_record scratch[1];
+	struct out o = { .recs = scratch, .max = 1 };
+	bool wait;
+
+	if (d->state == ST_REC)
+		scratch[0] = d->cur;
+	/* with @eos no packet waits: the carried bytes are all decoded, and
+	 * cannot complete a record (a carry never holds a whole one) */
+	while (d->carry_len) {
+		o.n = 0;
+		dec_carry(d, &o, NULL, 0, true, &wait);
+	}
+	if (d->state == ST_REC)
+		d->stats.truncated++;
+	else if (d->state == ST_BROKEN)
+		d->stats.dropped++;
+	d->state = ST_CLEAN;
+	d->stats.bytes = d->offset;
+}
+
+void spe_dec_discontinuity(struct spe_dec *d)
+{
+	d->stats.bad_bytes += d->carry_len;
+	d->carry_len = 0;
+	go_broken(d);
+}
+
+int spe_dec_run(struct spe_dec *dec, const void *buf, size_t len,
+		bool finish, spe_rec_fn fn, void *arg)
+{
+	struct spe_record recs[32];
+	const uint8_t *p = buf;
+
+	while (len) {
+		size_t used;
+		int n = spe_dec_feed(dec, p, len, &used, recs, 32);
+
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			int ret = fn(arg, &recs[i]);
+
+			if (ret)
+				return ret;
+		}
+		p += used;
+		len -= used;
+	}
+	if (finish)
+		spe_dec_finish(dec);
+	return 0;
+}
+
+bool spe_record_equal(const struct spe_record *a, const struct spe_record *b)
+{
+	if (a->addr_mask != b->addr_mask || a->cnt_mask != b->cnt_mask ||
+	    a->flags != b->flags || a->ctx_mask != b->ctx_mask ||
+	    a->len != b->len || a->offset != b->offset)
+		return false;
+	if ((a->flags & SPE_REC_TS) && a->ts != b->ts)
+		return false;
+	if ((a->flags & SPE_REC_EV) &&
+	    (a->events != b->events || a->ev_len != b->ev_len))
+		return false;
+	if ((a->flags & SPE_REC_DS) &&
+	    (a->ds != b->ds || a->ds_len != b->ds_len))
+		return false;
+	if ((a->flags & SPE_REC_OP) &&
+	    (a->op != b->op || a->op_class != b->op_class))
+		return false;
+	for (unsigned int i = 0; i < SPE_CTX_IDX_NR; i++)
+		if ((a->ctx_mask & (1u << i)) && a->ctx[i] != b->ctx[i])
+			return false;
+	for (unsigned int i = 0; i < SPE_ADDR_IDX_NR; i++)
+		if ((a->addr_mask & (1u << i)) && a->addr[i] != b->addr[i])
+			return false;
+	for (unsigned int i = 0; i < SPE_CNT_IDX_NR; i++)
+		if ((a->cnt_mask & (1u << i)) && a->cnt[i] != b->cnt[i])
+			return false;
+	return true;
+}
