@@ -79,13 +79,29 @@ $(O)/san/%.o: %.c
 deps:
 	$(Q)scripts/deps.sh
 
-.PHONY: test
-test: $(BINS) $(TEST_BINS)
+.PHONY: test run-tests
+# `make test` first installs what is missing (no-op when all is there).
+test:
+	$(Q)scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory run-tests
+
+run-tests: $(BINS) $(TEST_BINS)
 	$(Q)O=$(O) tests/run-tests.sh $(TEST_BINS)
 
-.PHONY: bench
-bench: $(BINS) $(BENCH_BINS)
+.PHONY: bench run-bench
+bench:
+	$(Q)scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory run-bench
+
+run-bench: $(BINS) $(BENCH_BINS)
 	$(Q)O=$(O) bench/run-bench.sh $(BENCH_BINS)
+
+# The main job: kvmprofd + demo guests + live per-VM view; Ctrl-C stops all.
+.PHONY: demo
+demo:
+	$(Q)scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory bins
+	$(Q)O=$(O) scripts/demo.sh
 
 .PHONY: clean
 clean:
