@@ -1,6 +1,6 @@
 # kvmprofd
 KVMPROFD_SRCS := daemon/kvmprofd.c daemon/api.c daemon/probes.c \
-	daemon/registry.c daemon/render.c daemon/log.c
+	daemon/registry.c daemon/render.c daemon/log.c daemon/loop.c
 KVMPROFD_LIBS := $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) $(CAPNG_LIBS)
 
 $(call obj,daemon/probes.c): $(BPF_SKELS)

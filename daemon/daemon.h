@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "loop.h"
 #include "probes.h"
 #include "registry.h"
 
@@ -38,6 +39,7 @@ struct daemon {
 	uint64_t keys_deleted;
 	int bpf_stats_fd;
 	struct api *api;
+	struct loop *loop;	/* modules add their fds here */
 };
 
 uint64_t mono_ms(void);

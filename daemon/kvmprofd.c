@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -33,6 +32,7 @@
 #include <kvmprof/vmname.h>
 #include "daemon.h"
 #include "log.h"
+#include "loop.h"
 
 #ifndef KVMPROF_VERSION
 #define KVMPROF_VERSION "0.1"
@@ -457,78 +457,58 @@ bad:
 	return 0;
 }
 
-static int epoll_add(int ep, int fd, uint32_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+/* Event sources of the loop owned by the top level. */
+struct sources {
+	struct daemon *d;
+	int sfd, tfd;
+	struct ring_buffer *rb;
+};
 
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+static int on_signal(void *ctx)
+{
+	struct sources *s = ctx;
+	struct signalfd_siginfo si;
+
+	if (read(s->sfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGHUP) {
+		log_info("SIGHUP: harvesting now");
+		daemon_harvest(s->d);
+		return 0;
+	}
+	log_info("signal %d: exiting", si.ssi_signo);
+	return 1;
 }
 
-enum { EV_SIGNAL = 1, EV_TIMER, EV_API, EV_RING };
-
-static int run(struct daemon *d, int sfd, int tfd, struct ring_buffer *rb)
+static int on_timer(void *ctx)
 {
-	int ep, r;
+	struct sources *s = ctx;
+	uint64_t ticks;
+	int r;
 
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		return -errno;
-	r = epoll_add(ep, sfd, EV_SIGNAL);
-	if (!r)
-		r = epoll_add(ep, tfd, EV_TIMER);
-	if (!r)
-		r = epoll_add(ep, api_epoll_fd(d->api), EV_API);
-	if (!r)
-		r = epoll_add(ep, ring_buffer__epoll_fd(rb), EV_RING);
-	while (!r) {
-		struct epoll_event evs[8];
-		int n = epoll_wait(ep, evs, 8, -1);
+	if (read(s->tfd, &ticks, sizeof(ticks)) < 0)
+		return 0;
+	r = daemon_harvest(s->d);
+	if (r < 0)
+		log_warn("harvest: %s", strerror(-r));
+	api_run(s->d->api);	/* connection timeouts */
+	return 0;
+}
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		for (int i = 0; i < n && !r; i++) {
-			switch (evs[i].data.u32) {
-			case EV_SIGNAL: {
-				struct signalfd_siginfo si;
+static int on_api(void *ctx)
+{
+	struct sources *s = ctx;
 
-				if (read(sfd, &si, sizeof(si)) != sizeof(si))
-					break;
-				if (si.ssi_signo == SIGHUP) {
-					log_info("SIGHUP: harvesting now");
-					daemon_harvest(d);
-					break;
-				}
-				log_info("signal %d: exiting", si.ssi_signo);
-				r = 1;
-				break;
-			}
-			case EV_TIMER: {
-				uint64_t ticks;
+	api_run(s->d->api);
+	return 0;
+}
 
-				if (read(tfd, &ticks, sizeof(ticks)) < 0)
-					break;
-				int hr = daemon_harvest(d);
+static int on_ring(void *ctx)
+{
+	struct sources *s = ctx;
 
-				if (hr < 0)
-					log_warn("harvest: %s", strerror(-hr));
-				api_run(d->api);	/* connection timeouts */
-				break;
-			}
-			case EV_API:
-				api_run(d->api);
-				break;
-			case EV_RING:
-				ring_buffer__consume(rb);
-				break;
-			}
-		}
-	}
-	close(ep);
-	return r < 0 ? r : 0;
+	ring_buffer__consume(s->rb);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -537,6 +517,7 @@ int main(int argc, char **argv)
 	struct probe_opts po = {};
 	struct itimerspec its = {};
 	struct ring_buffer *rb = NULL;
+	struct sources src = { .d = &d };
 	int lfd = -1, sfd = -1, tfd = -1, r, attached = 0;
 	sigset_t mask;
 
@@ -598,6 +579,11 @@ int main(int argc, char **argv)
 
 	registry_init(&d.reg, d.opts.max_vms, d.opts.grace_ms,
 		      &registry_proc_ops);
+	r = loop_new(&d.loop);
+	if (r < 0) {
+		log_err("event loop: %s", strerror(-r));
+		goto out;
+	}
 	rb = ring_buffer__new(probes_events_fd(d.probes), on_vm_event, &d, NULL);
 	if (!rb) {
 		r = -errno;
@@ -620,9 +606,23 @@ int main(int argc, char **argv)
 	its.it_value.tv_nsec = (long)(d.opts.interval_ms % 1000) * 1000000;
 	its.it_interval = its.it_value;
 	timerfd_settime(tfd, 0, &its, NULL);
+	src.sfd = sfd;
+	src.tfd = tfd;
+	src.rb = rb;
+	r = loop_add(d.loop, sfd, on_signal, &src);
+	if (!r)
+		r = loop_add(d.loop, tfd, on_timer, &src);
+	if (!r)
+		r = loop_add(d.loop, api_epoll_fd(d.api), on_api, &src);
+	if (!r)
+		r = loop_add(d.loop, ring_buffer__epoll_fd(rb), on_ring, &src);
+	if (r < 0) {
+		log_err("event loop: %s", strerror(-r));
+		goto out;
+	}
 	log_info("serving on %s", d.opts.socket_path);
 
-	r = run(&d, sfd, tfd, rb);
+	r = loop_run(d.loop);
 	if (r < 0)
 		log_err("event loop: %s", strerror(-r));
 out:
@@ -636,6 +636,7 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	ring_buffer__free(rb);
+	loop_free(d.loop);
 	registry_fini(&d.reg);
 	probes_destroy(d.probes);
 	if (d.bpf_stats_fd >= 0)
