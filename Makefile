@@ -61,6 +61,7 @@ all: bins
 -include $(sort $(wildcard tools/*/build.mk))
 -include tests/build.mk
 -include bench/build.mk
+-include dist/build.mk
 
 .PHONY: bins
 bins: $(BINS)
