@@ -6,12 +6,13 @@ SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c
 
 # The synthetic stream generator (ground truth for tests and benches; the
 # daemon's tests may link it too).
-SPEGEN_SRCS :=
+SPEGEN_SRCS := tools/spegen/spegen.c
 
-SPE_TEST_NAMES := test_pkt
+SPE_TEST_NAMES := test_pkt test_decode
 
 define spe_test_rule
-$(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c $(SPE_SRCS) $(SPEGEN_SRCS))
+$(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c tests/spe/util.c \
+		$(SPE_SRCS) $(SPEGEN_SRCS))
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(SAN_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(ZLIB_LIBS) $$(ELF_LIBS) -lm

@@ -125,14 +125,14 @@ static size_t pad_run(const uint8_t *p, size_t avail)
  * Returns the bytes consumed, 0 to wait for the byte after it.
  */
 static size_t terminate(struct spe_dec *d, struct out *o, const uint8_t *p,
-			size_t avail, bool eos, uint64_t off, unsigned int type,
+			size_t avail, uint64_t off, unsigned int type,
 			uint64_t v, size_t n)
 {
 	struct spe_record *r;
 
 	if (d->state == ST_BROKEN) {
 		/* only a terminator followed by a header ends the damage */
-		if (avail == n && !eos)
+		if (avail == n)
 			return 0;
 		if (avail > n && spe_hdr_tab[p[n]].type == SPE_PKT_BAD)
 			return bad_byte(d);
@@ -163,11 +163,11 @@ static size_t terminate(struct spe_dec *d, struct out *o, const uint8_t *p,
 
 /*
  * Decodes the packet at @p (@avail bytes, stream offset @off).  Returns the
- * bytes consumed, or 0 when more bytes are needed (never when @eos).
+ * bytes consumed, or 0 when more bytes are needed.
  */
 static inline __attribute__((always_inline))
 size_t dec_packet(struct spe_dec *d, struct out *o, const uint8_t *p,
-		  size_t avail, bool eos, uint64_t off)
+		  size_t avail, uint64_t off)
 {
 	const struct spe_hdr_info *hi = &spe_hdr_tab[p[0]];
 	unsigned int type = hi->type, idx = hi->index, hlen = 1;
@@ -177,7 +177,7 @@ size_t dec_packet(struct spe_dec *d, struct out *o, const uint8_t *p,
 
 	if (type == SPE_HK_EXT) {
 		if (avail < 2)
-			return eos ? bad_byte(d) : 0;
+			return 0;
 		hi = &spe_hdr_tab[p[1]];
 		type = hi->type;
 		if (type != SPE_PKT_ADDRESS && type != SPE_PKT_COUNTER)
@@ -195,14 +195,14 @@ size_t dec_packet(struct spe_dec *d, struct out *o, const uint8_t *p,
 	}
 	n = hlen + hi->plen;
 	if (avail < n)
-		return eos ? bad_byte(d) : 0;
+		return 0;
 	if (avail >= hlen + 8)
 		v = spe_load_le64(p + hlen) & spe_bytes_mask(hi->plen);
 	else
 		v = spe_load_le(p + hlen, hi->plen);
 
 	if (type == SPE_PKT_END || type == SPE_PKT_TIMESTAMP)
-		return terminate(d, o, p, avail, eos, off, type, v, n);
+		return terminate(d, o, p, avail, off, type, v, n);
 	if (d->state == ST_BROKEN)
 		return n;
 	r = d->state == ST_REC ? &o->recs[o->n] : rec_start(d, o, off);
@@ -447,7 +447,7 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 
 /* Decodes the carried prefix completed with the head of @buf. */
 static size_t dec_carry(struct spe_dec *d, struct out *o, const uint8_t *buf,
-			size_t len, bool eos, bool *ret_wait)
+			size_t len, bool *ret_wait)
 {
 	uint8_t win[sizeof(d->carry) + 16];
 	size_t cl = d->carry_len, take = len < 16 ? len : 16;
@@ -458,8 +458,7 @@ static size_t dec_carry(struct spe_dec *d, struct out *o, const uint8_t *buf,
 	memcpy(win + cl, buf, take);
 	*ret_wait = false;
 	while (pos < cl && o->n < o->max) {
-		size_t k = dec_packet(d, o, win + pos, wl - pos, eos,
-				      off + pos);
+		size_t k = dec_packet(d, o, win + pos, wl - pos, off + pos);
 
 		if (!k) {
 			/* still short: all of @buf joins the carry */
@@ -496,7 +495,7 @@ int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 	if (d->state == ST_REC)
 		recs[0] = d->cur;
 	if (d->carry_len) {
-		size_t k = dec_carry(d, &o, p, len, false, &wait);
+		size_t k = dec_carry(d, &o, p, len, &wait);
 
 		p += k;
 		d->offset += k;
@@ -527,7 +526,7 @@ int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 			}
 		}
 #endif
-		k = dec_packet(d, &o, p, end - p, false, off);
+		k = dec_packet(d, &o, p, end - p, off);
 		if (!k) {
 			/* a packet cut by the end of the buffer */
 			memcpy(d->carry, p, end - p);
@@ -548,22 +547,15 @@ out:
 
 void spe_dec_finish(struct spe_dec *d)
 {
-	struct spe_record scratch[1];
-	struct out o = { .recs = scratch, .max = 1 };
-	bool wait;
-
-	if (d->state == ST_REC)
-		scratch[0] = d->cur;
-	/* with @eos no packet waits: the carried bytes are all decoded, and
-	 * cannot complete a record (a carry never holds a whole one) */
-	while (d->carry_len) {
-		o.n = 0;
-		dec_carry(d, &o, NULL, 0, true, &wait);
-	}
-	if (d->state == ST_REC)
-		d->stats.truncated++;
-	else if (d->state == ST_BROKEN)
+	/*
+	 * A carried prefix is a packet cut by the end of the stream: it ends
+	 * a broken span, or truncates the record it belongs to.
+	 */
+	if (d->state == ST_BROKEN)
 		d->stats.dropped++;
+	else if (d->state == ST_REC || d->carry_len)
+		d->stats.truncated++;
+	d->carry_len = 0;
 	d->state = ST_CLEAN;
 	d->stats.bytes = d->offset;
 }
