@@ -99,6 +99,37 @@ static __always_inline struct kvm_vcpu *current_kvm_vcpu(void)
 			bpf_core_field_offset(struct preempt_notifier, link));
 }
 
+/*
+ * The vCPU whose async page fault the current kworker is completing: the
+ * worker's current work item is the work_struct embedded in a struct
+ * kvm_async_pf.  NULL when not in a workqueue worker or when this kernel
+ * lacks the fields (the caller then falls back to matching the gva).
+ */
+static __always_inline struct kvm_vcpu *current_apf_work_vcpu(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct work_struct *work;
+	struct kthread *kt;
+	struct worker *w;
+	struct kvm_async_pf *apf;
+
+	if (!bpf_core_field_exists(task->worker_private) ||
+	    !bpf_core_type_exists(struct kvm_async_pf))
+		return NULL;
+	kt = BPF_CORE_READ(task, worker_private);
+	if (!kt)
+		return NULL;
+	w = BPF_CORE_READ(kt, data);
+	if (!w)
+		return NULL;
+	work = BPF_CORE_READ(w, current_work);
+	if (!work)
+		return NULL;
+	apf = (void *)((char *)work -
+		       bpf_core_field_offset(struct kvm_async_pf, work));
+	return BPF_CORE_READ(apf, vcpu);
+}
+
 /* Start time of the current process' leader, ns since boot. */
 static __always_inline __u64 current_leader_start_ns(void)
 {

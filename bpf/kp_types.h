@@ -81,6 +81,28 @@ struct task_struct {
 	char comm[16];
 	u64 start_boottime;
 	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
+	void *worker_private;			/* kthreads: struct kthread */
+};
+
+/* kernel/kthread.c */
+struct kthread {
+	void *data;	/* workqueue workers: struct worker */
+};
+
+/* only offsets of and into it are used */
+struct work_struct {
+	unsigned long data;
+};
+
+/* kernel/workqueue_internal.h */
+struct worker {
+	struct work_struct *current_work;
+};
+
+/* include/linux/kvm_host.h, CONFIG_KVM_ASYNC_PF */
+struct kvm_async_pf {
+	struct work_struct work;
+	struct kvm_vcpu *vcpu;
 };
 
 struct preempt_notifier {

@@ -54,6 +54,30 @@ struct {
 	__type(value, __s32);
 } kp_tid_vcpu SEC(".maps");
 
+/* Async PF tracking, see struct kp_vcpu_vm in abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct kp_vcpu_vm);
+} kp_vcpu_vm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct kp_apf_key);
+	__type(value, __u64);
+} kp_apf_ts SEC(".maps");
+
+/* Fallback attribution of kvm_async_pf_completed by gva (kernels where
+ * the kworker's work item cannot be read). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct kp_vcpu_vm);
+} kp_apf_gva SEC(".maps");
+
 /* vCPU thread id -> time of its last kvm_exit, for exit->entry latency. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -145,16 +169,11 @@ static __noinline void kp_new_vm(__u32 tgid, __u64 start_ns)
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* Add @n to the counter (current VM, @vcpu, @event, @sub). */
-static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
+/* Add @n to the counter @key; @own: the event runs in the VM's context. */
+static __always_inline void kp_add_key(struct kp_key *k, __u64 n, bool own)
 {
-	struct kp_key key = {
-		.tgid = bpf_get_current_pid_tgid() >> 32,
-		.vcpu = vcpu,
-		.start_ns = current_leader_start_ns(),
-		.event = event,
-		.sub = sub,
-	};
+	struct kp_key key = *k;
+	int vcpu = key.vcpu;
 	__u64 *v;
 
 	v = bpf_map_lookup_elem(&kp_counts, &key);
@@ -163,6 +182,8 @@ static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 		return;
 	}
 	if (!bpf_map_update_elem(&kp_counts, &key, &n, BPF_NOEXIST)) {
+		if (!own)
+			return;
 		if (vcpu >= 0) {
 			__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
@@ -177,6 +198,35 @@ static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 		*v += n;
 	else
 		kp_drop(KP_DROP_COUNTS_FULL);
+}
+
+/* Add @n to the counter (current VM, @vcpu, @event, @sub). */
+static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
+{
+	struct kp_key key = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.vcpu = vcpu,
+		.start_ns = current_leader_start_ns(),
+		.event = event,
+		.sub = sub,
+	};
+
+	kp_add_key(&key, n, true);
+}
+
+/* Add to the counter of another VM (events in kworkers). */
+static __always_inline void kp_add_vm(const struct kp_vcpu_vm *vm,
+				      __u32 event, __u32 sub, __u64 n)
+{
+	struct kp_key key = {
+		.tgid = vm->tgid,
+		.vcpu = vm->vcpu,
+		.start_ns = vm->start_ns,
+		.event = event,
+		.sub = sub,
+	};
+
+	kp_add_key(&key, n, false);
 }
 
 SEC("raw_tp")
@@ -309,5 +359,90 @@ int BPF_PROG(kp_sysreg_save_elided, struct kvm_vcpu *vcpu, __u64 clean_bits,
 	for (__u32 b = 0; b < 64; b++)
 		if (clean_bits & (1ull << b))
 			kp_add(id, KP_EV_SYSREG_ELIDED, b, count);
+	return 0;
+}
+
+/*
+ * Asynchronous page faults (generic tracepoints).  try/not_present/ready/
+ * repeated run in the vCPU's context; completed runs in a kworker and is
+ * attributed through the work item (or, failing that, the gva).
+ */
+SEC("raw_tp/kvm_try_async_get_page")
+int BPF_PROG(kp_apf_try, __u64 gva, __u64 gfn)
+{
+	kp_add(current_vcpu_id(), KP_EV_APF_TRY, 0, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_async_pf_repeated_fault")
+int BPF_PROG(kp_apf_repeated, __u64 gva, __u64 gfn)
+{
+	kp_add(current_vcpu_id(), KP_EV_APF_REPEATED, 0, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_async_pf_not_present")
+int BPF_PROG(kp_apf_not_present, __u64 token, __u64 gva)
+{
+	struct kvm_vcpu *vcpu = current_kvm_vcpu();
+	struct kp_apf_key k = { .vcpu_ptr = (__u64)vcpu, .token = token };
+	struct kp_vcpu_vm vm = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.vcpu = vcpu_id_of(vcpu),
+		.start_ns = current_leader_start_ns(),
+	};
+	__u64 now = bpf_ktime_get_ns();
+
+	kp_add(vm.vcpu, KP_EV_APF_NOT_PRESENT, 0, 1);
+	if (bpf_map_update_elem(&kp_apf_ts, &k, &now, BPF_ANY))
+		kp_drop(KP_DROP_APF_TRACK);
+	if (vcpu && !bpf_map_lookup_elem(&kp_vcpu_vm, &k.vcpu_ptr) &&
+	    bpf_map_update_elem(&kp_vcpu_vm, &k.vcpu_ptr, &vm, BPF_ANY))
+		kp_drop(KP_DROP_APF_TRACK);
+	bpf_map_update_elem(&kp_apf_gva, &gva, &vm, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tp/kvm_async_pf_ready")
+int BPF_PROG(kp_apf_ready, __u64 token, __u64 gva)
+{
+	struct kvm_vcpu *vcpu = current_kvm_vcpu();
+	struct kp_apf_key k = { .vcpu_ptr = (__u64)vcpu, .token = token };
+	int id = vcpu_id_of(vcpu);
+	__u64 *ts;
+
+	kp_add(id, KP_EV_APF_READY, 0, 1);
+	ts = bpf_map_lookup_elem(&kp_apf_ts, &k);
+	if (ts) {
+		kp_add(id, KP_EV_APF_LAT, log2_bucket(bpf_ktime_get_ns() - *ts),
+		       1);
+		bpf_map_delete_elem(&kp_apf_ts, &k);
+	}
+	return 0;
+}
+
+SEC("raw_tp/kvm_async_pf_completed")
+int BPF_PROG(kp_apf_completed, unsigned long address, __u64 gva)
+{
+	struct kvm_vcpu *vcpu = current_kvm_vcpu();
+	struct kp_vcpu_vm *vm = NULL;
+	struct kp_vcpu_vm none = { .vcpu = KP_VCPU_NONE };
+	__u64 ptr;
+
+	if (vcpu) {	/* older kernels complete in the vCPU's context */
+		kp_add(vcpu_id_of(vcpu), KP_EV_APF_COMPLETED, 0, 1);
+		return 0;
+	}
+	vcpu = current_apf_work_vcpu();
+	if (vcpu) {
+		ptr = (__u64)vcpu;
+		vm = bpf_map_lookup_elem(&kp_vcpu_vm, &ptr);
+	}
+	if (!vm)
+		vm = bpf_map_lookup_elem(&kp_apf_gva, &gva);
+	if (vm)
+		kp_add_vm(vm, KP_EV_APF_COMPLETED, 0, 1);
+	else
+		kp_add_vm(&none, KP_EV_APF_UNATTRIBUTED, 0, 1);
 	return 0;
 }

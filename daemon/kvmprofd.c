@@ -148,6 +148,7 @@ cJSON *daemon_status(struct daemon *d)
 		[KP_DROP_COUNTS_FULL] = "counters_map_full",
 		[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
 		[KP_DROP_VM_EVENT] = "vm_announcements",
+		[KP_DROP_APF_TRACK] = "async_pf_tracking",
 	};
 	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg;
 	uint64_t drops[KP_DROP_MAX], total = 0;
@@ -208,6 +209,8 @@ cJSON *daemon_status(struct daemon *d)
 					probes_max_counters(d->probes));
 		cJSON_AddNumberToObject(reg, "keys_deleted",
 					(double)d->keys_deleted);
+		cJSON_AddNumberToObject(reg, "async_pf_completed_unattributed",
+			(double)d->reg.unattributed[KP_EV_APF_UNATTRIBUTED]);
 	}
 	return o;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,11 @@ static const struct probe probe_table[] = {
 	PROBE("kvm_msi_set_irq", "kp_msi_set_irq", "raw_tp"),
 	PROBE("kvm_exit", "kp_exit", "tracepoint"),
 	PROBE("kvm_entry", "kp_entry", "tracepoint"),
+	PROBE("kvm_try_async_get_page", "kp_apf_try", "raw_tp"),
+	PROBE("kvm_async_pf_not_present", "kp_apf_not_present", "raw_tp"),
+	PROBE("kvm_async_pf_ready", "kp_apf_ready", "raw_tp"),
+	PROBE("kvm_async_pf_completed", "kp_apf_completed", "raw_tp"),
+	PROBE("kvm_async_pf_repeated_fault", "kp_apf_repeated", "raw_tp"),
 	/* kvmprof kernel patches (kernel-patches/), absent on stock kernels */
 	PROBE("kvm_sysreg_dirty", "kp_sysreg_dirty", "raw_tp"),
 	PROBE("kvm_sysreg_save_elided", "kp_sysreg_save_elided", "raw_tp"),
@@ -285,10 +291,52 @@ int probes_events_fd(const struct probes *p)
 	return bpf_map__fd(p->skel->maps.kp_events);
 }
 
+/* Delete the async-PF tracking entries of the vCPUs of a VM that is gone. */
+static int forget_vcpus(const struct probes *p, uint32_t tgid,
+			uint64_t start_ns)
+{
+	int vfd = bpf_map__fd(p->skel->maps.kp_vcpu_vm);
+	int tfd = bpf_map__fd(p->skel->maps.kp_apf_ts);
+	__u64 ptrs[64], key, *prev = NULL, next;
+	struct kp_apf_key pk, *aprev = NULL, anext;
+	struct kp_vcpu_vm vm;
+	size_t n = 0;
+
+	/* bounded by the map size */
+	while (n < 64 && !bpf_map_get_next_key(vfd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(vfd, &key, &vm) && vm.tgid == tgid &&
+		    vm.start_ns == start_ns)
+			ptrs[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(vfd, &ptrs[i]);
+	if (!n)
+		return 0;
+	while (!bpf_map_get_next_key(tfd, aprev, &anext)) {
+		bool mine = false;
+
+		for (size_t i = 0; i < n; i++)
+			mine |= anext.vcpu_ptr == ptrs[i];
+		if (mine) {
+			bpf_map_delete_elem(tfd, &anext);
+			continue;	/* go on from the same previous key */
+		}
+		pk = anext;
+		aprev = &pk;
+	}
+	return n == 64 ? -EAGAIN : 0;
+}
+
 int probes_forget_vm(const struct probes *p, uint32_t tgid, uint64_t start_ns)
 {
 	struct kp_vm_key k = { .tgid = tgid, .start_ns = start_ns };
+	int r;
 
+	do
+		r = forget_vcpus(p, tgid, start_ns);
+	while (r == -EAGAIN);
 	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.kp_vms), &k) &&
 	    errno != ENOENT)
 		return -errno;

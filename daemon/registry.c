@@ -128,6 +128,16 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 		while (j < n && snap[j].key.tgid == pid &&
 		       snap[j].key.start_ns == start)
 			j++;
+		if (pid == 0) {
+			/* no VM to attribute these to (abi.h) */
+			memset(r->unattributed, 0, sizeof(r->unattributed));
+			for (size_t k = i; k < j; k++)
+				if (snap[k].key.event < KP_EV_MAX)
+					r->unattributed[snap[k].key.event] +=
+						snap[k].value;
+			i = j;
+			continue;
+		}
 		vm = lookup(r, pid, start);
 		if (!vm)
 			vm = add_vm(r, pid, start, now_ms, NULL);

@@ -41,6 +41,8 @@ struct registry {
 	uint64_t grace_ms;
 	struct registry_ops ops;
 	uint64_t vms_dropped;	/* VMs not tracked: max_vms reached */
+	/* counters under tgid 0: events no VM could be found for */
+	uint64_t unattributed[KP_EV_MAX];
 };
 
 void registry_init(struct registry *r, size_t max_vms, uint64_t grace_ms,

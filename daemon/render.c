@@ -39,7 +39,8 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *ue, *ue_by, *pio, *ports, *mmio, *wake, *wlat, *poll, *ex,
-		*ex_by, *exlat, *irq, *irq_by;
+		*ex_by, *exlat, *irq, *irq_by, *apf, *apflat;
+	uint64_t np = 0, rd = 0;
 	char name[32];
 
 	if (!o)
@@ -74,8 +75,15 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 	add_u64(irq, "set_irq", 0);
 	add_u64(irq, "msi", 0);
 	irq_by = cJSON_AddObjectToObject(irq, "set_irq_by_gsi");
+	apf = cJSON_AddObjectToObject(o, "async_pf");
+	add_u64(apf, "try", 0);
+	add_u64(apf, "not_present", 0);
+	add_u64(apf, "ready", 0);
+	add_u64(apf, "completed", 0);
+	add_u64(apf, "repeated_fault", 0);
+	apflat = cJSON_AddArrayToObject(apf, "not_present_to_ready_ns_log2");
 	if (!ue_by || !ports || !mmio || !wake || !wlat || !poll || !ex_by ||
-	    !exlat || !irq_by) {
+	    !exlat || !irq_by || !apflat) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -165,10 +173,32 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 		case KP_EV_EXIT_LAT:
 			hist_add(exlat, k->sub, v);
 			break;
+		case KP_EV_APF_TRY:
+			inc(apf, "try", v);
+			break;
+		case KP_EV_APF_NOT_PRESENT:
+			inc(apf, "not_present", v);
+			np += v;
+			break;
+		case KP_EV_APF_READY:
+			inc(apf, "ready", v);
+			rd += v;
+			break;
+		case KP_EV_APF_COMPLETED:
+			inc(apf, "completed", v);
+			break;
+		case KP_EV_APF_REPEATED:
+			inc(apf, "repeated_fault", v);
+			break;
+		case KP_EV_APF_LAT:
+			hist_add(apflat, k->sub, v);
+			break;
 		default:
 			break;
 		}
 	}
+	/* faults not yet ready (a fault is ready on the vCPU it hit) */
+	add_u64(apf, "in_flight", np > rd ? np - rd : 0);
 	return o;
 }
 

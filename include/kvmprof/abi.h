@@ -57,6 +57,18 @@ enum kp_event {
 	/* kvm_sysreg_save_elided(vcpu, clean_bits, count): for each bit b set
 	 * in clean_bits, sub = b, value += count */
 	KP_EV_SYSREG_ELIDED = 13,
+	/* Generic async page fault events; sub = 0.  On arm64 (kvmprof
+	 * patches) the field named gva carries the IPA. */
+	KP_EV_APF_TRY = 14,		/* kvm_try_async_get_page */
+	KP_EV_APF_NOT_PRESENT = 15,	/* kvm_async_pf_not_present */
+	KP_EV_APF_READY = 16,		/* kvm_async_pf_ready */
+	KP_EV_APF_COMPLETED = 17,	/* kvm_async_pf_completed (kworker) */
+	KP_EV_APF_REPEATED = 18,	/* kvm_async_pf_repeated_fault */
+	/* not_present -> ready of the same (vCPU, token): sub = log2 ns */
+	KP_EV_APF_LAT = 19,
+	/* kvm_async_pf_completed whose VM could not be found: counted
+	 * under tgid 0 */
+	KP_EV_APF_UNATTRIBUTED = 20,
 	KP_EV_MAX
 };
 
@@ -114,11 +126,31 @@ KP_STATIC_ASSERT(sizeof(struct kp_vm_event) == 32 + KP_ARGS_MAX,
 KP_STATIC_ASSERT(offsetof(struct kp_vm_event, args) == 32,
 		 "kp_vm_event layout");
 
+/*
+ * Async page faults: which VM a struct kvm_vcpu belongs to (map
+ * "kp_vcpu_vm", key: the kernel address of the vCPU, learnt in the vCPU's
+ * own context), so events in kworkers can be attributed; and when each
+ * (vCPU, token) went not-present (map "kp_apf_ts", value ns).
+ */
+struct kp_vcpu_vm {
+	__u32 tgid;
+	__s32 vcpu;
+	__u64 start_ns;
+};
+KP_STATIC_ASSERT(sizeof(struct kp_vcpu_vm) == 16, "kp_vcpu_vm size");
+
+struct kp_apf_key {
+	__u64 vcpu_ptr;
+	__u64 token;
+};
+KP_STATIC_ASSERT(sizeof(struct kp_apf_key) == 16, "kp_apf_key size");
+
 /* Indexes of the per-CPU array "kp_drops" (value __u64): events lost. */
 enum kp_drop {
 	KP_DROP_COUNTS_FULL = 0,	/* kp_counts had no room for a new key */
 	KP_DROP_EXIT_TS_FULL = 1,	/* no room to remember an exit time */
 	KP_DROP_VM_EVENT = 2,		/* kp_events full, or kp_vms full */
+	KP_DROP_APF_TRACK = 3,		/* no room to track an async PF */
 	KP_DROP_MAX = 8
 };
 
