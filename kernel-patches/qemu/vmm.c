@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmprof-vmm: a minimal static arm64 VMM used by `make qemu-test`.
+ *
+ *   kvmprof-vmm run [--mair N] [--vbar N] [--idle N]
+ *	Runs guest.S in a one-vCPU VM without an in-kernel irqchip and checks,
+ *	at every exit, that KVM_GET_ONE_REG returns what the guest wrote.
+ *	Prints "vmm: stat <name> <value>" for the vCPU binary stats whose name
+ *	starts with "sysreg_", the number of KVM_RUN calls and a verdict line.
+ *
+ *   kvmprof-vmm btf <tracepoint>...
+ *	Prints the prototype of each tracepoint as recorded in the running
+ *	kernel's BTF (/sys/kernel/btf/vmlinux, typedef btf_trace_<tracepoint>).
+ *
+ * Exit status is 0 only when every check passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/btf.h>
+#include <linux/kvm.h>
+
+#define GUEST_BASE	0x80000000ULL
+#define GUEST_SIZE	0x200000ULL
+#define MMIO_BASE	0x10000000ULL
+
+/* Doorbells, offsets from MMIO_BASE (see guest.S) */
+#define DB_MAIR		0x00
+#define DB_VBAR		0x08
+#define DB_IDLE		0x10
+#define DB_SET_MAIR	0x18
+#define DB_MAIR_READ	0x20
+#define DB_FAIL		0x28
+
+#define MAIR_MAGIC	0x000000ffbb440400ULL
+
+#define REG_MAIR_EL1		ARM64_SYS_REG(3, 0, 10, 2, 0)
+#define REG_AMAIR_EL1		ARM64_SYS_REG(3, 0, 10, 3, 0)
+#define REG_VBAR_EL1		ARM64_SYS_REG(3, 0, 12, 0, 0)
+#define REG_CONTEXTIDR_EL1	ARM64_SYS_REG(3, 0, 13, 0, 1)
+#define REG_TCR_EL1		ARM64_SYS_REG(3, 0, 2, 0, 2)
+
+#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
+
+extern const unsigned char guest_start[], guest_end[];
+
+static int failures;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("vmm: FAIL: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	failures++;
+}
+
+static void die(const char *what)
+{
+	printf("vmm: FAIL: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static void set_reg(int vcpu, __u64 id, __u64 val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (__u64)(uintptr_t)&val };
+
+	if (ioctl(vcpu, KVM_SET_ONE_REG, &reg))
+		die("KVM_SET_ONE_REG");
+}
+
+static __u64 get_reg(int vcpu, __u64 id)
+{
+	__u64 val = 0;
+	struct kvm_one_reg reg = { .id = id, .addr = (__u64)(uintptr_t)&val };
+
+	if (ioctl(vcpu, KVM_GET_ONE_REG, &reg))
+		die("KVM_GET_ONE_REG");
+	return val;
+}
+
+static void print_stats(int vcpu)
+{
+	struct kvm_stats_header hdr;
+	struct kvm_stats_desc *desc;
+	size_t desc_sz;
+	char *descs;
+	int fd, i;
+
+	fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		die("KVM_GET_STATS_FD");
+	if (pread(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr))
+		die("read stats header");
+
+	desc_sz = sizeof(*desc) + hdr.name_size;
+	descs = calloc(hdr.num_desc, desc_sz);
+	if (!descs)
+		die("calloc");
+	if (pread(fd, descs, desc_sz * hdr.num_desc, hdr.desc_offset) !=
+	    (ssize_t)(desc_sz * hdr.num_desc))
+		die("read stats descriptors");
+
+	for (i = 0; i < (int)hdr.num_desc; i++) {
+		__u64 val;
+
+		desc = (struct kvm_stats_desc *)(descs + i * desc_sz);
+		if (strncmp(desc->name, "sysreg_", 7) && strcmp(desc->name, "exits"))
+			continue;
+		if (pread(fd, &val, sizeof(val), hdr.data_offset + desc->offset) !=
+		    sizeof(val))
+			die("read stat");
+		printf("vmm: stat %s %llu\n", desc->name, (unsigned long long)val);
+	}
+	free(descs);
+	close(fd);
+}
+
+static int parse_count(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 0);
+
+	if (*s == '\0' || *end != '\0' || v < 0 || v > 100000) {
+		printf("vmm: bad count '%s'\n", s);
+		exit(2);
+	}
+	return (int)v;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	int nmair = 5, nvbar = 3, nidle = 10, seen_mair = 0, seen_vbar = 0;
+	int seen_idle = 0, runs = 0, kvm, vm, vcpu, mmap_sz, i;
+	__u64 amair0, ctxidr0, tcr0;
+	struct kvm_userspace_memory_region region;
+	struct kvm_vcpu_init init;
+	struct kvm_run *run;
+	bool done = false;
+	void *mem;
+
+	for (i = 2; i < argc; i++) {
+		if (i + 1 >= argc)
+			break;
+		if (!strcmp(argv[i], "--mair"))
+			nmair = parse_count(argv[++i]);
+		else if (!strcmp(argv[i], "--vbar"))
+			nvbar = parse_count(argv[++i]);
+		else if (!strcmp(argv[i], "--idle"))
+			nidle = parse_count(argv[++i]);
+		else
+			break;
+	}
+	if (i != argc) {
+		printf("usage: %s run [--mair N] [--vbar N] [--idle N]\n", argv[0]);
+		return 2;
+	}
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("open /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+
+	mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap guest memory");
+	memcpy(mem, guest_start, guest_end - guest_start);
+
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 0,
+		.guest_phys_addr = GUEST_BASE,
+		.memory_size = GUEST_SIZE,
+		.userspace_addr = (__u64)(uintptr_t)mem,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
+		die("KVM_ARM_PREFERRED_TARGET");
+	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
+		die("KVM_ARM_VCPU_INIT");
+
+	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (mmap_sz < (int)sizeof(*run))
+		die("KVM_GET_VCPU_MMAP_SIZE");
+	run = mmap(NULL, mmap_sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+
+	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE);
+	set_reg(vcpu, CORE_REG(regs.regs[0]), nmair);
+	set_reg(vcpu, CORE_REG(regs.regs[1]), nvbar);
+	set_reg(vcpu, CORE_REG(regs.regs[2]), nidle);
+	set_reg(vcpu, CORE_REG(regs.regs[3]), MMIO_BASE);
+	set_reg(vcpu, CORE_REG(regs.regs[4]), GUEST_BASE);
+
+	amair0 = get_reg(vcpu, REG_AMAIR_EL1);
+	ctxidr0 = get_reg(vcpu, REG_CONTEXTIDR_EL1);
+	tcr0 = get_reg(vcpu, REG_TCR_EL1);
+
+	while (!done) {
+		__u64 addr, data = 0;
+
+		runs++;
+		if (ioctl(vcpu, KVM_RUN, NULL))
+			die("KVM_RUN");
+
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			addr = run->mmio.phys_addr - MMIO_BASE;
+			if (!run->mmio.is_write || run->mmio.len != 8) {
+				fail("unexpected MMIO access at 0x%llx",
+				     (unsigned long long)run->mmio.phys_addr);
+				done = true;
+				break;
+			}
+			memcpy(&data, run->mmio.data, sizeof(data));
+			switch (addr) {
+			case DB_MAIR:
+				seen_mair++;
+				if (get_reg(vcpu, REG_MAIR_EL1) != data)
+					fail("MAIR_EL1 write %d: KVM has 0x%llx, guest wrote 0x%llx",
+					     seen_mair,
+					     (unsigned long long)get_reg(vcpu, REG_MAIR_EL1),
+					     (unsigned long long)data);
+				break;
+			case DB_VBAR:
+				seen_vbar++;
+				if (get_reg(vcpu, REG_VBAR_EL1) != data)
+					fail("VBAR_EL1 write %d: KVM has 0x%llx, guest wrote 0x%llx",
+					     seen_vbar,
+					     (unsigned long long)get_reg(vcpu, REG_VBAR_EL1),
+					     (unsigned long long)data);
+				break;
+			case DB_IDLE:
+				seen_idle++;
+				break;
+			case DB_SET_MAIR:
+				set_reg(vcpu, REG_MAIR_EL1, MAIR_MAGIC);
+				break;
+			case DB_MAIR_READ:
+				if (data != MAIR_MAGIC)
+					fail("guest read MAIR_EL1 0x%llx after KVM_SET_ONE_REG 0x%llx",
+					     (unsigned long long)data,
+					     (unsigned long long)MAIR_MAGIC);
+				break;
+			case DB_FAIL:
+				fail("guest reported a register mismatch (0x%llx)",
+				     (unsigned long long)data);
+				done = true;
+				break;
+			default:
+				fail("unknown doorbell 0x%llx", (unsigned long long)addr);
+				done = true;
+			}
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			if (run->system_event.type != KVM_SYSTEM_EVENT_SHUTDOWN)
+				fail("unexpected system event %u",
+				     run->system_event.type);
+			done = true;
+			break;
+		default:
+			fail("unexpected exit reason %u", run->exit_reason);
+			done = true;
+		}
+	}
+
+	if (seen_mair != nmair || seen_vbar != nvbar || seen_idle != nidle)
+		fail("guest made %d/%d/%d MAIR/VBAR/idle exits, expected %d/%d/%d",
+		     seen_mair, seen_vbar, seen_idle, nmair, nvbar, nidle);
+	if (get_reg(vcpu, REG_MAIR_EL1) != MAIR_MAGIC)
+		fail("final MAIR_EL1 0x%llx",
+		     (unsigned long long)get_reg(vcpu, REG_MAIR_EL1));
+	if (get_reg(vcpu, REG_AMAIR_EL1) != amair0 ||
+	    get_reg(vcpu, REG_CONTEXTIDR_EL1) != ctxidr0 ||
+	    get_reg(vcpu, REG_TCR_EL1) != tcr0)
+		fail("a register the guest never wrote changed");
+
+	printf("vmm: guest wrote MAIR_EL1 %d times, VBAR_EL1 %d times, idle exits %d\n",
+	       seen_mair, seen_vbar, seen_idle);
+	printf("vmm: runs %d\n", runs);
+	print_stats(vcpu);
+	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
+	return failures ? 1 : 0;
+}
+
+/* BTF */
+
+static const struct btf_type *btf_types[1 << 20];
+static unsigned int btf_ntypes;
+static const char *btf_str;
+
+static const char *btf_name(const struct btf_type *t)
+{
+	return btf_str + t->name_off;
+}
+
+static size_t btf_type_size(const struct btf_type *t)
+{
+	unsigned int vlen = BTF_INFO_VLEN(t->info);
+
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_INT:
+	case BTF_KIND_VAR:
+	case BTF_KIND_DECL_TAG:
+		return sizeof(*t) + 4;
+	case BTF_KIND_ARRAY:
+		return sizeof(*t) + sizeof(struct btf_array);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return sizeof(*t) + vlen * sizeof(struct btf_member);
+	case BTF_KIND_ENUM:
+		return sizeof(*t) + vlen * sizeof(struct btf_enum);
+	case BTF_KIND_ENUM64:
+		return sizeof(*t) + vlen * sizeof(struct btf_enum64);
+	case BTF_KIND_FUNC_PROTO:
+		return sizeof(*t) + vlen * sizeof(struct btf_param);
+	case BTF_KIND_DATASEC:
+		return sizeof(*t) + vlen * sizeof(struct btf_var_secinfo);
+	default:
+		return sizeof(*t);
+	}
+}
+
+static void btf_type_str(unsigned int id, char *buf, size_t len)
+{
+	const struct btf_type *t;
+	char inner[128];
+
+	if (id == 0) {
+		snprintf(buf, len, "void");
+		return;
+	}
+	if (id > btf_ntypes) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	t = btf_types[id];
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_PTR:
+		btf_type_str(t->type, inner, sizeof(inner));
+		snprintf(buf, len, "%s *", inner);
+		break;
+	case BTF_KIND_CONST:
+		btf_type_str(t->type, inner, sizeof(inner));
+		snprintf(buf, len, "const %s", inner);
+		break;
+	case BTF_KIND_STRUCT:
+		snprintf(buf, len, "struct %s", btf_name(t));
+		break;
+	case BTF_KIND_UNION:
+		snprintf(buf, len, "union %s", btf_name(t));
+		break;
+	default:
+		snprintf(buf, len, "%s", btf_name(t));
+	}
+}
+
+static int cmd_btf(int argc, char **argv)
+{
+	const struct btf_header *hdr;
+	const char *types;
+	struct stat st;
+	unsigned int id;
+	size_t off;
+	char *data;
+	int fd, i;
+
+	fd = open("/sys/kernel/btf/vmlinux", O_RDONLY);
+	if (fd < 0)
+		die("open /sys/kernel/btf/vmlinux");
+	if (fstat(fd, &st))
+		die("stat BTF");
+	data = malloc(st.st_size);
+	if (!data || read(fd, data, st.st_size) != st.st_size)
+		die("read BTF");
+	close(fd);
+
+	hdr = (const struct btf_header *)data;
+	if (hdr->magic != BTF_MAGIC) {
+		printf("btf: bad magic\n");
+		return 1;
+	}
+	types = data + hdr->hdr_len + hdr->type_off;
+	btf_str = data + hdr->hdr_len + hdr->str_off;
+	for (off = 0; off < hdr->type_len;) {
+		const struct btf_type *t = (const void *)(types + off);
+
+		if (btf_ntypes + 1 >= sizeof(btf_types) / sizeof(btf_types[0]))
+			break;
+		btf_types[++btf_ntypes] = t;
+		off += btf_type_size(t);
+	}
+
+	for (i = 2; i < argc; i++) {
+		char want[128], buf[1024], arg[256];
+		const struct btf_type *proto = NULL;
+
+		snprintf(want, sizeof(want), "btf_trace_%s", argv[i]);
+		for (id = 1; id <= btf_ntypes; id++) {
+			const struct btf_type *t = btf_types[id];
+
+			if (BTF_INFO_KIND(t->info) != BTF_KIND_TYPEDEF ||
+			    strcmp(btf_name(t), want))
+				continue;
+			t = btf_types[t->type];
+			if (BTF_INFO_KIND(t->info) == BTF_KIND_PTR)
+				proto = btf_types[t->type];
+			break;
+		}
+		if (!proto || BTF_INFO_KIND(proto->info) != BTF_KIND_FUNC_PROTO) {
+			printf("btf: %s missing\n", argv[i]);
+			failures++;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "btf: %s(", argv[i]);
+		for (id = 0; id < BTF_INFO_VLEN(proto->info); id++) {
+			const struct btf_param *p = (const void *)(proto + 1);
+
+			btf_type_str(p[id].type, arg, sizeof(arg));
+			strncat(buf, id ? ", " : "", sizeof(buf) - strlen(buf) - 1);
+			strncat(buf, arg, sizeof(buf) - strlen(buf) - 1);
+		}
+		printf("%s)\n", buf);
+	}
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "btf"))
+		return cmd_btf(argc, argv);
+	printf("usage: %s run|btf ...\n", argv[0]);
+	return 2;
+}
