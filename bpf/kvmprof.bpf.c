@@ -78,6 +78,47 @@ struct {
 	__type(value, struct kp_vcpu_vm);
 } kp_apf_gva SEC(".maps");
 
+/* Guest SPE capture (see struct kp_spe_hdr). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);	/* set by the loader */
+} kp_spe_rb SEC(".maps");
+
+struct kp_spe_chunk {
+	struct kp_spe_hdr hdr;
+	__u8 data[KP_SPE_CHUNK];
+};
+
+/*
+ * Per-CPU scratch: the chunk being sent, and the state of the chunk loop.
+ * The loop state lives here rather than on the stack so that the verifier
+ * need not track it precisely across bpf_loop iterations.
+ */
+struct kp_spe_scratch {
+	__u64 seq;
+	__u64 lost_ring;
+	__u64 lost_fault;
+	struct kp_spe_chunk c;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kp_spe_scratch);
+} kp_spe_scratch SEC(".maps");
+
+/* next chunk number per vCPU (key: kernel address of the vCPU) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} kp_spe_seq SEC(".maps");
+
+/* Wake the consumer only past this much queued data (it also polls). */
+const volatile __u64 kp_spe_wakeup_bytes = 256 << 10;
+
 /* vCPU thread id -> time of its last kvm_exit, for exit->entry latency. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -444,5 +485,103 @@ int BPF_PROG(kp_apf_completed, unsigned long address, __u64 gva)
 		kp_add_vm(vm, KP_EV_APF_COMPLETED, 0, 1);
 	else
 		kp_add_vm(&none, KP_EV_APF_UNATTRIBUTED, 0, 1);
+	return 0;
+}
+
+/*
+ * Tracepoints of the kvmprof guest-SPE patches.  kvm_spe_copy_out hands us
+ * the records KVM just copied from its own buffer into the guest's: stream
+ * them to user space for decoding, in chunks, waking the consumer only by
+ * size (a wakeup per record costs ~10 us on the vCPU).
+ */
+struct spe_loop_ctx {
+	__u64 data;
+	__u64 len;
+	__u64 guest_va;
+};
+
+/* One chunk of a copy-out; run through bpf_loop (verified once). */
+static long spe_chunk(__u32 i, void *vctx)
+{
+	struct spe_loop_ctx *x = vctx;
+	__u64 off = (__u64)i * KP_SPE_CHUNK, n, flags;
+	struct kp_spe_scratch *s;
+	__u32 zero = 0;
+
+	if (off >= x->len)
+		return 1;
+	s = bpf_map_lookup_elem(&kp_spe_scratch, &zero);
+	if (!s)
+		return 1;
+	n = x->len - off;
+	if (n > KP_SPE_CHUNK)
+		n = KP_SPE_CHUNK;
+	s->c.hdr.seq = s->seq++;
+	s->c.hdr.off = (__u32)off;
+	s->c.hdr.len = (__u32)n;
+	s->c.hdr.guest_va = x->guest_va + off;
+	if (bpf_probe_read_kernel(s->c.data, n, (const void *)(x->data + off))) {
+		s->lost_fault += n;
+		return 0;
+	}
+	flags = bpf_ringbuf_query(&kp_spe_rb, BPF_RB_AVAIL_DATA) + n >=
+			kp_spe_wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+					      BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&kp_spe_rb, &s->c, sizeof(s->c.hdr) + n, flags))
+		s->lost_ring += n;
+	return 0;
+}
+
+SEC("raw_tp/kvm_spe_copy_out")
+int BPF_PROG(kp_spe_copy_out, struct kvm_vcpu *vcpu, const void *data,
+	     __u64 len, __u64 guest_va, __u8 reason, int ret)
+{
+	struct spe_loop_ctx x = { .data = (__u64)data, .len = len,
+				  .guest_va = guest_va };
+	int id = vcpu_id_of(vcpu);
+	__u64 ptr = (__u64)vcpu, *seqp;
+	struct kp_spe_scratch *s;
+	__u32 zero = 0;
+
+	kp_add(id, KP_EV_SPE_COPY, reason, 1);
+	kp_add(id, KP_EV_SPE_BYTES, reason, len);
+	if (ret < 0)
+		kp_add(id, KP_EV_SPE_COPY_ERR, (__u32)-ret, 1);
+	s = bpf_map_lookup_elem(&kp_spe_scratch, &zero);
+	if (!s)
+		return 0;
+	seqp = bpf_map_lookup_elem(&kp_spe_seq, &ptr);
+	s->seq = seqp ? *seqp : 0;
+	s->lost_ring = 0;
+	s->lost_fault = 0;
+	s->c.hdr.tgid = bpf_get_current_pid_tgid() >> 32;
+	s->c.hdr.vcpu = id;
+	s->c.hdr.start_ns = current_leader_start_ns();
+	s->c.hdr.copy_len = len;
+	s->c.hdr.ret = ret;
+	s->c.hdr.reason = reason;
+	bpf_loop(KP_SPE_MAX_CHUNKS, spe_chunk, &x, 0);
+	if (bpf_map_update_elem(&kp_spe_seq, &ptr, &s->seq, BPF_ANY))
+		kp_drop(KP_DROP_COUNTS_FULL);
+	if (s->lost_ring)
+		kp_add(id, KP_EV_SPE_LOST_BYTES, KP_SPE_LOST_RING_FULL,
+		       s->lost_ring);
+	if (s->lost_fault)
+		kp_add(id, KP_EV_SPE_LOST_BYTES, KP_SPE_LOST_FAULT,
+		       s->lost_fault);
+	if (len > (__u64)KP_SPE_MAX_CHUNKS * KP_SPE_CHUNK)
+		kp_add(id, KP_EV_SPE_LOST_BYTES, KP_SPE_LOST_TOO_LONG,
+		       len - (__u64)KP_SPE_MAX_CHUNKS * KP_SPE_CHUNK);
+	return 0;
+}
+
+/* Buffer management events injected into the guest, by PMBSR_EL1.EC
+ * (Arm ARM D24.x PMBSR_EL1: EC is bits [31:26]). */
+SEC("raw_tp/kvm_spe_inject_bme")
+int BPF_PROG(kp_spe_inject_bme, struct kvm_vcpu *vcpu, __u64 pmbsr,
+	     __u64 pmbptr, __u64 ipa)
+{
+	kp_add(vcpu_id_of(vcpu), KP_EV_SPE_BME, (__u32)((pmbsr >> 26) & 0x3f),
+	       1);
 	return 0;
 }

@@ -25,6 +25,7 @@ struct daemon_opts {
 	uint32_t max_counters;
 	const char *disabled[KP_MAX_LIST + 1];
 	bool drop_privileges;
+	bool load_unavailable;
 	bool bpf_stats;
 	int verbosity;
 };

@@ -181,6 +181,7 @@ cJSON *daemon_status(struct daemon *d)
 		cJSON_AddStringToObject(po, "state", state_name(p->state));
 		if (p->reason[0])
 			cJSON_AddStringToObject(po, "reason", p->reason);
+		cJSON_AddBoolToObject(po, "loaded", p->loaded);
 		if (!probes_prog_stats(d->probes, i, &cnt, &ns)) {
 			cJSON_AddNumberToObject(po, "run_cnt", (double)cnt);
 			cJSON_AddNumberToObject(po, "run_time_ns", (double)ns);
@@ -331,6 +332,8 @@ static void usage(FILE *f)
 "      --tracefs DIR          tracefs mount (default: found or mounted)\n"
 "      --no-drop-privileges   keep all capabilities after attach\n"
 "      --no-bpf-stats         do not enable kernel BPF run-time stats\n"
+"      --load-unavailable     load (not attach) probes whose tracepoint is\n"
+"                             missing, for BPF_PROG_TEST_RUN (testing)\n"
 "  -v, --verbose              more logging (twice: libbpf debug)\n"
 "  -h, --help                 this text\n"
 "      --version              print the version\n");
@@ -352,7 +355,7 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 static int parse_args(int argc, char **argv, struct daemon_opts *o)
 {
 	enum { O_MODE = 256, O_GROUP, O_MAXVMS, O_MAXCNT, O_DISABLE, O_TRACEFS,
-	       O_NODROP, O_NOSTATS, O_VERSION };
+	       O_NODROP, O_NOSTATS, O_VERSION, O_LOADALL };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "socket-mode", required_argument, NULL, O_MODE },
@@ -365,6 +368,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "tracefs", required_argument, NULL, O_TRACEFS },
 		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
 		{ "no-bpf-stats", no_argument, NULL, O_NOSTATS },
+		{ "load-unavailable", no_argument, NULL, O_LOADALL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -431,6 +435,9 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			break;
 		case O_NOSTATS:
 			o->bpf_stats = false;
+			break;
+		case O_LOADALL:
+			o->load_unavailable = true;
 			break;
 		case 'v':
 			o->verbosity++;
@@ -553,6 +560,7 @@ int main(int argc, char **argv)
 	po.tracefs = d.opts.tracefs ? d.opts.tracefs : find_tracefs();
 	po.max_counters = d.opts.max_counters;
 	po.disabled = d.opts.disabled;
+	po.load_unavailable = d.opts.load_unavailable;
 	r = probes_open_load_attach(&po, &d.probes);
 	if (r < 0) {
 		log_err("loading BPF probes: %s", strerror(-r));

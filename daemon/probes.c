@@ -34,6 +34,8 @@ static const struct probe probe_table[] = {
 	/* kvmprof kernel patches (kernel-patches/), absent on stock kernels */
 	PROBE("kvm_sysreg_dirty", "kp_sysreg_dirty", "raw_tp"),
 	PROBE("kvm_sysreg_save_elided", "kp_sysreg_save_elided", "raw_tp"),
+	PROBE("kvm_spe_copy_out", "kp_spe_copy_out", "raw_tp"),
+	PROBE("kvm_spe_inject_bme", "kp_spe_inject_bme", "raw_tp"),
 };
 
 struct probes {
@@ -114,12 +116,13 @@ int probes_open_load_attach(const struct probe_opts *opts,
 			pr->state = PROBE_DISABLED;
 			snprintf(pr->reason, sizeof(pr->reason),
 				 "disabled by configuration");
-		} else if (in_list(opts->hide, pr->name) ||
-			   !tracepoint_exists(opts->tracefs, pr->name)) {
+		} else if (!tracepoint_exists(opts->tracefs, pr->name)) {
 			pr->state = PROBE_UNAVAILABLE;
 			snprintf(pr->reason, sizeof(pr->reason),
 				 "tracepoint kvm:%s not in this kernel",
 				 pr->name);
+			if (opts->load_unavailable)
+				continue;
 		} else {
 			continue;
 		}
@@ -129,6 +132,12 @@ int probes_open_load_attach(const struct probe_opts *opts,
 	r = kvmprof_bpf__load(p->skel);
 	if (r < 0)
 		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(
+			p->skel->obj, p->probe[i].prog);
+
+		p->probe[i].loaded = bpf_program__fd(prog) >= 0;
+	}
 	r = detect_layout(p);
 	if (r < 0)
 		goto fail;

@@ -26,6 +26,7 @@ struct probe {
 	enum probe_state state;
 	int err;		/* -errno of the failure, when FAILED */
 	char reason[96];	/* why not attached, human readable */
+	bool loaded;		/* program is in the kernel */
 	struct bpf_link *link;
 };
 
@@ -33,8 +34,10 @@ struct probe_opts {
 	const char *tracefs;		/* where events/ lives */
 	uint32_t max_counters;		/* kp_counts entries */
 	const char *const *disabled;	/* tracepoint names, NULL-terminated */
-	/* Pretend these tracepoints do not exist (tests, NULL-terminated). */
-	const char *const *hide;
+	/* Load (not attach) programs whose tracepoint is missing, so that
+	 * BPF_PROG_TEST_RUN can drive them (testing the patched-kernel
+	 * probes on a stock kernel). */
+	bool load_unavailable;
 };
 
 struct probes;

@@ -69,6 +69,13 @@ enum kp_event {
 	/* kvm_async_pf_completed whose VM could not be found: counted
 	 * under tgid 0 */
 	KP_EV_APF_UNATTRIBUTED = 20,
+	/* kvm_spe_copy_out(vcpu, data, len, guest_va, reason, ret) */
+	KP_EV_SPE_COPY = 21,		/* sub = reason (KP_SPE_REASON_*) */
+	KP_EV_SPE_BYTES = 22,		/* sub = reason, value += len */
+	KP_EV_SPE_COPY_ERR = 23,	/* sub = -ret of a failed copy */
+	KP_EV_SPE_LOST_BYTES = 24,	/* sub = KP_SPE_LOST_*, value += bytes */
+	/* kvm_spe_inject_bme(vcpu, pmbsr, pmbptr, ipa): sub = PMBSR_EL1.EC */
+	KP_EV_SPE_BME = 25,
 	KP_EV_MAX
 };
 
@@ -144,6 +151,44 @@ struct kp_apf_key {
 	__u64 token;
 };
 KP_STATIC_ASSERT(sizeof(struct kp_apf_key) == 16, "kp_apf_key size");
+
+/*
+ * Guest SPE capture.  Each kvm_spe_copy_out is streamed through the ring
+ * buffer "kp_spe_rb" in chunks of at most KP_SPE_CHUNK bytes, each a
+ * struct kp_spe_hdr followed by hdr.len bytes of SPE data.  seq counts the
+ * chunks of one vCPU: a gap means chunks were lost (ring full).
+ */
+#define KP_SPE_CHUNK 4096
+#define KP_SPE_MAX_CHUNKS 64	/* bytes of one copy beyond 256 KiB: lost */
+
+/* Why KVM copied records out (asm/kvm_spe.h of the kvmprof patches). */
+enum kp_spe_reason {
+	KP_SPE_REASON_BUF_FULL = 0,
+	KP_SPE_REASON_GUEST_STOP = 1,
+	KP_SPE_REASON_VCPU_PUT = 2,
+};
+
+enum kp_spe_lost {
+	KP_SPE_LOST_RING_FULL = 0,	/* ring buffer had no room */
+	KP_SPE_LOST_TOO_LONG = 1,	/* beyond KP_SPE_MAX_CHUNKS */
+	KP_SPE_LOST_FAULT = 2,		/* reading the host buffer failed */
+};
+
+struct kp_spe_hdr {
+	__u32 tgid;
+	__s32 vcpu;
+	__u64 start_ns;
+	__u64 seq;		/* per-vCPU chunk number */
+	__u64 guest_va;		/* destination of this chunk */
+	__u64 copy_len;		/* length of the whole copy-out */
+	__u32 off;		/* offset of this chunk in the copy-out */
+	__u32 len;		/* SPE bytes following this header */
+	__s32 ret;		/* the copy's result: 0 or -errno */
+	__u8 reason;		/* enum kp_spe_reason */
+	__u8 pad[3];
+};
+KP_STATIC_ASSERT(sizeof(struct kp_spe_hdr) == 56, "kp_spe_hdr size");
+KP_STATIC_ASSERT(offsetof(struct kp_spe_hdr, off) == 40, "kp_spe_hdr layout");
 
 /* Indexes of the per-CPU array "kp_drops" (value __u64): events lost. */
 enum kp_drop {
