@@ -8,6 +8,7 @@
  * Every error is a JSON body {"error": "...", "status": N}.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 
 #include "daemon.h"
 #include "render.h"
+#include "spe_capture.h"
 
 #define API_MAX_REF 128
 #define API_CONN_LIMIT 64
@@ -79,6 +81,58 @@ static MHD_Result_t send_error(struct MHD_Connection *c, unsigned int status,
 	return send_json(c, status, o);
 }
 
+/*
+ * Raw SPE recording: GET /v1/vms/{ref}/spe/raw?cursor=N returns the blocks
+ * captured since N (application/octet-stream; {u32 vcpu, u32 len, bytes}
+ * little-endian) with the next cursor and the blocks lost in headers.  The
+ * first call starts recording.
+ */
+#define API_RAW_MAX (4u << 20)
+
+static MHD_Result_t send_raw(struct api *a, struct MHD_Connection *c,
+			     struct vm *vm)
+{
+	const char *cur = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						      "cursor");
+	uint64_t cursor = 0, next, lost;
+	struct MHD_Response *resp;
+	MHD_Result_t ret;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char hdr[32];
+	char *end;
+	int r;
+
+	if (cur) {
+		errno = 0;
+		cursor = strtoull(cur, &end, 10);
+		if (errno || !*cur || *end)
+			return send_error(c, MHD_HTTP_BAD_REQUEST,
+					  "bad cursor");
+	}
+	r = spe_raw_read(&a->d->spe, vm, cursor, API_RAW_MAX, &buf, &len,
+			 &next, &lost);
+	if (r < 0)
+		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out of memory");
+	resp = MHD_create_response_from_buffer(len, buf ? buf : (void *)"",
+					       buf ? MHD_RESPMEM_MUST_FREE :
+						     MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/octet-stream");
+	snprintf(hdr, sizeof(hdr), "%llu", (unsigned long long)next);
+	MHD_add_response_header(resp, "X-Kvmprof-Cursor", hdr);
+	snprintf(hdr, sizeof(hdr), "%llu", (unsigned long long)lost);
+	MHD_add_response_header(resp, "X-Kvmprof-Lost-Blocks", hdr);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 			  const char *url)
 {
@@ -97,18 +151,29 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 	if (!strcmp(url, "/v1/vms"))
 		return send_json(c, MHD_HTTP_OK, render_vms(&d->reg, now));
 	if (!strncmp(url, "/v1/vms/", 8)) {
-		const char *ref = url + 8;
+		char ref[API_MAX_REF + 1];
+		const char *sub = strchr(url + 8, '/');
+		size_t len = sub ? (size_t)(sub - (url + 8)) : strlen(url + 8);
 		struct vm *vm;
 
-		if (!*ref || strlen(ref) > API_MAX_REF || strchr(ref, '/'))
+		if (!len || len > API_MAX_REF)
 			return send_error(c, MHD_HTTP_BAD_REQUEST,
 					  "bad VM reference");
+		memcpy(ref, url + 8, len);
+		ref[len] = '\0';
 		vm = registry_find(&d->reg, ref);
 		if (!vm)
 			return send_error(c, MHD_HTTP_NOT_FOUND, "unknown VM");
-		return send_json(c, MHD_HTTP_OK,
-				 render_vm(vm, probes_exit_layout(d->probes),
-					   now));
+		if (!sub)
+			return send_json(c, MHD_HTTP_OK,
+					 render_vm(vm,
+						   probes_exit_layout(d->probes),
+						   now));
+		if (!strcmp(sub, "/spe"))
+			return send_json(c, MHD_HTTP_OK, render_vm_spe(vm));
+		if (!strcmp(sub, "/spe/raw"))
+			return send_raw(a, c, vm);
+		return send_error(c, MHD_HTTP_NOT_FOUND, "no such path");
 	}
 	return send_error(c, MHD_HTTP_NOT_FOUND, "no such path");
 }

@@ -11,6 +11,7 @@
 #include "loop.h"
 #include "probes.h"
 #include "registry.h"
+#include "spe_capture.h"
 
 #define KP_MAX_LIST 32
 
@@ -26,6 +27,10 @@ struct daemon_opts {
 	const char *disabled[KP_MAX_LIST + 1];
 	bool drop_privileges;
 	bool load_unavailable;
+	uint32_t spe_ring_kib;		/* BPF ring buffer for SPE chunks */
+	uint32_t spe_wakeup_kib;	/* wake the consumer past this */
+	uint32_t spe_poll_ms;		/* and consume at least this often */
+	uint32_t spe_raw_mib;		/* raw recording window per VM */
 	bool bpf_stats;
 	int verbosity;
 };
@@ -41,6 +46,7 @@ struct daemon {
 	int bpf_stats_fd;
 	struct api *api;
 	struct loop *loop;	/* modules add their fds here */
+	struct spe_capture spe;
 };
 
 uint64_t mono_ms(void);

@@ -50,6 +50,10 @@ static const struct daemon_opts default_opts = {
 	.max_counters = 65536,
 	.drop_privileges = true,
 	.bpf_stats = true,
+	.spe_ring_kib = 8192,
+	.spe_wakeup_kib = 256,
+	.spe_poll_ms = 100,
+	.spe_raw_mib = 64,
 };
 
 uint64_t mono_ms(void)
@@ -150,7 +154,7 @@ cJSON *daemon_status(struct daemon *d)
 		[KP_DROP_VM_EVENT] = "vm_announcements",
 		[KP_DROP_APF_TRACK] = "async_pf_tracking",
 	};
-	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg;
+	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg, *spe;
 	uint64_t drops[KP_DROP_MAX], total = 0;
 
 	if (!o)
@@ -199,6 +203,19 @@ cJSON *daemon_status(struct daemon *d)
 			total += drops[i];
 		}
 		cJSON_AddNumberToObject(lost, "total", (double)total);
+	}
+	spe = cJSON_AddObjectToObject(o, "spe_capture");
+	if (spe) {
+		cJSON_AddNumberToObject(spe, "chunks", (double)d->spe.stats.chunks);
+		cJSON_AddNumberToObject(spe, "bytes", (double)d->spe.stats.bytes);
+		cJSON_AddNumberToObject(spe, "malformed",
+					(double)d->spe.stats.malformed);
+		cJSON_AddNumberToObject(spe, "unattributed",
+					(double)d->spe.stats.unattributed);
+		cJSON_AddNumberToObject(spe, "streams_dropped",
+					(double)d->spe.stats.streams_dropped);
+		cJSON_AddNumberToObject(spe, "lost_bytes",
+			(double)registry_total(&d->reg, KP_EV_SPE_LOST_BYTES));
 	}
 	reg = cJSON_AddObjectToObject(o, "registry");
 	if (reg) {
@@ -334,6 +351,13 @@ static void usage(FILE *f)
 "      --no-bpf-stats         do not enable kernel BPF run-time stats\n"
 "      --load-unavailable     load (not attach) probes whose tracepoint is\n"
 "                             missing, for BPF_PROG_TEST_RUN (testing)\n"
+"      --spe-ring-kib N       SPE capture ring buffer, power of 2 >= 4\n"
+"                             (default 8192)\n"
+"      --spe-wakeup-kib N     wake kvmprofd past this much SPE data\n"
+"                             (default 256)\n"
+"      --spe-poll-ms N        and read SPE data at least this often\n"
+"                             (default 100)\n"
+"      --spe-raw-mib N        raw SPE recording window per VM (default 64)\n"
 "  -v, --verbose              more logging (twice: libbpf debug)\n"
 "  -h, --help                 this text\n"
 "      --version              print the version\n");
@@ -355,7 +379,8 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 static int parse_args(int argc, char **argv, struct daemon_opts *o)
 {
 	enum { O_MODE = 256, O_GROUP, O_MAXVMS, O_MAXCNT, O_DISABLE, O_TRACEFS,
-	       O_NODROP, O_NOSTATS, O_VERSION, O_LOADALL };
+	       O_NODROP, O_NOSTATS, O_VERSION, O_LOADALL, O_SPERING,
+	       O_SPEWAKE, O_SPEPOLL, O_SPERAW };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "socket-mode", required_argument, NULL, O_MODE },
@@ -369,6 +394,10 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
 		{ "no-bpf-stats", no_argument, NULL, O_NOSTATS },
 		{ "load-unavailable", no_argument, NULL, O_LOADALL },
+		{ "spe-ring-kib", required_argument, NULL, O_SPERING },
+		{ "spe-wakeup-kib", required_argument, NULL, O_SPEWAKE },
+		{ "spe-poll-ms", required_argument, NULL, O_SPEPOLL },
+		{ "spe-raw-mib", required_argument, NULL, O_SPERAW },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -439,6 +468,27 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 		case O_LOADALL:
 			o->load_unavailable = true;
 			break;
+		case O_SPERING:
+			/* a power of two of pages, as BPF ring buffers need */
+			if (parse_u64(optarg, 4, 1u << 20, &v) || (v & (v - 1)))
+				goto bad;
+			o->spe_ring_kib = (uint32_t)v;
+			break;
+		case O_SPEWAKE:
+			if (parse_u64(optarg, 1, 1u << 20, &v))
+				goto bad;
+			o->spe_wakeup_kib = (uint32_t)v;
+			break;
+		case O_SPEPOLL:
+			if (parse_u64(optarg, 1, 10000, &v))
+				goto bad;
+			o->spe_poll_ms = (uint32_t)v;
+			break;
+		case O_SPERAW:
+			if (parse_u64(optarg, 1, 4096, &v))
+				goto bad;
+			o->spe_raw_mib = (uint32_t)v;
+			break;
 		case 'v':
 			o->verbosity++;
 			break;
@@ -454,9 +504,8 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 		}
 		continue;
 bad:
-		fprintf(stderr, "kvmprofd: --%s: bad value '%s'\n",
-			c == 'i' ? "interval-ms" : c == 'g' ? "grace-ms" :
-			c == O_MAXVMS ? "max-vms" : "max-counters", optarg);
+		fprintf(stderr, "kvmprofd: bad value '%s' for an option "
+			"(see --help for ranges)\n", optarg);
 		return -EINVAL;
 	}
 	if (optind < argc) {
@@ -470,7 +519,7 @@ bad:
 /* Event sources of the loop owned by the top level. */
 struct sources {
 	struct daemon *d;
-	int sfd, tfd;
+	int sfd, tfd, pfd;
 	struct ring_buffer *rb;
 };
 
@@ -521,13 +570,33 @@ static int on_ring(void *ctx)
 	return 0;
 }
 
+/* SPE chunks are submitted without wakeup below a size threshold. */
+static int on_poll_timer(void *ctx)
+{
+	struct sources *s = ctx;
+	uint64_t ticks;
+
+	if (read(s->pfd, &ticks, sizeof(ticks)) >= 0)
+		ring_buffer__consume(s->rb);
+	return 0;
+}
+
+static int arm_timer(int fd, uint32_t ms)
+{
+	struct itimerspec its = {};
+
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	its.it_interval = its.it_value;
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .opts = default_opts, .bpf_stats_fd = -1 };
 	struct probe_opts po = {};
-	struct itimerspec its = {};
 	struct ring_buffer *rb = NULL;
-	struct sources src = { .d = &d };
+	struct sources src = { .d = &d, .pfd = -1 };
 	int lfd = -1, sfd = -1, tfd = -1, r, attached = 0;
 	sigset_t mask;
 
@@ -561,6 +630,8 @@ int main(int argc, char **argv)
 	po.max_counters = d.opts.max_counters;
 	po.disabled = d.opts.disabled;
 	po.load_unavailable = d.opts.load_unavailable;
+	po.spe_ring_bytes = d.opts.spe_ring_kib * 1024u;
+	po.spe_wakeup_bytes = (uint64_t)d.opts.spe_wakeup_kib * 1024u;
 	r = probes_open_load_attach(&po, &d.probes);
 	if (r < 0) {
 		log_err("loading BPF probes: %s", strerror(-r));
@@ -595,10 +666,13 @@ int main(int argc, char **argv)
 		log_err("event loop: %s", strerror(-r));
 		goto out;
 	}
+	spe_capture_init(&d.spe, &d.reg,
+			 (uint64_t)d.opts.spe_raw_mib << 20);
 	rb = ring_buffer__new(probes_events_fd(d.probes), on_vm_event, &d, NULL);
-	if (!rb) {
+	if (!rb || ring_buffer__add(rb, probes_spe_fd(d.probes),
+				    spe_capture_chunk, &d.spe)) {
 		r = -errno;
-		log_err("VM event ring buffer: %s", strerror(-r));
+		log_err("BPF ring buffers: %s", strerror(-r));
 		goto out;
 	}
 	r = api_start(&d, lfd, &d.api);
@@ -613,10 +687,13 @@ int main(int argc, char **argv)
 		log_err("signalfd/timerfd: %s", strerror(-r));
 		goto out;
 	}
-	its.it_value.tv_sec = d.opts.interval_ms / 1000;
-	its.it_value.tv_nsec = (long)(d.opts.interval_ms % 1000) * 1000000;
-	its.it_interval = its.it_value;
-	timerfd_settime(tfd, 0, &its, NULL);
+	src.pfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (src.pfd < 0 || arm_timer(tfd, d.opts.interval_ms) ||
+	    arm_timer(src.pfd, d.opts.spe_poll_ms)) {
+		r = -errno;
+		log_err("timers: %s", strerror(-r));
+		goto out;
+	}
 	src.sfd = sfd;
 	src.tfd = tfd;
 	src.rb = rb;
@@ -627,6 +704,8 @@ int main(int argc, char **argv)
 		r = loop_add(d.loop, api_epoll_fd(d.api), on_api, &src);
 	if (!r)
 		r = loop_add(d.loop, ring_buffer__epoll_fd(rb), on_ring, &src);
+	if (!r)
+		r = loop_add(d.loop, src.pfd, on_poll_timer, &src);
 	if (r < 0) {
 		log_err("event loop: %s", strerror(-r));
 		goto out;
@@ -646,6 +725,8 @@ out:
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
+	if (src.pfd >= 0)
+		close(src.pfd);
 	ring_buffer__free(rb);
 	loop_free(d.loop);
 	registry_fini(&d.reg);

@@ -100,8 +100,13 @@ int probes_open_load_attach(const struct probe_opts *opts,
 	}
 	p->max_counters = opts->max_counters ? opts->max_counters : 16384;
 	r = bpf_map__set_max_entries(p->skel->maps.kp_counts, p->max_counters);
+	if (!r && opts->spe_ring_bytes)
+		r = bpf_map__set_max_entries(p->skel->maps.kp_spe_rb,
+					     opts->spe_ring_bytes);
 	if (r < 0)
 		goto fail;
+	if (opts->spe_wakeup_bytes)
+		p->skel->rodata->kp_spe_wakeup_bytes = opts->spe_wakeup_bytes;
 
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
 		struct probe *pr = &p->probe[i];
@@ -293,6 +298,11 @@ uint32_t probes_max_counters(const struct probes *p)
 int probes_counters_fd(const struct probes *p)
 {
 	return bpf_map__fd(p->skel->maps.kp_counts);
+}
+
+int probes_spe_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.kp_spe_rb);
 }
 
 int probes_events_fd(const struct probes *p)

@@ -38,6 +38,8 @@ struct probe_opts {
 	 * BPF_PROG_TEST_RUN can drive them (testing the patched-kernel
 	 * probes on a stock kernel). */
 	bool load_unavailable;
+	uint32_t spe_ring_bytes;	/* power of 2, >= page size */
+	uint64_t spe_wakeup_bytes;
 };
 
 struct probes;
@@ -73,6 +75,7 @@ int probes_delete_keys(const struct probes *p, const struct kp_count *c,
 uint32_t probes_max_counters(const struct probes *p);
 /* Ring buffer of struct kp_vm_event; and forgetting a VM that is gone. */
 int probes_events_fd(const struct probes *p);
+int probes_spe_fd(const struct probes *p);
 int probes_forget_vm(const struct probes *p, uint32_t tgid, uint64_t start_ns);
 int probes_counters_fd(const struct probes *p);
 

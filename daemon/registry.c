@@ -6,6 +6,7 @@
 
 #include <kvmprof/procfs.h>
 #include "registry.h"
+#include "spe_capture.h"
 
 static int cmp_count(const void *a, const void *b)
 {
@@ -33,8 +34,10 @@ void registry_init(struct registry *r, size_t max_vms, uint64_t grace_ms,
 
 static void vm_free(struct vm *vm)
 {
-	if (vm)
+	if (vm) {
 		free(vm->counts);
+		vm_spe_free(vm->spe);
+	}
 	free(vm);
 }
 
@@ -194,6 +197,12 @@ void registry_mark_exited(struct registry *r, uint64_t now_ms)
 	}
 }
 
+struct vm *registry_get(const struct registry *r, uint32_t pid,
+			uint64_t start_ns)
+{
+	return lookup(r, pid, start_ns);
+}
+
 int registry_note_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
 		     const struct kp_vm_ident *id, uint64_t now_ms)
 {
@@ -242,6 +251,15 @@ uint64_t vm_sum(const struct vm *vm, bool any_vcpu, int32_t vcpu,
 			s += vm->counts[i].value;
 	}
 	return s;
+}
+
+uint64_t registry_total(const struct registry *r, uint32_t event)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < r->nvms; i++)
+		t += vm_sum(r->vms[i], true, 0, event, true, 0);
+	return t;
 }
 
 size_t vm_vcpus(const struct vm *vm, int32_t *ret, size_t max)

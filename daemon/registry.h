@@ -15,6 +15,8 @@
 #include <kvmprof/vmname.h>
 #include "probes.h"
 
+struct vm_spe;
+
 struct vm {
 	uint32_t pid;
 	uint64_t start_ns;	/* leader start, ns since boot */
@@ -25,6 +27,7 @@ struct vm {
 	uint64_t exited_ms;	/* monotonic ms when found gone */
 	struct kp_count *counts;	/* sorted by (vcpu, event, sub) */
 	size_t ncounts;
+	struct vm_spe *spe;	/* guest SPE state (spe_capture.c), or NULL */
 };
 
 /* Process access, injectable for tests. */
@@ -73,6 +76,10 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 int registry_note_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
 		     const struct kp_vm_ident *id, uint64_t now_ms);
 
+/* The VM (pid, start) if tracked, else NULL. */
+struct vm *registry_get(const struct registry *r, uint32_t pid,
+			uint64_t start_ns);
+
 /* Find a VM by id, pid (decimal) or name; NULL if none.  A running VM wins
  * over exited ones with the same name or pid. */
 struct vm *registry_find(const struct registry *r, const char *ref);
@@ -81,6 +88,9 @@ struct vm *registry_find(const struct registry *r, const char *ref);
  * any if @any_sub). */
 uint64_t vm_sum(const struct vm *vm, bool any_vcpu, int32_t vcpu,
 		uint32_t event, bool any_sub, uint32_t sub);
+
+/* Sum of @event over every tracked VM. */
+uint64_t registry_total(const struct registry *r, uint32_t event);
 
 /* Distinct vCPU ids (>= 0) of @vm, ascending, into @ret (up to @max);
  * returns how many. */

@@ -4,6 +4,7 @@
 #include <kvmprof/abi.h>
 #include <kvmprof/kvmnames.h>
 #include "render.h"
+#include "spe_capture.h"
 
 /* cJSON numbers are doubles: exact up to 2^53, plenty for counters. */
 static void add_u64(cJSON *o, const char *k, uint64_t v)
@@ -34,12 +35,29 @@ static void hist_add(cJSON *arr, uint32_t bucket, uint64_t v)
 	cJSON_AddItemToArray(arr, b);
 }
 
+static const char *spe_reason_name(uint32_t r, char *buf, size_t len)
+{
+	switch (r) {
+	case KP_SPE_REASON_BUF_FULL:
+		return "buf_full";
+	case KP_SPE_REASON_GUEST_STOP:
+		return "guest_stop";
+	case KP_SPE_REASON_VCPU_PUT:
+		return "vcpu_put";
+	default:
+		snprintf(buf, len, "reason_%u", r);
+		return buf;
+	}
+}
+
 /* All counters of @vm for @vcpu (KP_VCPU_NONE: VM-level events). */
 static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *ue, *ue_by, *pio, *ports, *mmio, *wake, *wlat, *poll, *ex,
-		*ex_by, *exlat, *irq, *irq_by, *apf, *apflat;
+		*ex_by, *exlat, *irq, *irq_by, *apf, *apflat, *spe, *spe_copies,
+		*spe_bytes, *spe_err, *spe_lost, *spe_bme, *sysreg, *sr_dirty,
+		*sr_elided;
 	uint64_t np = 0, rd = 0;
 	char name[32];
 
@@ -82,8 +100,18 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 	add_u64(apf, "completed", 0);
 	add_u64(apf, "repeated_fault", 0);
 	apflat = cJSON_AddArrayToObject(apf, "not_present_to_ready_ns_log2");
+	spe = cJSON_AddObjectToObject(o, "spe_buffer");
+	spe_copies = cJSON_AddObjectToObject(spe, "copy_outs_by_reason");
+	spe_bytes = cJSON_AddObjectToObject(spe, "bytes_by_reason");
+	spe_err = cJSON_AddObjectToObject(spe, "copy_errors_by_errno");
+	spe_lost = cJSON_AddObjectToObject(spe, "lost_bytes_by_cause");
+	spe_bme = cJSON_AddObjectToObject(spe, "bme_by_ec");
+	sysreg = cJSON_AddObjectToObject(o, "sysreg");
+	sr_dirty = cJSON_AddObjectToObject(sysreg, "write_traps_by_sysreg");
+	sr_elided = cJSON_AddObjectToObject(sysreg, "saves_elided_by_bit");
 	if (!ue_by || !ports || !mmio || !wake || !wlat || !poll || !ex_by ||
-	    !exlat || !irq_by || !apflat) {
+	    !exlat || !irq_by || !apflat || !spe_copies || !spe_bytes ||
+	    !spe_err || !spe_lost || !spe_bme || !sr_dirty || !sr_elided) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -193,6 +221,36 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 		case KP_EV_APF_LAT:
 			hist_add(apflat, k->sub, v);
 			break;
+		case KP_EV_SPE_COPY:
+			inc(spe_copies, spe_reason_name(k->sub, name,
+							sizeof(name)), v);
+			break;
+		case KP_EV_SPE_BYTES:
+			inc(spe_bytes, spe_reason_name(k->sub, name,
+						       sizeof(name)), v);
+			break;
+		case KP_EV_SPE_COPY_ERR:
+			snprintf(name, sizeof(name), "%u", k->sub);
+			inc(spe_err, name, v);
+			break;
+		case KP_EV_SPE_LOST_BYTES:
+			inc(spe_lost, k->sub == KP_SPE_LOST_RING_FULL ?
+					      "ring_full" :
+				      k->sub == KP_SPE_LOST_TOO_LONG ?
+					      "too_long" : "read_fault", v);
+			break;
+		case KP_EV_SPE_BME:
+			snprintf(name, sizeof(name), "0x%02x", k->sub);
+			inc(spe_bme, name, v);
+			break;
+		case KP_EV_SYSREG_DIRTY:
+			snprintf(name, sizeof(name), "0x%x", k->sub);
+			inc(sr_dirty, name, v);
+			break;
+		case KP_EV_SYSREG_ELIDED:
+			snprintf(name, sizeof(name), "%u", k->sub);
+			inc(sr_elided, name, v);
+			break;
 		default:
 			break;
 		}
@@ -262,6 +320,12 @@ cJSON *render_vm(const struct vm *vm, int exit_layout, uint64_t now_ms)
 	if (!c)
 		goto fail;
 	cJSON_AddItemToObject(o, "vm_level", c);
+	if (vm->spe) {
+		c = render_vm_spe(vm);
+		if (!c)
+			goto fail;
+		cJSON_AddItemToObject(o, "spe", c);
+	}
 	return o;
 fail:
 	cJSON_Delete(o);

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kvmprof/spe.h>
+#include "registry.h"
+#include "spe_capture.h"
+
+#define RAW_MAX_BLOCKS 65536
+
+struct spe_stream {
+	int32_t vcpu;
+	bool started;
+	bool recording;		/* raw blocks start at a copy boundary */
+	uint64_t next_seq;
+	uint64_t chunks;
+	uint64_t lost_chunks;	/* sequence gaps */
+	uint64_t records;
+	uint64_t by_el[SPE_EL_NR];
+	struct spe_dec dec;
+};
+
+struct raw_block {
+	uint32_t vcpu;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct vm_spe {
+	struct spe_stream *streams;
+	size_t nstreams;
+	uint64_t chunks;
+	uint64_t bytes;
+	/* raw recording window: a queue of blocks, bounded in bytes */
+	bool raw_on;
+	struct raw_block **raw;	/* ring of RAW_MAX_BLOCKS */
+	uint64_t raw_head;	/* sequence number of the oldest block */
+	uint64_t raw_tail;	/* sequence number after the newest */
+	uint64_t raw_bytes;
+};
+
+void spe_capture_init(struct spe_capture *c, struct registry *reg,
+		      uint64_t raw_max)
+{
+	memset(c, 0, sizeof(*c));
+	c->reg = reg;
+	c->raw_max = raw_max;
+}
+
+void vm_spe_free(struct vm_spe *s)
+{
+	if (!s)
+		return;
+	if (s->raw)
+		for (uint64_t i = s->raw_head; i < s->raw_tail; i++)
+			free(s->raw[i % RAW_MAX_BLOCKS]);
+	free(s->raw);
+	free(s->streams);
+	free(s);
+}
+
+static struct spe_stream *stream_of(struct vm_spe *s, int32_t vcpu)
+{
+	struct spe_stream *ns;
+
+	for (size_t i = 0; i < s->nstreams; i++)
+		if (s->streams[i].vcpu == vcpu)
+			return &s->streams[i];
+	if (s->nstreams >= SPE_MAX_VCPU_STREAMS)
+		return NULL;
+	ns = realloc(s->streams, (s->nstreams + 1) * sizeof(*ns));
+	if (!ns)
+		return NULL;
+	s->streams = ns;
+	ns = &s->streams[s->nstreams++];
+	memset(ns, 0, sizeof(*ns));
+	ns->vcpu = vcpu;
+	spe_dec_init(&ns->dec, NULL);
+	return ns;
+}
+
+static void raw_append(struct spe_capture *c, struct vm_spe *s, int32_t vcpu,
+		       const uint8_t *data, uint32_t len)
+{
+	struct raw_block *b = malloc(sizeof(*b) + len);
+
+	if (!b)
+		return;
+	b->vcpu = (uint32_t)vcpu;
+	b->len = len;
+	memcpy(b->data, data, len);
+	while (s->raw_tail - s->raw_head >= RAW_MAX_BLOCKS ||
+	       (s->raw_tail > s->raw_head &&
+		s->raw_bytes + len > c->raw_max)) {
+		struct raw_block *old = s->raw[s->raw_head % RAW_MAX_BLOCKS];
+
+		s->raw_bytes -= old->len;
+		free(old);
+		s->raw_head++;
+	}
+	s->raw[s->raw_tail++ % RAW_MAX_BLOCKS] = b;
+	s->raw_bytes += len;
+}
+
+static void fold(struct spe_stream *st, const struct spe_record *r)
+{
+	st->records++;
+	if (spe_rec_has_addr(r, SPE_ADDR_PC))
+		st->by_el[spe_addr_el(r->addr[SPE_ADDR_PC])]++;
+}
+
+int spe_capture_chunk(void *ctx, void *data, size_t size)
+{
+	struct spe_capture *c = ctx;
+	const struct kp_spe_hdr *h = data;
+	const uint8_t *bytes = (const uint8_t *)data + sizeof(*h);
+	struct spe_record recs[64];
+	struct spe_stream *st;
+	struct vm_spe *s;
+	struct vm *vm;
+	size_t off = 0;
+
+	if (size < sizeof(*h) || h->len > KP_SPE_CHUNK ||
+	    size < sizeof(*h) + h->len) {
+		c->stats.malformed++;
+		return 0;
+	}
+	c->stats.chunks++;
+	c->stats.bytes += h->len;
+	vm = registry_get(c->reg, h->tgid, h->start_ns);
+	if (!vm) {
+		c->stats.unattributed++;
+		return 0;
+	}
+	if (!vm->spe) {
+		vm->spe = calloc(1, sizeof(*vm->spe));
+		if (!vm->spe) {
+			c->stats.unattributed++;
+			return 0;
+		}
+	}
+	s = vm->spe;
+	st = stream_of(s, h->vcpu);
+	if (!st) {
+		c->stats.streams_dropped++;
+		return 0;
+	}
+	s->chunks++;
+	s->bytes += h->len;
+	st->chunks++;
+	if (st->started && h->seq != st->next_seq) {
+		/* chunks lost in between: resynchronise */
+		st->lost_chunks += h->seq - st->next_seq;
+		spe_dec_discontinuity(&st->dec);
+		st->recording = false;
+	}
+	st->started = true;
+	st->next_seq = h->seq + 1;
+	if (s->raw_on) {
+		if (h->off == 0)
+			st->recording = true;
+		if (st->recording)
+			raw_append(c, s, h->vcpu, bytes, h->len);
+	}
+	while (off < h->len) {
+		size_t used = 0;
+		int n = spe_dec_feed(&st->dec, bytes + off, h->len - off, &used,
+				     recs, 64);
+
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			fold(st, &recs[i]);
+		off += used;
+		if (!used && !n)
+			break;
+	}
+	return 0;
+}
+
+int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
+		 size_t max, uint8_t **ret_buf, size_t *ret_len,
+		 uint64_t *ret_next, uint64_t *ret_lost)
+{
+	struct vm_spe *s;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint64_t i;
+
+	(void)c;
+	if (!vm->spe) {
+		vm->spe = calloc(1, sizeof(*vm->spe));
+		if (!vm->spe)
+			return -ENOMEM;
+	}
+	s = vm->spe;
+	if (!s->raw_on) {
+		s->raw = calloc(RAW_MAX_BLOCKS, sizeof(*s->raw));
+		if (!s->raw)
+			return -ENOMEM;
+		s->raw_on = true;
+	}
+	*ret_lost = 0;
+	if (cursor < s->raw_head) {
+		*ret_lost = s->raw_head - cursor;	/* in blocks */
+		cursor = s->raw_head;
+	}
+	if (cursor > s->raw_tail)
+		cursor = s->raw_tail;
+	for (i = cursor; i < s->raw_tail; i++) {
+		struct raw_block *b = s->raw[i % RAW_MAX_BLOCKS];
+		size_t need = 8 + b->len;
+		uint8_t *nb;
+
+		if (len + need > max)
+			break;
+		nb = realloc(buf, len + need);
+		if (!nb) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nb;
+		memcpy(buf + len, &b->vcpu, 4);
+		memcpy(buf + len + 4, &b->len, 4);
+		memcpy(buf + len + 8, b->data, b->len);
+		len += need;
+	}
+	*ret_buf = buf;
+	*ret_len = len;
+	*ret_next = i;
+	return 0;
+}
+
+static void add_u64(cJSON *o, const char *k, uint64_t v)
+{
+	cJSON_AddNumberToObject(o, k, (double)v);
+}
+
+cJSON *render_vm_spe(const struct vm *vm)
+{
+	const struct vm_spe *s = vm->spe;
+	cJSON *o = cJSON_CreateObject(), *arr;
+	uint64_t records = 0, bad = 0, dropped = 0, trunc = 0, lost = 0;
+
+	if (!o)
+		return NULL;
+	add_u64(o, "chunks", s ? s->chunks : 0);
+	add_u64(o, "bytes", s ? s->bytes : 0);
+	arr = cJSON_AddArrayToObject(o, "per_vcpu");
+	for (size_t i = 0; s && arr && i < s->nstreams; i++) {
+		const struct spe_stream *st = &s->streams[i];
+		cJSON *v = cJSON_CreateObject(), *el;
+
+		if (!v)
+			break;
+		cJSON_AddNumberToObject(v, "vcpu", st->vcpu);
+		add_u64(v, "samples", st->records);
+		el = cJSON_AddObjectToObject(v, "samples_by_el");
+		for (int e = 0; el && e < SPE_EL_NR; e++) {
+			char k[4] = { 'e', 'l', (char)('0' + e), 0 };
+
+			add_u64(el, k, st->by_el[e]);
+		}
+		add_u64(v, "lost_chunks", st->lost_chunks);
+		add_u64(v, "bad_bytes", st->dec.stats.bad_bytes);
+		add_u64(v, "dropped_records", st->dec.stats.dropped);
+		add_u64(v, "incomplete_records", st->dec.stats.truncated);
+		cJSON_AddItemToArray(arr, v);
+		records += st->records;
+		bad += st->dec.stats.bad_bytes;
+		dropped += st->dec.stats.dropped;
+		trunc += st->dec.stats.truncated;
+		lost += st->lost_chunks;
+	}
+	add_u64(o, "samples", records);
+	add_u64(o, "lost_chunks", lost);
+	add_u64(o, "bad_bytes", bad);
+	add_u64(o, "dropped_records", dropped);
+	add_u64(o, "incomplete_records", trunc);
+	return o;
+}
