@@ -30,7 +30,7 @@
 guest_header:
 	.quad	GUEST_MAGIC
 	.quad	kernel_entry
-	.quad	hlt_gate
+	.quad	gp_entry
 	.quad	wake_isr
 	.quad	msi_isr
 	.quad	exc_stubs
@@ -122,9 +122,13 @@ round:
 	jnz	1b
 2:
 	/*
-	 * HLT: HLT is privileged, so trap to the CPL0 gate.  PB_HLT_SEQ is
-	 * bumped first: with --irqchip the VMM sends the wake-up MSI only
-	 * once it sees HLT_SEQ ahead of its wake-ups and the vCPU blocked.
+	 * HLT: privileged, so at CPL3 it raises #GP, and the #GP handler
+	 * (gp_entry) executes the HLT at CPL0 and resumes after it: trap
+	 * and emulate, as an OS would.  (Under kvm_pvm "int n" from CPL3 is
+	 * #UD and SYSCALL does not change the CPL; exceptions are delivered
+	 * properly.)  PB_HLT_SEQ is bumped first: with --irqchip the VMM
+	 * sends the wake-up MSI only once it sees HLT_SEQ ahead of its
+	 * wake-ups and the vCPU blocked.
 	 */
 	movq	$PHASE_HLT, PB_PHASE(%r15)
 	mov	PB_HLT(%r15), %rcx
@@ -132,7 +136,8 @@ round:
 	jz	2f
 1:	CHECK_STOP
 	incq	PB_HLT_SEQ(%r15)
-	int	$HLT_VECTOR
+hlt_site:
+	hlt
 	incq	PB_CNT_HLT(%r15)
 	dec	%rcx
 	jnz	1b
@@ -169,12 +174,17 @@ finish:
 /* ---------------------------------------------------------------- CPL0 */
 
 /*
- * int $HLT_VECTOR (DPL3 interrupt gate, so IF=0 on entry).  STI's
- * one-instruction shadow makes STI;HLT atomic: an interrupt that is
- * already pending ends the HLT instead of being taken before it.  Without
- * an in-kernel irqchip the HLT is a KVM_EXIT_HLT and the VMM just resumes.
+ * #GP.  From the HLT at hlt_site: drop the error code, step over the
+ * one-byte HLT and execute it here at CPL0.  STI's one-instruction shadow
+ * makes STI;HLT atomic: an interrupt that is already pending ends the HLT
+ * instead of being taken before it.  Without an in-kernel irqchip the HLT
+ * is a KVM_EXIT_HLT and the VMM just resumes.  Any other #GP is a fault.
  */
-hlt_gate:
+gp_entry:
+	cmpq	$hlt_site, 8(%rsp)
+	jne	exc_stubs + 13 * EXC_STUB_SIZE
+	add	$8, %rsp
+	incq	(%rsp)
 	sti
 	hlt
 	iretq

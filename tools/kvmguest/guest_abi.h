@@ -59,12 +59,11 @@
 /* GDT selectors. TSS descriptor of vCPU i: TSS_SEL0 + 16 * i. */
 #define KERNEL_CS		0x08
 #define KERNEL_DS		0x10
-#define USER_CS			0x1b	/* GDT index 3, RPL 3 */
-#define USER_DS			0x23	/* GDT index 4, RPL 3 */
+#define USER_DS			0x1b	/* GDT index 3, RPL 3 */
+#define USER_CS			0x23	/* GDT index 4, RPL 3 */
 #define TSS_SEL0		0x28	/* GDT index 5 */
 
 /* Interrupt vectors. */
-#define HLT_VECTOR		0x80	/* int $0x80 from CPL3: "execute HLT" */
 #define WAKE_VECTOR		0x30	/* MSI that ends a HLT (--irqchip) */
 #define MSI_VECTOR		0x31	/* the --msi interrupts */
 #define EXC_STUB_SIZE		16	/* exception stub i at exc_stubs + 16*i */
@@ -81,7 +80,7 @@
  */
 #define HDR_MAGIC		0x00
 #define HDR_ENTRY		0x08	/* kernel_entry */
-#define HDR_HLT_GATE		0x10
+#define HDR_GP_ENTRY		0x10	/* #GP handler (HLT service) */
 #define HDR_WAKE_ISR		0x18
 #define HDR_MSI_ISR		0x20
 #define HDR_EXC_STUBS		0x28

@@ -436,8 +436,7 @@ int main(int argc, char **argv)
 		err = kg_vm_run(&vm);
 	if (err) {
 		fprintf(stderr, "kvmguest: %s", vm.err);
-		/* Thread messages carry their own strerror. */
-		if (!strstr(vm.err, strerror(-err)))
+		if (!vm.err_complete)
 			fprintf(stderr, ": %s", strerror(-err));
 		fputc('\n', stderr);
 		rc = 1;

@@ -293,8 +293,8 @@ static void setup_descriptors(struct kg_vm *vm)
 	gdt[0] = 0;
 	gdt[KERNEL_CS >> 3] = 0x00af9a000000ffffULL;	/* 64-bit code DPL0 */
 	gdt[KERNEL_DS >> 3] = 0x00cf92000000ffffULL;	/* data DPL0 */
-	gdt[USER_CS >> 3] = 0x00affa000000ffffULL;	/* 64-bit code DPL3 */
 	gdt[USER_DS >> 3] = 0x00cff2000000ffffULL;	/* data DPL3 */
+	gdt[USER_CS >> 3] = 0x00affa000000ffffULL;	/* 64-bit code DPL3 */
 
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
 		uint64_t tss = cpu_area(i) + CPU_TSS_OFF;
@@ -323,7 +323,7 @@ static void setup_descriptors(struct kg_vm *vm)
 	for (unsigned int v = 0; v < 32; v++)
 		set_gate(vm, v, vm->entry[HDR_EXC_STUBS / 8] +
 			 v * EXC_STUB_SIZE, 0);
-	set_gate(vm, HLT_VECTOR, vm->entry[HDR_HLT_GATE / 8], 3);
+	set_gate(vm, 13, vm->entry[HDR_GP_ENTRY / 8], 0);
 	set_gate(vm, WAKE_VECTOR, vm->entry[HDR_WAKE_ISR / 8], 0);
 	set_gate(vm, MSI_VECTOR, vm->entry[HDR_MSI_ISR / 8], 0);
 }
@@ -850,6 +850,8 @@ int kg_vm_run(struct kg_vm *vm)
 			struct kg_vcpu *v = &vm->vcpus[i];
 
 			if (__atomic_load_n(&v->exited, __ATOMIC_ACQUIRE)) {
+				/* Thread messages are complete sentences. */
+				vm->err_complete = !vm->err[0];
 				err = vm_fail(vm, v->err ? v->err : -EPROTO,
 					      "%s", v->errmsg[0] ? v->errmsg :
 					      "vCPU thread ended early");

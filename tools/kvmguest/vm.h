@@ -90,6 +90,7 @@ struct kg_vm {
 	int signo;		/* that signal */
 	double elapsed;		/* seconds from start until all done */
 	char err[320];		/* description of the first failure */
+	bool err_complete;	/* err needs no strerror() appended */
 };
 
 /* Opens /dev/kvm; -ENOENT/-EACCES/-ENODEV etc. mean "no KVM here". */
