@@ -154,19 +154,25 @@ static int parse_options(int argc, char **argv, struct options *o, bool *help)
 {
 	struct kg_config *c = &o->cfg;
 	uint64_t v;
-	int opt;
+	int opt, idx = 0;
 
 	memset(o, 0, sizeof(*o));
 	c->nvcpus = 1;
 	c->pio_port = DEFAULT_PIO_PORT;
 	*help = false;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vh", long_opts, NULL)) != -1) {
-		const char *name = optind > 0 && optind <= argc ?
-				   argv[optind - 1] : "?";
+	while ((opt = getopt_long(argc, argv, ":vh", long_opts, &idx)) != -1) {
+		/* Option as written: "--pio" (argv[optind - 1] may be its value). */
+		char name[32];
 		uint64_t *dst = NULL;
 		uint64_t max = UINT64_MAX / 2;
 
+		if (opt >= OPT_NAME)
+			snprintf(name, sizeof(name), "--%s", long_opts[idx].name);
+		else
+			snprintf(name, sizeof(name), "%s",
+				 optind > 0 && optind <= argc ?
+				 argv[optind - 1] : "?");
 		switch (opt) {
 		case OPT_NAME:
 			if (!*optarg)
