@@ -5,9 +5,9 @@
 # view (KVM tracepoints counted by perf: totals with `perf stat`, per vCPU
 # thread with `perf record` + `perf script`).
 # Needs root, /dev/kvm, perf and jq; exits 77 (skip) with a reason if not.
-set -u
-# K_<event> variables are assigned indirectly by kstat (printf -v).
+# K_<event> variables are assigned indirectly by kstat (printf -v):
 # shellcheck disable=SC2154
+set -u
 
 O=${O:-build}
 KG=${KVMGUEST:-$O/tools/kvmguest}
