@@ -34,6 +34,7 @@ guest_header:
 	.quad	wake_isr
 	.quad	msi_isr
 	.quad	exc_stubs
+	.quad	periodic_isr
 
 /*
  * CHECK_STOP: leave for "finish" if the VMM asked us to stop.
@@ -203,31 +204,29 @@ gp_entry:
 	wrmsr
 .endm
 
-/* WAKE_VECTOR: the MSI that ended a HLT. */
-wake_isr:
+/*
+ * COUNTING_ISR: an interrupt handler that counts into parameter-block
+ * field \counter and EOIs.  Interrupts arrive at CPL3 (stack switch to
+ * RSP0) or inside the HLT at CPL0 (same kernel stack): either way %rsp is
+ * in this vCPU's area.
+ */
+.macro	COUNTING_ISR name, counter
+\name:
 	push	%rax
 	push	%rcx
 	push	%rdx
 	PB_FROM_RSP %rax
-	incq	PB_CNT_WAKE(%rax)
+	incq	\counter(%rax)
 	X2APIC_EOI
 	pop	%rdx
 	pop	%rcx
 	pop	%rax
 	iretq
+.endm
 
-/* MSI_VECTOR: one of the --msi interrupts. */
-msi_isr:
-	push	%rax
-	push	%rcx
-	push	%rdx
-	PB_FROM_RSP %rax
-	incq	PB_CNT_MSI(%rax)
-	X2APIC_EOI
-	pop	%rdx
-	pop	%rcx
-	pop	%rax
-	iretq
+	COUNTING_ISR wake_isr, PB_CNT_WAKE	/* WAKE_VECTOR: ended a HLT */
+	COUNTING_ISR msi_isr, PB_CNT_MSI	/* MSI_VECTOR: --msi */
+	COUNTING_ISR periodic_isr, PB_CNT_PERIODIC /* PERIODIC_VECTOR */
 
 /*
  * Exceptions 0..31: a stub per vector (EXC_STUB_SIZE bytes each) pushes

@@ -9,7 +9,7 @@
  *
  *   0x00001000  GDT: null, kernel code/data, user code/data, one 16-byte
  *               TSS descriptor per vCPU
- *   0x00002000  IDT: 256 gates
+ *   0x00002000  IDT: 256 gates (exceptions, WAKE/MSI/PERIODIC_VECTOR)
  *   0x00008000  PML4, 0x9000 PDPT, 0xa000 PD for 0..1 GiB (2 MiB pages),
  *               0xb000 PD for 3..4 GiB (the 2 MiB page holding MMIO_GPA)
  *   0x00100000  guest code (guest.S linked here, at most GUEST_CODE_MAX)
@@ -66,6 +66,7 @@
 /* Interrupt vectors. */
 #define WAKE_VECTOR		0x30	/* MSI that ends a HLT (--irqchip) */
 #define MSI_VECTOR		0x31	/* the --msi interrupts */
+#define PERIODIC_VECTOR		0x32	/* --msi-interval-ms interrupts */
 #define EXC_STUB_SIZE		16	/* exception stub i at exc_stubs + 16*i */
 
 /*
@@ -84,7 +85,8 @@
 #define HDR_WAKE_ISR		0x18
 #define HDR_MSI_ISR		0x20
 #define HDR_EXC_STUBS		0x28
-#define HDR_SIZE		0x30
+#define HDR_PERIODIC_ISR	0x30
+#define HDR_SIZE		0x38
 
 /*
  * Per-vCPU parameter block, 64-bit fields.  "in": written by the VMM before
@@ -123,7 +125,8 @@
 #define PB_FAULT_CR2		0x100	/* out: CR2 (page faults) */
 #define PB_FAULT_CS		0x108	/* out: CS of the faulting code */
 #define PB_FAULT_RFLAGS		0x110	/* out: its RFLAGS */
-#define PB_SIZE			0x118
+#define PB_CNT_PERIODIC		0x118	/* out: PERIODIC_VECTOR interrupts */
+#define PB_SIZE			0x120
 
 #define PBF_LOOP		0x1	/* repeat rounds until PB_STOP */
 

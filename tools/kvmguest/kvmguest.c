@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "uffd.h"
 #include "vm.h"
 
 #define EXIT_USAGE	2
@@ -279,9 +280,11 @@ static cJSON *vcpu_report(const struct kg_vcpu *v)
 	add_u64(o, "pages_touched", kg_pb_get(v, PB_CNT_TOUCH));
 	add_u64(o, "msi_received", kg_pb_get(v, PB_CNT_MSI));
 	add_u64(o, "hlt_wakeups", kg_pb_get(v, PB_CNT_WAKE));
+	add_u64(o, "periodic_msi_received", kg_pb_get(v, PB_CNT_PERIODIC));
 	add_u64(o, "rounds", kg_pb_get(v, PB_ROUNDS));
 	add_u64(o, "msi_sent", v->msi_sent);
 	add_u64(o, "hlt_wake_msi_sent", v->wakes_sent);
+	add_u64(o, "periodic_msi_sent", v->periodic_msi_sent);
 	add_u64(o, "kvm_run", v->runs);
 	ex = cJSON_AddObjectToObject(o, "exits");
 	for (unsigned int r = 0; r < KG_NR_EXITS; r++) {
@@ -355,6 +358,17 @@ static cJSON *build_report(const struct kg_vm *vm, const struct options *o)
 	add_u64(r, "msi_requested", msi_req);
 	add_u64(r, "msi_hlt_wake", wakes);
 	add_u64(r, "msi_periodic", vm->msi_ioctls - msi_req - wakes);
+	if (c->uffd) {
+		cJSON *u = cJSON_AddObjectToObject(r, "uffd_stats");
+		uint64_t faults, copies, eexist;
+
+		kg_uffd_stats(vm, &faults, &copies, &eexist);
+		add_u64(u, "delay_ms", c->uffd_delay_ms);
+		add_u64(u, "msi_interval_ms", c->msi_interval_ms);
+		add_u64(u, "faults", faults);
+		add_u64(u, "copies", copies);
+		add_u64(u, "already_resolved", eexist);
+	}
 	cJSON_AddNumberToObject(r, "elapsed_s", vm->elapsed);
 	/* Exiting guest operations (OUT, IN, MMIO, HLT) and OUTs per second. */
 	add_u64(r, "guest_exits", ops);

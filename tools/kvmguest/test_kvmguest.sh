@@ -175,6 +175,46 @@ else
 		check "report pages_touched" "$(r '[.vcpus[].pages_touched] | add')" 3000
 fi
 
+echo "== --uffd --irqchip: exactly one async page fault per page"
+if perf list 2>/dev/null | grep -q 'kvm:kvm_async_pf_not_present'; then
+	T=64 M=2
+	# vCPU-context events, counted for this process only
+	kstat kvm:kvm_try_async_get_page,kvm:kvm_async_pf_not_present,kvm:kvm_async_pf_ready,kvm:kvm_async_pf_repeated_fault \
+		--uffd --irqchip --vcpus $M --touch-pages $T --uffd-delay-ms 1 && {
+		check "kvm_try_async_get_page" "$K_kvm_try_async_get_page" $T
+		check "kvm_async_pf_not_present" "$K_kvm_async_pf_not_present" $T
+		check "kvm_async_pf_ready" "$K_kvm_async_pf_ready" $T
+		check "kvm_async_pf_repeated_fault" "$K_kvm_async_pf_repeated_fault" 0
+		check "report uffd faults" "$(r '.uffd_stats.faults')" $T
+		check "report uffd copies" "$(r '.uffd_stats.copies')" $T
+		check "report pages_touched" "$(r '[.vcpus[].pages_touched] | add')" $T
+	}
+	# kvm_async_pf_completed runs in a kworker: count system-wide
+	if perf stat -a -x, -o "$tmp/stat" -e kvm:kvm_async_pf_completed -- \
+		"$KG" --uffd --irqchip --touch-pages $T --uffd-delay-ms 1 \
+		--timeout 120; then
+		check "kvm_async_pf_completed (system-wide)" \
+			"$(awk -F, '$3 == "kvm:kvm_async_pf_completed" { print $1 }' "$tmp/stat")" $T
+	else
+		check "kvmguest --uffd exit status" 1 0
+	fi
+	# periodic MSIs while the vCPUs wait: repeated faults, each one
+	# more kvm_try_async_get_page, still one not_present per page
+	T=20
+	kstat kvm:kvm_try_async_get_page,kvm:kvm_async_pf_not_present,kvm:kvm_async_pf_repeated_fault,kvm:kvm_msi_set_irq \
+		--uffd --irqchip --touch-pages $T --uffd-delay-ms 10 \
+		--msi-interval-ms 2 && {
+		check "kvm_async_pf_not_present" "$K_kvm_async_pf_not_present" $T
+		check "repeated faults > 0" "$((K_kvm_async_pf_repeated_fault > 0))" 1
+		check "try_async = pages + repeated" "$K_kvm_try_async_get_page" \
+			$((T + K_kvm_async_pf_repeated_fault))
+		check "kvm_msi_set_irq = report msi_periodic" "$K_kvm_msi_set_irq" \
+			"$(r '.msi_periodic')"
+	}
+else
+	echo "  (no async page fault tracepoints: skipped)"
+fi
+
 echo "== --duration 1: counts stay exact when time stops the loop"
 kstat kvm:kvm_pio,kvm:kvm_userspace_exit --duration 1 --irqchip \
 	--pio-port 0x21 --pio 100 --vcpus 2 && {

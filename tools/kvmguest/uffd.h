@@ -11,6 +11,7 @@
 #define KVMGUEST_UFFD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct kg_vm;
 
@@ -24,5 +25,8 @@ int kg_uffd_poll(struct kg_vm *vm, bool *busy);
 void kg_uffd_stop(struct kg_vm *vm);
 /* Releases everything. */
 void kg_uffd_close(struct kg_vm *vm);
+/* Fault messages read, pages copied, faults for already copied pages. */
+void kg_uffd_stats(const struct kg_vm *vm, uint64_t *faults, uint64_t *copies,
+		   uint64_t *eexist);
 
 #endif

@@ -326,6 +326,7 @@ static void setup_descriptors(struct kg_vm *vm)
 	set_gate(vm, 13, vm->entry[HDR_GP_ENTRY / 8], 0);
 	set_gate(vm, WAKE_VECTOR, vm->entry[HDR_WAKE_ISR / 8], 0);
 	set_gate(vm, MSI_VECTOR, vm->entry[HDR_MSI_ISR / 8], 0);
+	set_gate(vm, PERIODIC_VECTOR, vm->entry[HDR_PERIODIC_ISR / 8], 0);
 }
 
 /* Fills vCPU @i's parameter block with its share of the work. */
@@ -728,8 +729,8 @@ static void vcpu_kick(struct kg_vcpu *v)
 	pthread_kill(v->thread, KICK_SIGNAL);
 }
 
-static int send_msi(struct kg_vm *vm, unsigned int apic_id,
-		    unsigned int vector)
+int kg_vm_send_msi(struct kg_vm *vm, unsigned int apic_id,
+		   unsigned int vector)
 {
 	struct kvm_msi msi = {
 		.address_lo = APIC_DEFAULT_BASE | apic_id << 12,
@@ -767,7 +768,7 @@ static int service_vcpu(struct kg_vm *vm, struct kg_vcpu *v, bool *busy)
 		if (err < 0)
 			return vm_fail(vm, err, "vCPU %u: read stats", v->id);
 		if (err == 1) {
-			err = send_msi(vm, v->id, WAKE_VECTOR);
+			err = kg_vm_send_msi(vm, v->id, WAKE_VECTOR);
 			if (err)
 				return err;
 			v->wakes_sent++;
@@ -778,7 +779,7 @@ static int service_vcpu(struct kg_vm *vm, struct kg_vcpu *v, bool *busy)
 	if (target > v->msi_sent) {
 		*busy = true;
 		if (kg_pb_get(v, PB_CNT_MSI) == v->msi_sent) {
-			err = send_msi(vm, v->id, MSI_VECTOR);
+			err = kg_vm_send_msi(vm, v->id, MSI_VECTOR);
 			if (err)
 				return err;
 			v->msi_sent++;
@@ -837,8 +838,11 @@ int kg_vm_run(struct kg_vm *vm)
 		}
 		v->started = true;
 	}
-	if (vm->uffd)
-		kg_uffd_run(vm);
+	if (vm->uffd) {
+		err = kg_uffd_run(vm);
+		if (err)
+			goto out;
+	}
 
 	for (;;) {
 		bool busy = false, all_done = true;

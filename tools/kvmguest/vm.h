@@ -105,6 +105,10 @@ int kg_vm_setup(struct kg_vm *vm);
 int kg_vm_run(struct kg_vm *vm);
 void kg_vm_close(struct kg_vm *vm);
 
+/* KVM_SIGNAL_MSI: fixed @vector to APIC ID @apic_id; counted. */
+int kg_vm_send_msi(struct kg_vm *vm, unsigned int apic_id,
+		   unsigned int vector);
+
 /* Guest-written parameter-block field @off of @v. */
 uint64_t kg_pb_get(const struct kg_vcpu *v, unsigned int off);
 
