@@ -412,7 +412,8 @@ struct spe_tpl {
 	uint8_t want[SPE_TPL_LEN] __attribute__((aligned(16)));
 	uint8_t head[16];	/* first 16 bytes of the record */
 	uint32_t len;
-	uint32_t nops;
+	uint16_t nops;
+	uint16_t term;		/* terminator packet type */
 	struct spe_tpl_op ops[SPE_TPL_OPS];
 };
 
@@ -423,8 +424,10 @@ struct spe_tpl {
 struct spe_dec {
 	struct spe_dec_opts opts;
 	uint8_t state;		/* private */
+	uint32_t terms[2];	/* good records closed by END, by TS */
 	uint8_t carry_len;
-	uint8_t carry[15];	/* prefix of a packet split across feeds */
+	uint8_t carry[31];	/* bytes waiting for the next feed: a split
+				 * packet, or a terminator and what follows */
 	uint64_t offset;	/* stream offset of the next byte after carry */
 	struct spe_dec_stats stats;
 	struct spe_record cur;	/* record in progress between feeds */

@@ -8,7 +8,7 @@ SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c
 # daemon's tests may link it too).
 SPEGEN_SRCS := tools/spegen/spegen.c
 
-SPE_TEST_NAMES := test_pkt test_decode
+SPE_TEST_NAMES := test_pkt test_decode test_corrupt
 
 define spe_test_rule
 $(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c tests/spe/util.c \

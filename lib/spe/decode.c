@@ -5,16 +5,16 @@
  * A record is the packets from the first non-PAD packet up to and including
  * an End or Timestamp packet (Arm ARM, SPE sample record specification,
  * "Sample records").  Bytes come in feeds of any size; a packet cut by the
- * end of a feed waits in a 15-byte carry buffer, a record cut by it waits
- * in dec->cur, so results depend only on the byte sequence.
+ * end of a feed waits in a small carry buffer, a record cut by it waits in
+ * dec->cur, so results depend only on the byte sequence.
  *
  * Damage (docs/spe.md, "Resynchronisation"): a byte that is not a packet
  * header, a packet kind repeated within a record, or an over-long record
- * breaks the record in progress.  The decoder then keeps parsing packets
- * (resynchronising at the next valid header) but stores nothing, and ends
- * the broken span at the next terminator that is followed by a valid header
- * (or the end of the stream); the span is counted in stats.dropped and
- * never returned.  The record after it starts clean.
+ * breaks the record in progress.  The decoder then looks at every following
+ * byte for a terminator (End, or Timestamp with its payload) that is
+ * followed by PLAUSIBLE_LEN bytes of valid packet headers, or by the end of
+ * the stream; the span up to it is counted in stats.dropped and never
+ * returned, its bytes in stats.bad_bytes.  The record after it starts clean.
  *
  * Fast path: most streams repeat a few fixed layouts (Neoverse: 64-byte
  * records, PAD fill, Timestamp last).  Records the general path decodes are
@@ -120,6 +120,76 @@ static size_t pad_run(const uint8_t *p, size_t avail)
 	return k;
 }
 
+/* Bytes after a terminator that must look like packets to end damage. */
+#define PLAUSIBLE_LEN	16
+
+/*
+ * Whether the bytes at @p look like the start of a record: the headers of
+ * the packets starting in the next PLAUSIBLE_LEN bytes are all valid, and
+ * a terminator among them is not the first packet (no empty record).
+ * Returns 1 or 0, or -1 when more bytes are needed to tell.
+ */
+static int plausible_start(const uint8_t *p, size_t avail)
+{
+	bool packets = false;
+	size_t pos = 0;
+
+	while (pos < PLAUSIBLE_LEN) {
+		const struct spe_hdr_info *hi;
+
+		if (pos >= avail)
+			return -1;
+		hi = &spe_hdr_tab[p[pos]];
+		if (hi->type == SPE_HK_EXT) {
+			if (pos + 1 >= avail)
+				return -1;
+			hi = &spe_hdr_tab[p[pos + 1]];
+			if (hi->type != SPE_PKT_ADDRESS &&
+			    hi->type != SPE_PKT_COUNTER)
+				return 0;
+			pos++;
+		}
+		switch (hi->type) {
+		case SPE_PKT_BAD:
+			return 0;
+		case SPE_PKT_END:
+		case SPE_PKT_TIMESTAMP:
+			return packets;
+		case SPE_PKT_PAD:
+			pos++;
+			break;
+		default:
+			packets = true;
+			pos += 1 + hi->plen;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Which terminator kinds close good records.  Streams use one kind (TS
+ * when timestamps are enabled); inside damage, a kind that closes fewer
+ * than 1 in 64 good records is not trusted, which rules out most stray
+ * 0x01 bytes.
+ */
+static void term_count(struct spe_dec *d, unsigned int type)
+{
+	uint32_t *t = d->terms;
+
+	t[type == SPE_PKT_TIMESTAMP]++;
+	if (t[0] + t[1] >= 1u << 30) {
+		t[0] >>= 1;
+		t[1] >>= 1;
+	}
+}
+
+static bool term_trusted(const struct spe_dec *d, unsigned int type)
+{
+	uint32_t total = d->terms[0] + d->terms[1];
+
+	return total < 64 || d->terms[type == SPE_PKT_TIMESTAMP] * 64 >= total;
+}
+
 /*
  * Ends the record (or broken span) with a terminator of @n bytes at @p.
  * Returns the bytes consumed, 0 to wait for the byte after it.
@@ -131,11 +201,22 @@ static size_t terminate(struct spe_dec *d, struct out *o, const uint8_t *p,
 	struct spe_record *r;
 
 	if (d->state == ST_BROKEN) {
-		/* only a terminator followed by a header ends the damage */
-		if (avail == n)
+		/*
+		 * Only a terminator of a kind that has closed good records
+		 * (streams use one kind: TS when timestamps are on), followed
+		 * by plausible packets, ends the damage.
+		 */
+		if (!term_trusted(d, type)) {
+			d->stats.bad_bytes++;
+			return 1;
+		}
+		switch (plausible_start(p + n, avail - n)) {
+		case -1:
 			return 0;
-		if (avail > n && spe_hdr_tab[p[n]].type == SPE_PKT_BAD)
-			return bad_byte(d);
+		case 0:
+			d->stats.bad_bytes++;
+			return 1;
+		}
 		d->stats.dropped++;
 		d->state = ST_CLEAN;
 		return n;
@@ -148,6 +229,7 @@ static size_t terminate(struct spe_dec *d, struct out *o, const uint8_t *p,
 		r->flags |= SPE_REC_END;
 	}
 	d->state = ST_CLEAN;
+	term_count(d, type);
 	if (off + n - r->offset > SPE_REC_MAX_LEN) {
 		d->stats.dropped++;
 		return n;
@@ -175,6 +257,13 @@ size_t dec_packet(struct spe_dec *d, struct out *o, const uint8_t *p,
 	uint64_t v;
 	size_t n;
 
+	/* inside damage, look for a terminator at every byte: skipping
+	 * whole packets could jump over the real one */
+	if (d->state == ST_BROKEN && type != SPE_PKT_END &&
+	    type != SPE_PKT_TIMESTAMP) {
+		d->stats.bad_bytes++;
+		return 1;
+	}
 	if (type == SPE_HK_EXT) {
 		if (avail < 2)
 			return 0;
@@ -428,6 +517,7 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 		pos += ret;
 	}
 	memcpy(t.head, r, sizeof(t.head));
+	t.term = r->flags & SPE_REC_TS ? SPE_PKT_TIMESTAMP : SPE_PKT_END;
 
 	for (unsigned int i = 0; i < d->ntpl; i++)
 		if (d->tpl[i].len == t.len &&
@@ -449,8 +539,8 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 static size_t dec_carry(struct spe_dec *d, struct out *o, const uint8_t *buf,
 			size_t len, bool *ret_wait)
 {
-	uint8_t win[sizeof(d->carry) + 16];
-	size_t cl = d->carry_len, take = len < 16 ? len : 16;
+	uint8_t win[sizeof(d->carry) + 32];
+	size_t cl = d->carry_len, take = len < 32 ? len : 32;
 	size_t wl = cl + take, pos = 0;
 	uint64_t off = d->offset - cl;
 
@@ -519,6 +609,7 @@ int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 				const struct spe_tpl *t = &d->tpl[ti - 1];
 
 				tpl_apply(t, p, off, &recs[o.n++]);
+				term_count(d, t->term);
 				d->stats.records++;
 				d->stats.fast++;
 				p += t->len;

@@ -146,21 +146,6 @@ static void test_tiny_chunks(void **state)
 }
 
 /* Fast and general paths give the same records and statistics. */
-struct collect {
-	struct spe_record *recs;
-	size_t n, cap;
-};
-
-static int collect_cb(void *arg, const struct spe_record *r)
-{
-	struct collect *c = arg;
-
-	if (c->n == c->cap)
-		return -ENOSPC;
-	c->recs[c->n++] = *r;
-	return 0;
-}
-
 static void test_fast_equals_general(void **state)
 {
 	struct stream s;

@@ -42,6 +42,16 @@ int checker_cb(void *arg, const struct spe_record *r)
 	return 0;
 }
 
+int collect_cb(void *arg, const struct spe_record *r)
+{
+	struct collect *c = arg;
+
+	if (c->n == c->cap)
+		return -ENOSPC;
+	c->recs[c->n++] = *r;
+	return 0;
+}
+
 void rec_print(FILE *f, const char *tag, const struct spe_record *r)
 {
 	fprintf(f, "%s off=%" PRIu64 " len=%u flags=%#x addr=%#x cnt=%#x ctx=%#x",

@@ -30,6 +30,14 @@ struct checker {
 
 int checker_cb(void *arg, const struct spe_record *r);
 
+/* Keeps decoded records in an array of @cap (-ENOSPC beyond). */
+struct collect {
+	struct spe_record *recs;
+	size_t n, cap;
+};
+
+int collect_cb(void *arg, const struct spe_record *r);
+
 void rec_print(FILE *f, const char *tag, const struct spe_record *r);
 
 /*

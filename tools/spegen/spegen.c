@@ -308,7 +308,8 @@ static void gen_var(struct spegen *g, struct enc *e, struct spe_record *t)
 	struct var_pkt pkts[24];
 	unsigned int n = 0, used_addr = 0, used_cnt = 0, used_ctx = 0;
 	bool have_ev = false, have_ds = false, have_op = false;
-	unsigned int want = spegen_below(&g->rng, 13);
+	/* at least one packet: a record is never just its terminator */
+	unsigned int want = 1 + spegen_below(&g->rng, 12);
 
 	/* a PC most of the time, then random distinct packets */
 	if (chance(g, 90)) {
