@@ -233,6 +233,7 @@ int kg_uffd_poll(struct kg_vm *vm, bool *busy)
 		      __atomic_load_n(&u->eexist, __ATOMIC_ACQUIRE);
 	if (!ival || !vm->cfg->irqchip || !outstanding)
 		return 0;
+	*busy = true;	/* poll finely: keep the interval accurate */
 	t = now_s();
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
 		struct kg_vcpu *v = &vm->vcpus[i];
@@ -248,7 +249,6 @@ int kg_uffd_poll(struct kg_vm *vm, bool *busy)
 		v->periodic_msi_sent++;
 		u->last_msi[i] = t;
 	}
-	(void)busy;
 	return 0;
 }
 
