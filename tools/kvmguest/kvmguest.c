@@ -28,7 +28,7 @@
 static const char usage_text[] =
 "usage: kvmguest [options]\n"
 "\n"
-"Runs a deterministic long-mode guest (CPL3, IOPL=3) on /dev/kvm.  Totals\n"
+"Runs a deterministic long-mode guest at CPL3 on /dev/kvm.  Totals\n"
 "are split over the vCPUs: vCPU i gets total/M, plus 1 if i < total%M.\n"
 "\n"
 "  --name NAME           VM name, left in argv for kvmprofd (like kvmtool)\n"
@@ -41,9 +41,10 @@ static const char usage_text[] =
 "  --mmio-write K        K 4-byte writes to GPA 0xd0000000 (no memslot:\n"
 "                        each is KVM_EXIT_MMIO)\n"
 "  --mmio-read R         R 4-byte reads from GPA 0xd0000000\n"
-"  --hlt H               H HLTs (through a CPL0 gate): KVM_EXIT_HLT each,\n"
-"                        or with --irqchip an in-kernel halt that the VMM\n"
-"                        ends with one KVM_SIGNAL_MSI once the vCPU blocks\n"
+"  --hlt H               H HLTs (trapped at CPL3, executed by the guest's\n"
+"                        #GP handler at CPL0): KVM_EXIT_HLT each, or with\n"
+"                        --irqchip an in-kernel halt that the VMM ends with\n"
+"                        one KVM_SIGNAL_MSI once the vCPU blocks\n"
 "  --irqchip             KVM_CREATE_IRQCHIP (PIC, IOAPIC, x2APIC LAPICs),\n"
 "                        guest runs with RFLAGS.IF=1\n"
 "  --msi S               S KVM_SIGNAL_MSI interrupts taken by the guest, one\n"
@@ -53,12 +54,15 @@ static const char usage_text[] =
 "  --duration SECONDS    loop mode: repeat the workload round until time\n"
 "                        is up; the report gives rates per second\n"
 "  --repeat              loop mode until SIGINT/SIGTERM (demo)\n"
+"                        (loop mode: counts are per round; the stop is\n"
+"                        checked before every operation, counts stay exact)\n"
 "  --timeout SECONDS     fail if the guest has not finished by then\n"
 "  --uffd                back the touch area with userfaultfd (MISSING);\n"
 "                        with --irqchip each page is one async page fault\n"
 "  --uffd-delay-ms D     delay before resolving each fault (default 0)\n"
-"  --msi-interval-ms I   with --uffd: one MSI every I ms to each vCPU that\n"
-"                        waits for a page (async-PF repeated faults)\n"
+"  --msi-interval-ms I   with --uffd --irqchip: one MSI every I ms to each\n"
+"                        vCPU touching pages while a fault is outstanding\n"
+"                        (async-PF repeated faults)\n"
 "  --report FILE|-       write the JSON report to FILE or stdout\n"
 "  -v, --verbose         print a summary line on stderr\n"
 "  -h, --help            this text\n"
@@ -461,8 +465,8 @@ int main(int argc, char **argv)
 		fputc('\n', stderr);
 		rc = 1;
 	} else if (vm.interrupted && !o.cfg.loop) {
-		fprintf(stderr, "kvmguest: stopped by %s before the workload finished\n",
-			strsignal(vm.signo));
+		fprintf(stderr, "kvmguest: stopped by SIG%s before the workload finished\n",
+			sigabbrev_np(vm.signo));
 		rc = 1;
 	}
 

@@ -878,6 +878,7 @@ int kg_vm_run(struct kg_vm *vm)
 			break;
 		}
 		if (deadline_fail && t >= deadline_fail) {
+			vm->err_complete = !vm->err[0];
 			err = vm_fail(vm, -ETIMEDOUT,
 				      "guest did not finish within --timeout %g s",
 				      c->timeout);
