@@ -6,10 +6,11 @@
  * The VMM starts every vCPU in long mode at CPL0 in kernel_entry with
  * RDI = the vCPU's parameter block (guest_abi.h), RSI = the RFLAGS for the
  * workload (IOPL=3, IF=1 with --irqchip), RDX = its user stack, RSP = its
- * kernel stack.  kernel_entry drops to CPL3 with IRETQ.  (Under kvm_pvm,
- * IOPL set through KVM_SET_REGS on a CPL3 vCPU does not take effect; set
- * by an IRETQ it does.)  Under kvm_pvm CPL3 code runs natively; only the
- * exits themselves and the CPL0 code go through KVM's emulator.
+ * kernel stack.  kernel_entry drops to CPL3 with IRETQ, as an OS enters
+ * user mode.  Port I/O at CPL3 is allowed by the TSS I/O bitmap (vm.c):
+ * under kvm_pvm IOPL=3 in RFLAGS alone still makes OUT raise #GP.  Under
+ * kvm_pvm CPL3 code runs natively; only the exits themselves and the CPL0
+ * code go through KVM's emulator.
  *
  * One round runs the phases in this order, each N_phase times as given in
  * the parameter block, counting every completed operation in it:
