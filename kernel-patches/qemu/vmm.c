@@ -395,8 +395,15 @@ static int cmd_btf(int argc, char **argv)
 	if (fstat(fd, &st))
 		die("stat BTF");
 	data = malloc(st.st_size);
-	if (!data || read(fd, data, st.st_size) != st.st_size)
-		die("read BTF");
+	if (!data)
+		die("malloc");
+	for (off = 0; off < (size_t)st.st_size;) {
+		ssize_t n = read(fd, data + off, st.st_size - off);
+
+		if (n <= 0)
+			die("read BTF");
+		off += n;
+	}
 	close(fd);
 
 	hdr = (const struct btf_header *)data;

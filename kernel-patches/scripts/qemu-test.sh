@@ -1,0 +1,201 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make -C kernel-patches qemu-test
+#
+# Builds a trimmed arm64 Image with BTF from the patched tree, boots it under
+# QEMU 10 (-M virt,virtualization=on,gic-version=3 -cpu max: EL2 with
+# FEAT_FGT), and runs the test VMM (qemu/vmm.c) in a KVM guest on the
+# patched host, in VHE and in nVHE mode, with sysreg save elision on and
+# off. Asserts the exact counts described in README.md from the serial log.
+. "$(dirname "$0")/lib.sh"
+
+START=$(now)
+QEMU=$CACHE/deps/qemu10/usr/bin/qemu-system-aarch64
+QEMU_DATA=$CACHE/deps/qemu10/usr/share/qemu
+BUSYBOX=$CACHE/deps/busybox-arm64/bin/busybox
+WT=$CACHE/linux-image
+BUILD=$CACHE/build-image
+OUT=$CACHE/qemu
+TIMEOUT=${KP_QEMU_TIMEOUT:-600}
+
+# The set of registers elided in the "on" runs, and what the guest does.
+ELIDE=mair_el1,amair_el1,vbar_el1,contextidr_el1,tcr_el1
+NELIDE=5
+NMAIR=5
+NVBAR=3
+NIDLE=10
+# KVM_RUN calls: one per doorbell (MAIR, VBAR, idle, set-MAIR, MAIR-read)
+# plus the final PSCI SYSTEM_OFF.
+NRUNS=$((NMAIR + NVBAR + NIDLE + 3))
+
+[ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
+[ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
+need cpio gzip timeout
+
+prepare_base
+apply_series "$WT"
+configure "$WT" "$BUILD"
+
+t0=$(now)
+log "building Image (with BTF) in $BUILD"
+kmake "$WT" "$BUILD" Image headers >"$CACHE/build-image.log" 2>&1 || {
+	tail -40 "$CACHE/build-image.log" >&2
+	die "Image build failed (log: $CACHE/build-image.log)"
+}
+grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$BUILD/.config" || die "BTF is not enabled"
+${CROSS}readelf -S "$BUILD/vmlinux" | grep -q '\.BTF' || die "vmlinux has no .BTF section"
+log "Image built in $(($(now) - t0))s"
+
+rm -rf "$OUT"
+mkdir -p "$OUT/root/bin" "$OUT/root/proc" "$OUT/root/sys" "$OUT/root/dev"
+${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$BUILD/usr/include" \
+	-o "$OUT/root/vmm" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S" ||
+	die "test VMM build failed"
+cp "$BUSYBOX" "$OUT/root/bin/busybox"
+ln -s busybox "$OUT/root/bin/sh"
+install -m 755 "$KP_DIR/qemu/init" "$OUT/root/init"
+(cd "$OUT/root" && find . | cpio -o -H newc --quiet | gzip -9) >"$OUT/initramfs.cpio.gz"
+
+# run_qemu <name> <extra kernel command line>
+run_qemu() {
+	local name=$1 append=$2 log=$OUT/$1.log rc=0 t
+	t=$(now)
+	timeout "$TIMEOUT" "$QEMU" -L "$QEMU_DATA" \
+		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m 1024 \
+		-display none -monitor none -serial "file:$log" -no-reboot \
+		-audio none -nic none \
+		-kernel "$BUILD/arch/arm64/boot/Image" \
+		-initrd "$OUT/initramfs.cpio.gz" \
+		-append "console=ttyAMA0 rdinit=/init panic=-1 $append" \
+		>"$OUT/$name.qemu.log" 2>&1 || rc=$?
+	if [ "$rc" = 124 ]; then
+		tail -30 "$log" >&2
+		die "$name: QEMU timed out after ${TIMEOUT}s"
+	fi
+	[ "$rc" = 0 ] || {
+		cat "$OUT/$name.qemu.log" >&2
+		die "$name: QEMU exited with $rc"
+	}
+	grep -q '^KP: END' "$log" || {
+		tail -40 "$log" >&2
+		die "$name: the guest did not finish its tests (log: $log)"
+	}
+	log "$name: booted and ran in $(($(now) - t))s"
+}
+
+FAILS=0
+# kv <log> <key>: value of the last "KP: <key> <value>" line
+kv() { sed -n "s/^KP: $2 //p" "$1" | tr -d '\r' | tail -1; }
+# vstat <log> <name>: a vcpu stat printed by the VMM
+vstat() { sed -n "s/^vmm: stat $2 //p" "$1" | tr -d '\r' | tail -1; }
+expect() {
+	local name=$1 what=$2 got=$3 want=$4
+	if [ "$got" = "$want" ]; then
+		log "$name: $what = $got"
+	else
+		log "FAIL: $name: $what = '$got', expected '$want'"
+		FAILS=$((FAILS + 1))
+	fi
+}
+expect_true() {
+	local name=$1 what=$2
+	shift 2
+	if "$@"; then
+		log "$name: $what"
+	else
+		log "FAIL: $name: not true: $what"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+# Checks common to every boot.
+check_boot() {
+	local name=$1 mode=$2 log=$OUT/$1.log ev
+	case $mode in
+	vhe) expect_true "$name" "KVM in VHE mode" grep -q 'kvm \[1\]: VHE mode initialized successfully' "$log" ;;
+	nvhe) expect_true "$name" "KVM in nVHE mode" grep -q 'kvm \[1\]: Hyp nVHE mode initialized successfully' "$log" ;;
+	esac
+	expect "$name" "/dev/kvm" "$(kv "$log" dev-kvm)" yes
+	for ev in kvm_sysreg_dirty kvm_sysreg_save_elided; do
+		expect "$name" "tracefs $ev" "$(kv "$log" "tracefs $ev")" yes
+	done
+	expect "$name" "BTF kvm_sysreg_dirty" \
+		"$(sed -n 's/^btf: kvm_sysreg_dirty//p' "$log" | tr -d '\r')" \
+		"(void *, struct kvm_vcpu *, u32, u64)"
+	expect "$name" "BTF kvm_sysreg_save_elided" \
+		"$(sed -n 's/^btf: kvm_sysreg_save_elided//p' "$log" | tr -d '\r')" \
+		"(void *, struct kvm_vcpu *, u64, u32)"
+	expect "$name" "VMM verdict" "$(sed -n 's/^vmm: \(PASSED\|FAILED\)/\1/p' "$log" | tr -d '\r')" PASSED
+	expect "$name" "VMM exit status" "$(kv "$log" vmm-status)" 0
+	expect "$name" "guest writes seen by the VMM" \
+		"$(sed -n 's/^vmm: guest wrote //p' "$log" | tr -d '\r')" \
+		"MAIR_EL1 $NMAIR times, VBAR_EL1 $NVBAR times, idle exits $NIDLE"
+	expect "$name" "KVM_RUN calls" "$(sed -n 's/^vmm: runs //p' "$log" | tr -d '\r')" "$NRUNS"
+	expect "$name" "lost trace events" "$(kv "$log" trace-lost)" 0
+	if grep -Eq 'Internal error|Unable to handle|HYP panic|BUG:|WARNING:|Call trace:' "$log"; then
+		grep -E -A5 'Internal error|Unable to handle|HYP panic|BUG:|WARNING:|Call trace:' "$log" >&2
+		log "FAIL: $name: kernel splat"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+# Elision on: every write traps once (each one is followed by an exit to the
+# VMM, i.e. a vcpu_put and, on nVHE, a save), and every save elides the
+# registers the guest did not write since the last one.
+check_on() {
+	local name=$1 mode=$2 log=$OUT/$1.log writes batches sum exits
+	writes=$((NMAIR + NVBAR))
+	expect_true "$name" "elided set announced" \
+		grep -q "kvm \[1\]: Eliding saves of EL1 registers: MAIR_EL1 AMAIR_EL1 VBAR_EL1 CONTEXTIDR_EL1 TCR_EL1" "$log"
+	expect "$name" "stat sysreg_write_traps" "$(vstat "$log" sysreg_write_traps)" "$writes"
+	expect "$name" "kvm_sysreg_dirty events" "$(kv "$log" trace-dirty)" "$writes"
+	expect "$name" "kvm_sysreg_dirty MAIR_EL1" "$(kv "$log" trace-dirty-MAIR_EL1)" "$NMAIR"
+	expect "$name" "kvm_sysreg_dirty VBAR_EL1" "$(kv "$log" trace-dirty-VBAR_EL1)" "$NVBAR"
+	batches=$(kv "$log" trace-elided-batches)
+	sum=$(kv "$log" trace-elided-sum)
+	exits=$(kv "$log" trace-exits)
+	expect "$name" "stat sysreg_saves_elided = sum of kvm_sysreg_save_elided counts" \
+		"$(vstat "$log" sysreg_saves_elided)" "$sum"
+	expect "$name" "elided saves = $NELIDE x saves ($batches) - dirty saves ($writes)" \
+		"$sum" "$((NELIDE * batches - writes))"
+	case $mode in
+	nvhe) expect "$name" "saves (one per exit, kvm_exit events)" "$batches" "$exits" ;;
+	vhe) expect_true "$name" "saves ($batches) >= vcpu_put per KVM_RUN ($NRUNS)" \
+		test "$batches" -ge "$NRUNS" ;;
+	esac
+	echo "$name saves=$batches elided=$sum dirty=$writes exits=$exits" >>"$OUT/results"
+}
+
+# Elision off (or nothing to elide): no trap, no event, same guest behaviour.
+check_off() {
+	local name=$1 log=$OUT/$1.log
+	expect "$name" "stat sysreg_write_traps" "$(vstat "$log" sysreg_write_traps)" 0
+	expect "$name" "stat sysreg_saves_elided" "$(vstat "$log" sysreg_saves_elided)" 0
+	expect "$name" "kvm_sysreg_dirty events" "$(kv "$log" trace-dirty)" 0
+	expect "$name" "kvm_sysreg_save_elided events" "$(kv "$log" trace-elided-batches)" 0
+	echo "$name saves_elided=0 dirty=0 exits=$(kv "$log" trace-exits)" >>"$OUT/results"
+}
+
+: >"$OUT/results"
+run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE"
+check_boot vhe-on vhe
+check_on vhe-on vhe
+
+run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE"
+check_boot nvhe-on nvhe
+check_on nvhe-on nvhe
+
+run_qemu vhe-off "kvm-arm.sysreg_elide=off"
+check_boot vhe-off vhe
+check_off vhe-off
+
+# Default set (PIR_EL1, PIRE0_EL1): QEMU has no S1PIE, so nothing to elide.
+run_qemu nvhe-default "kvm-arm.mode=nvhe"
+check_boot nvhe-default nvhe
+check_off nvhe-default
+
+log "QEMU measurements (TCG, $("$QEMU" --version | head -1)):"
+sed 's/^/    /' "$OUT/results" >&2
+[ "$FAILS" = 0 ] || die "qemu-test: $FAILS failed assertion(s) (serial logs in $OUT)"
+log "qemu-test PASSED in $(($(now) - START))s"
