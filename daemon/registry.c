@@ -209,7 +209,8 @@ int registry_note_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
 	struct vm *vm = lookup(r, pid, start_ns);
 
 	if (vm) {
-		vm->ident = *id;
+		if (id)
+			vm->ident = *id;
 		return 0;
 	}
 	return add_vm(r, pid, start_ns, now_ms, id) ? 0 : -ENOSPC;

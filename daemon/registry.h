@@ -71,7 +71,8 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 
 /*
  * A VM announced by the BPF side (first event), identified from the argv
- * it carried.  Creates the VM when new; fills in its identity otherwise.
+ * it carried (@id NULL: identify it through /proc now).  Creates the VM
+ * when new; fills in its identity otherwise.
  */
 int registry_note_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
 		     const struct kp_vm_ident *id, uint64_t now_ms);

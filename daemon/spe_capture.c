@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <kvmprof/spe.h>
 #include "registry.h"
@@ -59,6 +60,14 @@ void vm_spe_free(struct vm_spe *s)
 	free(s->raw);
 	free(s->streams);
 	free(s);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static struct spe_stream *stream_of(struct vm_spe *s, int32_t vcpu)
@@ -130,6 +139,9 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 	c->stats.chunks++;
 	c->stats.bytes += h->len;
 	vm = registry_get(c->reg, h->tgid, h->start_ns);
+	if (!vm && !registry_note_vm(c->reg, h->tgid, h->start_ns, NULL,
+				     now_ms()))
+		vm = registry_get(c->reg, h->tgid, h->start_ns);
 	if (!vm) {
 		c->stats.unattributed++;
 		return 0;

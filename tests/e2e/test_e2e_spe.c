@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The probes on the kvmprof patch tracepoints, end to end on this (stock)
+ * kernel: kvmprofd loads them without attaching (--load-unavailable) and
+ * the test drives them with BPF_PROG_TEST_RUN, exactly as the patched
+ * kernel would call them, with `data` and `vcpu` pointing at real kernel
+ * memory.  Expectations come from the SPE generator's ground truth and
+ * from what was injected, never from the daemon.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <kvmprof/abi.h>
+#include <kvmprof/client.h>
+#include <kvmprof/spe.h>
+#include "harness.h"
+#include "inject.h"
+#include "spegen.h"
+
+static struct kpd kpd;
+static uint32_t min_id;
+
+struct stream {
+	uint8_t *buf;
+	size_t len, pos;
+	struct spe_record *truth;
+	size_t nrec;
+	uint64_t by_el[4];
+};
+
+static void stream_make(struct stream *s, uint64_t seed, size_t nrec)
+{
+	struct spegen_opts o = { .seed = seed, .layout = SPEGEN_MIXED };
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(spegen_stream(&o, nrec, &s->buf, &s->len, &s->truth),
+			 0);
+	s->nrec = nrec;
+	for (size_t i = 0; i < nrec; i++)
+		if (spe_rec_has_addr(&s->truth[i], SPE_ADDR_PC))
+			s->by_el[spe_addr_el(s->truth[i].addr[SPE_ADDR_PC])]++;
+}
+
+static void stream_free(struct stream *s)
+{
+	free(s->buf);
+	free(s->truth);
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(uint64_t n)
+{
+	/* splitmix64 */
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (z ^ (z >> 31)) % n;
+}
+
+/* GET a daemon path with refresh, as JSON. */
+static cJSON *get(const struct kpd *d, const char *path)
+{
+	cJSON *j = NULL;
+	long st = 0;
+
+	if (kp_api_get(d->sock, path, &j, &st) || st != 200) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Wait until the daemon has received @bytes SPE bytes for VM @pid. */
+static cJSON *wait_spe(const struct kpd *d, pid_t pid, double bytes)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/v1/vms/%d/spe?refresh=1", (int)pid);
+	for (int i = 0; i < 200; i++) {
+		cJSON *j = get(d, path);
+
+		if (j && jnum(j, "bytes") >= bytes)
+			return j;
+		cJSON_Delete(j);
+		msleep(50);
+	}
+	return get(d, path);
+}
+
+static const cJSON *spe_vcpu(const cJSON *spe, int v)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, jget(spe, "per_vcpu"))
+		if (jnum(c, "vcpu") == v)
+			return c;
+	return NULL;
+}
+
+/* Inject @n streams, interleaved, each cut at arbitrary points. */
+static void inject_streams(struct inject *in, int prog, struct stream *s,
+			   int n, uint64_t *copies, uint64_t *errs)
+{
+	for (;;) {
+		int live = 0, v;
+		size_t len;
+
+		for (v = 0; v < n; v++)
+			live += s[v].pos < s[v].len;
+		if (!live)
+			break;
+		do
+			v = (int)rnd((uint64_t)n);
+		while (s[v].pos >= s[v].len);
+		len = 1 + rnd(rnd(4) ? 4096 : 65536);
+		if (len > s[v].len - s[v].pos)
+			len = s[v].len - s[v].pos;
+		uint8_t reason = (uint8_t)rnd(3);
+		int ret = rnd(10) ? 0 : -14;
+
+		assert_int_equal(inject_copy_out(in, prog, v, s[v].buf + s[v].pos,
+						 len, 0xffff800000000000ull +
+							 s[v].pos, reason, ret),
+				 0);
+		copies[reason]++;
+		errs[0] += ret != 0;
+		s[v].pos += len;
+	}
+}
+
+static void check_profile(const cJSON *spe, struct stream *s, int n)
+{
+	assert_non_null(spe);
+	for (int v = 0; v < n; v++) {
+		const cJSON *c = spe_vcpu(spe, v);
+		char k[32];
+
+		assert_non_null(c);
+		assert_int_equal(jnum(c, "samples"), s[v].nrec);
+		for (int e = 0; e < 4; e++) {
+			snprintf(k, sizeof(k), "samples_by_el.el%d", e);
+			assert_int_equal(jnum(c, k), s[v].by_el[e]);
+		}
+		assert_int_equal(jnum(c, "bad_bytes"), 0);
+		assert_int_equal(jnum(c, "dropped_records"), 0);
+		assert_int_equal(jnum(c, "lost_chunks"), 0);
+	}
+}
+
+static void ground_truth_two_vcpus_two_vms(void **state)
+{
+	struct stream s[2];
+	uint64_t copies[3] = {}, errs[1] = {};
+	struct inject in;
+	char path[96];
+	cJSON *spe, *vm;
+	pid_t child;
+	int prog, st;
+
+	/* the second VM: a child process injecting at the same time */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct stream cs;
+		uint64_t cc[3] = {}, ce[1] = {};
+
+		rng ^= 0x1234;
+		if (inject_open(&in))
+			_exit(3);
+		prog = find_prog("kp_spe_copy_out", min_id);
+		if (prog < 0)
+			_exit(4);
+		stream_make(&cs, 77, 5000);
+		inject_streams(&in, prog, &cs, 1, cc, ce);
+		_exit(0);
+	}
+	assert_int_equal(inject_open(&in), 0);
+	prog = find_prog("kp_spe_copy_out", min_id);
+	assert_true(prog >= 0);
+	stream_make(&s[0], 1, 20000);
+	stream_make(&s[1], 2, 20000);
+	inject_streams(&in, prog, s, 2, copies, errs);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_int_equal(WEXITSTATUS(st), 0);
+
+	spe = wait_spe(&kpd, getpid(), (double)(s[0].len + s[1].len));
+	check_profile(spe, s, 2);
+	assert_int_equal(jnum(spe, "bytes"), s[0].len + s[1].len);
+	cJSON_Delete(spe);
+
+	/* the kernel-side counters: copy-outs by reason, errors */
+	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
+	vm = get(&kpd, path);
+	assert_non_null(vm);
+	{
+		double c[3] = {}, e = 0, bytes = 0;
+
+		for (int v = 0; v < 2; v++) {
+			const cJSON *pc = vcpu_of(vm, v);
+
+			c[0] += jnum(pc, "spe_buffer.copy_outs_by_reason.buf_full");
+			c[1] += jnum(pc, "spe_buffer.copy_outs_by_reason.guest_stop");
+			c[2] += jnum(pc, "spe_buffer.copy_outs_by_reason.vcpu_put");
+			e += jnum(pc, "spe_buffer.copy_errors_by_errno.14");
+			for (int r = 0; r < 3; r++) {
+				static const char *const rn[] = {
+					"buf_full", "guest_stop", "vcpu_put" };
+				char k[64];
+				double b;
+
+				snprintf(k, sizeof(k),
+					 "spe_buffer.bytes_by_reason.%s", rn[r]);
+				b = jnum(pc, k);
+				bytes += b > 0 ? b : 0;
+			}
+		}
+		for (int r = 0; r < 3; r++)
+			assert_int_equal(c[r] < 0 ? 0 : c[r], copies[r]);
+		assert_int_equal(e < 0 ? 0 : e, errs[0]);
+		assert_int_equal(bytes, s[0].len + s[1].len);
+	}
+	cJSON_Delete(vm);
+
+	/* the other VM never mixes with ours */
+	{
+		struct stream cs;
+
+		stream_make(&cs, 77, 5000);
+		spe = wait_spe(&kpd, child, (double)cs.len);
+		check_profile(spe, &cs, 1);
+		assert_null(spe_vcpu(spe, 1));
+		cJSON_Delete(spe);
+		stream_free(&cs);
+	}
+	close(prog);
+	inject_close(&in);
+	stream_free(&s[0]);
+	stream_free(&s[1]);
+}
+
+static void bme_and_sysreg_counters(void **state)
+{
+	static const struct { uint32_t ec; int n; } bme[] = {
+		{ 0x00, 3 }, { 0x24, 2 }, { 0x25, 4 }, { 0x1f, 5 } };
+	const uint32_t pir_el1 = (3u << 19) | (0u << 16) | (10u << 12) |
+				 (2u << 8) | (3u << 5);
+	struct inject in;
+	char path[96];
+	int pb, pd, pe;
+	cJSON *vm;
+
+	assert_int_equal(inject_open(&in), 0);
+	pb = find_prog("kp_spe_inject_bme", min_id);
+	pd = find_prog("kp_sysreg_dirty", min_id);
+	pe = find_prog("kp_sysreg_save_elided", min_id);
+	assert_true(pb >= 0 && pd >= 0 && pe >= 0);
+	for (size_t i = 0; i < 4; i++)
+		for (int k = 0; k < bme[i].n; k++) {
+			uint64_t a[4] = { in.vcpu_addr[2],
+					  (uint64_t)bme[i].ec << 26 | 0x7,
+					  0x1000, 0x8000 };
+
+			assert_int_equal(run_raw_tp(pb, a, 4), 0);
+		}
+	for (int k = 0; k < 7; k++) {
+		uint64_t a[3] = { in.vcpu_addr[3], pir_el1, 1ull << 58 };
+
+		assert_int_equal(run_raw_tp(pd, a, 3), 0);
+	}
+	for (int k = 0; k < 3; k++) {
+		uint64_t a[3] = { in.vcpu_addr[3], (1ull << 58) | (1ull << 57),
+				  5 };
+
+		assert_int_equal(run_raw_tp(pe, a, 3), 0);
+	}
+	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
+	vm = get(&kpd, path);
+	assert_non_null(vm);
+	assert_int_equal(jnum(vcpu_of(vm, 2), "spe_buffer.bme_by_ec.0x00"), 3);
+	assert_int_equal(jnum(vcpu_of(vm, 2), "spe_buffer.bme_by_ec.0x24"), 2);
+	assert_int_equal(jnum(vcpu_of(vm, 2), "spe_buffer.bme_by_ec.0x25"), 4);
+	assert_int_equal(jnum(vcpu_of(vm, 2), "spe_buffer.bme_by_ec.0x1f"), 5);
+	snprintf(path, sizeof(path), "sysreg.write_traps_by_sysreg.0x%x",
+		 pir_el1);
+	assert_int_equal(jnum(vcpu_of(vm, 3), path), 7);
+	assert_int_equal(jnum(vcpu_of(vm, 3), "sysreg.saves_elided_by_bit.58"),
+			 15);
+	assert_int_equal(jnum(vcpu_of(vm, 3), "sysreg.saves_elided_by_bit.57"),
+			 15);
+	cJSON_Delete(vm);
+	close(pb);
+	close(pd);
+	close(pe);
+	inject_close(&in);
+}
+
+/* A tiny ring and a lazy consumer: the flood is lost, counted exactly. */
+static void ring_overflow_counted(void **state)
+{
+	static const char *const extra[] = {
+		"--interval-ms", "100", "--load-unavailable",
+		"--spe-ring-kib", "16", "--spe-wakeup-kib", "1048576",
+		"--spe-poll-ms", "1500", NULL };
+	struct kpd d2;
+	struct inject in;
+	struct stream s, s2;
+	uint32_t mid = max_prog_id();
+	double got, lost, before;
+	char path[96];
+	cJSON *spe, *vm, *st;
+	int prog;
+
+	assert_int_equal(kpd_start(&d2, extra), 0);
+	assert_int_equal(inject_open(&in), 0);
+	prog = find_prog("kp_spe_copy_out", mid);
+	assert_true(prog >= 0);
+	stream_make(&s, 5, 4000);	/* ~256 KiB into a 16 KiB ring */
+	for (size_t off = 0; off < s.len; off += 4096)
+		assert_int_equal(inject_copy_out(&in, prog, 0, s.buf + off,
+						 s.len - off < 4096 ?
+							 s.len - off : 4096,
+						 off, 0, 0), 0);
+	msleep(2000);	/* one poll drains what fitted */
+	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
+	vm = get(&d2, path);
+	assert_non_null(vm);
+	lost = jnum(vcpu_of(vm, 0), "spe_buffer.lost_bytes_by_cause.ring_full");
+	cJSON_Delete(vm);
+	spe = wait_spe(&d2, getpid(), 1);
+	got = jnum(spe, "bytes");
+	cJSON_Delete(spe);
+	assert_true(lost > 0);
+	assert_int_equal(got + lost, s.len);
+	st = get(&d2, "/v1/status");
+	assert_int_equal(jnum(st, "spe_capture.lost_bytes"), lost);
+	cJSON_Delete(st);
+
+	/* the daemon is still up and later data still counts */
+	spe = wait_spe(&d2, getpid(), 1);
+	before = jnum(spe_vcpu(spe, 0), "samples");
+	cJSON_Delete(spe);
+	stream_make(&s2, 6, 20);
+	assert_int_equal(inject_copy_out(&in, prog, 0, s2.buf, s2.len, 0, 0, 0),
+			 0);
+	spe = wait_spe(&d2, getpid(), got + (double)s2.len);
+	/* a gap came before: at most the record in progress is given up */
+	assert_true(jnum(spe_vcpu(spe, 0), "samples") >= before + 19);
+	assert_true(jnum(spe_vcpu(spe, 0), "samples") <= before + 20);
+	assert_true(jnum(spe_vcpu(spe, 0), "lost_chunks") > 0);
+	cJSON_Delete(spe);
+	close(prog);
+	inject_close(&in);
+	stream_free(&s);
+	stream_free(&s2);
+	assert_int_equal(kpd_stop(&d2), 0);
+}
+
+static int setup(void **state)
+{
+	static const char *const extra[] = { "--interval-ms", "100",
+					     "--load-unavailable", NULL };
+
+	min_id = max_prog_id();
+	return kpd_start(&kpd, extra);
+}
+
+static int teardown(void **state)
+{
+	return kpd_stop(&kpd) != 0;
+}
+
+int main(void)
+{
+	const char *why = kvm_bpf_missing();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ground_truth_two_vcpus_two_vms),
+		cmocka_unit_test(bme_and_sysreg_counters),
+		cmocka_unit_test(ring_overflow_counted),
+	};
+
+	if (why) {
+		fprintf(stderr, "SKIP test_e2e_spe: %s\n", why);
+		return SKIP_EXIT;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
