@@ -19,7 +19,7 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 
 # End-to-end tests: release-built daemon/CLI/guest, sanitized test program.
 E2E_HARNESS := tests/e2e/harness.c lib/client.c
-E2E_TESTS := generic spe
+E2E_TESTS := generic spe apf
 E2E_EXTRA_spe := tests/e2e/inject.c tools/spegen/spegen.c $(SPE_SRCS)
 $(call sanobj,tests/e2e/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o: SAN_CFLAGS += -Itools/spegen

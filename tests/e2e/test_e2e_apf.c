@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Real asynchronous page faults on this host's KVM: the test guest's page
+ * area is userfaultfd-backed and each fault is resolved after a delay, so
+ * every page touched is exactly one async page fault (see
+ * ../shared/notes/host-kvm.md).  Two faulting VMs with identical guest
+ * layouts (same gva) run at the same time as a third that never faults:
+ * the counts must be exact per VM although `completed` runs in kworkers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static struct kpd kpd;
+
+static pid_t start(const char *name, const char *const *args)
+{
+	char path[256];
+	char *argv[24];
+	int n = 0;
+
+	argv[n++] = bin_path("tools/kvmguest", path, sizeof(path));
+	argv[n++] = "--name";
+	argv[n++] = (char *)name;
+	for (; *args && n < 22; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	return spawn(argv);
+}
+
+static double apf_sum(const cJSON *vm, const char *field)
+{
+	const cJSON *c;
+	double s = 0;
+	char k[64];
+
+	snprintf(k, sizeof(k), "async_pf.%s", field);
+	cJSON_ArrayForEach(c, jget(vm, "per_vcpu"))
+		s += jnum(c, k);
+	return s;
+}
+
+/* Every not-present -> ready latency sample is in [lo_ns, hi_ns). */
+static void check_latency(const cJSON *vm, double n, double lo_ns,
+			  double hi_ns)
+{
+	const cJSON *c, *b;
+	double total = 0;
+
+	cJSON_ArrayForEach(c, jget(vm, "per_vcpu"))
+		cJSON_ArrayForEach(b, jget(c, "async_pf.not_present_to_ready_ns_log2")) {
+			double min = jnum(b, "min");
+
+			total += jnum(b, "count");
+			/* bucket [min, 2*min) must overlap [lo, hi) */
+			assert_true(2 * min > lo_ns);
+			assert_true(min < hi_ns);
+		}
+	assert_int_equal(total, n);
+}
+
+static void exact_per_vm_with_kworker_completion(void **state)
+{
+	static const char *const a_args[] = { "--irqchip", "--uffd",
+		"--uffd-delay-ms", "20", "--touch-pages", "32",
+		"--timeout", "120", NULL };
+	static const char *const b_args[] = { "--irqchip", "--uffd",
+		"--uffd-delay-ms", "5", "--vcpus", "2", "--touch-pages", "17",
+		"--timeout", "120", NULL };
+	static const char *const c_args[] = { "--irqchip", "--pio", "3000",
+		"--hlt", "20", "--timeout", "120", NULL };
+	char na[64], nb[64], nc[64];
+	pid_t a, b, c;
+	cJSON *va, *vb, *vc, *st;
+	int rc;
+
+	snprintf(na, sizeof(na), "apf-a-%d", getpid());
+	snprintf(nb, sizeof(nb), "apf-b-%d", getpid());
+	snprintf(nc, sizeof(nc), "apf-c-%d", getpid());
+	a = start(na, a_args);
+	b = start(nb, b_args);
+	c = start(nc, c_args);
+	assert_int_equal(wait_exit(a), 0);
+	assert_int_equal(wait_exit(b), 0);
+	assert_int_equal(wait_exit(c), 0);
+
+	va = cli_json(&kpd, &rc, "show", na);
+	assert_int_equal(rc, 0);
+	vb = cli_json(&kpd, &rc, "show", nb);
+	assert_int_equal(rc, 0);
+	vc = cli_json(&kpd, &rc, "show", nc);
+	assert_int_equal(rc, 0);
+
+	assert_int_equal(apf_sum(va, "not_present"), 32);
+	assert_int_equal(apf_sum(va, "ready"), 32);
+	assert_int_equal(apf_sum(va, "completed"), 32);
+	assert_int_equal(apf_sum(va, "try"), 32);
+	assert_int_equal(apf_sum(va, "in_flight"), 0);
+	/* 20 ms resolution delay: every sample at least ~20 ms, under 2 s */
+	check_latency(va, 32, 19e6, 2e9);
+
+	assert_int_equal(apf_sum(vb, "not_present"), 17);
+	assert_int_equal(apf_sum(vb, "ready"), 17);
+	assert_int_equal(apf_sum(vb, "completed"), 17);
+	check_latency(vb, 17, 4.5e6, 2e9);
+
+	assert_int_equal(apf_sum(vc, "not_present"), 0);
+	assert_int_equal(apf_sum(vc, "completed"), 0);
+	assert_int_equal(apf_sum(vc, "try"), 0);
+
+	st = cli_json(&kpd, &rc, "status", NULL);
+	assert_int_equal(jnum(st, "registry.async_pf_completed_unattributed"),
+			 0);
+	cJSON_Delete(st);
+	cJSON_Delete(va);
+	cJSON_Delete(vb);
+	cJSON_Delete(vc);
+}
+
+static int setup(void **state)
+{
+	static const char *const extra[] = { "--interval-ms", "100", NULL };
+
+	return kpd_start(&kpd, extra);
+}
+
+static int teardown(void **state)
+{
+	return kpd_stop(&kpd) != 0;
+}
+
+int main(void)
+{
+	const char *why = kvm_bpf_missing();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(exact_per_vm_with_kworker_completion),
+	};
+
+	if (!why && access("/sys/kernel/tracing/events/kvm/kvm_async_pf_not_present",
+			   F_OK))
+		why = "kernel has no async page fault tracepoints";
+	if (why) {
+		fprintf(stderr, "SKIP test_e2e_apf: %s\n", why);
+		return SKIP_EXIT;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
