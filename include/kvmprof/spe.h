@@ -399,18 +399,19 @@ struct spe_dec_stats {
 /* Fast-path layout templates; private, see lib/spe/decode.c. */
 #define SPE_TPL_NR		8
 #define SPE_TPL_LEN		64
-#define SPE_TPL_OPS		16
+#define SPE_TPL_OPS		12
 
 struct spe_tpl_op {
-	uint16_t dst;		/* byte offset in struct spe_record */
-	uint8_t src;		/* payload offset in the record */
-	uint8_t width;		/* payload bytes */
+	uint32_t word;		/* byte offset in struct spe_record << 16 |
+				 * payload offset in the record */
 };
 
 struct spe_tpl {
 	uint8_t mask[SPE_TPL_LEN] __attribute__((aligned(16)));
 	uint8_t want[SPE_TPL_LEN] __attribute__((aligned(16)));
 	uint8_t head[16];	/* first 16 bytes of the record */
+	uint64_t ev_mask;	/* events / data source payload masks */
+	uint64_t ds_mask;
 	uint32_t len;
 	uint16_t nops;
 	uint16_t term;		/* terminator packet type */
@@ -424,7 +425,7 @@ struct spe_tpl {
 struct spe_dec {
 	struct spe_dec_opts opts;
 	uint8_t state;		/* private */
-	uint32_t terms[2];	/* good records closed by END, by TS */
+	uint64_t terms[2];	/* good records closed by END, by TS */
 	uint8_t carry_len;
 	uint8_t carry[31];	/* bytes waiting for the next feed: a split
 				 * packet, or a terminator and what follows */
@@ -435,9 +436,10 @@ struct spe_dec {
 	uint32_t ntpl;
 	uint32_t tpl_next;	/* replacement cursor */
 	uint16_t key_pos[2];
-	uint8_t key_tpl[256];	/* key byte → template + 1, 0 = none */
+	uint8_t key_tpl[256];	/* key byte → template, SPE_TPL_NR: none */
 	uint32_t tpl_miss;
-	struct spe_tpl tpl[SPE_TPL_NR];
+	uint32_t tpl_len;	/* length of every template, or 0 */
+	struct spe_tpl tpl[SPE_TPL_NR + 1];	/* + one that never matches */
 };
 
 void spe_dec_init(struct spe_dec *dec, const struct spe_dec_opts *opts);

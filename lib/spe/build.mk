@@ -20,3 +20,11 @@ endef
 $(foreach t,$(SPE_TEST_NAMES),$(eval $(call spe_test_rule,$(t))))
 
 TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
+
+# Decode throughput (release objects).
+$(O)/bench/spe_bench: $(call obj,bench/spe/spe_bench.c $(SPE_SRCS) $(SPEGEN_SRCS))
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+BENCH_BINS += $(O)/bench/spe_bench

@@ -61,6 +61,9 @@ void spe_dec_init(struct spe_dec *dec, const struct spe_dec_opts *opts)
 	memset(dec, 0, sizeof(*dec));
 	if (opts)
 		dec->opts = *opts;
+	/* no template yet: every key leads to one that cannot match */
+	memset(dec->key_tpl, SPE_TPL_NR, sizeof(dec->key_tpl));
+	dec->tpl[SPE_TPL_NR].want[0] = 1;
 	if (!FAST_PATH)
 		dec->opts.flags |= SPE_DEC_NO_FAST;
 }
@@ -174,18 +177,12 @@ static int plausible_start(const uint8_t *p, size_t avail)
  */
 static void term_count(struct spe_dec *d, unsigned int type)
 {
-	uint32_t *t = d->terms;
-
-	t[type == SPE_PKT_TIMESTAMP]++;
-	if (t[0] + t[1] >= 1u << 30) {
-		t[0] >>= 1;
-		t[1] >>= 1;
-	}
+	d->terms[type == SPE_PKT_TIMESTAMP]++;
 }
 
 static bool term_trusted(const struct spe_dec *d, unsigned int type)
 {
-	uint32_t total = d->terms[0] + d->terms[1];
+	uint64_t total = d->terms[0] + d->terms[1];
 
 	return total < 64 || d->terms[type == SPE_PKT_TIMESTAMP] * 64 >= total;
 }
@@ -202,15 +199,11 @@ static size_t terminate(struct spe_dec *d, struct out *o, const uint8_t *p,
 
 	if (d->state == ST_BROKEN) {
 		/*
-		 * Only a terminator of a kind that has closed good records
-		 * (streams use one kind: TS when timestamps are on), followed
-		 * by plausible packets, ends the damage.
+		 * Only a terminator of a kind that closes good records,
+		 * followed by plausible packets, ends the damage.
 		 */
-		if (!term_trusted(d, type)) {
-			d->stats.bad_bytes++;
-			return 1;
-		}
-		switch (plausible_start(p + n, avail - n)) {
+		switch (term_trusted(d, type) ?
+			plausible_start(p + n, avail - n) : 0) {
 		case -1:
 			return 0;
 		case 0:
@@ -342,6 +335,12 @@ size_t dec_packet(struct spe_dec *d, struct out *o, const uint8_t *p,
 
 /* ---- fast path --------------------------------------------------------- */
 
+/* Template lookup key from the bytes at the two key positions. */
+static inline unsigned int tpl_key(uint8_t a, uint8_t b)
+{
+	return (a ^ (uint8_t)(b << 3 | b >> 5)) & 0xff;
+}
+
 #if FAST_PATH
 typedef uint8_t v16u __attribute__((vector_size(16), aligned(1)));
 typedef uint8_t v16a __attribute__((vector_size(16)));
@@ -359,31 +358,75 @@ static inline bool tpl_match(const struct spe_tpl *t, const uint8_t *p)
 	return !(lo | hi);
 }
 
-static inline unsigned int tpl_key(const struct spe_dec *d, const uint8_t *p)
-{
-	uint8_t a = p[d->key_pos[0]], b = p[d->key_pos[1]];
-
-	return (a ^ (uint8_t)(b << 3 | b >> 5)) & 0xff;
-}
-
-/* Applies template @t to the record at @p; @p must have FAST_AVAIL bytes. */
+/*
+ * Applies template @t to the record at @p; @p must have FAST_AVAIL bytes.
+ * Every payload is copied as 8 bytes, in the order of the destination
+ * fields, so a wide store only clobbers fields written after it or absent
+ * ones: a field narrower than 8 bytes gets exactly its payload bytes.  The
+ * 8-byte events and data source fields are masked to their payload size
+ * afterwards.  Every template has SPE_TPL_OPS ops (unused ones store to
+ * the record's slack): the loop has a fixed count, no data-dependent
+ * branch.
+ */
 static inline void tpl_apply(const struct spe_tpl *t, const uint8_t *p,
 			     uint64_t off, struct spe_record *r)
 {
 	uint8_t *dst = (uint8_t *)r;
 
 	memcpy(dst, t->head, sizeof(t->head));
-	/* ops are sorted by destination: a wide store only clobbers fields
-	 * written after it or absent ones */
-	for (unsigned int i = 0; i < t->nops; i++) {
-		const struct spe_tpl_op *op = &t->ops[i];
-		uint64_t v = spe_load_le64(p + op->src) &
-			     spe_bytes_mask(op->width);
+#pragma GCC unroll 16
+	for (unsigned int i = 0; i < SPE_TPL_OPS; i++) {
+		uint32_t op = t->ops[i].word;	/* one load: dst, src */
 
-		memcpy(dst + op->dst, &v, 8);
+		memcpy(dst + (op >> 16), p + (op & 0xffff), 8);
 	}
+	r->events &= t->ev_mask;
+	r->ds &= t->ds_mask;
 	r->len = t->len;
 	r->offset = off;
+}
+
+/*
+ * Decodes records through the templates for as long as they match, from a
+ * record boundary in the clean state.  Returns where it stopped.  When all
+ * templates have the same length (Neoverse: 64 bytes) the next record's
+ * position does not wait for this one's template lookup, so consecutive
+ * records decode in parallel.
+ */
+static inline __attribute__((always_inline))
+const uint8_t *fast_loop(struct spe_dec *d, struct out *o, const uint8_t *p,
+			 const uint8_t *end, bool uniform)
+{
+	const unsigned int k0 = d->key_pos[0], k1 = d->key_pos[1];
+	const uint64_t off0 = o->base_off - (uintptr_t)o->base;
+	const size_t max = o->max, ulen = d->tpl_len;
+	struct spe_record *recs = o->recs;
+	size_t n = o->n, n0 = n, nts = 0;
+
+	while (n < max && (size_t)(end - p) >= FAST_AVAIL) {
+		const struct spe_tpl *t = &d->tpl[d->key_tpl[tpl_key(p[k0],
+								    p[k1])]];
+
+		if (!tpl_match(t, p))
+			break;
+		tpl_apply(t, p, off0 + (uintptr_t)p, &recs[n++]);
+		nts += t->term == SPE_PKT_TIMESTAMP;
+		p += uniform ? ulen : t->len;
+	}
+	d->stats.records += n - n0;
+	d->stats.fast += n - n0;
+	d->terms[1] += nts;
+	d->terms[0] += n - n0 - nts;
+	o->n = n;
+	return p;
+}
+
+static const uint8_t *fast_run(struct spe_dec *d, struct out *o,
+			       const uint8_t *p, const uint8_t *end)
+{
+	if (d->tpl_len)
+		return fast_loop(d, o, p, end, true);
+	return fast_loop(d, o, p, end, false);
 }
 #endif
 
@@ -459,11 +502,14 @@ static void tpl_rekey(struct spe_dec *d)
 	}
 	d->key_pos[0] = pos[0];
 	d->key_pos[1] = pos[1];
-	memset(d->key_tpl, 0, sizeof(d->key_tpl));
-#if FAST_PATH
+	d->tpl_len = d->tpl[0].len;
+	for (unsigned int i = 1; i < d->ntpl; i++)
+		if (d->tpl[i].len != d->tpl_len)
+			d->tpl_len = 0;
+	memset(d->key_tpl, SPE_TPL_NR, sizeof(d->key_tpl));
 	for (unsigned int i = 0; i < d->ntpl; i++)
-		d->key_tpl[tpl_key(d, d->tpl[i].want)] = i + 1;
-#endif
+		d->key_tpl[tpl_key(d->tpl[i].want[pos[0]],
+				   d->tpl[i].want[pos[1]])] = i;
 }
 
 /*
@@ -503,19 +549,23 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 			if (i == SPE_TPL_OPS)
 				return;
 			/* insertion sort by destination, stable */
-			while (i > 0 && t.ops[i - 1].dst > dst) {
+			while (i > 0 && t.ops[i - 1].word >> 16 > (unsigned)dst) {
 				t.ops[i] = t.ops[i - 1];
 				i--;
 			}
-			t.ops[i] = (struct spe_tpl_op){
-				.dst = dst,
-				.src = pos + pkt.len - pkt.payload_len,
-				.width = pkt.payload_len,
-			};
+			t.ops[i].word = (uint32_t)dst << 16 |
+					(pos + pkt.len - pkt.payload_len);
+			if (pkt.type == SPE_PKT_EVENTS)
+				t.ev_mask = spe_bytes_mask(pkt.payload_len);
+			if (pkt.type == SPE_PKT_DATA_SOURCE)
+				t.ds_mask = spe_bytes_mask(pkt.payload_len);
 			t.nops++;
 		}
 		pos += ret;
 	}
+	/* the unused ops store nothing, to the record's slack */
+	for (unsigned int i = t.nops; i < SPE_TPL_OPS; i++)
+		t.ops[i].word = offsetof(struct spe_record, reserved2) << 16;
 	memcpy(t.head, r, sizeof(t.head));
 	t.term = r->flags & SPE_REC_TS ? SPE_PKT_TIMESTAMP : SPE_PKT_END;
 
@@ -601,18 +651,11 @@ int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 		size_t k;
 
 #if FAST_PATH
-		if (fast && d->state == ST_CLEAN && d->ntpl &&
-		    (size_t)(end - p) >= FAST_AVAIL && *p) {
-			unsigned int ti = d->key_tpl[tpl_key(d, p)];
+		if (fast && d->state == ST_CLEAN && d->ntpl) {
+			const uint8_t *q = fast_run(d, &o, p, end);
 
-			if (ti && tpl_match(&d->tpl[ti - 1], p)) {
-				const struct spe_tpl *t = &d->tpl[ti - 1];
-
-				tpl_apply(t, p, off, &recs[o.n++]);
-				term_count(d, t->term);
-				d->stats.records++;
-				d->stats.fast++;
-				p += t->len;
+			if (q != p) {
+				p = q;
 				continue;
 			}
 		}

@@ -26,6 +26,7 @@ struct verdict {
 	size_t recovered;	/* exposed records that still decoded */
 	size_t spurious;	/* outputs that are no truth record: */
 	size_t altered;		/* ... starting where a damaged one does */
+	size_t leaked;		/* ... starting in an unexposed one */
 };
 
 /*
@@ -59,10 +60,9 @@ static void judge(const struct spe_record *truth,
 		}
 		v->spurious++;
 		v->altered += o->offset == fate[k].offset;
-		if (!fate[k].exposed) {
+		if (!fate[k].exposed && v->leaked++ < 3) {
 			rec_print(stderr, "spurious", o);
 			rec_print(stderr, "in      ", &want);
-			fail_msg("output %zu comes from an undamaged record", i);
 		}
 	}
 	/* every unexposed record is in the output */
@@ -119,10 +119,10 @@ static void run_damaged(enum spegen_layout layout, uint64_t seed,
 		exposed += fate[r].exposed;
 	fprintf(stderr,
 		"layout %d: %zu records, %zu exposed, %zu lost, %zu recovered, "
-		"%zu spurious (%zu altered in place); decoder: %llu bad bytes, "
-		"%llu resyncs, %llu dropped, %llu truncated\n",
+		"%zu spurious (%zu altered in place, %zu leaked); decoder: "
+		"%llu bad bytes, %llu resyncs, %llu dropped, %llu truncated\n",
 		layout, nrec, exposed, v.lost, v.recovered, v.spurious,
-		v.altered,
+		v.altered, v.leaked,
 		(unsigned long long)d->stats.bad_bytes,
 		(unsigned long long)d->stats.resyncs,
 		(unsigned long long)d->stats.dropped,
@@ -132,9 +132,11 @@ static void run_damaged(enum spegen_layout layout, uint64_t seed,
 	 * that happen to parse as packets can realign late and swallow the
 	 * next record's terminator (docs/spe.md).  Seen at about 1 in 3000
 	 * damage events with random payloads, never with N1-like ones on the
-	 * seeds tried; allow 1 in 500.
+	 * seeds tried; allow 1 in 500.  Such a record comes out lost, or
+	 * as a spurious record starting in its bytes ("leaked").
 	 */
 	assert_true(v.lost * 500 <= ndamage);
+	assert_true(v.leaked <= v.lost);
 	assert_int_equal(v.safe - v.lost + v.recovered + v.spurious, whole.n);
 	assert_true(d->stats.bad_bytes > 0);
 	assert_true(d->stats.resyncs > 0);
