@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <kvmprof/abi.h>
@@ -48,6 +49,45 @@ static const char *spe_reason_name(uint32_t r, char *buf, size_t len)
 		snprintf(buf, len, "reason_%u", r);
 		return buf;
 	}
+}
+
+/*
+ * Per register: write traps taken (kvm_sysreg_dirty, by encoding) joined
+ * with saves elided (kvm_sysreg_save_elided, by HFGWTR_EL2 bit) — the
+ * ratio the 2024 review of S1PIE save elision asked for.
+ */
+static bool render_sysregs(const struct vm *vm, int32_t vcpu, cJSON *sysreg)
+{
+	cJSON *arr = cJSON_AddArrayToObject(sysreg, "registers");
+
+	if (!arr)
+		return false;
+	for (unsigned int i = 0; i < kp_elidable_sysregs_nr; i++) {
+		const struct kp_elidable_sysreg *r = &kp_elidable_sysregs[i];
+		uint64_t traps = vm_sum(vm, false, vcpu, KP_EV_SYSREG_DIRTY,
+					false, r->enc);
+		uint64_t elided = vm_sum(vm, false, vcpu, KP_EV_SYSREG_ELIDED,
+					 false, r->hfgwtr_bit);
+		cJSON *e;
+
+		if (!traps && !elided)
+			continue;
+		e = cJSON_CreateObject();
+		if (!e)
+			return false;
+		cJSON_AddStringToObject(e, "name", r->name);
+		add_u64(e, "sysreg", r->enc);
+		add_u64(e, "hfgwtr_bit", r->hfgwtr_bit);
+		add_u64(e, "write_traps", traps);
+		add_u64(e, "saves_elided", elided);
+		if (traps)
+			cJSON_AddNumberToObject(e, "elided_per_trap",
+						(double)elided / (double)traps);
+		else
+			cJSON_AddNullToObject(e, "elided_per_trap");
+		cJSON_AddItemToArray(arr, e);
+	}
+	return true;
 }
 
 /* All counters of @vm for @vcpu (KP_VCPU_NONE: VM-level events). */
@@ -257,6 +297,10 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 	}
 	/* faults not yet ready (a fault is ready on the vCPU it hit) */
 	add_u64(apf, "in_flight", np > rd ? np - rd : 0);
+	if (!render_sysregs(vm, vcpu, sysreg)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
 }
 

@@ -100,3 +100,36 @@ const char *kp_exit_layout_name(int layout)
 		return "unknown";
 	}
 }
+
+#define SYS_REG(op0, op1, crn, crm, op2) \
+	((uint32_t)((op0) << 19 | (op1) << 16 | (crn) << 12 | (crm) << 8 | \
+		    (op2) << 5))
+
+/* encodings: Arm ARM / arch/arm64/tools/sysreg; bits: HFGxTR_EL2 fields */
+const struct kp_elidable_sysreg kp_elidable_sysregs[] = {
+	{ "PIR_EL1", SYS_REG(3, 0, 10, 2, 3), 58 },
+	{ "PIRE0_EL1", SYS_REG(3, 0, 10, 2, 2), 57 },
+	{ "VBAR_EL1", SYS_REG(3, 0, 12, 0, 0), 38 },
+	{ "TCR_EL1", SYS_REG(3, 0, 2, 0, 2), 32 },
+	{ "MAIR_EL1", SYS_REG(3, 0, 10, 2, 0), 24 },
+	{ "CONTEXTIDR_EL1", SYS_REG(3, 0, 13, 0, 1), 11 },
+	{ "AMAIR_EL1", SYS_REG(3, 0, 10, 3, 0), 3 },
+};
+
+const unsigned int kp_elidable_sysregs_nr = ARRAY_SIZE(kp_elidable_sysregs);
+
+const struct kp_elidable_sysreg *kp_sysreg_by_enc(uint32_t enc)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kp_elidable_sysregs); i++)
+		if (kp_elidable_sysregs[i].enc == enc)
+			return &kp_elidable_sysregs[i];
+	return NULL;
+}
+
+const struct kp_elidable_sysreg *kp_sysreg_by_bit(unsigned int bit)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kp_elidable_sysregs); i++)
+		if (kp_elidable_sysregs[i].hfgwtr_bit == bit)
+			return &kp_elidable_sysregs[i];
+	return NULL;
+}

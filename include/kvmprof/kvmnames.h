@@ -15,6 +15,26 @@ const char *kp_exit_reason_name(int layout, uint32_t reason);
 /* kvm_mmio type: "read_unsatisfied", "read", "write", or NULL */
 const char *kp_mmio_type_name(uint32_t type);
 
+/*
+ * arm64 EL1 registers whose saves the kvmprof patches can elide: the
+ * sys_reg() encoding (op0 << 19 | op1 << 16 | CRn << 12 | CRm << 8 |
+ * op2 << 5, as arch/arm64/include/asm/sysreg.h) and the register's write
+ * trap bit in HFGWTR_EL2 (Arm ARM D24.x HFGWTR_EL2; kvm_sysreg_dirty's
+ * sysreg and kvm_sysreg_save_elided's clean_bits use these).
+ */
+struct kp_elidable_sysreg {
+	const char *name;
+	uint32_t enc;
+	unsigned int hfgwtr_bit;
+};
+
+extern const struct kp_elidable_sysreg kp_elidable_sysregs[];
+extern const unsigned int kp_elidable_sysregs_nr;
+
+/* Entry by encoding / by HFGWTR_EL2 bit, or NULL. */
+const struct kp_elidable_sysreg *kp_sysreg_by_enc(uint32_t enc);
+const struct kp_elidable_sysreg *kp_sysreg_by_bit(unsigned int bit);
+
 /* enum kp_exit_layout as text */
 const char *kp_exit_layout_name(int layout);
 

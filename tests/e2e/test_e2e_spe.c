@@ -297,6 +297,20 @@ static void bme_and_sysreg_counters(void **state)
 			 15);
 	assert_int_equal(jnum(vcpu_of(vm, 3), "sysreg.saves_elided_by_bit.57"),
 			 15);
+	{
+		/* joined per register: PIR_EL1 is HFGWTR_EL2 bit 58 */
+		const cJSON *r = cJSON_GetArrayItem(
+			jget(vcpu_of(vm, 3), "sysreg.registers"), 0);
+
+		assert_string_equal(jget(r, "name")->valuestring, "PIR_EL1");
+		assert_int_equal(jnum(r, "write_traps"), 7);
+		assert_int_equal(jnum(r, "saves_elided"), 15);
+		r = cJSON_GetArrayItem(jget(vcpu_of(vm, 3), "sysreg.registers"),
+				       1);
+		assert_string_equal(jget(r, "name")->valuestring, "PIRE0_EL1");
+		assert_int_equal(jnum(r, "write_traps"), 0);
+		assert_int_equal(jnum(r, "saves_elided"), 15);
+	}
 	cJSON_Delete(vm);
 	close(pb);
 	close(pd);
