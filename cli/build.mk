@@ -1,5 +1,5 @@
 # kvmprof (CLI).  cli/spe.c comes with the SPE decoder (lib/spe).
-CLI_SRCS := cli/kvmprof.c cli/table.c $(wildcard cli/spe.c)
+CLI_SRCS := cli/kvmprof.c cli/table.c cli/vmcmds.c $(wildcard cli/spe.c)
 CLI_LIBS := $(CURL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(ELF_LIBS)
 
 ifneq ($(wildcard cli/spe.c),)

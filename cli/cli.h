@@ -33,6 +33,25 @@ int cli_err(const struct cli_ctx *ctx, int err, const char *fmt, ...)
 int cli_dispatch(struct cli_ctx *ctx, const char *noun,
 		 const struct cli_cmd *table, int argc, char **argv);
 
+/* Talking to kvmprofd (cli/kvmprof.c): GET @path, JSON; on failure the
+ * error is printed (cli_err) and 1 returned. */
+struct cJSON;
+int cli_api_get(struct cli_ctx *ctx, const char *path, struct cJSON **ret);
+void cli_print_json(const struct cJSON *o);
+double cli_num(const struct cJSON *o, const char *k);
+const char *cli_str(const struct cJSON *o, const char *k);
+const struct cJSON *cli_obj(const struct cJSON *o, const char *k);
+void cli_print_kv(const char *label, const struct cJSON *o);
+void cli_print_hist(const char *label, const struct cJSON *arr);
+/* exactly @want arguments (argv[0] included), else an error (returns 1) */
+int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want);
+
+/* Per-VM views of the patched-kernel data (cli/vmcmds.c). */
+int cmd_apf(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_record(struct cli_ctx *ctx, int argc, char **argv);
+
 /* Nouns implemented in their own files. */
 int cmd_spe(struct cli_ctx *ctx, int argc, char **argv);	/* cli/spe.c */
 extern const struct cli_cmd spe_cmds[];				/* for help */

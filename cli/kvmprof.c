@@ -78,7 +78,7 @@ usage:
 }
 
 /* GET @path; on failure prints the error and returns 1. */
-static int api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
+int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
 {
 	long status = 0;
 	int r;
@@ -112,7 +112,7 @@ static int api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
 	return 0;
 }
 
-static void print_json(const cJSON *o)
+void cli_print_json(const cJSON *o)
 {
 	char *s = cJSON_Print(o);
 
@@ -121,27 +121,27 @@ static void print_json(const cJSON *o)
 	free(s);
 }
 
-static double num(const cJSON *o, const char *k)
+double cli_num(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static const char *str(const cJSON *o, const char *k)
+const char *cli_str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "-";
 }
 
-static const cJSON *obj(const cJSON *o, const char *k)
+const cJSON *cli_obj(const cJSON *o, const char *k)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
 /* Commands take no options beyond the global ones: reject strays. */
-static int no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want)
+int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want)
 {
 	if (argc > want)
 		return cli_err(ctx, -EINVAL, "%s: unexpected argument '%s'",
@@ -160,20 +160,20 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	cJSON *vms;
 	struct table t;
 
-	if (no_more_args(ctx, argc, argv, 1) || api_get(ctx, "/v1/vms", &vms))
+	if (cli_no_more_args(ctx, argc, argv, 1) || cli_api_get(ctx, "/v1/vms", &vms))
 		return 1;
 	if (ctx->json) {
-		print_json(vms);
+		cli_print_json(vms);
 		cJSON_Delete(vms);
 		return 0;
 	}
 	table_init(&t, 10, head);
 	cJSON_ArrayForEach(vm, vms)
 		table_row(&t, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
-			  str(vm, "id"), num(vm, "pid"), str(vm, "name"),
-			  str(vm, "vmm"), str(vm, "state"), num(vm, "vcpus"),
-			  num(vm, "userspace_exits"), num(vm, "pio"),
-			  num(vm, "mmio_write"), num(vm, "exits"));
+			  cli_str(vm, "id"), cli_num(vm, "pid"), cli_str(vm, "name"),
+			  cli_str(vm, "vmm"), cli_str(vm, "state"), cli_num(vm, "vcpus"),
+			  cli_num(vm, "userspace_exits"), cli_num(vm, "pio"),
+			  cli_num(vm, "mmio_write"), cli_num(vm, "exits"));
 	table_print(&t, stdout);
 	if (!t.nrows)
 		printf("(no VMs seen)\n");
@@ -183,7 +183,7 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 /* "by_reason"-style object as "A=1 B=2" */
-static void print_kv(const char *label, const cJSON *o)
+void cli_print_kv(const char *label, const cJSON *o)
 {
 	const cJSON *it;
 
@@ -195,7 +195,7 @@ static void print_kv(const char *label, const cJSON *o)
 	printf("\n");
 }
 
-static void print_hist(const char *label, const cJSON *arr)
+void cli_print_hist(const char *label, const cJSON *arr)
 {
 	const cJSON *b;
 
@@ -203,7 +203,7 @@ static void print_hist(const char *label, const cJSON *arr)
 		return;
 	printf("  %s (log2 buckets, ns >= min):\n", label);
 	cJSON_ArrayForEach(b, arr)
-		printf("    >= %-12.0f %.0f\n", num(b, "min"), num(b, "count"));
+		printf("    >= %-12.0f %.0f\n", cli_num(b, "min"), cli_num(b, "count"));
 }
 
 static void show_human(const cJSON *vm)
@@ -211,41 +211,41 @@ static void show_human(const cJSON *vm)
 	static const char *const head[] = { "VCPU>", "UEXITS>", "PIO_OUT>",
 					    "PIO_IN>", "MMIO_W>", "MMIO_R>",
 					    "HALTS>", "EXITS>" };
-	const cJSON *c, *per = obj(vm, "per_vcpu");
+	const cJSON *c, *per = cli_obj(vm, "per_vcpu");
 	struct table t;
 
-	printf("VM %s (pid %.0f, %s, %s) %s, %.0f vCPUs\n", str(vm, "name"),
-	       num(vm, "pid"), str(vm, "vmm"), str(vm, "id"), str(vm, "state"),
-	       num(vm, "vcpus"));
+	printf("VM %s (pid %.0f, %s, %s) %s, %.0f vCPUs\n", cli_str(vm, "name"),
+	       cli_num(vm, "pid"), cli_str(vm, "vmm"), cli_str(vm, "id"), cli_str(vm, "state"),
+	       cli_num(vm, "vcpus"));
 	table_init(&t, 8, head);
 	cJSON_ArrayForEach(c, per) {
-		const cJSON *w = obj(c, "halt_wakeups");
+		const cJSON *w = cli_obj(c, "halt_wakeups");
 
 		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
-			  num(c, "vcpu"),
-			  num(obj(c, "userspace_exits"), "total"),
-			  num(obj(c, "pio"), "out"), num(obj(c, "pio"), "in"),
-			  num(obj(c, "mmio"), "write"),
-			  num(obj(c, "mmio"), "read"),
-			  num(w, "waited") + num(w, "polled"),
-			  num(obj(c, "exits"), "total"));
+			  cli_num(c, "vcpu"),
+			  cli_num(cli_obj(c, "userspace_exits"), "total"),
+			  cli_num(cli_obj(c, "pio"), "out"), cli_num(cli_obj(c, "pio"), "in"),
+			  cli_num(cli_obj(c, "mmio"), "write"),
+			  cli_num(cli_obj(c, "mmio"), "read"),
+			  cli_num(w, "waited") + cli_num(w, "polled"),
+			  cli_num(cli_obj(c, "exits"), "total"));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
 	cJSON_ArrayForEach(c, per) {
-		printf("vCPU %.0f\n", num(c, "vcpu"));
-		print_kv("userspace exits",
-			 obj(obj(c, "userspace_exits"), "by_reason"));
-		print_kv("exits", obj(obj(c, "exits"), "by_reason"));
-		print_hist("exit->entry", obj(c, "exit_to_entry_ns_log2"));
-		print_hist("halt time", obj(c, "halt_ns_log2"));
+		printf("vCPU %.0f\n", cli_num(c, "vcpu"));
+		cli_print_kv("userspace exits",
+			 cli_obj(cli_obj(c, "userspace_exits"), "by_reason"));
+		cli_print_kv("exits", cli_obj(cli_obj(c, "exits"), "by_reason"));
+		cli_print_hist("exit->entry", cli_obj(c, "exit_to_entry_ns_log2"));
+		cli_print_hist("halt time", cli_obj(c, "halt_ns_log2"));
 	}
-	c = obj(vm, "vm_level");
-	if (c && (num(obj(c, "irq"), "set_irq") || num(obj(c, "irq"), "msi"))) {
+	c = cli_obj(vm, "vm_level");
+	if (c && (cli_num(cli_obj(c, "irq"), "set_irq") || cli_num(cli_obj(c, "irq"), "msi"))) {
 		printf("VM level (VMM threads)\n");
-		printf("  set_irq=%.0f msi=%.0f\n", num(obj(c, "irq"), "set_irq"),
-		       num(obj(c, "irq"), "msi"));
-		print_kv("set_irq by gsi", obj(obj(c, "irq"), "set_irq_by_gsi"));
+		printf("  set_irq=%.0f msi=%.0f\n", cli_num(cli_obj(c, "irq"), "set_irq"),
+		       cli_num(cli_obj(c, "irq"), "msi"));
+		cli_print_kv("set_irq by gsi", cli_obj(cli_obj(c, "irq"), "set_irq_by_gsi"));
 	}
 }
 
@@ -254,15 +254,15 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	char path[512], esc[400];
 	cJSON *vm;
 
-	if (no_more_args(ctx, argc, argv, 2))
+	if (cli_no_more_args(ctx, argc, argv, 2))
 		return 1;
 	if (kp_path_escape(argv[1], esc, sizeof(esc)))
 		return cli_err(ctx, -ENAMETOOLONG, "VM reference too long");
 	snprintf(path, sizeof(path), "/v1/vms/%s?refresh=1", esc);
-	if (api_get(ctx, path, &vm))
+	if (cli_api_get(ctx, path, &vm))
 		return 1;
 	if (ctx->json)
-		print_json(vm);
+		cli_print_json(vm);
 	else
 		show_human(vm);
 	cJSON_Delete(vm);
@@ -277,37 +277,37 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	cJSON *st;
 	struct table t;
 
-	if (no_more_args(ctx, argc, argv, 1) ||
-	    api_get(ctx, "/v1/status", &st))
+	if (cli_no_more_args(ctx, argc, argv, 1) ||
+	    cli_api_get(ctx, "/v1/status", &st))
 		return 1;
 	if (ctx->json) {
-		print_json(st);
+		cli_print_json(st);
 		cJSON_Delete(st);
 		return 0;
 	}
 	printf("kvmprofd %s, pid %.0f, up %.0f s, kvm_exit layout %s\n",
-	       str(st, "version"), num(st, "pid"), num(st, "uptime_ms") / 1000,
-	       str(st, "kvm_exit_layout"));
+	       cli_str(st, "version"), cli_num(st, "pid"), cli_num(st, "uptime_ms") / 1000,
+	       cli_str(st, "kvm_exit_layout"));
 	table_init(&t, 6, head);
-	cJSON_ArrayForEach(p, obj(st, "probes")) {
-		double cnt = num(p, "run_cnt");
+	cJSON_ArrayForEach(p, cli_obj(st, "probes")) {
+		double cnt = cli_num(p, "run_cnt");
 
-		table_row(&t, "%s\t%s\t%s\t%.0f\t%.0f\t%s", str(p, "name"),
-			  str(p, "kind"), str(p, "state"), cnt,
-			  cnt ? num(p, "run_time_ns") / cnt : 0,
-			  str(p, "reason"));
+		table_row(&t, "%s\t%s\t%s\t%.0f\t%.0f\t%s", cli_str(p, "name"),
+			  cli_str(p, "kind"), cli_str(p, "state"), cnt,
+			  cnt ? cli_num(p, "run_time_ns") / cnt : 0,
+			  cli_str(p, "reason"));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
-	lost = obj(st, "lost");
-	reg = obj(st, "registry");
+	lost = cli_obj(st, "lost");
+	reg = cli_obj(st, "registry");
 	printf("events lost: %.0f (counters map full %.0f, exit timestamps "
-	       "full %.0f)\n", num(lost, "total"),
-	       num(lost, "counters_map_full"),
-	       num(lost, "exit_timestamps_full"));
+	       "full %.0f)\n", cli_num(lost, "total"),
+	       cli_num(lost, "counters_map_full"),
+	       cli_num(lost, "exit_timestamps_full"));
 	printf("VMs tracked: %.0f of %.0f (not tracked: %.0f)\n",
-	       num(reg, "vms"), num(reg, "max_vms"),
-	       num(reg, "vms_not_tracked"));
+	       cli_num(reg, "vms"), cli_num(reg, "max_vms"),
+	       cli_num(reg, "vms_not_tracked"));
 	cJSON_Delete(st);
 	return 0;
 }
@@ -356,7 +356,7 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 		cJSON *vms;
 		int n = 0;
 
-		if (api_get(ctx, "/v1/vms?refresh=1", &vms))
+		if (cli_api_get(ctx, "/v1/vms?refresh=1", &vms))
 			return 1;
 		if (ctx->json) {
 			char *s = cJSON_PrintUnformatted(vms);
@@ -371,14 +371,14 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 			table_init(&t, 9, head);
 		}
 		cJSON_ArrayForEach(vm, vms) {
-			double ue = num(vm, "userspace_exits"),
-			       pio = num(vm, "pio"), mm = num(vm, "mmio_write") +
-							  num(vm, "mmio_read"),
-			       ex = num(vm, "exits");
+			double ue = cli_num(vm, "userspace_exits"),
+			       pio = cli_num(vm, "pio"), mm = cli_num(vm, "mmio_write") +
+							  cli_num(vm, "mmio_read"),
+			       ex = cli_num(vm, "exits");
 			double d_ue = 0, d_pio = 0, d_mm = 0, d_ex = 0;
 
 			for (int i = 0; i < nprev; i++) {
-				if (strcmp(prev[i].id, str(vm, "id")))
+				if (strcmp(prev[i].id, cli_str(vm, "id")))
 					continue;
 				d_ue = (ue - prev[i].ue) / interval;
 				d_pio = (pio - prev[i].pio) / interval;
@@ -387,13 +387,13 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 			}
 			if (!ctx->json)
 				table_row(&t, "%s\t%.0f\t%s\t%.0f\t%.0f\t%.0f\t"
-					  "%.0f\t%.0f\t%.0f", str(vm, "name"),
-					  num(vm, "pid"), str(vm, "state"),
-					  num(vm, "vcpus"), d_ue, d_pio, d_mm,
+					  "%.0f\t%.0f\t%.0f", cli_str(vm, "name"),
+					  cli_num(vm, "pid"), cli_str(vm, "state"),
+					  cli_num(vm, "vcpus"), d_ue, d_pio, d_mm,
 					  d_ex, ue);
 			if (n < 256) {
 				snprintf(prev[n].id, sizeof(prev[n].id), "%s",
-					 str(vm, "id"));
+					 cli_str(vm, "id"));
 				prev[n].ue = ue;
 				prev[n].pio = pio;
 				prev[n].mmio = mm;
@@ -433,14 +433,32 @@ const struct cli_cmd spe_cmds[] = { {} };
 
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 
+/* `spe dump|records|report FILE` (offline) or `spe VM` (live). */
+static int cmd_spe_any(struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc >= 2)
+		for (const struct cli_cmd *t = spe_cmds; t->name; t++)
+			if (!strcmp(t->name, argv[1]))
+				return cmd_spe(ctx, argc - 1, argv + 1);
+	if (argc == 2)
+		return cmd_spe_vm(ctx, argc, argv);
+	return cli_err(ctx, -EINVAL, "usage: kvmprof spe VM | kvmprof spe "
+		       "dump|records|report FILE ...");
+}
+
 static const struct cli_cmd top_cmds[] = {
 	{ "vms", cmd_vms, "", "list the VMs kvmprofd sees" },
 	{ "show", cmd_show, "VM", "per-vCPU profile of a VM (by name, pid or id)" },
 	{ "status", cmd_status, "", "probe states, events lost, BPF run time" },
 	{ "top", cmd_top, "[--interval S] [--count N]",
 	  "live per-VM rates, refreshed" },
-	{ "spe", cmd_spe, "dump|records|report FILE ...",
-	  "decode Arm SPE data offline" },
+	{ "spe", cmd_spe_any, "VM | dump|records|report FILE ...",
+	  "a VM's guest SPE profile, or decode SPE data offline" },
+	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },
+	{ "sysreg", cmd_sysreg, "VM",
+	  "a VM's sysreg write traps vs elided saves" },
+	{ "record", cmd_record, "VM -o FILE [--duration S] [--midr X]",
+	  "record a VM's raw guest SPE stream (gzip)" },
 	{ "help", cmd_help, "", "this text" },
 	{}
 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -56,9 +57,40 @@ static int probe_socket(const char *path)
 	return r;
 }
 
-int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
-	       long *ret_status)
+struct hdr_want {
+	const char *const *names;
+	char (*vals)[KP_HDR_VAL_MAX];
+	size_t n;
+};
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
+	struct hdr_want *h = ud;
+	size_t l = size * n;
+
+	for (size_t i = 0; i < h->n; i++) {
+		size_t nl = strlen(h->names[i]), s = nl + 1, e = l;
+
+		if (l <= nl + 1 || strncasecmp(p, h->names[i], nl) ||
+		    p[nl] != ':')
+			continue;
+		while (s < e && (p[s] == ' ' || p[s] == '\t'))
+			s++;
+		while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n'))
+			e--;
+		if (e - s < KP_HDR_VAL_MAX) {
+			memcpy(h->vals[i], p + s, e - s);
+			h->vals[i][e - s] = '\0';
+		}
+	}
+	return l;
+}
+
+int kp_api_get_raw(const char *socket, const char *path, uint8_t **ret_buf,
+		   size_t *ret_len, long *ret_status, const char *const *hdrs,
+		   char (*ret_vals)[KP_HDR_VAL_MAX], size_t nhdrs)
+{
+	struct hdr_want hw = { hdrs, ret_vals, nhdrs };
 	struct body b = {};
 	char url[512];
 	CURLcode cc;
@@ -71,6 +103,8 @@ int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
 	if (snprintf(url, sizeof(url), "http://kvmprofd%s", path) >=
 	    (int)sizeof(url))
 		return -ENAMETOOLONG;
+	for (size_t i = 0; i < nhdrs; i++)
+		ret_vals[i][0] = '\0';
 	c = curl_easy_init();
 	if (!c)
 		return -ENOMEM;
@@ -78,13 +112,19 @@ int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (nhdrs) {
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, &hw);
+	}
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	cc = curl_easy_perform(c);
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
-		*ret_json = b.buf ? cJSON_Parse(b.buf) : NULL;
-		r = *ret_json ? 0 : -EBADMSG;
+		*ret_buf = (uint8_t *)b.buf;
+		*ret_len = b.len;
+		b.buf = NULL;
+		r = 0;
 	} else {
 		r = b.too_big ? -EFBIG : cc == CURLE_COULDNT_CONNECT ?
 			-ECONNREFUSED : -EIO;
@@ -92,6 +132,21 @@ int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
 	curl_easy_cleanup(c);
 	free(b.buf);
 	return r;
+}
+
+int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
+	       long *ret_status)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = kp_api_get_raw(socket, path, &buf, &len, ret_status, NULL, NULL, 0);
+	if (r < 0)
+		return r;
+	*ret_json = buf ? cJSON_ParseWithLength((const char *)buf, len) : NULL;
+	free(buf);
+	return *ret_json ? 0 : -EBADMSG;
 }
 
 int kp_path_escape(const char *s, char *buf, size_t len)

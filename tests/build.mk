@@ -20,7 +20,8 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 # End-to-end tests: release-built daemon/CLI/guest, sanitized test program.
 E2E_HARNESS := tests/e2e/harness.c lib/client.c
 E2E_TESTS := generic spe apf
-E2E_EXTRA_spe := tests/e2e/inject.c tools/spegen/spegen.c $(SPE_SRCS)
+E2E_EXTRA_spe := tests/e2e/inject.c tools/spegen/spegen.c lib/spefile.c \
+	$(SPE_SRCS)
 $(call sanobj,tests/e2e/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o: SAN_CFLAGS += -Itools/spegen
 
@@ -28,7 +29,7 @@ define e2e_test_rule
 $(O)/tests/test_e2e_$(1): $(call sanobj,tests/e2e/test_e2e_$(1).c $(E2E_HARNESS) $(E2E_EXTRA_$(1))) | $(BINS)
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(SAN_FLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(CJSON_LIBS) $$(CURL_LIBS) $$(LIBBPF_LIBS)
+	$$(Q)$$(CC) $$(SAN_FLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(CJSON_LIBS) $$(CURL_LIBS) $$(LIBBPF_LIBS) $$(ZLIB_LIBS)
 TEST_BINS += $(O)/tests/test_e2e_$(1)
 endef
 $(foreach t,$(E2E_TESTS),$(eval $(call e2e_test_rule,$(t))))

@@ -3,6 +3,9 @@
 #ifndef KVMPROF_CLIENT_H
 #define KVMPROF_CLIENT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 #define KP_DEFAULT_SOCKET "/run/kvmprof/kvmprofd.sock"
@@ -17,6 +20,17 @@
  */
 int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
 	       long *ret_status);
+
+#define KP_HDR_VAL_MAX 64
+
+/*
+ * GET @path as bytes: body in *ret_buf (malloc'ed, *ret_len), HTTP status,
+ * and the values of the @nhdrs response headers @hdrs into @ret_vals
+ * ("" when absent).
+ */
+int kp_api_get_raw(const char *socket, const char *path, uint8_t **ret_buf,
+		   size_t *ret_len, long *ret_status, const char *const *hdrs,
+		   char (*ret_vals)[KP_HDR_VAL_MAX], size_t nhdrs);
 
 /* Percent-encode @s for a path segment into @buf; -ENAMETOOLONG if it does
  * not fit. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,11 +99,28 @@ int run_capture(char *const argv[], char **ret_out)
 	return wait_exit(pid);
 }
 
+/* Daemons of different tests must not fight over the metrics port. */
+static bool has_metrics_option(void)
+{
+	static int known = -1;
+	char path[256], *out = NULL;
+	char *argv[] = { bin_path("kvmprofd", path, sizeof(path)), "--help",
+			 NULL };
+
+	if (known < 0) {
+		run_capture(argv, &out);
+		known = out && strstr(out, "--metrics-listen");
+		free(out);
+	}
+	return known;
+}
+
 int kpd_start(struct kpd *d, const char *const *extra)
 {
 	char path[256];
 	char *argv[32];
 	int n = 0;
+	bool metrics = false;
 
 	snprintf(d->dir, sizeof(d->dir), "/tmp/kvmprof-test.XXXXXX");
 	if (!mkdtemp(d->dir))
@@ -111,6 +129,12 @@ int kpd_start(struct kpd *d, const char *const *extra)
 	argv[n++] = strdup(bin_path("kvmprofd", path, sizeof(path)));
 	argv[n++] = "--socket";
 	argv[n++] = d->sock;
+	for (const char *const *e = extra; e && *e; e++)
+		metrics |= !strcmp(*e, "--metrics-listen");
+	if (!metrics && has_metrics_option()) {
+		argv[n++] = "--metrics-listen";
+		argv[n++] = "off";
+	}
 	for (; extra && *extra && n < 30; extra++)
 		argv[n++] = (char *)*extra;
 	argv[n] = NULL;

@@ -7,6 +7,7 @@
  * memory.  Expectations come from the SPE generator's ground truth and
  * from what was injected, never from the daemon.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,8 @@
 #include <kvmprof/abi.h>
 #include <kvmprof/client.h>
 #include <kvmprof/spe.h>
+#include <kvmprof/spefile.h>
+#include <zlib.h>
 #include "harness.h"
 #include "inject.h"
 #include "spegen.h"
@@ -311,10 +314,107 @@ static void bme_and_sysreg_counters(void **state)
 		assert_int_equal(jnum(r, "write_traps"), 0);
 		assert_int_equal(jnum(r, "saves_elided"), 15);
 	}
+	{
+		/* the same through the CLI */
+		char ref[16];
+		const cJSON *v3 = NULL, *c;
+		cJSON *j;
+		int rc;
+
+		snprintf(ref, sizeof(ref), "%d", getpid());
+		j = cli_json(&kpd, &rc, "sysreg", ref);
+		assert_int_equal(rc, 0);
+		cJSON_ArrayForEach(c, jget(j, "per_vcpu"))
+			if (jnum(c, "vcpu") == 3)
+				v3 = c;
+		assert_non_null(v3);
+		c = cJSON_GetArrayItem(jget(v3, "registers"), 0);
+		assert_int_equal(jnum(c, "write_traps"), 7);
+		assert_int_equal(jnum(c, "saves_elided"), 15);
+		cJSON_Delete(j);
+	}
 	cJSON_Delete(vm);
 	close(pb);
 	close(pd);
 	close(pe);
+	inject_close(&in);
+}
+
+struct demux {
+	uint8_t *buf[KT_VCPUS];
+	size_t len[KT_VCPUS];
+	int trailers;
+};
+
+static int on_block(void *arg, uint32_t vcpu, const uint8_t *data, size_t len)
+{
+	struct demux *d = arg;
+
+	if (vcpu == KP_SPEFILE_TRAILER) {
+		d->trailers++;
+		return 0;
+	}
+	if (vcpu >= KT_VCPUS)
+		return -EINVAL;
+	d->buf[vcpu] = realloc(d->buf[vcpu], d->len[vcpu] + len);
+	memcpy(d->buf[vcpu] + d->len[vcpu], data, len);
+	d->len[vcpu] += len;
+	return 0;
+}
+
+/* kvmprof record: the file holds exactly each vCPU's injected stream. */
+static void record_roundtrip(void **state)
+{
+	char path[256], file[160], pidstr[16];
+	struct stream s[2];
+	uint64_t copies[3] = {}, errs[1] = {};
+	struct inject in;
+	struct demux dm = {};
+	const char *meta;
+	size_t mlen, len = 0, cap = 1 << 20;
+	uint8_t *buf = malloc(cap);
+	gzFile gz;
+	pid_t rec;
+	int prog, n;
+
+	snprintf(file, sizeof(file), "%s/rec.kpspe", kpd.dir);
+	snprintf(pidstr, sizeof(pidstr), "%d", getpid());
+	assert_int_equal(inject_open(&in), 0);
+	prog = find_prog("kp_spe_copy_out", min_id);
+	assert_true(prog >= 0);
+	{
+		char *argv[] = { bin_path("kvmprof", path, sizeof(path)),
+				 "--socket", kpd.sock, "record", pidstr, "-o",
+				 file, "--duration", "3", NULL };
+
+		rec = spawn(argv);
+	}
+	msleep(500);	/* recording has started */
+	stream_make(&s[0], 11, 3000);
+	stream_make(&s[1], 12, 3000);
+	inject_streams(&in, prog, s, 2, copies, errs);
+	assert_int_equal(wait_exit(rec), 0);
+
+	gz = gzopen(file, "rb");
+	assert_non_null(gz);
+	while ((n = gzread(gz, buf + len, (unsigned int)(cap - len))) > 0) {
+		len += (size_t)n;
+		if (len == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	gzclose(gz);
+	assert_int_equal(kp_spefile_walk(buf, len, &meta, &mlen, on_block, &dm),
+			 0);
+	assert_non_null(memmem(meta, mlen, pidstr, strlen(pidstr)));
+	assert_int_equal(dm.trailers, 1);
+	for (int v = 0; v < 2; v++) {
+		assert_int_equal(dm.len[v], s[v].len);
+		assert_memory_equal(dm.buf[v], s[v].buf, s[v].len);
+		free(dm.buf[v]);
+		stream_free(&s[v]);
+	}
+	free(buf);
+	close(prog);
 	inject_close(&in);
 }
 
@@ -399,6 +499,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ground_truth_two_vcpus_two_vms),
 		cmocka_unit_test(bme_and_sysreg_counters),
+		cmocka_unit_test(record_roundtrip),
 		cmocka_unit_test(ring_overflow_counted),
 	};
 

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Per-VM views of the data the kvmprof kernel patches provide, and SPE
+ * recording: kvmprof apf VM, kvmprof sysreg VM, kvmprof spe VM,
+ * kvmprof record VM -o FILE.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <zlib.h>
+
+#include <kvmprof/client.h>
+#include <kvmprof/spefile.h>
+#include "cli.h"
+#include "table.h"
+
+/* GET /v1/vms/{ref}{sub}?refresh=1 */
+static int get_vm(struct cli_ctx *ctx, const char *ref, const char *sub,
+		  cJSON **ret)
+{
+	char path[512], esc[400];
+
+	if (kp_path_escape(ref, esc, sizeof(esc)))
+		return cli_err(ctx, -ENAMETOOLONG, "VM reference too long");
+	snprintf(path, sizeof(path), "/v1/vms/%s%s?refresh=1", esc, sub);
+	return cli_api_get(ctx, path, ret);
+}
+
+int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[] = { "VCPU>", "TRY>", "NOT_PRESENT>",
+					    "READY>", "COMPLETED>",
+					    "REPEATED>", "IN_FLIGHT>" };
+	const cJSON *c;
+	cJSON *vm, *out;
+	struct table t;
+
+	if (cli_no_more_args(ctx, argc, argv, 2) ||
+	    get_vm(ctx, argv[1], "", &vm))
+		return 1;
+	if (ctx->json) {
+		cJSON *arr;
+
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "vm", cli_str(vm, "name"));
+		cJSON_AddStringToObject(out, "id", cli_str(vm, "id"));
+		arr = cJSON_AddArrayToObject(out, "per_vcpu");
+		cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
+			cJSON *a = cJSON_Duplicate(cli_obj(c, "async_pf"), 1);
+
+			cJSON_AddNumberToObject(a, "vcpu", cli_num(c, "vcpu"));
+			cJSON_AddItemToArray(arr, a);
+		}
+		cli_print_json(out);
+		cJSON_Delete(out);
+		cJSON_Delete(vm);
+		return 0;
+	}
+	printf("VM %s (%s): asynchronous page faults\n", cli_str(vm, "name"),
+	       cli_str(vm, "id"));
+	table_init(&t, 7, head);
+	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
+		const cJSON *a = cli_obj(c, "async_pf");
+
+		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+			  cli_num(c, "vcpu"), cli_num(a, "try"),
+			  cli_num(a, "not_present"), cli_num(a, "ready"),
+			  cli_num(a, "completed"), cli_num(a, "repeated_fault"),
+			  cli_num(a, "in_flight"));
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
+		const cJSON *h = cli_obj(cli_obj(c, "async_pf"),
+					 "not_present_to_ready_ns_log2");
+
+		if (h && h->child) {
+			printf("vCPU %.0f\n", cli_num(c, "vcpu"));
+			cli_print_hist("not present -> ready", h);
+		}
+	}
+	cJSON_Delete(vm);
+	return 0;
+}
+
+int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[] = { "VCPU>", "REGISTER",
+					    "WRITE_TRAPS>", "SAVES_ELIDED>",
+					    "ELIDED/TRAP>" };
+	const cJSON *c, *r;
+	cJSON *vm, *out;
+	struct table t;
+
+	if (cli_no_more_args(ctx, argc, argv, 2) ||
+	    get_vm(ctx, argv[1], "", &vm))
+		return 1;
+	if (ctx->json) {
+		cJSON *arr;
+
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "vm", cli_str(vm, "name"));
+		cJSON_AddStringToObject(out, "id", cli_str(vm, "id"));
+		arr = cJSON_AddArrayToObject(out, "per_vcpu");
+		cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
+			cJSON *a = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(a, "vcpu", cli_num(c, "vcpu"));
+			cJSON_AddItemToObject(a, "registers", cJSON_Duplicate(
+				cli_obj(cli_obj(c, "sysreg"), "registers"), 1));
+			cJSON_AddItemToArray(arr, a);
+		}
+		cli_print_json(out);
+		cJSON_Delete(out);
+		cJSON_Delete(vm);
+		return 0;
+	}
+	printf("VM %s (%s): EL1 register saves elided vs write traps taken\n",
+	       cli_str(vm, "name"), cli_str(vm, "id"));
+	table_init(&t, 5, head);
+	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu"))
+		cJSON_ArrayForEach(r, cli_obj(cli_obj(c, "sysreg"), "registers")) {
+			const cJSON *ratio = cli_obj(r, "elided_per_trap");
+			char rs[32] = "-";
+
+			if (cJSON_IsNumber(ratio))
+				snprintf(rs, sizeof(rs), "%.2f",
+					 ratio->valuedouble);
+			table_row(&t, "%.0f\t%s\t%.0f\t%.0f\t%s",
+				  cli_num(c, "vcpu"), cli_str(r, "name"),
+				  cli_num(r, "write_traps"),
+				  cli_num(r, "saves_elided"), rs);
+		}
+	table_print(&t, stdout);
+	if (!t.nrows)
+		printf("(no elision events: kernel without the kvmprof "
+		       "patches, or elision off)\n");
+	table_free(&t);
+	cJSON_Delete(vm);
+	return 0;
+}
+
+int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const char *const head[] = { "VCPU>", "SAMPLES>", "EL0>",
+					    "EL1>", "EL2>", "LOST_CHUNKS>",
+					    "BAD_BYTES>", "DROPPED>" };
+	const cJSON *c;
+	cJSON *spe;
+	struct table t;
+
+	if (cli_no_more_args(ctx, argc, argv, 2) ||
+	    get_vm(ctx, argv[1], "/spe", &spe))
+		return 1;
+	if (ctx->json) {
+		cli_print_json(spe);
+		cJSON_Delete(spe);
+		return 0;
+	}
+	printf("VM %s: guest SPE, %.0f samples from %.0f bytes\n", argv[1],
+	       cli_num(spe, "samples"), cli_num(spe, "bytes"));
+	table_init(&t, 8, head);
+	cJSON_ArrayForEach(c, cli_obj(spe, "per_vcpu")) {
+		const cJSON *el = cli_obj(c, "samples_by_el");
+
+		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+			  cli_num(c, "vcpu"), cli_num(c, "samples"),
+			  cli_num(el, "el0"), cli_num(el, "el1"),
+			  cli_num(el, "el2"), cli_num(c, "lost_chunks"),
+			  cli_num(c, "bad_bytes"),
+			  cli_num(c, "dropped_records"));
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	cJSON_Delete(spe);
+	return 0;
+}
+
+static volatile sig_atomic_t stop_rec;
+
+static void on_stop(int s)
+{
+	(void)s;
+	stop_rec = 1;
+}
+
+static int gz_all(gzFile gz, const void *p, size_t len)
+{
+	return len && gzwrite(gz, p, (unsigned int)len) != (int)len ? -EIO : 0;
+}
+
+static int put_le32(gzFile gz, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+			 (uint8_t)(v >> 24) };
+
+	return gz_all(gz, b, 4);
+}
+
+/*
+ * kvmprof record VM -o FILE [--duration S] [--midr X]: the VM's raw SPE
+ * stream, gzip-compressed (include/kvmprof/spefile.h).  Written to a
+ * temporary file renamed at the end: nothing half-written on failure.
+ */
+int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *out = NULL, *midr = NULL;
+	double duration = 10;
+	static const char *const hdrs[] = { "X-Kvmprof-Cursor",
+					    "X-Kvmprof-Lost-Blocks" };
+	char path[512], esc[400], tmp[4096], hv[2][KP_HDR_VAL_MAX];
+	uint64_t cursor = 0, blocks = 0, bytes = 0, lost = 0;
+	struct timespec t0, now;
+	cJSON *vm, *meta;
+	char *mtext;
+	gzFile gz;
+	int fd, r = 0;
+
+	if (argc < 2)
+		return cli_err(ctx, -EINVAL, "record: missing VM");
+	for (int i = 2; i < argc; i++) {
+		char *end;
+
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) &&
+		    i + 1 < argc) {
+			out = argv[++i];
+		} else if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
+			duration = strtod(argv[++i], &end);
+			if (*end || duration <= 0 || duration > 86400)
+				return cli_err(ctx, -EINVAL,
+					       "record: bad --duration");
+		} else if (!strcmp(argv[i], "--midr") && i + 1 < argc) {
+			midr = argv[++i];
+		} else {
+			return cli_err(ctx, -EINVAL, "record: unexpected "
+				       "argument '%s'", argv[i]);
+		}
+	}
+	if (!out)
+		return cli_err(ctx, -EINVAL, "record: -o FILE is required");
+	if (get_vm(ctx, argv[1], "", &vm))
+		return 1;
+	if (kp_path_escape(cli_str(vm, "id"), esc, sizeof(esc))) {
+		cJSON_Delete(vm);
+		return cli_err(ctx, -ENAMETOOLONG, "VM id too long");
+	}
+	meta = cJSON_CreateObject();
+	cJSON_AddStringToObject(meta, "vm", cli_str(vm, "name"));
+	cJSON_AddStringToObject(meta, "id", cli_str(vm, "id"));
+	cJSON_AddNumberToObject(meta, "pid", cli_num(vm, "pid"));
+	cJSON_AddStringToObject(meta, "vmm", cli_str(vm, "vmm"));
+	cJSON_AddNumberToObject(meta, "vcpus", cli_num(vm, "vcpus"));
+	if (midr)
+		cJSON_AddStringToObject(meta, "midr", midr);
+	else
+		cJSON_AddNullToObject(meta, "midr");
+	cJSON_AddNumberToObject(meta, "start_unix", (double)time(NULL));
+	cJSON_Delete(vm);
+	mtext = cJSON_PrintUnformatted(meta);
+	cJSON_Delete(meta);
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		free(mtext);
+		return cli_err(ctx, -errno, "record: %s: %s", out,
+			       strerror(errno));
+	}
+	gz = gzdopen(fd, "wb");
+	if (!gz || gz_all(gz, KP_SPEFILE_MAGIC, KP_SPEFILE_MAGIC_LEN) ||
+	    put_le32(gz, (uint32_t)strlen(mtext)) ||
+	    gz_all(gz, mtext, strlen(mtext))) {
+		r = -EIO;
+		goto fail;
+	}
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		long status = 0;
+		bool last;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		last = stop_rec || (double)(now.tv_sec - t0.tv_sec) +
+					   (double)(now.tv_nsec - t0.tv_nsec) /
+						   1e9 >= duration;
+		snprintf(path, sizeof(path), "/v1/vms/%s/spe/raw?cursor=%llu",
+			 esc, (unsigned long long)cursor);
+		r = kp_api_get_raw(ctx->socket, path, &buf, &len, &status, hdrs,
+				   hv, 2);
+		if (r < 0 || status != 200 || !hv[0][0]) {
+			free(buf);
+			r = r < 0 ? r : -EIO;
+			goto fail;
+		}
+		/* blocks that left the daemon's window before we read them */
+		lost += strtoull(hv[1], NULL, 10);
+		if (gz_all(gz, buf, len)) {
+			free(buf);
+			r = -EIO;
+			goto fail;
+		}
+		for (size_t off = 0; off + 8 <= len;) {
+			uint32_t bl;
+
+			memcpy(&bl, buf + off + 4, 4);
+			blocks++;
+			bytes += bl;
+			off += 8 + bl;
+		}
+		free(buf);
+		cursor = strtoull(hv[0], NULL, 10);
+		if (last)
+			break;
+		usleep(200000);
+	}
+	{
+		char trailer[256];
+
+		snprintf(trailer, sizeof(trailer),
+			 "{\"blocks\":%llu,\"bytes\":%llu,\"lost_blocks\":%llu}",
+			 (unsigned long long)blocks, (unsigned long long)bytes,
+			 (unsigned long long)lost);
+		if (put_le32(gz, KP_SPEFILE_TRAILER) ||
+		    put_le32(gz, (uint32_t)strlen(trailer)) ||
+		    gz_all(gz, trailer, strlen(trailer))) {
+			r = -EIO;
+			goto fail;
+		}
+	}
+	if (gzclose(gz) != Z_OK) {
+		gz = NULL;
+		r = -EIO;
+		goto fail;
+	}
+	gz = NULL;
+	if (rename(tmp, out)) {
+		r = -errno;
+		goto fail;
+	}
+	free(mtext);
+	if (ctx->json)
+		printf("{\"file\":\"%s\",\"blocks\":%llu,\"bytes\":%llu}\n",
+		       out, (unsigned long long)blocks,
+		       (unsigned long long)bytes);
+	else
+		printf("recorded %llu bytes of SPE data in %llu blocks to %s\n",
+		       (unsigned long long)bytes, (unsigned long long)blocks,
+		       out);
+	return 0;
+fail:
+	if (gz)
+		gzclose(gz);
+	unlink(tmp);
+	free(mtext);
+	return cli_err(ctx, r, "record: %s", r == -EIO ?
+		       "writing the recording or reading from kvmprofd failed" :
+		       strerror(-r));
+}
