@@ -500,12 +500,18 @@ struct spe_loop_ctx {
 	__u64 guest_va;
 };
 
-/* One chunk of a copy-out; run through bpf_loop (verified once). */
+/*
+ * One chunk of a copy-out; run through bpf_loop (verified once).  The
+ * chunk is reserved at full size and read straight into the ring (one
+ * copy); a short last chunk leaves slack that hdr.len tells the consumer
+ * to ignore.
+ */
 static long spe_chunk(__u32 i, void *vctx)
 {
 	struct spe_loop_ctx *x = vctx;
 	__u64 off = (__u64)i * KP_SPE_CHUNK, n, flags;
 	struct kp_spe_scratch *s;
+	struct kp_spe_chunk *c;
 	__u32 zero = 0;
 
 	if (off >= x->len)
@@ -516,19 +522,26 @@ static long spe_chunk(__u32 i, void *vctx)
 	n = x->len - off;
 	if (n > KP_SPE_CHUNK)
 		n = KP_SPE_CHUNK;
-	s->c.hdr.seq = s->seq++;
-	s->c.hdr.off = (__u32)off;
-	s->c.hdr.len = (__u32)n;
-	s->c.hdr.guest_va = x->guest_va + off;
-	if (bpf_probe_read_kernel(s->c.data, n, (const void *)(x->data + off))) {
+	c = bpf_ringbuf_reserve(&kp_spe_rb, sizeof(*c), 0);
+	if (!c) {
+		s->seq++;	/* the consumer sees the gap */
+		s->lost_ring += n;
+		return 0;
+	}
+	c->hdr = s->c.hdr;
+	c->hdr.seq = s->seq++;
+	c->hdr.off = (__u32)off;
+	c->hdr.len = (__u32)n;
+	c->hdr.guest_va = x->guest_va + off;
+	if (bpf_probe_read_kernel(c->data, n, (const void *)(x->data + off))) {
 		s->lost_fault += n;
+		bpf_ringbuf_discard(c, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
 	flags = bpf_ringbuf_query(&kp_spe_rb, BPF_RB_AVAIL_DATA) + n >=
 			kp_spe_wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
 					      BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&kp_spe_rb, &s->c, sizeof(s->c.hdr) + n, flags))
-		s->lost_ring += n;
+	bpf_ringbuf_submit(c, flags);
 	return 0;
 }
 

@@ -212,7 +212,7 @@ int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,
 	int fd;
 
 	*ret_cnt = *ret_ns = 0;
-	if (i >= ARRAY_SIZE(p->probe) || p->probe[i].state != PROBE_ATTACHED)
+	if (i >= ARRAY_SIZE(p->probe) || !p->probe[i].loaded)
 		return -ENOENT;
 	prog = bpf_object__find_program_by_name(p->skel->obj, p->probe[i].prog);
 	fd = bpf_program__fd(prog);

@@ -131,6 +131,7 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 	struct vm *vm;
 	size_t off = 0;
 
+	/* chunks are reserved at full size: size >= header + len */
 	if (size < sizeof(*h) || h->len > KP_SPE_CHUNK ||
 	    size < sizeof(*h) + h->len) {
 		c->stats.malformed++;

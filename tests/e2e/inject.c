@@ -119,13 +119,17 @@ int inject_copy_out(struct inject *in, int prog_fd, int v,
 		    uint8_t reason, int ret)
 {
 	static uint8_t buf[KT_DATA_SIZE];
+	const uint8_t *src = bytes;
 	uint32_t zero = 0;
 	uint64_t args[6];
 
 	if (len > KT_DATA_SIZE || v < 0 || v >= KT_VCPUS)
 		return -EINVAL;
-	memcpy(buf, bytes, len);
-	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.kt_data), &zero, buf,
+	if (len < KT_DATA_SIZE) {	/* the map value is KT_DATA_SIZE */
+		memcpy(buf, bytes, len);
+		src = buf;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(in->skel->maps.kt_data), &zero, src,
 				BPF_ANY))
 		return -errno;
 	args[0] = in->vcpu_addr[v];
