@@ -679,6 +679,13 @@ size_t config_keep_restart_only(const struct config *old, struct config *new,
 	return n;
 }
 
+unsigned int config_key_line(const struct config *c, const char *name)
+{
+	const struct key *k = find_key(name);
+
+	return k ? c->set_line[k - keys] : 0;
+}
+
 const char *config_guest_symbols(const struct config *c, const char *vm_name)
 {
 	for (size_t i = 0; i < c->s.nguest_symbols; i++)

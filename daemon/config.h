@@ -97,6 +97,9 @@ int config_key_reloadable(const char *key);
 size_t config_keep_restart_only(const struct config *old, struct config *new,
 				const char **ret_names, size_t max);
 
+/* Line of the file where @key was set, 0 if not set there. */
+unsigned int config_key_line(const struct config *c, const char *key);
+
 /* Parse a metrics-listen value: 1 with the address in *@ret_ss (either may
  * be NULL), 0 for "off", -EINVAL if malformed. */
 int config_parse_listen(const char *s, struct sockaddr_storage *ret_ss,

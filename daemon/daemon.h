@@ -47,6 +47,12 @@ struct daemon {
 	struct api *api;
 	struct loop *loop;	/* modules add their fds here */
 	struct spe_capture spe;
+	/* service (config.c, metrics*.c): configuration in force, reloads */
+	struct config *cfg;
+	struct metrics *metrics;
+	uint64_t reloads_ok, reloads_failed;
+	bool last_reload_ok;
+	double last_reload_ok_time;	/* Unix seconds */
 };
 
 uint64_t mono_ms(void);

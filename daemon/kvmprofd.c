@@ -25,14 +25,17 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <cap-ng.h>
+#include <systemd/sd-daemon.h>
 
 #include <kvmprof/kvmnames.h>
 #include <kvmprof/procfs.h>
 #include <kvmprof/vmname.h>
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "privs.h"
 
 #ifndef KVMPROF_VERSION
 #define KVMPROF_VERSION "0.1"
@@ -154,7 +157,7 @@ cJSON *daemon_status(struct daemon *d)
 		[KP_DROP_VM_EVENT] = "vm_announcements",
 		[KP_DROP_APF_TRACK] = "async_pf_tracking",
 	};
-	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg, *spe;
+	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg, *spe, *service;
 	uint64_t drops[KP_DROP_MAX], total = 0;
 
 	if (!o)
@@ -217,6 +220,21 @@ cJSON *daemon_status(struct daemon *d)
 		cJSON_AddNumberToObject(spe, "lost_bytes",
 			(double)registry_total(&d->reg, KP_EV_SPE_LOST_BYTES));
 	}
+	service = cJSON_AddObjectToObject(o, "service");
+	if (service) {
+		cJSON_AddStringToObject(service, "metrics_listen",
+					d->metrics ? metrics_address(d->metrics)
+						   : "");
+		cJSON_AddStringToObject(service, "config",
+					d->cfg && d->cfg->path ? d->cfg->path
+							       : "");
+		cJSON_AddNumberToObject(service, "reloads_ok",
+					(double)d->reloads_ok);
+		cJSON_AddNumberToObject(service, "reloads_failed",
+					(double)d->reloads_failed);
+		cJSON_AddBoolToObject(service, "last_reload_ok",
+				      d->last_reload_ok);
+	}
 	reg = cJSON_AddObjectToObject(o, "registry");
 	if (reg) {
 		cJSON_AddNumberToObject(reg, "vms", (double)d->reg.nvms);
@@ -251,7 +269,8 @@ static const char *find_tracefs(void)
 		char p[64];
 
 		snprintf(p, sizeof(p), "%s/events", cands[i]);
-		if (!access(p, F_OK))
+		/* with our capabilities (tracefs is 0700 root) */
+		if (!faccessat(AT_FDCWD, p, F_OK, AT_EACCESS))
 			return cands[i];
 	}
 	/* Not mounted: mount it where the kernel documents it. */
@@ -312,22 +331,22 @@ static int open_socket(const struct daemon_opts *o, int *ret_fd)
 }
 
 /*
- * After load and attach, nothing needs more than CAP_BPF (map reads and
- * deletes on kernels that still check it on fd-based map ops).  Drop the
- * rest, the bounding set, and forbid regaining privileges.
+ * Privileges after attach (privs.c): does this kernel refuse BPF map and
+ * program queries on fds we hold without CAP_BPF?  -EPERM if so.
  */
-static int drop_privileges(void)
+static int bpf_access_probe(void *ctx)
 {
-	capng_clear(CAPNG_SELECT_BOTH);
-#ifdef CAP_BPF
-	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_BPF);
-#else
-	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, 39);
-#endif
-	if (capng_apply(CAPNG_SELECT_BOTH))
+	struct daemon *d = ctx;
+	struct kp_key k;
+	uint64_t cnt, ns;
+
+	if (bpf_map_get_next_key(probes_counters_fd(d->probes), NULL, &k) &&
+	    errno == EPERM)
 		return -EPERM;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
+	for (size_t i = 0; i < probes_count(d->probes); i++)
+		if (probes_get(d->probes, i)->state == PROBE_ATTACHED)
+			return probes_prog_stats(d->probes, i, &cnt, &ns) ==
+					       -EPERM ? -EPERM : 0;
 	return 0;
 }
 
@@ -336,17 +355,28 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: kvmprofd [OPTIONS]\n"
 "Host-side KVM profiler daemon: BPF counters per VM and vCPU, served as\n"
-"JSON over HTTP on a Unix socket.\n"
+"JSON over HTTP on a Unix socket and as Prometheus metrics over TCP.\n"
+"Options override the configuration file (kvmprofd.conf(5)); each long\n"
+"option that takes a value is the file's key of the same name.\n"
 "\n"
+"  -c, --config FILE          configuration file (default\n"
+"                             " CONFIG_DEFAULT_PATH ")\n"
+"      --print-config         print the effective configuration and exit\n"
 "  -s, --socket PATH          API socket (default " DEFAULT_SOCKET ")\n"
 "      --socket-mode MODE     socket permissions, octal (default 0660)\n"
 "      --socket-group NAME    socket group when it exists (default kvmprof)\n"
+"      --metrics-listen ADDR  Prometheus /metrics on IPV4:PORT, [IPV6]:PORT\n"
+"                             or off (default " CONFIG_DEFAULT_METRICS ")\n"
+"      --metrics-max-kib N    largest /metrics response (default 32768)\n"
 "  -i, --interval-ms N        harvest period (default 1000)\n"
 "  -g, --grace-ms N           keep exited VMs this long (default 30000)\n"
 "      --max-vms N            VMs tracked at most (default 256)\n"
 "      --max-counters N       BPF counter entries (default 65536)\n"
 "      --disable-probe NAME   do not load the probe on tracepoint NAME\n"
+"      --guest-symbols VM:PATH  symbol file of VM's guest kernel\n"
 "      --tracefs DIR          tracefs mount (default: found or mounted)\n"
+"      --user NAME            run as NAME after attach when started as\n"
+"                             root (default kvmprof, if it exists)\n"
 "      --no-drop-privileges   keep all capabilities after attach\n"
 "      --no-bpf-stats         do not enable kernel BPF run-time stats\n"
 "      --load-unavailable     load (not attach) probes whose tracepoint is\n"
@@ -360,137 +390,107 @@ static void usage(FILE *f)
 "      --spe-raw-mib N        raw SPE recording window per VM (default 64)\n"
 "  -v, --verbose              more logging (twice: libbpf debug)\n"
 "  -h, --help                 this text\n"
-"      --version              print the version\n");
+"      --version              print the version\n"
+"\n"
+"SIGHUP reloads the configuration file.\n");
 }
 
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+/* The configuration file named on the command line, or NULL. */
+static const char *config_arg(int argc, char **argv)
 {
-	char *end;
-	unsigned long long v;
+	const char *path = NULL;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || !*s || *end || v < min || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
+		    i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+		else if (!strncmp(argv[i], "-c", 2) && argv[i][2])
+			path = argv[i] + 2;
+	}
+	return path;
 }
 
-static int parse_args(int argc, char **argv, struct daemon_opts *o)
+/*
+ * Apply the command line to @c (over the file).  Long options that take a
+ * value are configuration keys.  Returns 0, 1 for --print-config, or
+ * -EINVAL with the message printed.
+ */
+static int parse_args(int argc, char **argv, struct config *c)
 {
-	enum { O_MODE = 256, O_GROUP, O_MAXVMS, O_MAXCNT, O_DISABLE, O_TRACEFS,
-	       O_NODROP, O_NOSTATS, O_VERSION, O_LOADALL, O_SPERING,
-	       O_SPEWAKE, O_SPEPOLL, O_SPERAW };
+	enum { O_KEY = 256, O_CONFIG, O_PRINT, O_NODROP, O_NOSTATS, O_VERSION,
+	       O_LOADALL };
 	static const struct option lo[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "socket-mode", required_argument, NULL, O_MODE },
-		{ "socket-group", required_argument, NULL, O_GROUP },
-		{ "interval-ms", required_argument, NULL, 'i' },
-		{ "grace-ms", required_argument, NULL, 'g' },
-		{ "max-vms", required_argument, NULL, O_MAXVMS },
-		{ "max-counters", required_argument, NULL, O_MAXCNT },
-		{ "disable-probe", required_argument, NULL, O_DISABLE },
-		{ "tracefs", required_argument, NULL, O_TRACEFS },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "print-config", no_argument, NULL, O_PRINT },
+		{ "socket", required_argument, NULL, O_KEY },
+		{ "socket-mode", required_argument, NULL, O_KEY },
+		{ "socket-group", required_argument, NULL, O_KEY },
+		{ "metrics-listen", required_argument, NULL, O_KEY },
+		{ "metrics-max-kib", required_argument, NULL, O_KEY },
+		{ "interval-ms", required_argument, NULL, O_KEY },
+		{ "grace-ms", required_argument, NULL, O_KEY },
+		{ "max-vms", required_argument, NULL, O_KEY },
+		{ "max-counters", required_argument, NULL, O_KEY },
+		{ "disable-probe", required_argument, NULL, O_KEY },
+		{ "guest-symbols", required_argument, NULL, O_KEY },
+		{ "tracefs", required_argument, NULL, O_KEY },
+		{ "user", required_argument, NULL, O_KEY },
 		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
 		{ "no-bpf-stats", no_argument, NULL, O_NOSTATS },
 		{ "load-unavailable", no_argument, NULL, O_LOADALL },
-		{ "spe-ring-kib", required_argument, NULL, O_SPERING },
-		{ "spe-wakeup-kib", required_argument, NULL, O_SPEWAKE },
-		{ "spe-poll-ms", required_argument, NULL, O_SPEPOLL },
-		{ "spe-raw-mib", required_argument, NULL, O_SPERAW },
+		{ "spe-ring-kib", required_argument, NULL, O_KEY },
+		{ "spe-wakeup-kib", required_argument, NULL, O_KEY },
+		{ "spe-poll-ms", required_argument, NULL, O_KEY },
+		{ "spe-raw-mib", required_argument, NULL, O_KEY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{}
 	};
-	size_t ndis = 0;
-	uint64_t v;
-	int c;
+	struct config_error err = {};
+	bool print = false;
+	int ch, idx;
 
-	while ((c = getopt_long(argc, argv, "s:i:g:vh", lo, NULL)) != -1) {
-		switch (c) {
+	optind = 0;	/* parsed again on every reload */
+	while ((ch = getopt_long(argc, argv, "c:s:i:g:vh", lo, &idx)) != -1) {
+		const char *key = NULL, *val = optarg;
+
+		switch (ch) {
+		case O_KEY:
+			key = lo[idx].name;
+			break;
 		case 's':
-			o->socket_path = optarg;
-			break;
-		case O_MODE: {
-			char *end;
-			long m = strtol(optarg, &end, 8);
-
-			if (*end || m < 0 || m > 0777 || (m & 0007)) {
-				fprintf(stderr, "kvmprofd: --socket-mode %s: "
-					"octal, and not writable by others\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->socket_mode = (mode_t)m;
-			break;
-		}
-		case O_GROUP:
-			o->socket_group = optarg;
+			key = "socket";
 			break;
 		case 'i':
-			if (parse_u64(optarg, 10, 3600000, &v))
-				goto bad;
-			o->interval_ms = (uint32_t)v;
+			key = "interval-ms";
 			break;
 		case 'g':
-			if (parse_u64(optarg, 0, 86400000, &v))
-				goto bad;
-			o->grace_ms = v;
+			key = "grace-ms";
 			break;
-		case O_MAXVMS:
-			if (parse_u64(optarg, 1, 65536, &v))
-				goto bad;
-			o->max_vms = (uint32_t)v;
-			break;
-		case O_MAXCNT:
-			if (parse_u64(optarg, 16, 1u << 24, &v))
-				goto bad;
-			o->max_counters = (uint32_t)v;
-			break;
-		case O_DISABLE:
-			if (ndis >= KP_MAX_LIST) {
-				fprintf(stderr, "kvmprofd: too many "
-					"--disable-probe\n");
-				return -EINVAL;
-			}
-			o->disabled[ndis++] = optarg;
-			break;
-		case O_TRACEFS:
-			o->tracefs = optarg;
+		case 'c':
+		case O_CONFIG:
+			break;	/* read before the other options */
+		case O_PRINT:
+			print = true;
 			break;
 		case O_NODROP:
-			o->drop_privileges = false;
+			key = "drop-privileges";
+			val = "no";
 			break;
 		case O_NOSTATS:
-			o->bpf_stats = false;
+			key = "bpf-stats";
+			val = "no";
 			break;
 		case O_LOADALL:
-			o->load_unavailable = true;
-			break;
-		case O_SPERING:
-			/* a power of two of pages, as BPF ring buffers need */
-			if (parse_u64(optarg, 4, 1u << 20, &v) || (v & (v - 1)))
-				goto bad;
-			o->spe_ring_kib = (uint32_t)v;
-			break;
-		case O_SPEWAKE:
-			if (parse_u64(optarg, 1, 1u << 20, &v))
-				goto bad;
-			o->spe_wakeup_kib = (uint32_t)v;
-			break;
-		case O_SPEPOLL:
-			if (parse_u64(optarg, 1, 10000, &v))
-				goto bad;
-			o->spe_poll_ms = (uint32_t)v;
-			break;
-		case O_SPERAW:
-			if (parse_u64(optarg, 1, 4096, &v))
-				goto bad;
-			o->spe_raw_mib = (uint32_t)v;
+			c->d.load_unavailable = true;
 			break;
 		case 'v':
-			o->verbosity++;
+			c->d.verbosity++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -502,26 +502,158 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			usage(stderr);
 			return -EINVAL;
 		}
-		continue;
-bad:
-		fprintf(stderr, "kvmprofd: bad value '%s' for an option "
-			"(see --help for ranges)\n", optarg);
-		return -EINVAL;
+		if (key && config_set(c, key, val, 0, &err)) {
+			fprintf(stderr, "kvmprofd: --%s: %s\n", key, err.msg);
+			return -EINVAL;
+		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "kvmprofd: unexpected argument '%s'\n",
 			argv[optind]);
 		return -EINVAL;
 	}
-	return 0;
+	return print ? 1 : 0;
+}
+
+/* Defaults, then the file, then the command line.  0, 1 (print), -errno
+ * with the message in @err (file errors) or printed (options). */
+static int load_config(int argc, char **argv, struct config *c,
+		       struct config_error *err)
+{
+	const char *path = config_arg(argc, argv);
+	int r;
+
+	config_init(c, &default_opts);
+	r = config_load_file(c, path ? path : CONFIG_DEFAULT_PATH, path != NULL,
+			     err);
+	if (r < 0)
+		return r;
+	r = parse_args(argc, argv, c);
+	if (r < 0)
+		err->file[0] = '\0';	/* already reported */
+	return r;
 }
 
 /* Event sources of the loop owned by the top level. */
 struct sources {
 	struct daemon *d;
-	int sfd, tfd, pfd;
+	int sfd, tfd, pfd, wfd;
 	struct ring_buffer *rb;
+	int argc;		/* the command line, applied again on reload */
+	char **argv;
 };
+
+static int arm_timer(int fd, uint32_t ms);
+
+static double unix_time(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void notify_ready(struct daemon *d, int attached)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=%d of %zu probes attached; API on %s; "
+		   "metrics %s", attached, probes_count(d->probes),
+		   d->opts.socket_path, d->metrics && *metrics_address(d->metrics)
+		   ? metrics_address(d->metrics) : "off");
+}
+
+static int count_attached(const struct daemon *d)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < probes_count(d->probes); i++)
+		n += probes_get(d->probes, i)->state == PROBE_ATTACHED;
+	return n;
+}
+
+/*
+ * SIGHUP: read the configuration again.  Keys that need a restart keep
+ * their running value (with a warning); on any error the running
+ * configuration stays in force whole.
+ */
+static void reload(struct sources *s)
+{
+	struct daemon *d = s->d;
+	struct config *old = d->cfg, *n = calloc(1, sizeof(*n));
+	struct config_error err = {};
+	const char *names[32];
+	size_t nrev;
+	int r, mfd = -1;
+
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)mono_ms() * 1000ull);
+	if (!n) {
+		log_err("reload: out of memory; keeping the running "
+			"configuration");
+		goto fail;
+	}
+	r = load_config(s->argc, s->argv, n, &err);
+	if (r < 0) {
+		if (err.file[0] && err.line)
+			log_err("%s:%u: %s; keeping the running configuration",
+				err.file, err.line, err.msg);
+		else if (err.file[0])
+			log_err("%s: %s; keeping the running configuration",
+				err.file, err.msg);
+		goto fail;
+	}
+	nrev = config_keep_restart_only(old, n, names, 32);
+	for (size_t i = 0; i < nrev && i < 32; i++)
+		log_warn("%s%s%s: changed, takes effect at the next start",
+			 n->path ? n->path : "", n->path ? ": " : "", names[i]);
+	if (strcmp(old->s.metrics_listen, n->s.metrics_listen)) {
+		r = metrics_listen(n->s.metrics_listen, &mfd);
+		if (r < 0) {
+			unsigned int line = config_key_line(n, "metrics-listen");
+
+			if (line)
+				log_err("%s:%u: metrics-listen %s: %s; keeping "
+					"the running configuration", n->path,
+					line, n->s.metrics_listen,
+					strerror(-r));
+			else
+				log_err("--metrics-listen %s: %s; keeping the "
+					"running configuration",
+					n->s.metrics_listen, strerror(-r));
+			goto fail;
+		}
+		if (d->metrics)
+			r = metrics_rebind(d->metrics, mfd);
+		else if (mfd >= 0)
+			r = metrics_start(d, mfd, &d->metrics);
+		if (r < 0)
+			log_err("metrics on %s: %s", n->s.metrics_listen,
+				strerror(-r));
+	}
+	d->opts = n->d;
+	d->cfg = n;
+	d->reg.grace_ms = n->d.grace_ms;
+	d->reg.max_vms = n->d.max_vms;
+	log_max_level = n->d.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
+	arm_timer(s->tfd, n->d.interval_ms);
+	arm_timer(s->pfd, n->d.spe_poll_ms);
+	config_free(old);
+	free(old);
+	d->reloads_ok++;
+	d->last_reload_ok = true;
+	d->last_reload_ok_time = unix_time();
+	log_info("configuration reloaded%s%s", n->path ? " from " : "",
+		 n->path ? n->path : "");
+	notify_ready(d, count_attached(d));
+	return;
+fail:
+	if (n) {
+		config_free(n);
+		free(n);
+	}
+	d->reloads_failed++;
+	d->last_reload_ok = false;
+	notify_ready(d, count_attached(d));
+}
 
 static int on_signal(void *ctx)
 {
@@ -531,12 +663,25 @@ static int on_signal(void *ctx)
 	if (read(s->sfd, &si, sizeof(si)) != sizeof(si))
 		return 0;
 	if (si.ssi_signo == SIGHUP) {
-		log_info("SIGHUP: harvesting now");
+		log_info("SIGHUP: reloading the configuration, harvesting");
+		reload(s);
 		daemon_harvest(s->d);
 		return 0;
 	}
 	log_info("signal %d: exiting", si.ssi_signo);
+	sd_notify(0, "STOPPING=1");
 	return 1;
+}
+
+/* systemd watchdog: the loop is alive if it gets here. */
+static int on_watchdog(void *ctx)
+{
+	struct sources *s = ctx;
+	uint64_t ticks;
+
+	if (read(s->wfd, &ticks, sizeof(ticks)) >= 0)
+		sd_notify(0, "WATCHDOG=1");
+	return 0;
 }
 
 static int on_timer(void *ctx)
@@ -551,6 +696,7 @@ static int on_timer(void *ctx)
 	if (r < 0)
 		log_warn("harvest: %s", strerror(-r));
 	api_run(s->d->api);	/* connection timeouts */
+	metrics_run(s->d->metrics);
 	return 0;
 }
 
@@ -591,20 +737,80 @@ static int arm_timer(int fd, uint32_t ms)
 	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
+/* Close to the end of the start: no CAP_SYS_ADMIN past this point. */
+static int limit_privileges(const struct daemon *d)
+{
+	int r;
+
+	if (!d->opts.drop_privileges)
+		return 0;
+	r = privs_limit();
+	if (r < 0)
+		log_err("limiting capabilities: %s", strerror(-r));
+	return r;
+}
+
+static int drop_privileges(struct daemon *d)
+{
+	struct privs_result pr;
+	int r;
+
+	if (!d->opts.drop_privileges) {
+		log_info("keeping all privileges (drop-privileges = no)");
+		return 0;
+	}
+	r = privs_drop(d->cfg->s.user, bpf_access_probe, d, &pr);
+	if (r < 0) {
+		log_err("dropping privileges: %s", strerror(-r));
+		return r;
+	}
+	if (pr.user_missing)
+		log_warn("user %s does not exist: staying uid 0, without "
+			 "capabilities", d->cfg->s.user);
+	log_info("running as uid %u gid %u, capabilities: %s",
+		 (unsigned)pr.uid, (unsigned)pr.gid,
+		 pr.kept_bpf ? "cap_bpf (this kernel checks it on map access)"
+			     : "none");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .opts = default_opts, .bpf_stats_fd = -1 };
 	struct probe_opts po = {};
 	struct ring_buffer *rb = NULL;
-	struct sources src = { .d = &d, .pfd = -1 };
-	int lfd = -1, sfd = -1, tfd = -1, r, attached = 0;
+	struct sources src = { .d = &d, .pfd = -1, .wfd = -1, .argc = argc,
+			       .argv = argv };
+	struct config_error err = {};
+	int lfd = -1, mfd = -1, sfd = -1, tfd = -1, r, attached = 0;
+	uint64_t wd_usec = 0;
 	sigset_t mask;
 
-	if (parse_args(argc, argv, &d.opts))
+	d.cfg = calloc(1, sizeof(*d.cfg));
+	if (!d.cfg)
+		return 1;
+	r = load_config(argc, argv, d.cfg, &err);
+	if (r < 0) {
+		if (err.file[0] && err.line)
+			fprintf(stderr, "kvmprofd: %s:%u: %s\n", err.file,
+				err.line, err.msg);
+		else if (err.file[0])
+			fprintf(stderr, "kvmprofd: %s: %s\n", err.file,
+				err.msg);
 		return 2;
+	}
+	if (r == 1) {
+		config_print(d.cfg, stdout);
+		return 0;
+	}
+	d.opts = d.cfg->d;
+	d.last_reload_ok = true;
+	d.last_reload_ok_time = unix_time();
 	log_max_level = d.opts.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
 	libbpf_set_print(libbpf_log);
 	d.started_ms = mono_ms();
+	if (d.cfg->path)
+		log_info("configuration from %s", d.cfg->path);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -619,6 +825,13 @@ int main(int argc, char **argv)
 			r == -EADDRINUSE ? " (another kvmprofd serves it)" : "");
 		return 1;
 	}
+	/* Bound before privileges go: a port below 1024 works too. */
+	r = metrics_listen(d.cfg->s.metrics_listen, &mfd);
+	if (r < 0) {
+		log_err("metrics-listen %s: %s", d.cfg->s.metrics_listen,
+			strerror(-r));
+		goto out;
+	}
 
 	if (d.opts.bpf_stats) {
 		d.bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -627,6 +840,9 @@ int main(int argc, char **argv)
 				 strerror(errno));
 	}
 	po.tracefs = d.opts.tracefs ? d.opts.tracefs : find_tracefs();
+	r = limit_privileges(&d);
+	if (r < 0)
+		goto out;
 	po.max_counters = d.opts.max_counters;
 	po.disabled = d.opts.disabled;
 	po.load_unavailable = d.opts.load_unavailable;
@@ -651,13 +867,9 @@ int main(int argc, char **argv)
 		 probes_count(d.probes),
 		 kp_exit_layout_name(probes_exit_layout(d.probes)));
 
-	if (d.opts.drop_privileges) {
-		r = drop_privileges();
-		if (r < 0) {
-			log_err("dropping privileges: %s", strerror(-r));
-			goto out;
-		}
-	}
+	r = drop_privileges(&d);
+	if (r < 0)
+		goto out;
 
 	registry_init(&d.reg, d.opts.max_vms, d.opts.grace_ms,
 		      &registry_proc_ops);
@@ -679,6 +891,15 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_err("starting the HTTP API: %s", strerror(-r));
 		goto out;
+	}
+	if (mfd >= 0) {
+		r = metrics_start(&d, mfd, &d.metrics);
+		mfd = -1;	/* the metrics server owns it, even on error */
+		if (r < 0) {
+			log_err("starting the metrics server: %s",
+				strerror(-r));
+			goto out;
+		}
 	}
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -706,16 +927,34 @@ int main(int argc, char **argv)
 		r = loop_add(d.loop, ring_buffer__epoll_fd(rb), on_ring, &src);
 	if (!r)
 		r = loop_add(d.loop, src.pfd, on_poll_timer, &src);
+	/* systemd watchdog (WatchdogSec=): ping at half the period */
+	if (!r && sd_watchdog_enabled(0, &wd_usec) > 0) {
+		uint64_t ms = wd_usec / 2000 ? wd_usec / 2000 : 1;
+
+		src.wfd = timerfd_create(CLOCK_MONOTONIC,
+					 TFD_CLOEXEC | TFD_NONBLOCK);
+		r = src.wfd < 0 ? -errno :
+		    arm_timer(src.wfd, ms > UINT32_MAX ? UINT32_MAX :
+				       (uint32_t)ms);
+		if (!r)
+			r = loop_add(d.loop, src.wfd, on_watchdog, &src);
+	}
 	if (r < 0) {
 		log_err("event loop: %s", strerror(-r));
 		goto out;
 	}
-	log_info("serving on %s", d.opts.socket_path);
+	log_info("serving on %s; metrics on %s", d.opts.socket_path,
+		 d.metrics ? metrics_address(d.metrics) : "off");
+	notify_ready(&d, attached);
 
 	r = loop_run(d.loop);
 	if (r < 0)
 		log_err("event loop: %s", strerror(-r));
 out:
+	sd_notify(0, "STOPPING=1");
+	metrics_stop(d.metrics);
+	if (mfd >= 0)
+		close(mfd);
 	api_stop(d.api);
 	if (lfd >= 0) {
 		close(lfd);
@@ -727,11 +966,15 @@ out:
 		close(tfd);
 	if (src.pfd >= 0)
 		close(src.pfd);
+	if (src.wfd >= 0)
+		close(src.wfd);
 	ring_buffer__free(rb);
 	loop_free(d.loop);
 	registry_fini(&d.reg);
 	probes_destroy(d.probes);
 	if (d.bpf_stats_fd >= 0)
 		close(d.bpf_stats_fd);
+	config_free(d.cfg);
+	free(d.cfg);
 	return r < 0 ? 1 : 0;
 }

@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Prometheus text exposition format 0.0.4, rendered from a metrics_view.
+ *
+ * Table-driven.  Every family is a row of families[] below:
+ *  - per-VM families take the VM's BPF counters (struct kp_count) whose
+ *    event is in .events, per vCPU (labels vm, vcpu) or per VM (label vm),
+ *    and a label function turns (event, sub) into the remaining label
+ *    pairs (returning -1 skips the counter).  Counters with the same label
+ *    text are summed; at most MAX_SERIES distinct label texts per VM/vCPU,
+ *    the rest is summed into .overflow.
+ *  - histograms (.type M_HISTOGRAM) take a log2-of-nanoseconds event
+ *    (abi.h: bucket 0 holds 0, bucket b holds [2^(b-1), 2^b)) and are
+ *    exposed in seconds with cumulative buckets le = 2^L ns for L in
+ *    HIST_LE_LOG2[].  There is no _sum: the BPF side keeps no sum of
+ *    observed values.
+ *  - self-metrics have .emit, a function writing the samples.
+ * To add e.g. an SPE or sysreg family: one row (name, type, help, events
+ * mask, scope, label function), plus its line in docs/service.md.
+ *
+ * Series names: base units (seconds, bytes), counters end in _total.
+ * Labels: vm (the VM's name; see vm_labels()), vcpu, and small closed sets
+ * (reason, direction, ...); no pid on per-event series: the pid is on
+ * kvmprof_vm_info only.  A VM's series go when the VM leaves the registry
+ * (the grace period after its exit, during which its final counts stay).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kvmprof/abi.h>
+#include <kvmprof/kvmnames.h>
+#include "metrics.h"
+#include "registry.h"
+#include "spe_capture.h"
+
+#define MAX_SERIES 64		/* label texts per family, VM and vCPU */
+#define LABELS_MAX 160
+
+static const unsigned int HIST_LE_LOG2[] = {
+	8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34
+};
+
+/* --- output buffer, bounded --- */
+struct mbuf {
+	char *p;
+	size_t len, cap, max;
+	int err;
+};
+
+static void put(struct mbuf *b, const char *s, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->max) {
+		b->err = -E2BIG;
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 16384;
+		char *np;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (cap > b->max)
+			cap = b->max;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void putf(struct mbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void putf(struct mbuf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/*
+ * A label value, escaped for the text format (\\, \", \n) and made valid
+ * UTF-8 (Prometheus rejects a scrape otherwise): invalid bytes become '?'.
+ * Truncated to fit @len.
+ */
+static void esc(char *out, size_t len, const char *in)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+
+	while (*s && o + 5 < len) {
+		unsigned char c = *s;
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 :
+			   (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		bool ok = n > 0;
+
+		for (size_t i = 1; ok && i < n; i++)
+			ok = (s[i] & 0xc0) == 0x80;
+		if (ok && n == 2 && c < 0xc2)
+			ok = false;	/* overlong */
+		if (ok && n == 3 && ((c == 0xe0 && s[1] < 0xa0) ||
+				     (c == 0xed && s[1] >= 0xa0)))
+			ok = false;	/* overlong, surrogates */
+		if (ok && n == 4 && ((c == 0xf0 && s[1] < 0x90) ||
+				     c > 0xf4 || (c == 0xf4 && s[1] >= 0x90)))
+			ok = false;
+		if (!ok) {
+			out[o++] = '?';
+			s++;
+			continue;
+		}
+		if (c == '\\' || c == '"') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s += n;
+	}
+	out[o] = '\0';
+}
+
+/* --- VM names as label values --- */
+struct vm_out {
+	const struct vm *vm;
+	char label[96];		/* escaped value of the vm label */
+};
+
+static int cmp_vm(const void *a, const void *b)
+{
+	const struct vm *x = ((const struct vm_out *)a)->vm;
+	const struct vm *y = ((const struct vm_out *)b)->vm;
+	int c = strcmp(x->ident.name, y->ident.name);
+
+	if (c)
+		return c;
+	if (x->exited != y->exited)
+		return x->exited ? 1 : -1;	/* running first */
+	if (x->exited) {			/* latest exit first */
+		if (x->exited_ms != y->exited_ms)
+			return x->exited_ms > y->exited_ms ? -1 : 1;
+	} else if (x->first_seen_ms != y->first_seen_ms) {
+		return x->first_seen_ms < y->first_seen_ms ? -1 : 1;
+	}
+	return strcmp(x->id, y->id);
+}
+
+/*
+ * The VMs exported and their vm label: the VM's name.  Names are not
+ * unique: the oldest running VM of a name gets it plainly, later running
+ * ones get "name/id"; an exited VM (in its grace period) keeps its name
+ * only while no running VM has it and it is the last one of that name to
+ * exit; other exited VMs are left out (their series are already gone or
+ * superseded by the VM that took the name).
+ */
+static size_t vm_labels(const struct registry *r, struct vm_out **ret)
+{
+	struct vm_out *o;
+	size_t n = 0, w = 0;
+
+	*ret = NULL;
+	if (!r || !r->nvms)
+		return 0;
+	o = calloc(r->nvms, sizeof(*o));
+	if (!o)
+		return 0;
+	for (size_t i = 0; i < r->nvms; i++)
+		o[n++].vm = r->vms[i];
+	qsort(o, n, sizeof(*o), cmp_vm);
+	for (size_t i = 0; i < n; i++) {
+		const struct vm *vm = o[i].vm;
+		bool first = i == 0 || strcmp(o[i - 1].vm->ident.name,
+					      vm->ident.name);
+		char raw[160];
+
+		if (!first && vm->exited)
+			continue;
+		if (first)
+			snprintf(raw, sizeof(raw), "%s",
+				 vm->ident.name[0] ? vm->ident.name : vm->id);
+		else
+			snprintf(raw, sizeof(raw), "%s/%s", vm->ident.name,
+				 vm->id);
+		o[w].vm = vm;
+		esc(o[w].label, sizeof(o[w].label), raw);
+		w++;
+	}
+	*ret = o;
+	return w;
+}
+
+/* --- label functions: (event, sub) -> label pairs --- */
+typedef int (*label_fn)(const struct metrics_view *v, uint32_t event,
+			uint32_t sub, char *buf, size_t len);
+
+static int lab_none(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		    char *buf, size_t len)
+{
+	buf[0] = '\0';
+	return 0;
+}
+
+static int lab_userspace_exit(const struct metrics_view *v, uint32_t ev,
+			      uint32_t sub, char *buf, size_t len)
+{
+	const char *n = kp_userspace_exit_name(sub);
+
+	if (sub & KP_SUB_ERRNO)
+		snprintf(buf, len, "reason=\"errno_%u\"", sub & ~KP_SUB_ERRNO);
+	else if (n)
+		snprintf(buf, len, "reason=\"%s\"", n);
+	else
+		snprintf(buf, len, "reason=\"%u\"", sub);
+	return 0;
+}
+
+static int lab_exit(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		    char *buf, size_t len)
+{
+	const char *n = kp_exit_reason_name(v->exit_layout, sub);
+
+	if (n)
+		snprintf(buf, len, "reason=\"%s\"", n);
+	else
+		snprintf(buf, len, "reason=\"%u\"", sub);
+	return 0;
+}
+
+static int lab_pio(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		   char *buf, size_t len)
+{
+	snprintf(buf, len, "port=\"0x%x\",direction=\"%s\"",
+		 KP_PIO_SUB_PORT(sub), KP_PIO_SUB_RW(sub) ? "out" : "in");
+	return 0;
+}
+
+static int lab_mmio(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		    char *buf, size_t len)
+{
+	const char *n = kp_mmio_type_name(sub);
+
+	if (n)
+		snprintf(buf, len, "type=\"%s\"", n);
+	else
+		snprintf(buf, len, "type=\"type_%u\"", sub);
+	return 0;
+}
+
+static int lab_wakeup(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		      char *buf, size_t len)
+{
+	snprintf(buf, len, "result=\"%s\"", !(sub & 2) ? "invalid" :
+		 (sub & 1) ? "waited" : "polled");
+	return 0;
+}
+
+static int lab_grow(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		    char *buf, size_t len)
+{
+	snprintf(buf, len, "direction=\"%s\"", sub ? "grow" : "shrink");
+	return 0;
+}
+
+static int lab_irq(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		   char *buf, size_t len)
+{
+	snprintf(buf, len, "kind=\"%s\"", ev == KP_EV_MSI_SET_IRQ ? "msi" :
+		 "gsi");
+	return 0;
+}
+
+static int lab_apf(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		   char *buf, size_t len)
+{
+	static const char *const names[] = {
+		[KP_EV_APF_TRY] = "try",
+		[KP_EV_APF_NOT_PRESENT] = "not_present",
+		[KP_EV_APF_READY] = "ready",
+		[KP_EV_APF_COMPLETED] = "completed",
+		[KP_EV_APF_REPEATED] = "repeated_fault",
+	};
+
+	if (ev >= sizeof(names) / sizeof(names[0]) || !names[ev])
+		return -1;
+	snprintf(buf, len, "event=\"%s\"", names[ev]);
+	return 0;
+}
+
+static int lab_spe_reason(const struct metrics_view *v, uint32_t ev,
+			  uint32_t sub, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		[KP_SPE_REASON_BUF_FULL] = "buffer_full",
+		[KP_SPE_REASON_GUEST_STOP] = "guest_stop",
+		[KP_SPE_REASON_VCPU_PUT] = "vcpu_put",
+	};
+
+	if (sub < sizeof(names) / sizeof(names[0]))
+		snprintf(buf, len, "reason=\"%s\"", names[sub]);
+	else
+		snprintf(buf, len, "reason=\"%u\"", sub);
+	return 0;
+}
+
+static int lab_spe_lost(const struct metrics_view *v, uint32_t ev,
+			uint32_t sub, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		[KP_SPE_LOST_RING_FULL] = "ring_full",
+		[KP_SPE_LOST_TOO_LONG] = "too_long",
+		[KP_SPE_LOST_FAULT] = "read_fault",
+	};
+
+	if (sub < sizeof(names) / sizeof(names[0]))
+		snprintf(buf, len, "cause=\"%s\"", names[sub]);
+	else
+		snprintf(buf, len, "cause=\"%u\"", sub);
+	return 0;
+}
+
+static int lab_errno(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		     char *buf, size_t len)
+{
+	snprintf(buf, len, "errno=\"%u\"", sub);
+	return 0;
+}
+
+static int lab_ec(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		  char *buf, size_t len)
+{
+	snprintf(buf, len, "ec=\"0x%02x\"", sub);
+	return 0;
+}
+
+/* sys_reg(op0, op1, CRn, CRm, op2) as arm64 names it: S3_0_C1_C0_0 */
+static int lab_sysreg(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		      char *buf, size_t len)
+{
+	snprintf(buf, len, "sysreg=\"S%u_%u_C%u_C%u_%u\"", (sub >> 19) & 3,
+		 (sub >> 16) & 7, (sub >> 12) & 15, (sub >> 8) & 15,
+		 (sub >> 5) & 7);
+	return 0;
+}
+
+static int lab_bit(const struct metrics_view *v, uint32_t ev, uint32_t sub,
+		   char *buf, size_t len)
+{
+	snprintf(buf, len, "bit=\"%u\"", sub);
+	return 0;
+}
+
+/* --- the families --- */
+enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM };
+enum scope { PER_VCPU, PER_VM };
+
+struct family;
+typedef void (*emit_fn)(struct mbuf *b, const struct metrics_view *v,
+			const struct family *f, const struct vm_out *vms,
+			size_t nvms);
+
+struct family {
+	const char *name;
+	enum mtype type;
+	const char *help;
+	uint64_t events;	/* bit per enum kp_event */
+	enum scope scope;
+	label_fn labels;
+	const char *overflow;	/* label text for series past MAX_SERIES */
+	emit_fn emit;		/* self-metrics and VM metadata */
+};
+
+#define EV(e) (1ull << (e))
+
+static void emit_vm_info(struct mbuf *, const struct metrics_view *,
+			 const struct family *, const struct vm_out *, size_t);
+static void emit_vm_running(struct mbuf *, const struct metrics_view *,
+			    const struct family *, const struct vm_out *,
+			    size_t);
+static void emit_vm_vcpus(struct mbuf *, const struct metrics_view *,
+			  const struct family *, const struct vm_out *, size_t);
+static void emit_vm_start(struct mbuf *, const struct metrics_view *,
+			  const struct family *, const struct vm_out *, size_t);
+static void emit_self(struct mbuf *, const struct metrics_view *,
+		      const struct family *, const struct vm_out *, size_t);
+
+#define CNT(n, h, ev, sc, lab, ovf) { .name = n, .type = M_COUNTER, \
+	.help = h, .events = ev, .scope = sc, .labels = lab, .overflow = ovf }
+#define HIST(n, h, ev) { .name = n, .type = M_HISTOGRAM, .help = h, \
+	.events = EV(ev), .scope = PER_VCPU }
+#define SELF(n, t, h, fn) { .name = n, .type = t, .help = h, .emit = fn }
+
+static const struct family families[] = {
+	/* VM metadata */
+	SELF("kvmprof_vm_info", M_GAUGE,
+	     "VM metadata (always 1): name, kvmprof id, VMM process id, VMM "
+	     "kind, UUID", emit_vm_info),
+	SELF("kvmprof_vm_running", M_GAUGE,
+	     "1 while the VMM runs, 0 once it exited (its series stay for the "
+	     "grace period)", emit_vm_running),
+	SELF("kvmprof_vm_vcpus", M_GAUGE, "vCPUs seen with events",
+	     emit_vm_vcpus),
+	SELF("kvmprof_vm_start_time_seconds", M_GAUGE,
+	     "Start time of the VMM process, Unix seconds", emit_vm_start),
+	/* generic KVM tracepoints */
+	CNT("kvmprof_userspace_exits_total",
+	    "KVM_RUN returns to the VMM (kvm_userspace_exit), by KVM_EXIT_* "
+	    "reason", EV(KP_EV_USERSPACE_EXIT), PER_VCPU, lab_userspace_exit,
+	    "reason=\"other\""),
+	CNT("kvmprof_exits_total",
+	    "Guest exits to the host kernel (kvm_exit), by exit reason",
+	    EV(KP_EV_EXIT), PER_VCPU, lab_exit, "reason=\"other\""),
+	CNT("kvmprof_entries_total", "Guest entries (kvm_entry)",
+	    EV(KP_EV_ENTRY), PER_VCPU, lab_none, NULL),
+	HIST("kvmprof_exit_to_entry_seconds",
+	     "Time from a guest exit to the next entry of the vCPU",
+	     KP_EV_EXIT_LAT),
+	CNT("kvmprof_pio_total",
+	    "Port I/O accesses (kvm_pio), by port and direction",
+	    EV(KP_EV_PIO), PER_VCPU, lab_pio,
+	    "port=\"other\",direction=\"other\""),
+	CNT("kvmprof_mmio_total", "MMIO accesses (kvm_mmio), by type",
+	    EV(KP_EV_MMIO), PER_VCPU, lab_mmio, "type=\"other\""),
+	CNT("kvmprof_halt_wakeups_total",
+	    "Wake-ups from a halt (kvm_vcpu_wakeup), by result",
+	    EV(KP_EV_VCPU_WAKEUP), PER_VCPU, lab_wakeup, NULL),
+	HIST("kvmprof_halt_duration_seconds",
+	     "Time a vCPU spent halted, per wake-up", KP_EV_WAKEUP_LAT),
+	CNT("kvmprof_halt_poll_changes_total",
+	    "Halt-polling window changes (kvm_halt_poll_ns), by direction",
+	    EV(KP_EV_HALT_POLL_NS), PER_VCPU, lab_grow, NULL),
+	CNT("kvmprof_irq_injections_total",
+	    "Interrupts injected by the VMM: GSI (kvm_set_irq) or MSI "
+	    "(kvm_msi_set_irq)", EV(KP_EV_SET_IRQ) | EV(KP_EV_MSI_SET_IRQ),
+	    PER_VM, lab_irq, NULL),
+	/* async page faults */
+	CNT("kvmprof_async_pf_total",
+	    "Asynchronous page fault events, by event",
+	    EV(KP_EV_APF_TRY) | EV(KP_EV_APF_NOT_PRESENT) |
+	    EV(KP_EV_APF_READY) | EV(KP_EV_APF_COMPLETED) |
+	    EV(KP_EV_APF_REPEATED), PER_VCPU, lab_apf, NULL),
+	HIST("kvmprof_async_pf_latency_seconds",
+	     "Time from an async page fault (page not present) to the page "
+	     "being ready", KP_EV_APF_LAT),
+	/* guest SPE (kvmprof kernel patches) */
+	CNT("kvmprof_spe_copies_total",
+	    "SPE buffer copy-outs by KVM, by reason", EV(KP_EV_SPE_COPY),
+	    PER_VCPU, lab_spe_reason, NULL),
+	CNT("kvmprof_spe_bytes_total",
+	    "SPE bytes copied out by KVM, by reason", EV(KP_EV_SPE_BYTES),
+	    PER_VCPU, lab_spe_reason, NULL),
+	CNT("kvmprof_spe_copy_errors_total",
+	    "Failed SPE copy-outs, by errno", EV(KP_EV_SPE_COPY_ERR),
+	    PER_VCPU, lab_errno, "errno=\"other\""),
+	CNT("kvmprof_spe_lost_bytes_total",
+	    "SPE bytes kvmprof could not capture, by cause",
+	    EV(KP_EV_SPE_LOST_BYTES), PER_VM, lab_spe_lost, NULL),
+	CNT("kvmprof_spe_buffer_events_total",
+	    "SPE buffer management events injected, by PMBSR_EL1.EC",
+	    EV(KP_EV_SPE_BME), PER_VCPU, lab_ec, "ec=\"other\""),
+	/* sysreg save elision (kvmprof kernel patches) */
+	CNT("kvmprof_sysreg_dirty_total",
+	    "Guest writes to trapped system registers, by register",
+	    EV(KP_EV_SYSREG_DIRTY), PER_VCPU, lab_sysreg,
+	    "sysreg=\"other\""),
+	CNT("kvmprof_sysreg_saves_elided_total",
+	    "System register group saves elided, by group bit",
+	    EV(KP_EV_SYSREG_ELIDED), PER_VCPU, lab_bit, "bit=\"other\""),
+	/* the daemon itself */
+	SELF("kvmprof_build_info", M_GAUGE, "kvmprofd build (always 1)",
+	     emit_self),
+	SELF("kvmprof_probe_attached", M_GAUGE,
+	     "1 if the probe is attached; state and reason say why not",
+	     emit_self),
+	SELF("kvmprof_bpf_prog_runs_total", M_COUNTER,
+	     "Runs of the probe's BPF program (kernel BPF stats)", emit_self),
+	SELF("kvmprof_bpf_prog_run_seconds_total", M_COUNTER,
+	     "Time spent in the probe's BPF program (kernel BPF stats)",
+	     emit_self),
+	SELF("kvmprof_bpf_stats_enabled", M_GAUGE,
+	     "1 if kernel BPF run-time statistics are on", emit_self),
+	SELF("kvmprof_events_lost_total", M_COUNTER,
+	     "Events the BPF side could not record, by cause", emit_self),
+	SELF("kvmprof_spe_chunks_total", M_COUNTER,
+	     "SPE chunks received from the BPF ring buffer", emit_self),
+	SELF("kvmprof_spe_received_bytes_total", M_COUNTER,
+	     "SPE bytes received from the BPF ring buffer", emit_self),
+	SELF("kvmprof_spe_chunks_dropped_total", M_COUNTER,
+	     "SPE chunks dropped by kvmprofd, by cause", emit_self),
+	SELF("kvmprof_async_pf_unattributed_total", M_COUNTER,
+	     "Completed async page faults no VM could be found for",
+	     emit_self),
+	SELF("kvmprof_harvests_total", M_COUNTER,
+	     "Harvests of the BPF counters", emit_self),
+	SELF("kvmprof_harvest_errors_total", M_COUNTER,
+	     "Harvests that failed", emit_self),
+	SELF("kvmprof_vms", M_GAUGE,
+	     "VMs in the registry (running or in their grace period)",
+	     emit_self),
+	SELF("kvmprof_vms_max", M_GAUGE, "VMs tracked at most (max-vms)",
+	     emit_self),
+	SELF("kvmprof_vms_not_tracked_total", M_COUNTER,
+	     "VMs seen but not tracked (max-vms reached)", emit_self),
+	SELF("kvmprof_bpf_counters_max", M_GAUGE,
+	     "Entries of the BPF counter map (max-counters)", emit_self),
+	SELF("kvmprof_bpf_keys_deleted_total", M_COUNTER,
+	     "BPF counter entries deleted after their VM exited", emit_self),
+	SELF("kvmprof_config_last_reload_successful", M_GAUGE,
+	     "1 if the last configuration load succeeded", emit_self),
+	SELF("kvmprof_config_last_reload_success_timestamp_seconds", M_GAUGE,
+	     "Time of the last successful configuration load, Unix seconds",
+	     emit_self),
+	SELF("kvmprof_config_reloads_total", M_COUNTER,
+	     "Configuration reloads (SIGHUP), by result", emit_self),
+	SELF("process_start_time_seconds", M_GAUGE,
+	     "Start time of kvmprofd, Unix seconds", emit_self),
+};
+#define NFAMILIES (sizeof(families) / sizeof(families[0]))
+
+const char *const *metrics_family_names(void)
+{
+	static const char *names[NFAMILIES + 1];
+
+	for (size_t i = 0; i < NFAMILIES; i++)
+		names[i] = families[i].name;
+	return names;
+}
+
+static void header(struct mbuf *b, const struct family *f)
+{
+	static const char *const types[] = { "counter", "gauge", "histogram" };
+
+	/* help texts are ours: no backslash or newline to escape */
+	putf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+	     types[f->type]);
+}
+
+/* --- per-VM families from the BPF counters --- */
+struct series {
+	char labels[LABELS_MAX];
+	uint64_t value;
+};
+
+struct group {
+	struct series s[MAX_SERIES + 1];	/* + overflow */
+	size_t n;
+	uint64_t hist[KP_HIST_BUCKETS];
+	bool any;
+};
+
+static void group_add(struct group *g, const struct family *f,
+		      const char *labels, uint64_t v)
+{
+	size_t i;
+
+	g->any = true;
+	for (i = 0; i < g->n; i++)
+		if (!strcmp(g->s[i].labels, labels)) {
+			g->s[i].value += v;
+			return;
+		}
+	if (g->n < MAX_SERIES) {
+		snprintf(g->s[g->n].labels, LABELS_MAX, "%s", labels);
+		g->s[g->n++].value = v;
+		return;
+	}
+	/* past MAX_SERIES: the overflow series */
+	if (g->n == MAX_SERIES) {
+		snprintf(g->s[g->n].labels, LABELS_MAX, "%s",
+			 f->overflow ? f->overflow : labels);
+		g->s[g->n++].value = 0;
+	}
+	g->s[MAX_SERIES].value += v;
+}
+
+/* 2^l ns in seconds, exact: "0.000000256" */
+static void le_text(char *buf, size_t len, unsigned int l)
+{
+	unsigned long long ns = 1ull << l;
+	size_t n;
+
+	n = (size_t)snprintf(buf, len, "%llu.%09llu", ns / 1000000000ull,
+			     ns % 1000000000ull);
+	while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
+		buf[--n] = '\0';
+}
+
+static void group_emit(struct mbuf *b, const struct family *f,
+		       const char *prefix, const struct group *g)
+{
+	if (!g->any)
+		return;
+	if (f->type == M_HISTOGRAM) {
+		uint64_t cum = 0, total = 0;
+		size_t next = 0;
+		char le[32];
+
+		for (size_t i = 0; i < KP_HIST_BUCKETS; i++)
+			total += g->hist[i];
+		for (size_t k = 0; k < sizeof(HIST_LE_LOG2) / sizeof(HIST_LE_LOG2[0]);
+		     k++) {
+			for (; next <= HIST_LE_LOG2[k]; next++)
+				cum += g->hist[next];
+			le_text(le, sizeof(le), HIST_LE_LOG2[k]);
+			putf(b, "%s_bucket{%s,le=\"%s\"} %llu\n", f->name,
+			     prefix, le, (unsigned long long)cum);
+		}
+		putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, prefix,
+		     (unsigned long long)total);
+		putf(b, "%s_count{%s} %llu\n", f->name, prefix,
+		     (unsigned long long)total);
+		return;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		putf(b, "%s{%s%s%s} %llu\n", f->name, prefix,
+		     g->s[i].labels[0] ? "," : "", g->s[i].labels,
+		     (unsigned long long)g->s[i].value);
+}
+
+static void emit_counts(struct mbuf *b, const struct metrics_view *v,
+			const struct family *f, const struct vm_out *o,
+			struct group *g)
+{
+	const struct vm *vm = o->vm;
+	char prefix[LABELS_MAX], labels[LABELS_MAX];
+	size_t i = 0;
+
+	while (i < vm->ncounts) {
+		int32_t vcpu = vm->counts[i].key.vcpu;
+		size_t j = i;
+
+		g->n = 0;
+		memset(g->hist, 0, sizeof(g->hist));
+		g->any = false;
+		/* counts are sorted by vcpu: one group per vCPU, or all */
+		for (; j < vm->ncounts; j++) {
+			const struct kp_count *c = &vm->counts[j];
+
+			if (f->scope == PER_VCPU && c->key.vcpu != vcpu)
+				break;
+			if (c->key.event >= 64 || !(f->events & EV(c->key.event)))
+				continue;
+			if (f->type == M_HISTOGRAM) {
+				if (c->key.sub < KP_HIST_BUCKETS) {
+					g->hist[c->key.sub] += c->value;
+					g->any = true;
+				}
+				continue;
+			}
+			if (f->labels(v, c->key.event, c->key.sub, labels,
+				      sizeof(labels)) < 0)
+				continue;
+			group_add(g, f, labels, c->value);
+		}
+		if (f->scope == PER_VCPU && vcpu < 0) {
+			i = j;	/* events outside vCPU threads: not per vCPU */
+			continue;
+		}
+		if (f->scope == PER_VCPU)
+			snprintf(prefix, sizeof(prefix), "vm=\"%s\",vcpu=\"%d\"",
+				 o->label, vcpu);
+		else
+			snprintf(prefix, sizeof(prefix), "vm=\"%s\"", o->label);
+		group_emit(b, f, prefix, g);
+		i = j;
+	}
+}
+
+/* --- VM metadata --- */
+static void emit_vm_info(struct mbuf *b, const struct metrics_view *v,
+			 const struct family *f, const struct vm_out *vms,
+			 size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct vm *vm = vms[i].vm;
+		char name[96], vmm[48], uuid[80];
+
+		esc(name, sizeof(name), vm->ident.name);
+		esc(vmm, sizeof(vmm), vm->ident.vmm);
+		esc(uuid, sizeof(uuid), vm->ident.uuid);
+		putf(b, "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
+		     "vmm=\"%s\",uuid=\"%s\"} 1\n", f->name, vms[i].label,
+		     name, vm->id, vm->pid, vmm, uuid);
+	}
+}
+
+static void emit_vm_running(struct mbuf *b, const struct metrics_view *v,
+			    const struct family *f, const struct vm_out *vms,
+			    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		putf(b, "%s{vm=\"%s\"} %d\n", f->name, vms[i].label,
+		     vms[i].vm->exited ? 0 : 1);
+}
+
+static void emit_vm_vcpus(struct mbuf *b, const struct metrics_view *v,
+			  const struct family *f, const struct vm_out *vms,
+			  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct vm *vm = vms[i].vm;
+		size_t c = 0;
+
+		/* counts are sorted by vcpu */
+		for (size_t k = 0; k < vm->ncounts; k++)
+			if (vm->counts[k].key.vcpu >= 0 &&
+			    (k == 0 || vm->counts[k - 1].key.vcpu !=
+					       vm->counts[k].key.vcpu))
+				c++;
+		putf(b, "%s{vm=\"%s\"} %zu\n", f->name, vms[i].label, c);
+	}
+}
+
+static void emit_vm_start(struct mbuf *b, const struct metrics_view *v,
+			  const struct family *f, const struct vm_out *vms,
+			  size_t n)
+{
+	if (v->boot_time <= 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		putf(b, "%s{vm=\"%s\"} %.3f\n", f->name, vms[i].label,
+		     v->boot_time + (double)vms[i].vm->start_ns / 1e9);
+}
+
+/* --- the daemon itself --- */
+static void emit_self(struct mbuf *b, const struct metrics_view *v,
+		      const struct family *f, const struct vm_out *vms,
+		      size_t n)
+{
+	static const char *const drop_names[KP_DROP_MAX] = {
+		[KP_DROP_COUNTS_FULL] = "counters_map_full",
+		[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
+		[KP_DROP_VM_EVENT] = "vm_announcements",
+		[KP_DROP_APF_TRACK] = "async_pf_tracking",
+	};
+	const char *name = f->name;
+	char a[128], c[160];
+
+#define IS(s) (!strcmp(name, s))
+	if (IS("kvmprof_build_info")) {
+		esc(a, sizeof(a), v->version ? v->version : "");
+		esc(c, sizeof(c), v->libbpf_version ? v->libbpf_version : "");
+		putf(b, "%s{version=\"%s\",libbpf=\"%s\"} 1\n", name, a, c);
+	} else if (IS("kvmprof_probe_attached")) {
+		for (size_t i = 0; i < v->nprobes; i++) {
+			const struct metrics_probe *p = &v->probes[i];
+
+			esc(a, sizeof(a), p->state);
+			esc(c, sizeof(c), p->reason ? p->reason : "");
+			putf(b, "%s{probe=\"%s\",kind=\"%s\",state=\"%s\","
+			     "reason=\"%s\"} %d\n", name, p->name, p->kind, a,
+			     c, !strcmp(p->state, "attached"));
+		}
+	} else if (IS("kvmprof_bpf_prog_runs_total") ||
+		   IS("kvmprof_bpf_prog_run_seconds_total")) {
+		for (size_t i = 0; i < v->nprobes; i++) {
+			const struct metrics_probe *p = &v->probes[i];
+
+			if (!p->have_stats)
+				continue;
+			if (IS("kvmprof_bpf_prog_runs_total"))
+				putf(b, "%s{probe=\"%s\"} %llu\n", name,
+				     p->name,
+				     (unsigned long long)p->run_cnt);
+			else
+				putf(b, "%s{probe=\"%s\"} %.9f\n", name,
+				     p->name, (double)p->run_time_ns / 1e9);
+		}
+	} else if (IS("kvmprof_bpf_stats_enabled")) {
+		putf(b, "%s %d\n", name, v->bpf_stats);
+	} else if (IS("kvmprof_events_lost_total")) {
+		for (int i = 0; v->drops && i < KP_DROP_MAX; i++)
+			if (drop_names[i])
+				putf(b, "%s{cause=\"%s\"} %llu\n", name,
+				     drop_names[i],
+				     (unsigned long long)v->drops[i]);
+	} else if (IS("kvmprof_spe_chunks_total") && v->spe) {
+		putf(b, "%s %llu\n", name, (unsigned long long)v->spe->chunks);
+	} else if (IS("kvmprof_spe_received_bytes_total") && v->spe) {
+		putf(b, "%s %llu\n", name, (unsigned long long)v->spe->bytes);
+	} else if (IS("kvmprof_spe_chunks_dropped_total") && v->spe) {
+		putf(b, "%s{cause=\"malformed\"} %llu\n", name,
+		     (unsigned long long)v->spe->malformed);
+		putf(b, "%s{cause=\"unattributed\"} %llu\n", name,
+		     (unsigned long long)v->spe->unattributed);
+		putf(b, "%s{cause=\"too_many_vcpus\"} %llu\n", name,
+		     (unsigned long long)v->spe->streams_dropped);
+	} else if (IS("kvmprof_async_pf_unattributed_total") && v->reg) {
+		putf(b, "%s %llu\n", name, (unsigned long long)
+		     v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
+	} else if (IS("kvmprof_harvests_total")) {
+		putf(b, "%s %llu\n", name, (unsigned long long)v->harvests);
+	} else if (IS("kvmprof_harvest_errors_total")) {
+		putf(b, "%s %llu\n", name,
+		     (unsigned long long)v->harvest_errors);
+	} else if (IS("kvmprof_vms") && v->reg) {
+		putf(b, "%s %zu\n", name, v->reg->nvms);
+	} else if (IS("kvmprof_vms_max") && v->reg) {
+		putf(b, "%s %zu\n", name, v->reg->max_vms);
+	} else if (IS("kvmprof_vms_not_tracked_total") && v->reg) {
+		putf(b, "%s %llu\n", name,
+		     (unsigned long long)v->reg->vms_dropped);
+	} else if (IS("kvmprof_bpf_counters_max")) {
+		putf(b, "%s %u\n", name, v->max_counters);
+	} else if (IS("kvmprof_bpf_keys_deleted_total")) {
+		putf(b, "%s %llu\n", name, (unsigned long long)v->keys_deleted);
+	} else if (IS("kvmprof_config_last_reload_successful")) {
+		putf(b, "%s %d\n", name, v->last_reload_ok);
+	} else if (IS("kvmprof_config_last_reload_success_timestamp_seconds")) {
+		putf(b, "%s %.3f\n", name, v->last_reload_ok_time);
+	} else if (IS("kvmprof_config_reloads_total")) {
+		putf(b, "%s{result=\"success\"} %llu\n", name,
+		     (unsigned long long)v->reloads_ok);
+		putf(b, "%s{result=\"failure\"} %llu\n", name,
+		     (unsigned long long)v->reloads_failed);
+	} else if (IS("process_start_time_seconds")) {
+		putf(b, "%s %.3f\n", name, v->start_time);
+	}
+#undef IS
+}
+
+int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
+		   size_t *ret_len)
+{
+	struct mbuf b = { .max = max };
+	struct vm_out *vms = NULL;
+	struct group *g;
+	size_t nvms;
+
+	g = malloc(sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	nvms = vm_labels(v->reg, &vms);
+	if (v->reg && v->reg->nvms && !vms) {
+		free(g);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < NFAMILIES && !b.err; i++) {
+		const struct family *f = &families[i];
+
+		header(&b, f);
+		if (f->emit) {
+			f->emit(&b, v, f, vms, nvms);
+			continue;
+		}
+		for (size_t k = 0; k < nvms; k++)
+			emit_counts(&b, v, f, &vms[k], g);
+	}
+	free(g);
+	free(vms);
+	if (b.err) {
+		free(b.p);
+		return b.err;
+	}
+	if (!b.p)
+		put(&b, "", 0);
+	*ret_buf = b.p;
+	*ret_len = b.len;
+	return b.err;
+}
