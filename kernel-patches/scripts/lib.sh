@@ -83,7 +83,7 @@ prepare_base() {
 	fi
 	(
 		cd "$SRC"
-		git init -q -b base
+		git init -q -b linux
 		git config user.name "kvmprof check"
 		git config user.email check@kvmprof.invalid
 		git config gc.auto 0
