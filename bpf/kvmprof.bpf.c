@@ -119,9 +119,11 @@ struct {
 /* Wake the consumer only past this much queued data (it also polls). */
 const volatile __u64 kp_spe_wakeup_bytes = 256 << 10;
 
-/* vCPU thread id -> time of its last kvm_exit, for exit->entry latency. */
+/* vCPU thread id -> time of its last kvm_exit, for exit->entry latency.
+ * LRU: a thread that dies between an exit and an entry (VM shutdown)
+ * leaves its entry behind; the oldest go first, the map never fills. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, __u64);
