@@ -7,3 +7,7 @@ UNIT_DEPS_metrics := daemon/metrics.c daemon/registry.c daemon/spe_capture.c \
 	lib/procfs.c lib/vmname.c lib/kvmnames.c $(SPE_SRCS)
 $(O)/san/tests/unit/test_metrics.o: $(BPF_SKELS)
 $(foreach t,$(SVC_UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
+
+# Script tests (run from the source tree; O tells them where the build is).
+TEST_BINS += tests/service/check-docs.sh tests/service/check-rules.sh \
+	tests/service/check-install.sh
