@@ -18,7 +18,7 @@
 
 #include "../../tools/spegen/spegen.h"
 
-#define BATCH	64	/* records per feed: 25 KiB, stays in L1 */
+#define BATCH	32	/* records per feed: 12.5 KiB, stays in L1 */
 
 static uint64_t last_fast;
 

@@ -399,7 +399,8 @@ struct spe_dec_stats {
 /* Fast-path layout templates; private, see lib/spe/decode.c. */
 #define SPE_TPL_NR		8
 #define SPE_TPL_LEN		64
-#define SPE_TPL_OPS		12
+#define SPE_TPL_OPS		10
+#define SPE_TPL_CAND		4
 
 struct spe_tpl_op {
 	uint32_t word;		/* byte offset in struct spe_record << 16 |
@@ -412,9 +413,11 @@ struct spe_tpl {
 	uint8_t head[16];	/* first 16 bytes of the record */
 	uint64_t ev_mask;	/* events / data source payload masks */
 	uint64_t ds_mask;
+	uint16_t ev_src;	/* and offsets */
+	uint16_t ds_src;
 	uint32_t len;
-	uint16_t nops;
-	uint16_t term;		/* terminator packet type */
+	uint32_t nops;
+	uint64_t is_ts;		/* 1: ends with a Timestamp, 0: with End */
 	struct spe_tpl_op ops[SPE_TPL_OPS];
 };
 
@@ -436,9 +439,16 @@ struct spe_dec {
 	uint32_t ntpl;
 	uint32_t tpl_next;	/* replacement cursor */
 	uint16_t key_pos[2];
-	uint8_t key_tpl[256];	/* key byte → template, SPE_TPL_NR: none */
+	uint16_t key_tpl[256];	/* key → template byte offset in tpl[]; the
+				 * last template never matches */
 	uint32_t tpl_miss;
-	uint32_t tpl_len;	/* length of every template, or 0 */
+	uint32_t tpl_len;	/* length of every template */
+	uint64_t win_records;	/* template usefulness window */
+	uint64_t win_fast;
+	uint8_t tpl_learning;
+	uint8_t tpl_backoff;
+	uint32_t cand_next;
+	uint64_t cand[SPE_TPL_CAND];	/* layouts seen once (hashes) */
 	struct spe_tpl tpl[SPE_TPL_NR + 1];	/* + one that never matches */
 };
 

@@ -26,6 +26,9 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "internal.h"
 
@@ -61,8 +64,10 @@ void spe_dec_init(struct spe_dec *dec, const struct spe_dec_opts *opts)
 	memset(dec, 0, sizeof(*dec));
 	if (opts)
 		dec->opts = *opts;
+	dec->tpl_learning = true;
 	/* no template yet: every key leads to one that cannot match */
-	memset(dec->key_tpl, SPE_TPL_NR, sizeof(dec->key_tpl));
+	for (unsigned int k = 0; k < 256; k++)
+		dec->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
 	dec->tpl[SPE_TPL_NR].want[0] = 1;
 	if (!FAST_PATH)
 		dec->opts.flags |= SPE_DEC_NO_FAST;
@@ -345,17 +350,23 @@ static inline unsigned int tpl_key(uint8_t a, uint8_t b)
 typedef uint8_t v16u __attribute__((vector_size(16), aligned(1)));
 typedef uint8_t v16a __attribute__((vector_size(16)));
 
+/* Whether the header and PAD bytes at @p are the template's. */
 static inline bool tpl_match(const struct spe_tpl *t, const uint8_t *p)
 {
 	const v16u *in = (const v16u *)p;
 	const v16a *m = (const v16a *)t->mask, *w = (const v16a *)t->want;
 	v16a x = ((in[0] & m[0]) ^ w[0]) | ((in[1] & m[1]) ^ w[1]) |
 		 ((in[2] & m[2]) ^ w[2]) | ((in[3] & m[3]) ^ w[3]);
+#ifdef __SSE2__
+	return _mm_movemask_epi8(_mm_cmpeq_epi8((__m128i)x,
+						_mm_setzero_si128())) == 0xffff;
+#else
 	uint64_t lo, hi;
 
 	memcpy(&lo, &x, 8);
 	memcpy(&hi, (const uint8_t *)&x + 8, 8);
 	return !(lo | hi);
+#endif
 }
 
 /*
@@ -363,8 +374,8 @@ static inline bool tpl_match(const struct spe_tpl *t, const uint8_t *p)
  * Every payload is copied as 8 bytes, in the order of the destination
  * fields, so a wide store only clobbers fields written after it or absent
  * ones: a field narrower than 8 bytes gets exactly its payload bytes.  The
- * 8-byte events and data source fields are masked to their payload size
- * afterwards.  Every template has SPE_TPL_OPS ops (unused ones store to
+ * 8-byte events and data source fields, whose payloads may be shorter, are
+ * stored apart, masked.  Every template has SPE_TPL_OPS ops (unused ones store to
  * the record's slack): the loop has a fixed count, no data-dependent
  * branch.
  */
@@ -380,53 +391,51 @@ static inline void tpl_apply(const struct spe_tpl *t, const uint8_t *p,
 
 		memcpy(dst + (op >> 16), p + (op & 0xffff), 8);
 	}
-	r->events &= t->ev_mask;
-	r->ds &= t->ds_mask;
+	/* (no op writes past its field into these two) */
+	r->events = spe_load_le64(p + t->ev_src) & t->ev_mask;
+	r->ds = spe_load_le64(p + t->ds_src) & t->ds_mask;
 	r->len = t->len;
 	r->offset = off;
 }
 
 /*
  * Decodes records through the templates for as long as they match, from a
- * record boundary in the clean state.  Returns where it stopped.  When all
- * templates have the same length (Neoverse: 64 bytes) the next record's
- * position does not wait for this one's template lookup, so consecutive
+ * record boundary in the clean state.  Returns where it stopped.  All
+ * templates have the same length (Neoverse: 64 bytes), so the next record's
+ * position does not wait for this one's template lookup and consecutive
  * records decode in parallel.
  */
-static inline __attribute__((always_inline))
-const uint8_t *fast_loop(struct spe_dec *d, struct out *o, const uint8_t *p,
-			 const uint8_t *end, bool uniform)
-{
-	const unsigned int k0 = d->key_pos[0], k1 = d->key_pos[1];
-	const uint64_t off0 = o->base_off - (uintptr_t)o->base;
-	const size_t max = o->max, ulen = d->tpl_len;
-	struct spe_record *recs = o->recs;
-	size_t n = o->n, n0 = n, nts = 0;
-
-	while (n < max && (size_t)(end - p) >= FAST_AVAIL) {
-		const struct spe_tpl *t = &d->tpl[d->key_tpl[tpl_key(p[k0],
-								    p[k1])]];
-
-		if (!tpl_match(t, p))
-			break;
-		tpl_apply(t, p, off0 + (uintptr_t)p, &recs[n++]);
-		nts += t->term == SPE_PKT_TIMESTAMP;
-		p += uniform ? ulen : t->len;
-	}
-	d->stats.records += n - n0;
-	d->stats.fast += n - n0;
-	d->terms[1] += nts;
-	d->terms[0] += n - n0 - nts;
-	o->n = n;
-	return p;
-}
-
 static const uint8_t *fast_run(struct spe_dec *d, struct out *o,
 			       const uint8_t *p, const uint8_t *end)
 {
-	if (d->tpl_len)
-		return fast_loop(d, o, p, end, true);
-	return fast_loop(d, o, p, end, false);
+	const unsigned int k0 = d->key_pos[0], k1 = d->key_pos[1];
+	const uint64_t off0 = o->base_off - (uintptr_t)o->base;
+	const uint8_t *tpl = (const uint8_t *)d->tpl;
+	const size_t len = d->tpl_len, avail = end - p;
+	struct spe_record *r = &o->recs[o->n];
+	size_t room = o->max - o->n, n = 0, nts = 0, fit;
+
+	fit = avail < FAST_AVAIL ? 0 : (avail - FAST_AVAIL) / len + 1;
+	room = fit < room ? fit : room;
+	while (n < room) {
+		const struct spe_tpl *t = (const struct spe_tpl *)
+			(tpl + d->key_tpl[tpl_key(p[k0], p[k1])]);
+
+		if (!tpl_match(t, p))
+			break;
+		tpl_apply(t, p, off0 + (uintptr_t)p, r++);
+		n++;
+		nts += t->is_ts;
+		p += len;
+	}
+	if (!n)
+		return p;
+	d->stats.records += n;
+	d->stats.fast += n;
+	d->terms[1] += nts;
+	d->terms[0] += n - nts;
+	o->n += n;
+	return p;
 }
 #endif
 
@@ -502,14 +511,56 @@ static void tpl_rekey(struct spe_dec *d)
 	}
 	d->key_pos[0] = pos[0];
 	d->key_pos[1] = pos[1];
-	d->tpl_len = d->tpl[0].len;
-	for (unsigned int i = 1; i < d->ntpl; i++)
-		if (d->tpl[i].len != d->tpl_len)
-			d->tpl_len = 0;
-	memset(d->key_tpl, SPE_TPL_NR, sizeof(d->key_tpl));
+	for (unsigned int k = 0; k < 256; k++)
+		d->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
 	for (unsigned int i = 0; i < d->ntpl; i++)
 		d->key_tpl[tpl_key(d->tpl[i].want[pos[0]],
-				   d->tpl[i].want[pos[1]])] = i;
+				   d->tpl[i].want[pos[1]])] =
+			i * sizeof(struct spe_tpl);
+}
+
+/*
+ * Forgets the templates when they served fewer than 1 in 4 of the last
+ * 4096 records or more (the stream's layouts changed, or it has none), so
+ * that others can be learned, of another length too; then pauses learning
+ * for longer and longer while that keeps happening.  Returns whether to
+ * learn now.
+ */
+static bool tpl_check_stale(struct spe_dec *d)
+{
+	uint64_t recs = d->stats.records - d->win_records;
+	uint64_t fast = d->stats.fast - d->win_fast;
+
+	if (recs < ((uint64_t)4096 << d->tpl_backoff))
+		return d->tpl_learning;
+	if (fast * 4 < recs) {
+		d->ntpl = 0;
+		d->tpl_next = 0;
+		for (unsigned int k = 0; k < 256; k++)
+			d->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
+		/* learn in every other window, the next one twice as long */
+		d->tpl_learning = !d->tpl_learning;
+		if (d->tpl_learning && d->tpl_backoff < 10)
+			d->tpl_backoff++;
+	} else {
+		d->tpl_learning = true;
+		d->tpl_backoff = 0;
+	}
+	d->win_records = d->stats.records;
+	d->win_fast = d->stats.fast;
+	return d->tpl_learning;
+}
+
+/* FNV-1a over what identifies a layout (never 0). */
+static uint64_t layout_hash(const struct spe_tpl *t)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ t->len;
+
+	for (size_t i = 0; i < SPE_TPL_LEN; i++) {
+		h = (h ^ t->mask[i]) * 0x100000001b3ULL;
+		h = (h ^ t->want[i]) * 0x100000001b3ULL;
+	}
+	return h | 1;
 }
 
 /*
@@ -523,13 +574,21 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 	struct spe_tpl t = { .len = r->len };
 	const uint8_t *p;
 	size_t pos = 0;
+	unsigned int i;
+	uint64_t h;
 
-	if (d->ntpl == SPE_TPL_NR && ++d->tpl_miss < 64)
+	/* look at 1 record in 8 once there are templates: streams with no
+	 * fixed layout then pay little for trying */
+	if (d->ntpl && (++d->tpl_miss & 7))
+		return;
+	if (!tpl_check_stale(d))
+		return;
+	/* one length for all (see fast_run()) */
+	if (d->ntpl && r->len != d->tpl_len)
 		return;
 	if (r->offset < o->base_off ||
 	    r->offset + r->len > o->base_off + o->base_len)
 		return;
-	d->tpl_miss = 0;
 	p = o->base + (r->offset - o->base_off);
 
 	while (pos < r->len) {
@@ -543,9 +602,14 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 		memset(t.mask + pos, 0xff, pkt.len - pkt.payload_len);
 		memcpy(t.want + pos, p + pos, pkt.len - pkt.payload_len);
 		dst = payload_dst(&pkt);
-		if (dst >= 0) {
-			unsigned int i = t.nops;
-
+		if (pkt.type == SPE_PKT_EVENTS) {
+			t.ev_src = pos + 1;
+			t.ev_mask = spe_bytes_mask(pkt.payload_len);
+		} else if (pkt.type == SPE_PKT_DATA_SOURCE) {
+			t.ds_src = pos + 1;
+			t.ds_mask = spe_bytes_mask(pkt.payload_len);
+		} else if (dst >= 0) {
+			i = t.nops;
 			if (i == SPE_TPL_OPS)
 				return;
 			/* insertion sort by destination, stable */
@@ -555,25 +619,32 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 			}
 			t.ops[i].word = (uint32_t)dst << 16 |
 					(pos + pkt.len - pkt.payload_len);
-			if (pkt.type == SPE_PKT_EVENTS)
-				t.ev_mask = spe_bytes_mask(pkt.payload_len);
-			if (pkt.type == SPE_PKT_DATA_SOURCE)
-				t.ds_mask = spe_bytes_mask(pkt.payload_len);
 			t.nops++;
 		}
 		pos += ret;
 	}
 	/* the unused ops store nothing, to the record's slack */
-	for (unsigned int i = t.nops; i < SPE_TPL_OPS; i++)
+	for (i = t.nops; i < SPE_TPL_OPS; i++)
 		t.ops[i].word = offsetof(struct spe_record, reserved2) << 16;
 	memcpy(t.head, r, sizeof(t.head));
-	t.term = r->flags & SPE_REC_TS ? SPE_PKT_TIMESTAMP : SPE_PKT_END;
+	t.is_ts = !!(r->flags & SPE_REC_TS);
 
-	for (unsigned int i = 0; i < d->ntpl; i++)
+	for (i = 0; i < d->ntpl; i++)
 		if (d->tpl[i].len == t.len &&
 		    !memcmp(d->tpl[i].mask, t.mask, sizeof(t.mask)) &&
 		    !memcmp(d->tpl[i].want, t.want, sizeof(t.want)))
 			return;
+	/* a layout becomes a template when seen a second time */
+	h = layout_hash(&t);
+	for (i = 0; i < SPE_TPL_CAND && d->cand[i] != h; i++)
+		;
+	if (i == SPE_TPL_CAND) {
+		d->cand[d->cand_next] = h;
+		d->cand_next = (d->cand_next + 1) % SPE_TPL_CAND;
+		return;
+	}
+	d->cand[i] = 0;
+	d->tpl_len = t.len;
 	if (d->ntpl < SPE_TPL_NR) {
 		d->tpl[d->ntpl++] = t;
 	} else {
