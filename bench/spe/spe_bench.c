@@ -5,7 +5,7 @@
  * general path and the fast path, on a >= 64 MiB generated stream.
  * Prints "BENCH {json}" lines (bench/run-bench.sh collects them).
  *
- *   spe_bench [-m MIB] [-r RUNS] [-l n1|var|mixed]
+ *   spe_bench [-m MIB] [-r RUNS] [-l n1|mixed|var]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -145,13 +145,15 @@ static uint64_t run_naive(const uint8_t *buf, size_t len, uint32_t flags,
 
 typedef uint64_t (*run_fn)(const uint8_t *, size_t, uint32_t, uint64_t *);
 
-static void bench(const char *name, run_fn fn, uint32_t flags,
-		  const uint8_t *buf, size_t len, unsigned int runs,
-		  const char *layout)
+/* Returns the best throughput in GB/s. */
+static double bench(const char *name, run_fn fn, uint32_t flags,
+		    const uint8_t *buf, size_t len, unsigned int runs,
+		    const char *layout, double ref_gbps, double naive_gbps)
 {
-	double best = 1e30;
+	double best = 1e30, gbps;
 	uint64_t recs = 0, sum = 0;
 
+	last_fast = 0;
 	for (unsigned int i = 0; i < runs; i++) {
 		double t = now();
 
@@ -160,25 +162,74 @@ static void bench(const char *name, run_fn fn, uint32_t flags,
 		if (t < best)
 			best = t;
 	}
+	gbps = len / best / 1e9;
 	printf("BENCH {\"name\":\"%s\",\"layout\":\"%s\",\"gbps\":%.3f,"
 	       "\"records_per_s\":%.0f,\"bytes\":%zu,\"records\":%llu,"
-	       "\"runs\":%u,\"best_s\":%.4f}\n",
-	       name, layout, len / best / 1e9, recs / best, len,
+	       "\"runs\":%u,\"best_s\":%.4f",
+	       name, layout, gbps, recs / best, len,
 	       (unsigned long long)recs, runs, best);
-	fprintf(stderr, "%-20s %-5s %6.2f GB/s %7.1f M records/s (check %llx, fast %llu)\n",
-		name, layout, len / best / 1e9, recs / best / 1e6,
-		(unsigned long long)sum, (unsigned long long)last_fast);
+	if (ref_gbps > 0)
+		printf(",\"of_memread\":%.3f", gbps / ref_gbps);
+	if (naive_gbps > 0)
+		printf(",\"vs_naive\":%.2f", gbps / naive_gbps);
+	printf("}\n");
+	fprintf(stderr, "%-20s %-5s %6.2f GB/s %7.1f M records/s", name, layout,
+		gbps, recs / best / 1e6);
+	if (ref_gbps > 0)
+		fprintf(stderr, "  (%.0f%% of memory read, %.1fx naive)",
+			100 * gbps / ref_gbps, naive_gbps > 0 ?
+			gbps / naive_gbps : 1.0);
+	fprintf(stderr, " [%llx, %llu fast]\n", (unsigned long long)sum,
+		(unsigned long long)last_fast);
+	return gbps;
+}
+
+static int run_layout(enum spegen_layout l, const char *layout, size_t mib,
+		      unsigned int runs)
+{
+	struct spegen_opts go = { .seed = 42, .layout = l };
+	size_t len = 0, cap = (mib << 20) + SPEGEN_REC_MAX;
+	double mem, naive;
+	struct spegen g;
+	uint8_t *buf;
+
+	buf = malloc(cap);
+	if (!buf || spegen_init(&g, &go)) {
+		free(buf);
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	while (len < mib << 20) {
+		struct spe_record t;
+
+		len += spegen_record(&g, buf + len, cap - len, &t);
+	}
+	spegen_free(&g);
+
+	mem = bench("memread", run_memread, 0, buf, len, runs, layout, 0, 0);
+	naive = bench("spe_decode_naive", run_naive, 0, buf, len, runs, layout,
+		      mem, 0);
+	bench("spe_decode_general", run_decoder, SPE_DEC_NO_FAST, buf, len,
+	      runs, layout, mem, naive);
+	bench("spe_decode", run_decoder, 0, buf, len, runs, layout, mem,
+	      naive);
+	free(buf);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct spegen_opts go = { .seed = 42, .layout = SPEGEN_N1 };
-	const char *layout = "n1";
-	size_t mib = 64, len = 0, cap;
+	static const struct {
+		const char *name;
+		enum spegen_layout l;
+	} layouts[] = {
+		{ "n1", SPEGEN_N1 }, { "mixed", SPEGEN_MIXED },
+		{ "var", SPEGEN_VAR },
+	};
+	const char *only = NULL;
+	size_t mib = 64;
 	unsigned int runs = 5;
-	struct spegen g;
-	uint8_t *buf;
-	int c;
+	int c, ret = 0;
 
 	while ((c = getopt(argc, argv, "m:r:l:")) != -1) {
 		switch (c) {
@@ -189,38 +240,25 @@ int main(int argc, char **argv)
 			runs = strtoul(optarg, NULL, 0);
 			break;
 		case 'l':
-			layout = optarg;
-			if (!strcmp(optarg, "var"))
-				go.layout = SPEGEN_VAR;
-			else if (!strcmp(optarg, "mixed"))
-				go.layout = SPEGEN_MIXED;
-			else if (strcmp(optarg, "n1"))
-				return fprintf(stderr, "bad layout\n"), 2;
+			only = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-m MIB] [-r RUNS] "
-				"[-l n1|var|mixed]\n", argv[0]);
+				"[-l n1|mixed|var]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (!mib || mib > 4096 || !runs || runs > 100)
 		return fprintf(stderr, "bad -m or -r\n"), 2;
-	cap = (mib << 20) + SPEGEN_REC_MAX;
-	buf = malloc(cap);
-	if (!buf || spegen_init(&g, &go))
-		return fprintf(stderr, "out of memory\n"), 1;
-	while (len < mib << 20) {
-		struct spe_record t;
-
-		len += spegen_record(&g, buf + len, cap - len, &t);
+	fprintf(stderr, "SPE decode, %zu MiB streams, best of %u runs, thread "
+		"CPU time; n1: Neoverse-N1-like 64-byte records; mixed: n1 "
+		"with 1 in 8 variable records\n", mib, runs);
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		/* by default: n1 (the figure) and mixed */
+		if (only ? strcmp(only, layouts[i].name) :
+			   layouts[i].l == SPEGEN_VAR)
+			continue;
+		ret |= run_layout(layouts[i].l, layouts[i].name, mib, runs);
 	}
-	spegen_free(&g);
-
-	bench("memread", run_memread, 0, buf, len, runs, layout);
-	bench("spe_decode_naive", run_naive, 0, buf, len, runs, layout);
-	bench("spe_decode_general", run_decoder, SPE_DEC_NO_FAST, buf, len,
-	      runs, layout);
-	bench("spe_decode", run_decoder, 0, buf, len, runs, layout);
-	free(buf);
-	return 0;
+	return ret;
 }
