@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,9 @@ static bool tracepoint_exists(const char *tracefs, const char *name)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/events/kvm/%s", tracefs, name);
-	return access(path, F_OK) == 0;
+	/* with our capabilities: kvmprofd may run as a user with
+	 * CAP_DAC_READ_SEARCH (systemd unit), and tracefs is 0700 root */
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
 }
 
 /* Run kp_detect once: CO-RE tells us which kvm_exit layout this kernel has. */
