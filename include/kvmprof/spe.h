@@ -295,6 +295,8 @@ enum spe_cpu {
 
 enum spe_cpu spe_cpu_from_midr(uint64_t midr);
 const char *spe_cpu_name(enum spe_cpu cpu);
+/* A MIDR of @cpu (implementer and part number, r0p0), 0 for generic. */
+uint64_t spe_cpu_midr(enum spe_cpu cpu);
 
 enum spe_ds {
 	SPE_DS_UNKNOWN = 0,	/* value not in the CPU's table */

@@ -2,7 +2,8 @@
 # Included by the top-level Makefile (one make, one dependency graph).
 
 # The library: linked by the daemon, the CLI, the tests and the bench.
-SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c
+SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c \
+	lib/spe/profile.c lib/spe/symbols.c lib/spe/input.c lib/spe/text.c
 
 # The synthetic stream generator (ground truth for tests and benches; the
 # daemon's tests may link it too).

@@ -214,6 +214,15 @@ enum spe_cpu spe_cpu_from_midr(uint64_t midr)
 	return SPE_CPU_GENERIC;
 }
 
+uint64_t spe_cpu_midr(enum spe_cpu cpu)
+{
+	for (size_t i = 0; i < sizeof(cpu_parts) / sizeof(cpu_parts[0]); i++)
+		if (cpu_parts[i].cpu == cpu)
+			return SPE_FIELD_PREP(SPE_MIDR_IMPL, cpu_parts[i].impl) |
+			       SPE_FIELD_PREP(SPE_MIDR_PART, cpu_parts[i].part);
+	return 0;
+}
+
 const char *spe_cpu_name(enum spe_cpu cpu)
 {
 	for (size_t i = 0; i < sizeof(cpu_parts) / sizeof(cpu_parts[0]); i++)

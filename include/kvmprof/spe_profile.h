@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * SPE profile aggregation: what `kvmprof spe report` prints and what the
+ * daemon keeps per VM.  Plain C fields, bounded memory (allocated once at
+ * init, never per record), a JSON writer, symbols from ELF or kallsyms,
+ * and input files (raw, gzip or zlib).
+ */
+#ifndef KVMPROF_SPE_PROFILE_H
+#define KVMPROF_SPE_PROFILE_H
+
+#include <stdio.h>
+
+#include <kvmprof/spe.h>
+
+/* ---- latency histograms ----------------------------------------------------
+ *
+ * Log-linear buckets over the 16-bit counters: values 0..3 exactly, then
+ * four buckets per power of two (relative width <= 25%).
+ */
+#define SPE_HIST_BUCKETS	60
+
+struct spe_hist {
+	uint64_t count;
+	uint64_t sum;
+	uint64_t max;
+	uint64_t bucket[SPE_HIST_BUCKETS];
+};
+
+unsigned int spe_hist_bucket(uint64_t v);
+/* Smallest and largest value of bucket @b. */
+uint64_t spe_hist_lo(unsigned int b);
+uint64_t spe_hist_hi(unsigned int b);
+void spe_hist_add(struct spe_hist *h, uint64_t v);
+/* Upper bound of the bucket holding quantile @q (0..1); 0 when empty. */
+uint64_t spe_hist_quantile(const struct spe_hist *h, double q);
+
+/* ---- top-K (space-saving) --------------------------------------------------
+ *
+ * Metwally et al.'s space-saving sketch with K counters.  After N items:
+ * every key's estimate c satisfies c - err <= true count <= c, with
+ * err <= N / K; every key whose true count exceeds N / K is present.
+ * O(log K) per item, memory fixed at init.
+ */
+struct spe_topk_entry {
+	uint64_t key;
+	uint64_t count;		/* estimate (upper bound) */
+	uint64_t err;		/* overestimate bound for this key */
+	uint32_t slot;		/* private: hash slot */
+};
+
+struct spe_topk {
+	uint32_t cap;		/* K */
+	uint32_t n;
+	uint64_t total;		/* items added */
+	struct spe_topk_entry *heap;	/* min-heap on count */
+	uint32_t *hash;		/* slot → heap index, UINT32_MAX: empty */
+	uint32_t hmask;
+};
+
+#define SPE_TOPK_MAX		(1u << 20)
+
+int spe_topk_init(struct spe_topk *t, uint32_t k);
+void spe_topk_free(struct spe_topk *t);
+void spe_topk_add(struct spe_topk *t, uint64_t key);
+void spe_topk_clear(struct spe_topk *t);
+/* Copies up to @max entries, highest count first; returns how many. */
+size_t spe_topk_sorted(const struct spe_topk *t, struct spe_topk_entry *out,
+		       size_t max);
+
+/* ---- profile --------------------------------------------------------------- */
+
+struct spe_profile_opts {
+	uint64_t midr;		/* selects the data source table */
+	uint32_t top_pcs;	/* K of the PC sketch (0: 4096) */
+	uint32_t top_ctx;	/* K of the CONTEXTIDR sketch (0: 256) */
+};
+
+struct spe_profile {
+	uint64_t midr;
+	uint32_t cpu;			/* enum spe_cpu */
+	uint64_t samples;		/* records added */
+	uint64_t no_pc;			/* ... without a PC */
+	uint64_t el[4];			/* by exception level of the PC */
+	uint64_t el_ns[4][2];		/* by EL and NS bit */
+	/* operation mix */
+	uint64_t no_op;
+	uint64_t op_class[4];
+	uint64_t op_sub[SPE_OPS_NR];
+	uint64_t loads, stores;
+	uint64_t br_cond, br_ind, br_call, br_ret;
+	/* events */
+	uint64_t ev_records;		/* records with an Events packet */
+	uint64_t ev[64];		/* per event bit */
+	/* latencies: total, issue, translation */
+	struct spe_hist lat[SPE_CNT_NR_KNOWN];
+	/* data source */
+	uint64_t ds_records;
+	uint64_t ds[SPE_DS_NR];		/* decoded for the CPU */
+	uint64_t ds_raw[16];		/* raw values 0..15 */
+	uint64_t ds_raw_other;
+	/* who and where */
+	uint64_t no_ctx;
+	struct spe_topk ctx;		/* CONTEXTIDR_EL1 (guest PID) */
+	struct spe_topk pcs;		/* PC, canonical address */
+	/* time */
+	uint64_t ts_records;
+	uint64_t ts_first, ts_last;	/* min and max timestamp */
+};
+
+int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o);
+void spe_profile_free(struct spe_profile *p);
+/* Forgets the samples, keeps the configuration and memory. */
+void spe_profile_clear(struct spe_profile *p);
+void spe_profile_add(struct spe_profile *p, const struct spe_record *r);
+
+/* Rates, as fractions (0 when the denominator is 0). */
+struct spe_profile_rates {
+	double l1d_miss;	/* L1D refill / L1D access */
+	double llc_miss;	/* LLC miss / LLC access */
+	double tlb_miss;	/* TLB walk / TLB access */
+	double mispredict;	/* mispredicted / branches */
+	double remote;		/* remote access / loads and stores */
+	double not_taken;	/* not taken / conditional branches */
+};
+
+void spe_profile_rates(const struct spe_profile *p,
+		       struct spe_profile_rates *ret);
+
+/* ---- symbols --------------------------------------------------------------- */
+
+struct spe_sym {
+	uint64_t addr;
+	uint64_t size;		/* 0: up to the next symbol */
+	uint32_t name;		/* offset in names */
+};
+
+struct spe_symtab {
+	struct spe_sym *syms;	/* sorted by address */
+	size_t n;
+	char *names;
+	size_t names_len;
+};
+
+#define SPE_SYMS_MAX		(1u << 23)	/* symbols kept */
+#define SPE_SYMFILE_MAX		(1ull << 31)	/* kallsyms file bytes */
+
+/*
+ * Loads function symbols from an ELF file (.symtab and .dynsym) or from a
+ * kallsyms-format text file ("ADDR TYPE NAME [module]").  -errno on error
+ * (-ENOEXEC: neither format, -E2BIG: over the limits).
+ */
+int spe_symtab_load(struct spe_symtab *t, const char *path);
+void spe_symtab_free(struct spe_symtab *t);
+/* Name of the function containing @addr, NULL if none; *ret_off is the
+ * offset in it. */
+const char *spe_symtab_lookup(const struct spe_symtab *t, uint64_t addr,
+			      uint64_t *ret_off);
+
+/* ---- output ---------------------------------------------------------------- */
+
+/*
+ * Writes the profile as one JSON object: counts, rates, histograms (with
+ * p50/p90/p99), data sources, top @ntop PCs (with symbols when @syms) and
+ * CONTEXTIDR values, plus @st when not NULL.  Returns 0 or -EIO.
+ */
+int spe_profile_json(FILE *f, const struct spe_profile *p,
+		     const struct spe_symtab *syms,
+		     const struct spe_dec_stats *st, size_t ntop);
+
+/* One record as a CSV line (and the header line) or a JSON object. */
+int spe_record_csv_header(FILE *f);
+int spe_record_csv(FILE *f, const struct spe_record *r, uint64_t midr);
+int spe_record_json(FILE *f, const struct spe_record *r, uint64_t midr);
+
+/* A JSON string literal (quotes and escapes) for @s. */
+void spe_json_str(FILE *f, const char *s);
+
+/* ---- input ----------------------------------------------------------------- */
+
+enum spe_input_fmt { SPE_IN_RAW, SPE_IN_GZIP, SPE_IN_ZLIB };
+
+#define SPE_INPUT_MAX		(4ull << 30)	/* decompressed bytes */
+
+/*
+ * Reads a whole file ("-": standard input), decompressing gzip (also
+ * concatenated members) or zlib data, raw otherwise.  At most @max bytes
+ * after decompression (-EFBIG beyond); -EBADMSG for corrupt or truncated
+ * compressed data.  The caller frees *ret_buf.
+ */
+int spe_input_load(const char *path, size_t max, uint8_t **ret_buf,
+		   size_t *ret_len, enum spe_input_fmt *ret_fmt);
+
+#endif

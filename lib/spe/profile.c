@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SPE profile aggregation: histograms, a space-saving top-K sketch, and the
+ * per-profile counters `kvmprof spe report` prints and the daemon keeps.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kvmprof/spe_profile.h>
+
+/* ---- histograms --------------------------------------------------------- */
+
+unsigned int spe_hist_bucket(uint64_t v)
+{
+	unsigned int msb;
+
+	if (v < 4)
+		return v;
+	if (v > 0xffff)
+		v = 0xffff;
+	msb = 63 - __builtin_clzll(v);
+	/* 4 buckets per power of two: the two bits below the top one */
+	return 4 * (msb - 1) + ((v >> (msb - 2)) & 3);
+}
+
+uint64_t spe_hist_lo(unsigned int b)
+{
+	unsigned int msb;
+
+	if (b < 4)
+		return b;
+	msb = b / 4 + 1;
+	return (1ull << msb) | (uint64_t)(b % 4) << (msb - 2);
+}
+
+uint64_t spe_hist_hi(unsigned int b)
+{
+	return b + 1 < SPE_HIST_BUCKETS ? spe_hist_lo(b + 1) - 1 : 0xffff;
+}
+
+void spe_hist_add(struct spe_hist *h, uint64_t v)
+{
+	h->count++;
+	h->sum += v;
+	if (v > h->max)
+		h->max = v;
+	h->bucket[spe_hist_bucket(v)]++;
+}
+
+uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
+{
+	uint64_t want, seen = 0;
+
+	if (!h->count)
+		return 0;
+	want = (uint64_t)(q * (double)h->count);
+	if (want >= h->count)
+		want = h->count - 1;
+	for (unsigned int b = 0; b < SPE_HIST_BUCKETS; b++) {
+		seen += h->bucket[b];
+		if (seen > want)
+			return spe_hist_hi(b) < h->max ? spe_hist_hi(b) : h->max;
+	}
+	return h->max;
+}
+
+/* ---- space-saving top-K -------------------------------------------------- */
+
+#define EMPTY	UINT32_MAX
+
+static uint32_t key_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+int spe_topk_init(struct spe_topk *t, uint32_t k)
+{
+	uint32_t hcap = 4;
+
+	memset(t, 0, sizeof(*t));
+	if (!k || k > SPE_TOPK_MAX)
+		return -EINVAL;
+	while (hcap < 2 * k)
+		hcap <<= 1;
+	t->heap = calloc(k, sizeof(*t->heap));
+	t->hash = malloc(hcap * sizeof(*t->hash));
+	if (!t->heap || !t->hash) {
+		spe_topk_free(t);
+		return -ENOMEM;
+	}
+	t->cap = k;
+	t->hmask = hcap - 1;
+	memset(t->hash, 0xff, hcap * sizeof(*t->hash));
+	return 0;
+}
+
+void spe_topk_free(struct spe_topk *t)
+{
+	free(t->heap);
+	free(t->hash);
+	memset(t, 0, sizeof(*t));
+}
+
+void spe_topk_clear(struct spe_topk *t)
+{
+	t->n = 0;
+	t->total = 0;
+	if (t->hash)
+		memset(t->hash, 0xff, (t->hmask + 1) * sizeof(*t->hash));
+}
+
+static void heap_set(struct spe_topk *t, uint32_t i,
+		     const struct spe_topk_entry *e)
+{
+	t->heap[i] = *e;
+	t->hash[e->slot] = i;
+}
+
+static void sift_up(struct spe_topk *t, uint32_t i)
+{
+	struct spe_topk_entry e = t->heap[i];
+
+	while (i) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (t->heap[parent].count <= e.count)
+			break;
+		heap_set(t, i, &t->heap[parent]);
+		i = parent;
+	}
+	heap_set(t, i, &e);
+}
+
+static void sift_down(struct spe_topk *t, uint32_t i)
+{
+	struct spe_topk_entry e = t->heap[i];
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= t->n)
+			break;
+		if (c + 1 < t->n && t->heap[c + 1].count < t->heap[c].count)
+			c++;
+		if (e.count <= t->heap[c].count)
+			break;
+		heap_set(t, i, &t->heap[c]);
+		i = c;
+	}
+	heap_set(t, i, &e);
+}
+
+/* Linear probing: the slot holding @key, or the empty slot for it. */
+static uint32_t find_slot(const struct spe_topk *t, uint64_t key)
+{
+	uint32_t s = key_hash(key) & t->hmask;
+
+	while (t->hash[s] != EMPTY && t->heap[t->hash[s]].key != key)
+		s = (s + 1) & t->hmask;
+	return s;
+}
+
+/* Deletes slot @s, shifting back the entries of its probe run. */
+static void hash_delete(struct spe_topk *t, uint32_t s)
+{
+	uint32_t j = s;
+
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & t->hmask;
+		if (t->hash[j] == EMPTY)
+			break;
+		home = key_hash(t->heap[t->hash[j]].key) & t->hmask;
+		/* move j's entry into the hole if its home is not in (s, j] */
+		if (((j - home) & t->hmask) >= ((j - s) & t->hmask)) {
+			t->hash[s] = t->hash[j];
+			t->heap[t->hash[s]].slot = s;
+			s = j;
+		}
+	}
+	t->hash[s] = EMPTY;
+}
+
+void spe_topk_add(struct spe_topk *t, uint64_t key)
+{
+	uint32_t s = find_slot(t, key);
+
+	t->total++;
+	if (t->hash[s] != EMPTY) {
+		uint32_t i = t->hash[s];
+
+		t->heap[i].count++;
+		sift_down(t, i);
+		return;
+	}
+	if (t->n < t->cap) {
+		struct spe_topk_entry e = { .key = key, .count = 1, .slot = s };
+
+		t->hash[s] = t->n;
+		t->heap[t->n++] = e;
+		sift_up(t, t->n - 1);
+		return;
+	}
+	/* replace the minimum: it inherits its count as error */
+	{
+		struct spe_topk_entry e = t->heap[0];
+
+		hash_delete(t, e.slot);
+		s = find_slot(t, key);
+		e.key = key;
+		e.err = e.count;
+		e.count++;
+		e.slot = s;
+		t->hash[s] = 0;
+		t->heap[0] = e;
+		sift_down(t, 0);
+	}
+}
+
+static int cmp_entry_desc(const void *a, const void *b)
+{
+	const struct spe_topk_entry *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+size_t spe_topk_sorted(const struct spe_topk *t, struct spe_topk_entry *out,
+		       size_t max)
+{
+	struct spe_topk_entry *all;
+	size_t n = t->n < max ? t->n : max;
+
+	if (!n)
+		return 0;
+	all = malloc(t->n * sizeof(*all));
+	if (!all) {
+		/* degrade: the heap order, unsorted */
+		memcpy(out, t->heap, n * sizeof(*out));
+		return n;
+	}
+	memcpy(all, t->heap, t->n * sizeof(*all));
+	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
+	memcpy(out, all, n * sizeof(*out));
+	free(all);
+	return n;
+}
+
+/* ---- profile --------------------------------------------------------------- */
+
+int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o)
+{
+	struct spe_profile_opts def = { 0 };
+	int ret;
+
+	if (!o)
+		o = &def;
+	memset(p, 0, sizeof(*p));
+	p->midr = o->midr;
+	p->cpu = spe_cpu_from_midr(o->midr);
+	ret = spe_topk_init(&p->pcs, o->top_pcs ? o->top_pcs : 4096);
+	if (!ret)
+		ret = spe_topk_init(&p->ctx, o->top_ctx ? o->top_ctx : 256);
+	if (ret)
+		spe_profile_free(p);
+	return ret;
+}
+
+void spe_profile_free(struct spe_profile *p)
+{
+	spe_topk_free(&p->pcs);
+	spe_topk_free(&p->ctx);
+}
+
+void spe_profile_clear(struct spe_profile *p)
+{
+	struct spe_topk pcs = p->pcs, ctx = p->ctx;
+	uint64_t midr = p->midr;
+	uint32_t cpu = p->cpu;
+
+	memset(p, 0, sizeof(*p));
+	p->pcs = pcs;
+	p->ctx = ctx;
+	p->midr = midr;
+	p->cpu = cpu;
+	spe_topk_clear(&p->pcs);
+	spe_topk_clear(&p->ctx);
+}
+
+static void add_op(struct spe_profile *p, const struct spe_record *r)
+{
+	struct spe_op_info op;
+
+	if (!(r->flags & SPE_REC_OP)) {
+		p->no_op++;
+		return;
+	}
+	spe_op_decode(r->op_class, r->op, &op);
+	p->op_class[op.cls]++;
+	p->op_sub[op.sub]++;
+	if (op.cls == SPE_OPC_LDST) {
+		if (op.flags & SPE_OPF_ST)
+			p->stores++;
+		else
+			p->loads++;
+	} else if (op.cls == SPE_OPC_BRANCH) {
+		p->br_cond += !!(op.flags & SPE_OPF_COND);
+		p->br_ind += !!(op.flags & SPE_OPF_IND);
+		p->br_call += op.cr == SPE_BR_CR_BL;
+		p->br_ret += op.cr == SPE_BR_CR_RET;
+	}
+}
+
+void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
+{
+	p->samples++;
+	if (spe_rec_has_addr(r, SPE_ADDR_PC)) {
+		uint64_t pc = r->addr[SPE_ADDR_PC];
+		unsigned int el = spe_addr_el(pc);
+
+		p->el[el]++;
+		p->el_ns[el][spe_addr_ns(pc)]++;
+		spe_topk_add(&p->pcs, spe_addr_canon(pc));
+	} else {
+		p->no_pc++;
+	}
+	add_op(p, r);
+	if (r->flags & SPE_REC_EV) {
+		uint64_t ev = r->events;
+
+		p->ev_records++;
+		while (ev) {
+			p->ev[__builtin_ctzll(ev)]++;
+			ev &= ev - 1;
+		}
+	}
+	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++)
+		if (spe_rec_has_cnt(r, i))
+			spe_hist_add(&p->lat[i], r->cnt[i]);
+	if (r->flags & SPE_REC_DS) {
+		p->ds_records++;
+		p->ds[spe_ds_decode(p->cpu, r->ds)]++;
+		if (r->ds < 16)
+			p->ds_raw[r->ds]++;
+		else
+			p->ds_raw_other++;
+	}
+	if (r->ctx_mask & (1u << SPE_CTX_EL1))
+		spe_topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
+	else
+		p->no_ctx++;
+	if (r->flags & SPE_REC_TS) {
+		if (!p->ts_records++ || r->ts < p->ts_first)
+			p->ts_first = r->ts;
+		if (r->ts > p->ts_last)
+			p->ts_last = r->ts;
+	}
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0;
+}
+
+void spe_profile_rates(const struct spe_profile *p,
+		       struct spe_profile_rates *ret)
+{
+	ret->l1d_miss = ratio(p->ev[SPE_EV_L1D_REFILL], p->ev[SPE_EV_L1D_ACCESS]);
+	ret->llc_miss = ratio(p->ev[SPE_EV_LLC_MISS], p->ev[SPE_EV_LLC_ACCESS]);
+	ret->tlb_miss = ratio(p->ev[SPE_EV_TLB_WALK], p->ev[SPE_EV_TLB_ACCESS]);
+	ret->mispredict = ratio(p->ev[SPE_EV_MISPRED],
+				p->op_class[SPE_OPC_BRANCH]);
+	ret->remote = ratio(p->ev[SPE_EV_REMOTE_ACCESS], p->loads + p->stores);
+	ret->not_taken = ratio(p->ev[SPE_EV_NOT_TAKEN], p->br_cond);
+}
