@@ -29,7 +29,7 @@ PKGS=(
 	linux-source-6.12	# the base tree, /usr/src/linux-source-6.12.tar.xz
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	make bc flex bison libssl-dev libelf-dev dwarves
-	perl python3 python3-ply git ccache xz-utils cpio gzip coreutils
+	perl python3 python3-ply python3-git git ccache xz-utils cpio gzip coreutils
 	qemu-system-arm		# pulls in the shared libraries QEMU 10 uses
 )
 

@@ -90,7 +90,7 @@ for p in "${PATCHES[@]}"; do
 		--no-summary "$p" >"$out" 2>&1 || true
 	if grep -q 'Traceback' "$out"; then
 		cat "$out" >&2
-		die "checkpatch could not run all its checks on $name (python3-ply missing?)"
+		die "checkpatch could not run all its checks on $name (python3-ply or python3-git missing?)"
 	fi
 	findings=0
 	excused=0
