@@ -21,6 +21,8 @@
 #define DB_SET_MAIR	0x18
 #define DB_MAIR_READ	0x20
 #define DB_FAIL		0x28
+#define DB_APF_SUM	0x30
+#define DB_EXC		0x38
 
 	.section .rodata.guest, "a"
 	.balign	4096
@@ -80,4 +82,47 @@ guest_start:
 
 fail:	str	x12, [x3, #DB_FAIL]
 	b	.
+
+/*
+ * Asynchronous page fault test ("vmm apf"). Entry state:
+ *   x0: number of data pages, x1: their guest-physical base,
+ *   x2: non-zero to keep IRQs masked, x3: MMIO base
+ * Reads the first doubleword of every data page, each backed by a
+ * userfaultfd that the VMM resolves after a delay, with IRQs unmasked so
+ * that KVM may wait for the page asynchronously, and reports their sum.
+ */
+	.globl	guest_apf
+guest_apf:
+	adr	x9, vectors
+	msr	vbar_el1, x9
+	isb
+	cbnz	x2, 0f
+	msr	daifclr, #2
+0:	mov	x10, #0
+	mov	x11, #0
+1:	cmp	x11, x0
+	b.eq	2f
+	add	x12, x1, x11, lsl #12
+	ldr	x13, [x12]
+	add	x10, x10, x13
+	add	x11, x11, #1
+	b	1b
+2:	str	x10, [x3, #DB_APF_SUM]
+	movz	x0, #0x0008
+	movk	x0, #0x8400, lsl #16
+	hvc	#0
+	b	.
+
+/* Any exception is unexpected: report the vector's offset */
+unexpected:
+	str	x14, [x3, #DB_EXC]
+	b	.
+
+	.balign	2048
+vectors:
+	.irp	off, 0x000, 0x080, 0x100, 0x180, 0x200, 0x280, 0x300, 0x380, 0x400, 0x480, 0x500, 0x580, 0x600, 0x680, 0x700, 0x780
+	.balign	128
+	mov	x14, #\off
+	b	unexpected
+	.endr
 guest_end:

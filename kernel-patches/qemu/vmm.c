@@ -8,6 +8,15 @@
  *	Prints "vmm: stat <name> <value>" for the vCPU binary stats whose name
  *	starts with "sysreg_", the number of KVM_RUN calls and a verdict line.
  *
+ *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked]
+ *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
+ *	with an in-kernel GICv3. Its N data pages are anonymous memory
+ *	registered with userfaultfd (missing mode); a thread resolves each
+ *	fault with UFFDIO_COPY after D milliseconds. Checks the sum the guest
+ *	computes over the pages and that every page faulted exactly once.
+ *	With --irqs-masked, the guest keeps IRQs masked, so that KVM must
+ *	handle the faults synchronously.
+ *
  *   kvmprof-vmm btf <tracepoint>...
  *	Prints the prototype of each tracepoint as recorded in the running
  *	kernel's BTF (/sys/kernel/btf/vmlinux, typedef btf_trace_<tracepoint>).
@@ -23,13 +32,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/btf.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 
 #define GUEST_BASE	0x80000000ULL
 #define GUEST_SIZE	0x200000ULL
@@ -42,6 +56,13 @@
 #define DB_SET_MAIR	0x18
 #define DB_MAIR_READ	0x20
 #define DB_FAIL		0x28
+#define DB_APF_SUM	0x30
+#define DB_EXC		0x38
+
+#define APF_DATA_BASE	0x90000000ULL
+#define APF_PATTERN	0x5a5a0000ULL
+#define GICD_BASE	0x08000000ULL
+#define GICR_BASE	0x080a0000ULL
 
 #define MAIR_MAGIC	0x000000ffbb440400ULL
 
@@ -54,7 +75,7 @@
 #define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 			 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
 
-extern const unsigned char guest_start[], guest_end[];
+extern const unsigned char guest_start[], guest_end[], guest_apf[];
 
 static int failures;
 
@@ -307,6 +328,234 @@ static int cmd_run(int argc, char **argv)
 	return failures ? 1 : 0;
 }
 
+/* Asynchronous page faults */
+
+struct uffd_ctx {
+	int uffd;
+	int delay_ms;
+	int npages;
+	unsigned long base;
+	int *faults;
+	int stop;
+};
+
+static void *uffd_thread(void *arg)
+{
+	struct uffd_ctx *ctx = arg;
+	char page[4096] __attribute__((aligned(4096)));
+
+	while (!__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE)) {
+		struct pollfd pfd = { .fd = ctx->uffd, .events = POLLIN };
+		struct uffdio_copy copy;
+		struct uffd_msg msg;
+		struct timespec ts;
+		unsigned long idx;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if (read(ctx->uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+
+		idx = (msg.arg.pagefault.address - ctx->base) / sizeof(page);
+		if (idx >= (unsigned long)ctx->npages)
+			continue;
+		__atomic_add_fetch(&ctx->faults[idx], 1, __ATOMIC_RELAXED);
+
+		ts.tv_sec = ctx->delay_ms / 1000;
+		ts.tv_nsec = (ctx->delay_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+
+		memset(page, 0, sizeof(page));
+		*(__u64 *)page = APF_PATTERN + idx;
+		copy = (struct uffdio_copy) {
+			.dst = ctx->base + idx * sizeof(page),
+			.src = (__u64)(uintptr_t)page,
+			.len = sizeof(page),
+		};
+		if (ioctl(ctx->uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
+			printf("vmm: UFFDIO_COPY: %s\n", strerror(errno));
+	}
+	return NULL;
+}
+
+static void vgic_attr(int dev, __u32 group, __u64 attr, void *addr)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (__u64)(uintptr_t)addr,
+	};
+
+	if (ioctl(dev, KVM_SET_DEVICE_ATTR, &a))
+		die("vgic KVM_SET_DEVICE_ATTR");
+}
+
+static int cmd_apf(int argc, char **argv)
+{
+	int npages = 8, delay_ms = 20, kvm, vm, vcpu, gic, mmap_sz, i, bad = 0;
+	int masked = 0;
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	struct kvm_userspace_memory_region region;
+	struct uffdio_register reg;
+	struct uffdio_api api = { .api = UFFD_API };
+	struct kvm_vcpu_init init;
+	struct uffd_ctx ctx;
+	struct kvm_run *run;
+	__u64 dist = GICD_BASE, redist = GICR_BASE, sum = 0, want = 0;
+	pthread_t thread;
+	bool done = false;
+	void *mem, *data;
+
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--irqs-masked"))
+			masked = 1;
+		else if (i + 1 == argc)
+			break;
+		else if (!strcmp(argv[i], "--pages"))
+			npages = parse_count(argv[++i]);
+		else if (!strcmp(argv[i], "--delay-ms"))
+			delay_ms = parse_count(argv[++i]);
+		else
+			break;
+	}
+	if (i != argc || npages < 1 || npages > 256) {
+		printf("usage: %s apf [--pages N] [--delay-ms D] [--irqs-masked]\n",
+		       argv[0]);
+		return 2;
+	}
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("open /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+
+	mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap guest memory");
+	memcpy(mem, guest_start, guest_end - guest_start);
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 0,
+		.guest_phys_addr = GUEST_BASE,
+		.memory_size = GUEST_SIZE,
+		.userspace_addr = (__u64)(uintptr_t)mem,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	/* Data pages: nothing there until the userfaultfd thread copies it */
+	data = mmap(NULL, npages * 4096UL, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (data == MAP_FAILED)
+		die("mmap data pages");
+	ctx = (struct uffd_ctx) {
+		.delay_ms = delay_ms,
+		.npages = npages,
+		.base = (unsigned long)data,
+		.faults = calloc(npages, sizeof(int)),
+	};
+	ctx.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (ctx.uffd < 0)
+		die("userfaultfd");
+	if (ioctl(ctx.uffd, UFFDIO_API, &api))
+		die("UFFDIO_API");
+	reg = (struct uffdio_register) {
+		.range = { .start = ctx.base, .len = npages * 4096UL },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(ctx.uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	if (pthread_create(&thread, NULL, uffd_thread, &ctx))
+		die("pthread_create");
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 1,
+		.guest_phys_addr = APF_DATA_BASE,
+		.memory_size = npages * 4096UL,
+		.userspace_addr = ctx.base,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION (data)");
+
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
+		die("KVM_ARM_PREFERRED_TARGET");
+	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
+		die("KVM_ARM_VCPU_INIT");
+
+	/* In-kernel GICv3: asynchronous faults need an in-kernel irqchip */
+	if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
+		die("KVM_CREATE_DEVICE (vgic-v3)");
+	gic = cd.fd;
+	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+
+	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (mmap_sz < (int)sizeof(*run))
+		die("KVM_GET_VCPU_MMAP_SIZE");
+	run = mmap(NULL, mmap_sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+
+	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE + (guest_apf - guest_start));
+	set_reg(vcpu, CORE_REG(regs.regs[0]), npages);
+	set_reg(vcpu, CORE_REG(regs.regs[1]), APF_DATA_BASE);
+	set_reg(vcpu, CORE_REG(regs.regs[2]), masked);
+	set_reg(vcpu, CORE_REG(regs.regs[3]), MMIO_BASE);
+
+	while (!done) {
+		__u64 data64 = 0;
+
+		if (ioctl(vcpu, KVM_RUN, NULL)) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			memcpy(&data64, run->mmio.data, sizeof(data64));
+			if (run->mmio.phys_addr == MMIO_BASE + DB_APF_SUM) {
+				sum = data64;
+			} else {
+				fail("guest exception, vector offset 0x%llx (doorbell 0x%llx)",
+				     (unsigned long long)data64,
+				     (unsigned long long)run->mmio.phys_addr);
+				done = true;
+			}
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			done = true;
+			break;
+		default:
+			fail("unexpected exit reason %u", run->exit_reason);
+			done = true;
+		}
+	}
+
+	__atomic_store_n(&ctx.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thread, NULL);
+
+	for (i = 0; i < npages; i++) {
+		want += APF_PATTERN + i;
+		if (ctx.faults[i] != 1)
+			bad++;
+	}
+	if (sum != want)
+		fail("guest sum 0x%llx, expected 0x%llx",
+		     (unsigned long long)sum, (unsigned long long)want);
+	if (bad)
+		fail("%d page(s) did not fault exactly once through userfaultfd", bad);
+	printf("vmm: apf%s pages %d delay-ms %d uffd-faults-ok %d\n",
+	       masked ? " (irqs masked)" : "", npages, delay_ms, npages - bad);
+	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
+	return failures ? 1 : 0;
+}
+
 /* BTF */
 
 static const struct btf_type *btf_types[1 << 20];
@@ -461,8 +710,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "apf"))
+		return cmd_apf(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "btf"))
 		return cmd_btf(argc, argv);
-	printf("usage: %s run|btf ...\n", argv[0]);
+	printf("usage: %s run|apf|btf ...\n", argv[0]);
 	return 2;
 }
