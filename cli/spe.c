@@ -88,9 +88,7 @@ static int parse_args(struct cli_ctx *ctx, int argc, char **argv,
 			o->have_midr = true;
 		} else if (allow_fmt && !strcmp(a, "--csv")) {
 			o->csv = true;
-		} else if (allow_fmt && !strcmp(a, "--json")) {
-			o->json = true;
-		} else if (allow_report && !strcmp(a, "--json")) {
+		} else if (!strcmp(a, "--json")) {
 			o->json = true;
 		} else if (allow_report && !strcmp(a, "--symbols") &&
 			   i + 1 < argc) {
@@ -739,7 +737,7 @@ static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_cmd spe_cmds[] = {
-	{ "dump", cmd_dump, "FILE [--midr X]",
+	{ "dump", cmd_dump, "FILE [--midr X] [--json]",
 	  "SPE packets, one line each, as `perf report -D` prints them" },
 	{ "records", cmd_records, "FILE [--json|--csv] [--midr X]",
 	  "decoded SPE records, every field" },

@@ -1,19 +1,27 @@
 # SPE decoder: library, generator, tests, bench, fuzz target.
 # Included by the top-level Makefile (one make, one dependency graph).
 
-# The library: linked by the daemon, the CLI, the tests and the bench.
+# The library, linked by the daemon, the CLI, the tests and the bench:
+# SPE_SRCS needs no other library; SPE_IO_SRCS (symbols from ELF files,
+# compressed input) needs $(SPE_IO_LIBS).
 SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c \
-	lib/spe/profile.c lib/spe/symbols.c lib/spe/input.c lib/spe/text.c
+	lib/spe/profile.c lib/spe/text.c lib/spe/symtab.c
+SPE_IO_SRCS := lib/spe/symbols.c lib/spe/input.c
+SPE_IO_LIBS := $(ELF_LIBS) $(ZLIB_LIBS)
+
+# kvmprof (cli/build.mk links $(SPE_SRCS) and the I/O libraries): add the
+# I/O part that cli/spe.c uses.
+$(O)/kvmprof: $(call obj,$(SPE_IO_SRCS))
 
 # The synthetic stream generator (ground truth for tests and benches; the
 # daemon's tests may link it too).
 SPEGEN_SRCS := tools/spegen/spegen.c
 
-SPE_TEST_NAMES := test_pkt test_decode test_corrupt
+SPE_TEST_NAMES := test_pkt test_decode test_corrupt test_profile
 
 define spe_test_rule
 $(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c tests/spe/util.c \
-		$(SPE_SRCS) $(SPEGEN_SRCS))
+		$(SPE_SRCS) $(SPE_IO_SRCS) $(SPEGEN_SRCS))
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(SAN_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(ZLIB_LIBS) $$(ELF_LIBS) -lm
@@ -21,6 +29,24 @@ endef
 $(foreach t,$(SPE_TEST_NAMES),$(eval $(call spe_test_rule,$(t))))
 
 TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
+
+# The CLI part (cli/spe.c) with a stand-in for cli/kvmprof.c's dispatch.
+$(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
+		tests/spe/cli_stub.c cli/spe.c lib/spefile.c $(SPE_SRCS) \
+		$(SPE_IO_SRCS) $(SPEGEN_SRCS))
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(CJSON_LIBS) \
+		$(ZLIB_LIBS) $(ELF_LIBS) -lm
+
+TEST_BINS += $(O)/tests/spe/test_cli
+
+# spegen: synthetic streams with ground truth.
+$(O)/spegen: $(call obj,tools/spegen/main.c $(SPEGEN_SRCS) $(SPE_SRCS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
+
+BINS += $(O)/spegen
 
 # Decode throughput (release objects).
 $(O)/bench/spe_bench: $(call obj,bench/spe/spe_bench.c $(SPE_SRCS) $(SPEGEN_SRCS))

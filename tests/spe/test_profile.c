@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Profile aggregation: histogram buckets, the space-saving sketch against
+ * exact counts (its documented error bound), profile counters against
+ * counts made straight from the generator's truth, symbols (kallsyms and
+ * ELF) and compressed input.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include <kvmprof/spe_profile.h>
+
+#include "util.h"
+
+static void test_hist_buckets(void **state)
+{
+	struct spe_hist h = { 0 };
+
+	(void)state;
+	/* 0..3 exact, then 4 buckets per power of two */
+	assert_int_equal(spe_hist_bucket(0), 0);
+	assert_int_equal(spe_hist_bucket(3), 3);
+	assert_int_equal(spe_hist_bucket(4), 4);	/* [4,4] */
+	assert_int_equal(spe_hist_bucket(5), 5);
+	assert_int_equal(spe_hist_bucket(7), 7);
+	assert_int_equal(spe_hist_bucket(8), 8);	/* [8,9] */
+	assert_int_equal(spe_hist_bucket(9), 8);
+	assert_int_equal(spe_hist_bucket(10), 9);	/* [10,11] */
+	assert_int_equal(spe_hist_bucket(0xffff), SPE_HIST_BUCKETS - 1);
+	assert_int_equal(spe_hist_bucket(1 << 20), SPE_HIST_BUCKETS - 1);
+	/* every value lies in its bucket's range */
+	for (uint64_t v = 0; v <= 0xffff; v++) {
+		unsigned int b = spe_hist_bucket(v);
+
+		if (v < spe_hist_lo(b) || v > spe_hist_hi(b))
+			fail_msg("value %llu in bucket %u [%llu, %llu]",
+				 (unsigned long long)v, b,
+				 (unsigned long long)spe_hist_lo(b),
+				 (unsigned long long)spe_hist_hi(b));
+	}
+	for (unsigned int v = 1; v <= 100; v++)
+		spe_hist_add(&h, v);
+	assert_int_equal(h.count, 100);
+	assert_int_equal(h.sum, 5050);
+	assert_int_equal(h.max, 100);
+	/* quantiles are bucket upper bounds: within 25% above the truth */
+	assert_true(spe_hist_quantile(&h, 0.5) >= 50);
+	assert_true(spe_hist_quantile(&h, 0.5) <= 63);
+	assert_true(spe_hist_quantile(&h, 0.99) >= 99);
+	assert_int_equal(spe_hist_quantile(&h, 1.0), 100);
+}
+
+static void test_topk_exact_when_small(void **state)
+{
+	struct spe_topk t;
+	struct spe_topk_entry e[8];
+
+	(void)state;
+	assert_int_equal(spe_topk_init(&t, 8), 0);
+	for (uint64_t k = 1; k <= 5; k++)
+		for (uint64_t i = 0; i < k * 10; i++)
+			spe_topk_add(&t, k * 1000);
+	assert_int_equal(spe_topk_sorted(&t, e, 8), 5);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(e[i].key, (5 - i) * 1000);
+		assert_int_equal(e[i].count, (5 - i) * 10);
+		assert_int_equal(e[i].err, 0);
+	}
+	spe_topk_clear(&t);
+	assert_int_equal(spe_topk_sorted(&t, e, 8), 0);
+	spe_topk_free(&t);
+	assert_int_equal(spe_topk_init(&t, 0), -EINVAL);
+}
+
+/* Zipf-ish keys, many more than K: the guarantees hold for every key. */
+static void test_topk_bound(void **state)
+{
+	enum { NKEYS = 20000, N = 400000, K = 256 };
+	uint64_t *exact = calloc(NKEYS, sizeof(*exact)), rng = 3;
+	struct spe_topk_entry *e = malloc(K * sizeof(*e));
+	struct spe_topk t;
+	size_t n;
+
+	(void)state;
+	assert_true(exact && e);
+	assert_int_equal(spe_topk_init(&t, K), 0);
+	for (int i = 0; i < N; i++) {
+		double u = (double)(spegen_rand(&rng) >> 11) / (1ull << 53);
+		uint64_t k = (uint64_t)(u * u * u * u * NKEYS);
+
+		exact[k]++;
+		/* keys spread over the 64-bit space */
+		spe_topk_add(&t, k * 0x9e3779b97f4a7c15ULL);
+	}
+	assert_int_equal(t.total, N);
+	n = spe_topk_sorted(&t, e, K);
+	assert_int_equal(n, K);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = e[i].key * 0xf1de83e19937733dULL;	/* inverse */
+		uint64_t truth;
+
+		assert_true(k < NKEYS);
+		truth = exact[k];
+		assert_true(e[i].count - e[i].err <= truth);
+		assert_true(truth <= e[i].count);
+		assert_true(e[i].err <= N / K);
+		if (i)
+			assert_true(e[i - 1].count >= e[i].count);
+	}
+	/* every key above N/K is there */
+	for (uint64_t k = 0; k < NKEYS; k++) {
+		bool found = false;
+
+		if (exact[k] <= N / K)
+			continue;
+		for (size_t i = 0; i < n && !found; i++)
+			found = e[i].key == k * 0x9e3779b97f4a7c15ULL;
+		assert_true(found);
+	}
+	spe_topk_free(&t);
+	free(exact);
+	free(e);
+}
+
+/* The profile's counters, against counts made from the truth records. */
+static void test_profile_counts(void **state)
+{
+	struct spegen_opts go = { .seed = 9, .layout = SPEGEN_MIXED };
+	struct spe_profile_opts po = { .midr = 0x410fd0c0 };	/* N1 */
+	uint64_t el[4] = { 0 }, ld = 0, st = 0, br = 0, ev3 = 0, ev7 = 0;
+	uint64_t tot_n = 0, tot_sum = 0, ds_l1 = 0, ctx100 = 0, nopc = 0;
+	struct spe_record *truth;
+	struct spe_profile p;
+	struct spe_dec d;
+	struct collect c = { 0 };
+	uint8_t *buf;
+	size_t len, nrec = 50000;
+
+	(void)state;
+	assert_int_equal(spegen_stream(&go, nrec, &buf, &len, &truth), 0);
+	for (size_t i = 0; i < nrec; i++) {
+		const struct spe_record *r = &truth[i];
+
+		if (r->addr_mask & 1)
+			el[(r->addr[0] >> 61) & 3]++;	/* EL: bits 62:61 */
+		else
+			nopc++;
+		if ((r->flags & SPE_REC_OP) && r->op_class == 1) {
+			/* load/store class: bit 0 is ST */
+			if (r->op & 1)
+				st++;
+			else
+				ld++;
+		}
+		br += (r->flags & SPE_REC_OP) && r->op_class == 2;
+		ev3 += (r->flags & SPE_REC_EV) && (r->events & 8);
+		ev7 += (r->flags & SPE_REC_EV) && (r->events & 0x80);
+		if (r->cnt_mask & 1) {
+			tot_n++;
+			tot_sum += r->cnt[0];
+		}
+		ds_l1 += (r->flags & SPE_REC_DS) && r->ds == 0;
+		ctx100 += (r->ctx_mask & 1) && r->ctx[0] == 100;
+	}
+	c.cap = nrec;
+	c.recs = malloc(nrec * sizeof(*c.recs));
+	assert_non_null(c.recs);
+	spe_dec_init(&d, NULL);
+	assert_int_equal(feed_whole(&d, buf, len, collect_cb, &c), 0);
+	assert_int_equal(c.n, nrec);
+	assert_int_equal(spe_profile_init(&p, &po), 0);
+	for (size_t i = 0; i < c.n; i++)
+		spe_profile_add(&p, &c.recs[i]);
+
+	assert_int_equal(p.samples, nrec);
+	assert_int_equal(p.no_pc, nopc);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(p.el[i], el[i]);
+	assert_int_equal(p.op_class[2], br);
+	assert_int_equal(p.loads, ld);
+	assert_int_equal(p.stores, st);
+	assert_int_equal(p.ev[3], ev3);
+	assert_int_equal(p.ev[7], ev7);
+	assert_int_equal(p.lat[0].count, tot_n);
+	assert_int_equal(p.lat[0].sum, tot_sum);
+	assert_int_equal(p.ds[SPE_DS_L1D], ds_l1);
+	{
+		struct spe_topk_entry e[1];
+
+		assert_int_equal(spe_topk_sorted(&p.ctx, e, 1), 1);
+		assert_int_equal(e[0].key, 100);	/* the hottest PID */
+		assert_true(e[0].count >= ctx100);
+		assert_true(e[0].count - e[0].err <= ctx100);
+	}
+	spe_profile_clear(&p);
+	assert_int_equal(p.samples, 0);
+	assert_int_equal(p.pcs.total, 0);
+	spe_profile_free(&p);
+	free(c.recs);
+	free(buf);
+	free(truth);
+}
+
+static char *write_tmp(const void *data, size_t len)
+{
+	char *path = strdup("/tmp/spe-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void test_kallsyms(void **state)
+{
+	static const char ks[] =
+		"ffff800008000000 T _stext\n"
+		"ffff800008010000 t do_one_thing\n"
+		"ffff800008010400 D some_data\n"
+		"ffff800008010800 T another_thing\t[mymod]\n"
+		"ffff800008000000 T _stext_alias\n";
+	struct spe_symtab t;
+	uint64_t off;
+	char *path = write_tmp(ks, sizeof(ks) - 1);
+
+	(void)state;
+	assert_int_equal(spe_symtab_load(&t, path), 0);
+	assert_int_equal(t.n, 3);	/* data skipped, one per address */
+	assert_string_equal(spe_symtab_lookup(&t, 0xffff800008010004ULL,
+					      &off), "do_one_thing");
+	assert_int_equal(off, 4);
+	/* up to the next text symbol: data symbols do not cut it */
+	assert_string_equal(spe_symtab_lookup(&t, 0xffff800008010500ULL,
+					      &off), "do_one_thing");
+	assert_string_equal(spe_symtab_lookup(&t, 0xffff800008010800ULL,
+					      &off), "another_thing");
+	assert_null(spe_symtab_lookup(&t, 0xffff7fffffffffffULL, &off));
+	assert_null(spe_symtab_lookup(&t, 0xffff800009000000ULL, &off));
+	spe_symtab_free(&t);
+	unlink(path);
+	free(path);
+
+	path = write_tmp("not a symbol file\n", 18);
+	assert_int_equal(spe_symtab_load(&t, path), -ENOEXEC);
+	unlink(path);
+	free(path);
+	assert_int_equal(spe_symtab_load(&t, "/nonexistent/x"), -ENOENT);
+}
+
+/* Our own ELF: a function's symbol is found at and inside it. */
+static void test_elf_symbols(void **state)
+{
+	struct spe_symtab t;
+	uint64_t addr = 0, off;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(spe_symtab_load(&t, "/proc/self/exe"), 0);
+	for (i = 0; i < t.n; i++)
+		if (!strcmp(t.names + t.syms[i].name, "test_elf_symbols"))
+			addr = t.syms[i].addr;
+	assert_true(addr != 0);
+	assert_string_equal(spe_symtab_lookup(&t, addr + 1, &off),
+			    "test_elf_symbols");
+	assert_int_equal(off, 1);
+	spe_symtab_free(&t);
+}
+
+static void test_input(void **state)
+{
+	uint8_t data[5000], gz[6000], *out;
+	size_t len;
+	enum spe_input_fmt fmt;
+	uLongf zlen = sizeof(gz);
+	char *path;
+	gzFile g;
+	int fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = i * 7;
+	/* raw */
+	path = write_tmp(data, sizeof(data));
+	assert_int_equal(spe_input_load(path, 1 << 20, &out, &len, &fmt), 0);
+	assert_int_equal(fmt, SPE_IN_RAW);
+	assert_int_equal(len, sizeof(data));
+	assert_memory_equal(out, data, len);
+	free(out);
+	assert_int_equal(spe_input_load(path, 100, &out, &len, &fmt), -EFBIG);
+	unlink(path);
+	free(path);
+	/* zlib, whole and truncated */
+	assert_int_equal(compress2(gz, &zlen, data, sizeof(data), 6), Z_OK);
+	path = write_tmp(gz, zlen);
+	assert_int_equal(spe_input_load(path, 1 << 20, &out, &len, &fmt), 0);
+	assert_int_equal(fmt, SPE_IN_ZLIB);
+	assert_int_equal(len, sizeof(data));
+	assert_memory_equal(out, data, len);
+	free(out);
+	assert_int_equal(spe_input_load(path, 1000, &out, &len, &fmt), -EFBIG);
+	unlink(path);
+	free(path);
+	path = write_tmp(gz, zlen - 5);
+	assert_int_equal(spe_input_load(path, 1 << 20, &out, &len, &fmt),
+			 -EBADMSG);
+	unlink(path);
+	free(path);
+	/* gzip, two members */
+	path = strdup("/tmp/spe-test-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (int m = 0; m < 2; m++) {
+		g = gzdopen(dup(fd), "ab");
+		assert_non_null(g);
+		assert_int_equal(gzwrite(g, data, sizeof(data)), sizeof(data));
+		assert_int_equal(gzclose(g), Z_OK);
+	}
+	close(fd);
+	assert_int_equal(spe_input_load(path, 1 << 20, &out, &len, &fmt), 0);
+	assert_int_equal(fmt, SPE_IN_GZIP);
+	assert_int_equal(len, 2 * sizeof(data));
+	assert_memory_equal(out, data, sizeof(data));
+	assert_memory_equal(out + sizeof(data), data, sizeof(data));
+	free(out);
+	/* trailing junk after a member */
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_int_equal(write(fd, "junk", 4), 4);
+	close(fd);
+	assert_int_equal(spe_input_load(path, 1 << 20, &out, &len, &fmt),
+			 -EBADMSG);
+	unlink(path);
+	free(path);
+	assert_int_equal(spe_input_load("/nonexistent/x", 1 << 20, &out, &len,
+					&fmt), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hist_buckets),
+		cmocka_unit_test(test_topk_exact_when_small),
+		cmocka_unit_test(test_topk_bound),
+		cmocka_unit_test(test_profile_counts),
+		cmocka_unit_test(test_kallsyms),
+		cmocka_unit_test(test_elf_symbols),
+		cmocka_unit_test(test_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
