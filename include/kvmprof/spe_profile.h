@@ -63,9 +63,10 @@ int spe_topk_init(struct spe_topk *t, uint32_t k);
 void spe_topk_free(struct spe_topk *t);
 void spe_topk_add(struct spe_topk *t, uint64_t key);
 void spe_topk_clear(struct spe_topk *t);
-/* Copies up to @max entries, highest count first; returns how many. */
-size_t spe_topk_sorted(const struct spe_topk *t, struct spe_topk_entry *out,
-		       size_t max);
+/* Copies up to @max entries, highest count first; returns how many (0
+ * also when @max < n and no memory could be had for sorting). */
+size_t spe_topk_sorted(const struct spe_topk *t,
+		       struct spe_topk_entry *ret_entries, size_t max);
 
 /* ---- profile --------------------------------------------------------------- */
 

@@ -231,24 +231,26 @@ static int cmp_entry_desc(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-size_t spe_topk_sorted(const struct spe_topk *t, struct spe_topk_entry *out,
-		       size_t max)
+size_t spe_topk_sorted(const struct spe_topk *t,
+		       struct spe_topk_entry *ret_entries, size_t max)
 {
-	struct spe_topk_entry *all;
+	struct spe_topk_entry *all = ret_entries;
 	size_t n = t->n < max ? t->n : max;
 
 	if (!n)
 		return 0;
-	all = malloc(t->n * sizeof(*all));
-	if (!all) {
-		/* degrade: the heap order, unsorted */
-		memcpy(out, t->heap, n * sizeof(*out));
-		return n;
+	/* sort in the caller's array when everything fits there */
+	if (max < t->n) {
+		all = malloc(t->n * sizeof(*all));
+		if (!all)
+			return 0;
 	}
 	memcpy(all, t->heap, t->n * sizeof(*all));
 	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
-	memcpy(out, all, n * sizeof(*out));
-	free(all);
+	if (all != ret_entries) {
+		memcpy(ret_entries, all, n * sizeof(*all));
+		free(all);
+	}
 	return n;
 }
 
