@@ -116,7 +116,7 @@ void config_init(struct config *c, const struct daemon_opts *d)
 	c->d = *d;
 	c->s.metrics_listen = CONFIG_DEFAULT_METRICS;
 	c->s.metrics_max_kib = 32768;
-	c->s.user = "kvmprof";
+	c->s.user = "";
 	while (c->ndisabled < KP_MAX_LIST && c->d.disabled[c->ndisabled])
 		c->ndisabled++;
 }

@@ -40,7 +40,8 @@ struct guest_symbols {
 struct service_opts {
 	const char *metrics_listen;	/* "ADDR:PORT", "[ADDR6]:PORT" or "off" */
 	uint32_t metrics_max_kib;	/* largest /metrics response */
-	const char *user;		/* run as this user after attach */
+	const char *user;		/* run as this user after attach
+					 * (when root; "": stay uid 0) */
 	struct guest_symbols guest_symbols[CONFIG_MAX_GUEST_SYMBOLS];
 	size_t nguest_symbols;
 };

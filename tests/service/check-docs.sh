@@ -75,28 +75,43 @@ gopt_comp=$(complete_words "$COMP/kvmprof" _kvmprof "$KVMPROF" -)
 compare "kvmprof options" "--help" "$gopt_help" "kvmprof.1" "$gopt_man"
 compare "kvmprof options" "--help" "$gopt_help" "completion" "$gopt_comp"
 
-# command lines: "kvmprof CMD ARGS" at the start of a line
+# command lines: "kvmprof CMD [SUB] ARGS" at the start of a line; SUB is a
+# lowercase word right after CMD ("kvmprof spe dump FILE ...")
 cmdlines_help=$(echo "$help_p" | grep -E '^ +kvmprof [a-z]' | sed -E 's/^ +//')
 cmdlines_man=$(echo "$man_p" | section COMMANDS | grep -E '^ {7}kvmprof [a-z]' | sed -E 's/^ +//')
 cmds() { awk '{ print $2 }' | sort -u; }
+keys() { awk '{ k = $2; if ($3 ~ /^[a-z]+$/) k = k " " $3; print k }' | sort -u; }
+optsin() { grep -oE '(^|[ [|])(-[a-zA-Z]|--[a-z][a-z0-9-]*)' | sed -E 's/^[ [|]//' | sort -u; }
 compare "kvmprof commands" "--help" "$(echo "$cmdlines_help" | cmds)" \
 	"kvmprof.1" "$(echo "$cmdlines_man" | cmds)"
 compare "kvmprof commands" "--help" "$(echo "$cmdlines_help" | cmds)" \
 	"completion" "$(complete_words "$COMP/kvmprof" _kvmprof "$KVMPROF" "")"
-# per command: its options, and its subcommands (a|b|c or "kvmprof CMD sub")
-for c in $(echo "$cmdlines_help" | cmds); do
-	args_of() { awk -v c="$c" '$2 == c { $1 = ""; $2 = ""; print }'; }
-	o_help=$(echo "$cmdlines_help" | args_of | grep -oE '(^| |\[)(-[a-zA-Z]|--[a-z][a-z0-9-]*)' | sed -E 's/^[ [ ]//' | sort -u)
-	o_man=$(echo "$cmdlines_man" | args_of | grep -oE '(^| |\[)(-[a-zA-Z]|--[a-z][a-z0-9-]*)' | sed -E 's/^[ [ ]//' | sort -u)
-	compare "kvmprof $c options" "--help" "$o_help" "kvmprof.1" "$o_man"
+compare "kvmprof command lines" "--help" "$(echo "$cmdlines_help" | keys)" \
+	"kvmprof.1" "$(echo "$cmdlines_man" | keys)"
+# per command line: its options
+while read -r key; do
+	[[ -n $key ]] || continue
+	args_of() { awk -v k="$key" '{ kk = $2; if ($3 ~ /^[a-z]+$/) kk = kk " " $3 }
+		kk == k { $1 = ""; $2 = ""; if (k ~ / /) $3 = ""; print }'; }
+	o_help=$(echo "$cmdlines_help" | args_of | optsin)
+	o_man=$(echo "$cmdlines_man" | args_of | optsin)
+	compare "kvmprof $key options" "--help" "$o_help" "kvmprof.1" "$o_man"
 	if [[ -n $o_help ]]; then
-		o_comp=$(complete_words "$COMP/kvmprof" _kvmprof "$KVMPROF" "$c" - |
+		# global options are offered everywhere: compare the rest
+		o_comp=$(complete_words "$COMP/kvmprof" _kvmprof "$KVMPROF" $key - |
 			grep -vxF -f <(echo "$gopt_help"))
-		compare "kvmprof $c options" "--help" "$o_help" "completion" "$o_comp"
+		compare "kvmprof $key options" "--help" \
+			"$(echo "$o_help" | grep -vxF -f <(echo "$gopt_help"))" \
+			"completion" "$o_comp"
 	fi
-	subs() { grep -oE '(^| )[a-z]+(\|[a-z]+)+|^ *[a-z]+' | tr '|' '\n' | tr -d ' ' | grep -v '^$' | sort -u; }
-	s_help=$(echo "$cmdlines_help" | args_of | subs)
-	s_man=$(echo "$cmdlines_man" | args_of | subs)
+done <<<"$(echo "$cmdlines_help" | keys)"
+# subcommands: a|b|c alternatives, or "kvmprof CMD sub" lines
+for c in $(echo "$cmdlines_help" | cmds); do
+	subs() { awk -v c="$c" '$2 == c { $1 = ""; $2 = ""; print }' |
+		grep -oE '(^| )[a-z]+(\|[a-z]+)+|^ *[a-z]+' | tr '|' '\n' |
+		tr -d ' ' | grep -v '^$' | sort -u; }
+	s_help=$(echo "$cmdlines_help" | subs)
+	s_man=$(echo "$cmdlines_man" | subs)
 	compare "kvmprof $c subcommands" "--help" "$s_help" "kvmprof.1" "$s_man"
 	if [[ -n $s_help ]]; then
 		s_comp=$(complete_words "$COMP/kvmprof" _kvmprof "$KVMPROF" "$c" "")

@@ -68,7 +68,7 @@ static void defaults_without_file(void **state)
 					  false, &err), 0);
 	assert_null(c.path);
 	assert_string_equal(c.s.metrics_listen, "127.0.0.1:19418");
-	assert_string_equal(c.s.user, "kvmprof");
+	assert_string_equal(c.s.user, "");
 	assert_int_equal(c.d.grace_ms, 30000);
 	/* a file named explicitly must exist */
 	assert_int_equal(config_load_file(&c, "/nonexistent/kvmprofd.conf",
