@@ -33,6 +33,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -126,6 +127,37 @@ static int http_get(const char *hostport, const char *path, char **ret_body,
 	}
 	*ret_body = m.p ? m.p : strdup("");
 	return 0;
+}
+
+/* @method on http://@hostport@path: status, and Content-Type into @ctype;
+ * -1 if no answer. */
+static long http_req(const char *method, const char *hostport,
+		     const char *path, char *ctype, size_t len, size_t *ret_body)
+{
+	CURL *c = curl_easy_init();
+	struct mem m = { NULL, 0 };
+	char url[2048], *ct = NULL;
+	long status = -1;
+
+	snprintf(url, sizeof(url), "http://%s%s", hostport, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET"))
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (curl_easy_perform(c) == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+		snprintf(ctype, len, "%s", ct ? ct : "");
+	}
+	*ret_body = m.len;
+	free(m.p);
+	curl_easy_cleanup(c);
+	return status;
 }
 
 /* connect() to ADDR:PORT over TCP: 0 or -errno */
@@ -556,6 +588,24 @@ static void live_scrape_passes_promtool(void **state)
 	}
 	free(doc);
 	free(text);
+	/* HTTP: GET/HEAD of /metrics only, the 0.0.4 content type */
+	{
+		char ct[128];
+		size_t body;
+
+		assert_int_equal(http_req("GET", maddr, "/metrics", ct,
+					  sizeof(ct), &body), 200);
+		assert_string_equal(ct, "text/plain; version=0.0.4; "
+				    "charset=utf-8");
+		assert_true(body > 1000);
+		assert_int_equal(http_req("HEAD", maddr, "/metrics", ct,
+					  sizeof(ct), &body), 200);
+		assert_int_equal(body, 0);
+		assert_int_equal(http_req("POST", maddr, "/metrics", ct,
+					  sizeof(ct), &body), 405);
+		assert_int_equal(http_req("GET", maddr, "/v1/status", ct,
+					  sizeof(ct), &body), 404);
+	}
 	assert_int_equal(wait_exit(g), 0);
 	report = read_json_file(guest_report);
 	assert_non_null(report);
@@ -980,6 +1030,63 @@ static void privileges_after_drop(void **state)
 	svc_stop(&d);
 }
 
+/* A VM's series stay with its final counts for the grace period after it
+ * exits, then disappear from the scrape. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void vm_series_leave_after_grace(void **state)
+{
+	static struct kpd d;	/* outlives a failed test: stop_all() */
+	char name[64], rep[160], series[160], *addr, *t = NULL;
+	uint64_t t0;
+	int i;
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(svc_start(&d, NULL, (const char *const[]){
+		"--metrics-listen", "127.0.0.1:0", "--grace-ms", "2000",
+		"--interval-ms", "100", NULL }, NULL, NULL), 0);
+	addr = metrics_addr(&d);
+	assert_non_null(addr);
+	snprintf(name, sizeof(name), "svc-grace-%d", getpid());
+	snprintf(rep, sizeof(rep), "%s/grace.json", d.dir);
+	assert_int_equal(wait_exit(start_guest(name, rep)), 0);
+	snprintf(series, sizeof(series), "kvmprof_vm_running{vm=\"%s\"}", name);
+	for (i = 0; i < 50; i++) {
+		free(t);
+		t = scrape(addr);
+		if (sample(t, series) == 0)
+			break;
+		msleep(50);
+	}
+	assert_true(i < 50);
+	t0 = now_ms();		/* found exited (within one harvest) */
+	/* final counts, while in the grace period */
+	snprintf(series, sizeof(series), "kvmprof_pio_total{vm=\"%s\",vcpu="
+		 "\"0\",port=\"0x3f8\",direction=\"out\"}", name);
+	assert_int_equal(sample(t, series), split(PIO, NVCPUS, 0));
+	/* then gone: no series names the VM */
+	snprintf(series, sizeof(series), "vm=\"%s\"", name);
+	for (i = 0; i < 100; i++) {
+		free(t);
+		t = scrape(addr);
+		if (!strstr(t, series))
+			break;
+		msleep(50);
+	}
+	assert_true(i < 100);
+	/* not before the grace period (2000 ms, less one harvest) */
+	assert_true(now_ms() - t0 >= 1800);
+	free(t);
+	free(addr);
+	svc_stop(&d);
+}
+
 /* sd_notify: READY=1 once the probes are attached, WATCHDOG=1 at half the
  * period, RELOADING=1/READY=1 around SIGHUP, STOPPING=1 at exit. */
 static int recv_msg(int fd, char *buf, size_t len, int timeout_ms)
@@ -1228,6 +1335,7 @@ int main(void)
 		cmocka_unit_test(socket_only_for_group_kvmprof),
 		cmocka_unit_test(metrics_port_loopback_only),
 		cmocka_unit_test(privileges_after_drop),
+		cmocka_unit_test(vm_series_leave_after_grace),
 		cmocka_unit_test(systemd_notify_protocol),
 		cmocka_unit_test(reload_applies_and_rejects),
 		cmocka_unit_test(runs_inside_the_unit_sandbox),
