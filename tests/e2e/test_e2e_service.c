@@ -843,7 +843,7 @@ static void dashboard_uses_exported_metrics(void **state)
 static void ensure_kvmprof_user(void)
 {
 	char path[PATH_MAX + 64], cwd[PATH_MAX];
-	char *argv[] = { "/usr/bin/systemd-sysusers", path, NULL };
+	char *argv[9] = { "/usr/bin/systemd-sysusers", path, NULL };
 	char *out = NULL;
 
 	if (getpwnam("kvmprof") && getgrnam("kvmprof"))
@@ -851,6 +851,16 @@ static void ensure_kvmprof_user(void)
 	/* what `make install` does */
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	snprintf(path, sizeof(path), "%s/dist/sysusers/kvmprof.conf", cwd);
+	if (access(argv[0], X_OK)) {
+		argv[0] = "/usr/sbin/useradd";
+		argv[1] = "--system";
+		argv[2] = "--user-group";
+		argv[3] = "--home-dir";
+		argv[4] = "/";
+		argv[5] = "--shell";
+		argv[6] = "/usr/sbin/nologin";
+		argv[7] = "kvmprof";
+	}
 	assert_int_equal(run_capture(argv, &out), 0);
 	free(out);
 	assert_non_null(getpwnam("kvmprof"));
