@@ -168,9 +168,10 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 			return send_json(c, MHD_HTTP_OK,
 					 render_vm(vm,
 						   probes_exit_layout(d->probes),
-						   now));
+						   now, &d->spe));
 		if (!strcmp(sub, "/spe"))
-			return send_json(c, MHD_HTTP_OK, render_vm_spe(vm));
+			return send_json(c, MHD_HTTP_OK,
+					 render_vm_spe(&d->spe, vm));
 		if (!strcmp(sub, "/spe/raw"))
 			return send_raw(a, c, vm);
 		return send_error(c, MHD_HTTP_NOT_FOUND, "no such path");

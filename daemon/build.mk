@@ -3,12 +3,12 @@ KVMPROFD_SRCS := daemon/kvmprofd.c daemon/api.c daemon/probes.c \
 	daemon/registry.c daemon/render.c daemon/log.c daemon/loop.c daemon/spe_capture.c \
 	daemon/config.c daemon/metrics.c daemon/metrics_http.c daemon/privs.c
 SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
-KVMPROFD_LIBS := $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) $(CAPNG_LIBS) \
+KVMPROFD_LIBS := $(ELF_LIBS) $(ZLIB_LIBS) $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIBS) $(CAPNG_LIBS) \
 	$(SYSTEMD_LIBS)
 
 $(call obj,daemon/probes.c): $(BPF_SKELS)
 
-$(O)/kvmprofd: $(call obj,$(KVMPROFD_SRCS) $(KP_LIB_SRCS) $(SPE_SRCS))
+$(O)/kvmprofd: $(call obj,$(KVMPROFD_SRCS) $(KP_LIB_SRCS) $(SPE_SRCS) $(SPE_IO_SRCS))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(KVMPROFD_LIBS)
 

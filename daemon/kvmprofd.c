@@ -101,6 +101,14 @@ out:
 	return r;
 }
 
+/* The guest symbol file configured for a VM (config key guest-symbols). */
+static const char *guest_symbols_for(void *ctx, const char *vm_name)
+{
+	struct daemon *d = ctx;
+
+	return d->cfg ? config_guest_symbols(d->cfg, vm_name) : NULL;
+}
+
 /* A VM's first event, with its argv read in its own context. */
 static int on_vm_event(void *ctx, void *data, size_t size)
 {
@@ -881,6 +889,8 @@ int main(int argc, char **argv)
 	}
 	spe_capture_init(&d.spe, &d.reg,
 			 (uint64_t)d.opts.spe_raw_mib << 20);
+	d.spe.symbols_for = guest_symbols_for;
+	d.spe.symbols_ctx = &d;
 	rb = ring_buffer__new(probes_events_fd(d.probes), on_vm_event, &d, NULL);
 	if (!rb || ring_buffer__add(rb, probes_spe_fd(d.probes),
 				    spe_capture_chunk, &d.spe)) {

@@ -341,7 +341,8 @@ cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms)
 	return o;
 }
 
-cJSON *render_vm(const struct vm *vm, int exit_layout, uint64_t now_ms)
+cJSON *render_vm(const struct vm *vm, int exit_layout, uint64_t now_ms,
+		 struct spe_capture *spe)
 {
 	cJSON *o = render_vm_summary(vm, now_ms), *arr, *c;
 	int32_t ids[1024];
@@ -364,8 +365,8 @@ cJSON *render_vm(const struct vm *vm, int exit_layout, uint64_t now_ms)
 	if (!c)
 		goto fail;
 	cJSON_AddItemToObject(o, "vm_level", c);
-	if (vm->spe) {
-		c = render_vm_spe(vm);
+	if (vm->spe && spe) {
+		c = render_vm_spe(spe, (struct vm *)vm);
 		if (!c)
 			goto fail;
 		cJSON_AddItemToObject(o, "spe", c);

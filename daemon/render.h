@@ -10,7 +10,9 @@
 struct daemon_state;
 
 cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms);
-cJSON *render_vm(const struct vm *vm, int exit_layout, uint64_t now_ms);
+struct spe_capture;
+cJSON *render_vm(const struct vm *vm, int exit_layout, uint64_t now_ms,
+		 struct spe_capture *spe);
 cJSON *render_vms(const struct registry *r, uint64_t now_ms);
 
 #endif

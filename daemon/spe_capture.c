@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <kvmprof/spe.h>
+#include <kvmprof/spe_profile.h>
 #include "registry.h"
 #include "spe_capture.h"
 
@@ -30,6 +32,10 @@ struct raw_block {
 };
 
 struct vm_spe {
+	struct spe_profile prof;	/* all vCPUs of the VM */
+	struct spe_symtab syms;
+	bool syms_tried;
+	int syms_err;
 	struct spe_stream *streams;
 	size_t nstreams;
 	uint64_t chunks;
@@ -59,6 +65,8 @@ void vm_spe_free(struct vm_spe *s)
 			free(s->raw[i % RAW_MAX_BLOCKS]);
 	free(s->raw);
 	free(s->streams);
+	spe_profile_free(&s->prof);
+	spe_symtab_free(&s->syms);
 	free(s);
 }
 
@@ -113,8 +121,29 @@ static void raw_append(struct spe_capture *c, struct vm_spe *s, int32_t vcpu,
 	s->raw_bytes += len;
 }
 
-static void fold(struct spe_stream *st, const struct spe_record *r)
+/* The VM's SPE state, created on first use; NULL without memory. */
+static struct vm_spe *vm_spe_of(struct spe_capture *c, struct vm *vm)
 {
+	struct spe_profile_opts po = { .midr = c->midr, .top_pcs = c->top_pcs };
+	struct vm_spe *s = vm->spe;
+
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	if (spe_profile_init(&s->prof, &po)) {
+		free(s);
+		return NULL;
+	}
+	vm->spe = s;
+	return s;
+}
+
+static void fold(struct vm_spe *s, struct spe_stream *st,
+		 const struct spe_record *r)
+{
+	spe_profile_add(&s->prof, r);
 	st->records++;
 	if (spe_rec_has_addr(r, SPE_ADDR_PC))
 		st->by_el[spe_addr_el(r->addr[SPE_ADDR_PC])]++;
@@ -147,14 +176,11 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 		c->stats.unattributed++;
 		return 0;
 	}
-	if (!vm->spe) {
-		vm->spe = calloc(1, sizeof(*vm->spe));
-		if (!vm->spe) {
-			c->stats.unattributed++;
-			return 0;
-		}
+	s = vm_spe_of(c, vm);
+	if (!s) {
+		c->stats.unattributed++;
+		return 0;
 	}
-	s = vm->spe;
 	st = stream_of(s, h->vcpu);
 	if (!st) {
 		c->stats.streams_dropped++;
@@ -185,7 +211,7 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 		if (n < 0)
 			break;
 		for (int i = 0; i < n; i++)
-			fold(st, &recs[i]);
+			fold(s, st, &recs[i]);
 		off += used;
 		if (!used && !n)
 			break;
@@ -202,13 +228,9 @@ int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
 	size_t len = 0;
 	uint64_t i;
 
-	(void)c;
-	if (!vm->spe) {
-		vm->spe = calloc(1, sizeof(*vm->spe));
-		if (!vm->spe)
-			return -ENOMEM;
-	}
-	s = vm->spe;
+	s = vm_spe_of(c, vm);
+	if (!s)
+		return -ENOMEM;
 	if (!s->raw_on) {
 		s->raw = calloc(RAW_MAX_BLOCKS, sizeof(*s->raw));
 		if (!s->raw)
@@ -251,9 +273,41 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
 	cJSON_AddNumberToObject(o, k, (double)v);
 }
 
-cJSON *render_vm_spe(const struct vm *vm)
+/* The library's profile JSON (counts, rates, histograms, data sources,
+ * top PCs with symbols, CONTEXTIDRs), parsed back to embed it. */
+static cJSON *profile_json(struct spe_capture *c, struct vm *vm,
+			   struct vm_spe *s)
 {
-	const struct vm_spe *s = vm->spe;
+	const char *path;
+	char *text = NULL;
+	size_t len = 0;
+	cJSON *j = NULL;
+	FILE *f;
+
+	if (!s->syms_tried && c->symbols_for) {
+		s->syms_tried = true;
+		path = c->symbols_for(c->symbols_ctx, vm->ident.name);
+		if (path)
+			s->syms_err = spe_symtab_load(&s->syms, path);
+	}
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	if (!spe_profile_json(f, &s->prof, s->syms.n ? &s->syms : NULL, NULL,
+			      20) &&
+	    !fclose(f))
+		j = cJSON_ParseWithLength(text, len);
+	else
+		fclose(f);
+	free(text);
+	if (j && s->syms_err)
+		cJSON_AddNumberToObject(j, "symbols_error", -s->syms_err);
+	return j;
+}
+
+cJSON *render_vm_spe(struct spe_capture *c, struct vm *vm)
+{
+	struct vm_spe *s = vm->spe;
 	cJSON *o = cJSON_CreateObject(), *arr;
 	uint64_t records = 0, bad = 0, dropped = 0, trunc = 0, lost = 0;
 
@@ -292,5 +346,14 @@ cJSON *render_vm_spe(const struct vm *vm)
 	add_u64(o, "bad_bytes", bad);
 	add_u64(o, "dropped_records", dropped);
 	add_u64(o, "incomplete_records", trunc);
+	if (s) {
+		cJSON *p = profile_json(c, vm, s);
+
+		if (!p) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddItemToObject(o, "profile", p);
+	}
 	return o;
 }

@@ -35,6 +35,12 @@ struct spe_capture_stats {
 struct spe_capture {
 	struct registry *reg;
 	uint64_t raw_max;		/* bytes of raw recording per VM */
+	uint64_t midr;			/* CPU of the guests' SPE data (data
+					 * source tables); 0: generic */
+	uint32_t top_pcs;		/* K of each VM's top-PC sketch */
+	/* guest symbol file configured for a VM name, or NULL */
+	const char *(*symbols_for)(void *ctx, const char *vm_name);
+	void *symbols_ctx;
 	struct spe_capture_stats stats;
 };
 
@@ -47,8 +53,9 @@ int spe_capture_chunk(void *ctx, void *data, size_t size);
 /* Free a VM's SPE state (called when the VM leaves the registry). */
 void vm_spe_free(struct vm_spe *s);
 
-/* The VM's SPE profile as JSON (NULL: no SPE data / no memory). */
-cJSON *render_vm_spe(const struct vm *vm);
+/* The VM's SPE profile as JSON (NULL: no memory).  Symbols come from the
+ * file configured for the VM, loaded on first use. */
+cJSON *render_vm_spe(struct spe_capture *c, struct vm *vm);
 
 /*
  * Raw recording: bytes captured for @vm since stream position @cursor,

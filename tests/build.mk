@@ -2,7 +2,7 @@
 UNIT_TESTS := vmname registry procfs
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c daemon/spe_capture.c lib/procfs.c \
-	lib/vmname.c $(SPE_SRCS)
+	lib/vmname.c $(SPE_SRCS) $(SPE_IO_SRCS)
 UNIT_DEPS_procfs := lib/procfs.c
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
@@ -12,7 +12,7 @@ define unit_test_rule
 $(O)/tests/test_$(1): $(call sanobj,tests/unit/test_$(1).c $(UNIT_DEPS_$(1)))
 	$$(call msg,LD,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(SAN_FLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(CJSON_LIBS)
+	$$(Q)$$(CC) $$(SAN_FLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(CJSON_LIBS) $$(ELF_LIBS) $$(ZLIB_LIBS)
 TEST_BINS += $(O)/tests/test_$(1)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))

@@ -115,6 +115,34 @@ static bool has_metrics_option(void)
 	return known;
 }
 
+/* Daemons still running when the test program exits (a failed assertion
+ * skips kpd_stop) are killed, so nothing outlives the test. */
+static pid_t live[16];
+
+static void kill_leftovers(void)
+{
+	for (size_t i = 0; i < 16; i++)
+		if (live[i] > 0) {
+			kill(live[i], SIGKILL);
+			waitpid(live[i], NULL, 0);
+		}
+}
+
+static void track(pid_t pid, bool add)
+{
+	static bool registered;
+
+	if (!registered) {
+		atexit(kill_leftovers);
+		registered = true;
+	}
+	for (size_t i = 0; i < 16; i++)
+		if (add ? live[i] <= 0 : live[i] == pid) {
+			live[i] = add ? pid : 0;
+			return;
+		}
+}
+
 int kpd_start(struct kpd *d, const char *const *extra)
 {
 	char path[256];
@@ -142,6 +170,7 @@ int kpd_start(struct kpd *d, const char *const *extra)
 	free(argv[0]);
 	if (d->pid < 0)
 		return -errno;
+	track(d->pid, true);
 	for (int i = 0; i < 300; i++) {
 		cJSON *j = NULL;
 		long status = 0;
@@ -169,6 +198,7 @@ int kpd_stop(struct kpd *d)
 		return -1;
 	kill(d->pid, SIGTERM);
 	st = wait_exit(d->pid);
+	track(d->pid, false);
 	d->pid = -1;
 	rmdir(d->dir);	/* fails if the socket was left behind */
 	return st;

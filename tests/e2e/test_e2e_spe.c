@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -141,6 +142,94 @@ static void inject_streams(struct inject *in, int prog, struct stream *s,
 	}
 }
 
+static int cmp_u64_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
+/* Truth count of canonical PC @pc over streams @s. */
+static uint64_t truth_pc(struct stream *s, int n, uint64_t pc)
+{
+	uint64_t c = 0;
+
+	for (int v = 0; v < n; v++)
+		for (size_t i = 0; i < s[v].nrec; i++)
+			c += spe_rec_has_addr(&s[v].truth[i], SPE_ADDR_PC) &&
+			     spe_addr_canon(s[v].truth[i].addr[SPE_ADDR_PC]) == pc;
+	return c;
+}
+
+/* The VM profile (library aggregation inside the daemon) vs the truth. */
+static void check_vm_profile(const cJSON *prof, struct stream *s, int n)
+{
+	uint64_t el[4] = {}, tot_lat = 0, ev[64] = {}, recs = 0, max_pc = 0;
+	const cJSON *e;
+	char k[96];
+
+	assert_non_null(prof);
+	for (int v = 0; v < n; v++)
+		for (size_t i = 0; i < s[v].nrec; i++) {
+			const struct spe_record *r = &s[v].truth[i];
+
+			recs++;
+			if (spe_rec_has_addr(r, SPE_ADDR_PC))
+				el[spe_addr_el(r->addr[SPE_ADDR_PC])]++;
+			tot_lat += spe_rec_has_cnt(r, 0);
+			for (int b = 0; b < 64 && (r->flags & SPE_REC_EV); b++)
+				ev[b] += (r->events >> b) & 1;
+		}
+	assert_int_equal(jnum(prof, "samples"), recs);
+	for (int i = 0; i < 4; i++) {
+		snprintf(k, sizeof(k), "el.el%d.samples", i);
+		assert_int_equal(jnum(prof, k), el[i]);
+	}
+	assert_int_equal(jnum(prof, "latency.total.count"), tot_lat);
+	for (int b = 0; b < 64; b++) {
+		const char *name = spe_ev_name((unsigned int)b);
+
+		if (!name || !ev[b])
+			continue;
+		snprintf(k, sizeof(k), "events.bits.%s", name);
+		assert_int_equal(jnum(prof, k), ev[b]);
+	}
+	/* top PCs: each estimate brackets the truth (space-saving bound),
+	 * and the heaviest PC is found exactly at the top */
+	{
+		uint64_t *all = calloc(recs, sizeof(*all)), m = 0;
+		size_t na = 0;
+
+		for (int v = 0; v < n; v++)
+			for (size_t i = 0; i < s[v].nrec; i++)
+				if (spe_rec_has_addr(&s[v].truth[i], SPE_ADDR_PC))
+					all[na++] = spe_addr_canon(
+						s[v].truth[i].addr[SPE_ADDR_PC]);
+		qsort(all, na, sizeof(*all), cmp_u64_desc);
+		for (size_t i = 0, run = 0; i < na; i++) {
+			run = (i && all[i] == all[i - 1]) ? run + 1 : 1;
+			if (run > m)
+				m = run;
+		}
+		max_pc = m;
+		free(all);
+	}
+	e = cJSON_GetArrayItem(jget(prof, "top_pcs.entries"), 0);
+	assert_non_null(e);
+	cJSON_ArrayForEach(e, jget(prof, "top_pcs.entries")) {
+		uint64_t pc = strtoull(jget(e, "pc")->valuestring, NULL, 16);
+		uint64_t t = truth_pc(s, n, pc);
+
+		assert_true(t <= (uint64_t)jnum(e, "count"));
+		assert_true(t + (uint64_t)jnum(e, "err") >=
+			    (uint64_t)jnum(e, "count"));
+	}
+	e = cJSON_GetArrayItem(jget(prof, "top_pcs.entries"), 0);
+	assert_int_equal(truth_pc(s, n,
+				  strtoull(jget(e, "pc")->valuestring, NULL, 16)),
+			 max_pc);
+}
+
 static void check_profile(const cJSON *spe, struct stream *s, int n)
 {
 	assert_non_null(spe);
@@ -198,6 +287,7 @@ static void ground_truth_two_vcpus_two_vms(void **state)
 
 	spe = wait_spe(&kpd, getpid(), (double)(s[0].len + s[1].len));
 	check_profile(spe, s, 2);
+	check_vm_profile(jget(spe, "profile"), s, 2);
 	assert_int_equal(jnum(spe, "bytes"), s[0].len + s[1].len);
 	cJSON_Delete(spe);
 
@@ -418,6 +508,96 @@ static void record_roundtrip(void **state)
 	inject_close(&in);
 }
 
+/* Guest symbols configured for the VM name the top PCs. */
+static void top_pcs_symbolized(void **state)
+{
+	struct kpd d3;
+	struct inject in;
+	struct stream s;
+	char symdir[64], symfile[160], arg[256], comm[32] = "";
+	uint32_t mid = max_prog_id();
+	const cJSON *e;
+	uint64_t pc;
+	cJSON *spe;
+	FILE *f;
+	int prog;
+
+	f = fopen("/proc/self/comm", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	stream_make(&s, 21, 4000);
+	/* the heaviest PC of the stream, found by the first run below */
+	{
+		const char *const extra[] = { "--interval-ms", "100",
+					      "--load-unavailable", NULL };
+
+		assert_int_equal(kpd_start(&d3, extra), 0);
+	}
+	assert_int_equal(inject_open(&in), 0);
+	prog = find_prog("kp_spe_copy_out", mid);
+	assert_true(prog >= 0);
+	for (size_t off = 0; off < s.len; off += 65536)
+		assert_int_equal(inject_copy_out(&in, prog, 0, s.buf + off,
+						 s.len - off < 65536 ?
+							 s.len - off : 65536,
+						 off, 0, 0), 0);
+	spe = wait_spe(&d3, getpid(), (double)s.len);
+	e = cJSON_GetArrayItem(jget(spe, "profile.top_pcs.entries"), 0);
+	assert_non_null(e);
+	pc = strtoull(jget(e, "pc")->valuestring, NULL, 16);
+	assert_null(jget(e, "symbol"));	/* no symbols configured */
+	cJSON_Delete(spe);
+	close(prog);
+	assert_int_equal(kpd_stop(&d3), 0);
+
+	/* kallsyms-format file: a function 0x10 below it, the next 0x100
+	 * above it; readable by the unprivileged user the daemon runs as */
+	snprintf(symdir, sizeof(symdir), "/tmp/kvmprof-syms.XXXXXX");
+	assert_non_null(mkdtemp(symdir));
+	assert_int_equal(chmod(symdir, 0755), 0);
+	snprintf(symfile, sizeof(symfile), "%s/guest.kallsyms", symdir);
+	f = fopen(symfile, "w");
+	assert_non_null(f);
+	fprintf(f, "%016llx T kp_hot_function\n%016llx t kp_next_function\n",
+		(unsigned long long)(pc - 0x10),
+		(unsigned long long)(pc + 0x100));
+	fchmod(fileno(f), 0644);
+	fclose(f);
+	snprintf(arg, sizeof(arg), "%s:%s", comm, symfile);
+	{
+		const char *const extra[] = { "--interval-ms", "100",
+					      "--load-unavailable",
+					      "--guest-symbols", arg, NULL };
+
+		mid = max_prog_id();
+		assert_int_equal(kpd_start(&d3, extra), 0);
+	}
+	prog = find_prog("kp_spe_copy_out", mid);
+	assert_true(prog >= 0);
+	for (size_t off = 0; off < s.len; off += 65536)
+		assert_int_equal(inject_copy_out(&in, prog, 0, s.buf + off,
+						 s.len - off < 65536 ?
+							 s.len - off : 65536,
+						 off, 0, 0), 0);
+	spe = wait_spe(&d3, getpid(), (double)s.len);
+	e = cJSON_GetArrayItem(jget(spe, "profile.top_pcs.entries"), 0);
+	assert_non_null(e);
+	assert_int_equal(strtoull(jget(e, "pc")->valuestring, NULL, 16), pc);
+	assert_null(jget(spe, "profile.symbols_error"));
+	assert_non_null(jget(e, "symbol"));
+	assert_string_equal(jget(e, "symbol")->valuestring, "kp_hot_function");
+	assert_int_equal(jnum(e, "offset"), 0x10);
+	cJSON_Delete(spe);
+	unlink(symfile);
+	rmdir(symdir);
+	close(prog);
+	inject_close(&in);
+	stream_free(&s);
+	assert_int_equal(kpd_stop(&d3), 0);
+}
+
 /* A tiny ring and a lazy consumer: the flood is lost, counted exactly. */
 static void ring_overflow_counted(void **state)
 {
@@ -500,6 +680,7 @@ int main(void)
 		cmocka_unit_test(ground_truth_two_vcpus_two_vms),
 		cmocka_unit_test(bme_and_sysreg_counters),
 		cmocka_unit_test(record_roundtrip),
+		cmocka_unit_test(top_pcs_symbolized),
 		cmocka_unit_test(ring_overflow_counted),
 	};
 
