@@ -60,6 +60,8 @@ static const struct key keys[] = {
 	{ "spe-wakeup-kib", K_U32, D(spe_wakeup_kib), 1, 1u << 20, false },
 	{ "spe-poll-ms", K_U32, D(spe_poll_ms), 1, 10000, true },
 	{ "spe-raw-mib", K_U32, D(spe_raw_mib), 1, 4096, false },
+	{ "spe-midr", K_U64, D(spe_midr), 0, UINT32_MAX, false },
+	{ "spe-top-pcs", K_U32, D(spe_top_pcs), 16, 1u << 20, false },
 	{ "verbose", K_INT, D(verbosity), 0, 2, true },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -140,8 +142,12 @@ static int parse_u64(const char *s, uint64_t *ret)
 	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
+	/* decimal, or hexadecimal with 0x (MIDR values) */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		v = strtoull(s += 2, &end, 16);
+	else
+		v = strtoull(s, &end, 10);
+	if (errno || *end || end == s)
 		return -EINVAL;
 	*ret = v;
 	return 0;

@@ -31,6 +31,8 @@ struct daemon_opts {
 	uint32_t spe_wakeup_kib;	/* wake the consumer past this */
 	uint32_t spe_poll_ms;		/* and consume at least this often */
 	uint32_t spe_raw_mib;		/* raw recording window per VM */
+	uint64_t spe_midr;		/* guests' CPU (SPE data sources) */
+	uint32_t spe_top_pcs;		/* K of the per-VM top-PC sketch */
 	bool bpf_stats;
 	int verbosity;
 };

@@ -57,6 +57,7 @@ static const struct daemon_opts default_opts = {
 	.spe_wakeup_kib = 256,
 	.spe_poll_ms = 100,
 	.spe_raw_mib = 64,
+	.spe_top_pcs = 4096,
 };
 
 uint64_t mono_ms(void)
@@ -397,6 +398,9 @@ static void usage(FILE *f)
 "      --spe-poll-ms N        and read SPE data at least this often\n"
 "                             (default 100)\n"
 "      --spe-raw-mib N        raw SPE recording window per VM (default 64)\n"
+"      --spe-midr X           MIDR_EL1 of the guests' CPU, for SPE data\n"
+"                             sources (default 0: generic)\n"
+"      --spe-top-pcs N        top PCs tracked exactly per VM (default 4096)\n"
 "  -v, --verbose              more logging (twice: libbpf debug)\n"
 "  -h, --help                 this text\n"
 "      --version              print the version\n"
@@ -455,6 +459,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "spe-wakeup-kib", required_argument, NULL, O_KEY },
 		{ "spe-poll-ms", required_argument, NULL, O_KEY },
 		{ "spe-raw-mib", required_argument, NULL, O_KEY },
+		{ "spe-midr", required_argument, NULL, O_KEY },
+		{ "spe-top-pcs", required_argument, NULL, O_KEY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -889,6 +895,8 @@ int main(int argc, char **argv)
 	}
 	spe_capture_init(&d.spe, &d.reg,
 			 (uint64_t)d.opts.spe_raw_mib << 20);
+	d.spe.midr = d.opts.spe_midr;
+	d.spe.top_pcs = d.opts.spe_top_pcs;
 	d.spe.symbols_for = guest_symbols_for;
 	d.spe.symbols_ctx = &d;
 	rb = ring_buffer__new(probes_events_fd(d.probes), on_vm_event, &d, NULL);
