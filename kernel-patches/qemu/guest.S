@@ -23,6 +23,22 @@
 #define DB_FAIL		0x28
 #define DB_APF_SUM	0x30
 #define DB_EXC		0x38
+#define DB_PV_NP	0x40
+#define DB_PV_READY	0x48
+#define DB_PV_WAITS	0x50
+
+#define GICD_BASE	0x08000000
+#define GICR_SGI_BASE	0x080b0000	/* GICR_BASE + 64K */
+#define ICC_PMR_EL1	s3_0_c4_c6_0
+#define ICC_IAR1_EL1	s3_0_c12_c12_0
+#define ICC_EOIR1_EL1	s3_0_c12_c12_1
+#define ICC_IGRPEN1_EL1	s3_0_c12_c12_7
+
+/* ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, and its operations */
+#define APF_FUNC_HI	0xc600
+#define APF_FUNC_LO	0x0040
+#define APF_ENABLE	0
+#define APF_ACK		2
 
 	.section .rodata.guest, "a"
 	.balign	4096
@@ -117,6 +133,185 @@ guest_apf:
 unexpected:
 	str	x14, [x3, #DB_EXC]
 	b	.
+
+/*
+ * Paravirtual asynchronous page faults ("vmm apf --pv"): the guest plays
+ * the part of a guest kernel that opted in. Entry state as for guest_apf,
+ * plus x4: IPA of the control block, x5: notification PPI.
+ *
+ * EL1 enables the PPI in the GIC, registers the control block, and runs
+ * the page reads at EL0. When KVM posts "not present" for the page an EL0
+ * access faulted on, EL1 waits (counting WFI loops, i.e. time the vcpu
+ * ran instead of being halted by KVM) until KVM posts "ready" for the same
+ * token, then resumes EL0, which retries the access. At the end, EL0 makes
+ * an SVC and EL1 reports how many tokens it got, and shuts down.
+ *
+ * EL1 only uses x15-x29; x22-x27 hold the interrupted EL0 context.
+ *   x18: "not present" tokens, x19: token waited for, x20: "ready" tokens,
+ *   x21: control block, x28: wait loops, x29: MMIO base
+ */
+	.globl	guest_apf_pv
+guest_apf_pv:
+	adr	x9, vectors_pv
+	msr	vbar_el1, x9
+	isb
+	mov	x29, x3
+	mov	x21, x4
+	mov	x18, #0
+	mov	x19, #0
+	mov	x20, #0
+	mov	x28, #0
+
+	/* Distributor: affinity routing, group 1 enabled */
+	movz	x9, #(GICD_BASE >> 16), lsl #16
+	mov	w10, #0x12
+	str	w10, [x9]
+	/* Redistributor: the PPI in group 1, priority 0xa0, enabled */
+	movz	x9, #(GICR_SGI_BASE >> 16), lsl #16
+	mov	w10, #1
+	lsl	w10, w10, w5
+	ldr	w11, [x9, #0x80]
+	orr	w11, w11, w10
+	str	w11, [x9, #0x80]
+	add	x12, x9, #0x400
+	mov	w13, #0xa0
+	strb	w13, [x12, x5]
+	str	w10, [x9, #0x100]
+	/* CPU interface */
+	mov	x10, #0xff
+	msr	ICC_PMR_EL1, x10
+	mov	x10, #1
+	msr	ICC_IGRPEN1_EL1, x10
+	isb
+
+	mov	x22, x0
+	mov	x23, x1
+	movz	x0, #APF_FUNC_LO
+	movk	x0, #APF_FUNC_HI, lsl #16
+	mov	x1, #APF_ENABLE
+	mov	x2, x4
+	mov	x3, x5
+	hvc	#0
+	cbnz	x0, pv_fail
+	mov	x0, x22
+	mov	x1, x23
+	mov	x3, x29
+
+	adr	x9, el0_reads
+	msr	elr_el1, x9
+	msr	spsr_el1, xzr
+	eret
+
+pv_fail:
+	str	x0, [x29, #DB_FAIL]
+	b	.
+
+el0_reads:
+	mov	x10, #0
+	mov	x11, #0
+1:	cmp	x11, x0
+	b.eq	2f
+	add	x12, x1, x11, lsl #12
+	ldr	x13, [x12]
+	add	x10, x10, x13
+	add	x11, x11, #1
+	b	1b
+2:	str	x10, [x3, #DB_APF_SUM]
+	svc	#0
+	b	.
+
+/* Consume the control block, acknowledge it, end the interrupt */
+.macro	apf_event
+	mrs	x15, ICC_IAR1_EL1
+	ldr	w16, [x21, #0]
+	ldr	w17, [x21, #4]
+	str	wzr, [x21, #0]
+	str	wzr, [x21, #4]
+	movz	x0, #APF_FUNC_LO
+	movk	x0, #APF_FUNC_HI, lsl #16
+	mov	x1, #APF_ACK
+	hvc	#0
+	msr	ICC_EOIR1_EL1, x15
+	cbz	w16, 1f
+	mov	w19, w16
+	add	x18, x18, #1
+1:	cbz	w17, 2f
+	add	x20, x20, #1
+	cmp	w17, w19
+	b.ne	2f
+	mov	w19, #0
+2:
+.endm
+
+pv_irq_lower:
+	mov	x22, x0
+	mov	x23, x1
+	mov	x24, x2
+	mov	x25, x3
+	mrs	x26, elr_el1
+	mrs	x27, spsr_el1
+	apf_event
+	/* Wait with IRQs masked: WFI still wakes up on a pending IRQ */
+3:	cbz	w19, 4f
+	add	x28, x28, #1
+	wfi
+	msr	daifclr, #2
+	isb
+	msr	daifset, #2
+	b	3b
+4:	msr	elr_el1, x26
+	msr	spsr_el1, x27
+	mov	x0, x22
+	mov	x1, x23
+	mov	x2, x24
+	mov	x3, x25
+	eret
+
+pv_irq_current:
+	apf_event
+	eret
+
+pv_sync_lower:
+	mrs	x15, esr_el1
+	lsr	x15, x15, #26
+	cmp	x15, #0x15
+	b.ne	pv_unexpected
+	str	x18, [x29, #DB_PV_NP]
+	str	x20, [x29, #DB_PV_READY]
+	str	x28, [x29, #DB_PV_WAITS]
+	movz	x0, #0x0008
+	movk	x0, #0x8400, lsl #16
+	hvc	#0
+	b	.
+
+pv_unexpected:
+	str	x14, [x29, #DB_EXC]
+	b	.
+
+	.balign	2048
+vectors_pv:
+	.irp	off, 0x000, 0x080, 0x100, 0x180, 0x200
+	.balign	128
+	mov	x14, #\off
+	b	pv_unexpected
+	.endr
+	.balign	128		/* 0x280: IRQ, current EL with SPx */
+	b	pv_irq_current
+	.irp	off, 0x300, 0x380
+	.balign	128
+	mov	x14, #\off
+	b	pv_unexpected
+	.endr
+	.balign	128		/* 0x400: synchronous, lower EL (AArch64) */
+	mov	x14, #0x400
+	b	pv_sync_lower
+	.balign	128		/* 0x480: IRQ, lower EL (AArch64) */
+	b	pv_irq_lower
+	.irp	off, 0x500, 0x580, 0x600, 0x680, 0x700, 0x780
+	.balign	128
+	mov	x14, #\off
+	b	pv_unexpected
+	.endr
 
 	.balign	2048
 vectors:

@@ -8,14 +8,16 @@
  *	Prints "vmm: stat <name> <value>" for the vCPU binary stats whose name
  *	starts with "sysreg_", the number of KVM_RUN calls and a verdict line.
  *
- *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked]
+ *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
  *	with an in-kernel GICv3. Its N data pages are anonymous memory
  *	registered with userfaultfd (missing mode); a thread resolves each
  *	fault with UFFDIO_COPY after D milliseconds. Checks the sum the guest
  *	computes over the pages and that every page faulted exactly once.
  *	With --irqs-masked, the guest keeps IRQs masked, so that KVM must
- *	handle the faults synchronously.
+ *	handle the faults synchronously. With --pv, the guest opts in to
+ *	paravirtual notifications (ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID)
+ *	and reads the pages from EL0; prints the tokens it was notified of.
  *
  *   kvmprof-vmm btf <tracepoint>...
  *	Prints the prototype of each tracepoint as recorded in the running
@@ -58,6 +60,12 @@
 #define DB_FAIL		0x28
 #define DB_APF_SUM	0x30
 #define DB_EXC		0x38
+#define DB_PV_NP	0x40
+#define DB_PV_READY	0x48
+#define DB_PV_WAITS	0x50
+
+#define APF_BLOCK	(GUEST_BASE + 0x100000)
+#define APF_PPI		20
 
 #define APF_DATA_BASE	0x90000000ULL
 #define APF_PATTERN	0x5a5a0000ULL
@@ -76,6 +84,7 @@
 			 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
 
 extern const unsigned char guest_start[], guest_end[], guest_apf[];
+extern const unsigned char guest_apf_pv[];
 
 static int failures;
 
@@ -393,7 +402,8 @@ static void vgic_attr(int dev, __u32 group, __u64 attr, void *addr)
 static int cmd_apf(int argc, char **argv)
 {
 	int npages = 8, delay_ms = 20, kvm, vm, vcpu, gic, mmap_sz, i, bad = 0;
-	int masked = 0;
+	int masked = 0, pv = 0;
+	__u64 pv_np = 0, pv_ready = 0, pv_waits = 0;
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
 	struct kvm_userspace_memory_region region;
 	struct uffdio_register reg;
@@ -409,6 +419,8 @@ static int cmd_apf(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--irqs-masked"))
 			masked = 1;
+		else if (!strcmp(argv[i], "--pv"))
+			pv = 1;
 		else if (i + 1 == argc)
 			break;
 		else if (!strcmp(argv[i], "--pages"))
@@ -418,8 +430,8 @@ static int cmd_apf(int argc, char **argv)
 		else
 			break;
 	}
-	if (i != argc || npages < 1 || npages > 256) {
-		printf("usage: %s apf [--pages N] [--delay-ms D] [--irqs-masked]\n",
+	if (i != argc || npages < 1 || npages > 256 || (masked && pv)) {
+		printf("usage: %s apf [--pages N] [--delay-ms D] [--irqs-masked | --pv]\n",
 		       argv[0]);
 		return 2;
 	}
@@ -502,7 +514,10 @@ static int cmd_apf(int argc, char **argv)
 	if (run == MAP_FAILED)
 		die("mmap kvm_run");
 
-	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE + (guest_apf - guest_start));
+	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE +
+		((pv ? guest_apf_pv : guest_apf) - guest_start));
+	set_reg(vcpu, CORE_REG(regs.regs[4]), APF_BLOCK);
+	set_reg(vcpu, CORE_REG(regs.regs[5]), APF_PPI);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), npages);
 	set_reg(vcpu, CORE_REG(regs.regs[1]), APF_DATA_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[2]), masked);
@@ -521,6 +536,12 @@ static int cmd_apf(int argc, char **argv)
 			memcpy(&data64, run->mmio.data, sizeof(data64));
 			if (run->mmio.phys_addr == MMIO_BASE + DB_APF_SUM) {
 				sum = data64;
+			} else if (run->mmio.phys_addr == MMIO_BASE + DB_PV_NP) {
+				pv_np = data64;
+			} else if (run->mmio.phys_addr == MMIO_BASE + DB_PV_READY) {
+				pv_ready = data64;
+			} else if (run->mmio.phys_addr == MMIO_BASE + DB_PV_WAITS) {
+				pv_waits = data64;
 			} else {
 				fail("guest exception, vector offset 0x%llx (doorbell 0x%llx)",
 				     (unsigned long long)data64,
@@ -551,7 +572,12 @@ static int cmd_apf(int argc, char **argv)
 	if (bad)
 		fail("%d page(s) did not fault exactly once through userfaultfd", bad);
 	printf("vmm: apf%s pages %d delay-ms %d uffd-faults-ok %d\n",
-	       masked ? " (irqs masked)" : "", npages, delay_ms, npages - bad);
+	       masked ? " (irqs masked)" : pv ? " (pv)" : "", npages, delay_ms,
+	       npages - bad);
+	if (pv)
+		printf("vmm: apf-pv guest notified not-present %llu ready %llu, waited %s\n",
+		       (unsigned long long)pv_np, (unsigned long long)pv_ready,
+		       pv_waits ? "running" : "never");
 	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
 	return failures ? 1 : 0;
 }

@@ -142,7 +142,8 @@ check_boot() {
 
 # Asynchronous page faults: 8 data pages behind a userfaultfd resolved after
 # 20 ms each. With IRQs unmasked, each page is faulted in asynchronously
-# exactly once while the vcpu halts; with IRQs masked, synchronously.
+# exactly once while the vcpu halts; with IRQs masked, synchronously; with
+# the guest opted in to notifications, asynchronously while the guest runs.
 APF_EVENTS="kvm_try_async_get_page kvm_async_pf_not_present kvm_async_pf_ready kvm_async_pf_completed"
 check_apf() {
 	local name=$1 log=$OUT/$1.log ev
@@ -162,7 +163,21 @@ check_apf() {
 	for ev in $APF_EVENTS kvm_async_pf_repeated_fault; do
 		expect "$name" "apf (IRQs masked) $ev" "$(kv "$log" "apf-masked-$ev")" 0
 	done
-	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async" >>"$OUT/results"
+
+	# The guest opts in to notifications and reads the pages from EL0.
+	expect "$name" "apf (pv) VMM exit status" "$(kv "$log" apf-pv-status)" 0
+	expect "$name" "apf (pv) pages faulted once each in userfaultfd" \
+		"$(sed -n 's/^vmm: apf (pv) pages //p' "$log" | tr -d '\r')" "8 delay-ms 20 uffd-faults-ok 8"
+	expect "$name" "apf (pv) guest notifications" \
+		"$(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" \
+		"not-present 8 ready 8, waited running"
+	for ev in $APF_EVENTS; do
+		expect "$name" "apf (pv) $ev" "$(kv "$log" "apf-pv-$ev")" 8
+	done
+	expect "$name" "apf (pv) kvm_async_pf_repeated_fault" "$(kv "$log" apf-pv-kvm_async_pf_repeated_fault)" 0
+	expect "$name" "apf (pv) lost trace events" "$(kv "$log" apf-pv-trace-lost)" 0
+
+	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
 }
 
 # Elision on: every write traps once (each one is followed by an exit to the
