@@ -61,7 +61,7 @@ static const struct key keys[] = {
 	{ "spe-poll-ms", K_U32, D(spe_poll_ms), 1, 10000, true },
 	{ "spe-raw-mib", K_U32, D(spe_raw_mib), 1, 4096, false },
 	{ "spe-midr", K_U64, D(spe_midr), 0, UINT32_MAX, false },
-	{ "spe-top-pcs", K_U32, D(spe_top_pcs), 16, 1u << 20, false },
+	{ "spe-top-pcs", K_U32, D(spe_top_pcs), 0, 1u << 20, false },
 	{ "verbose", K_INT, D(verbosity), 0, 2, true },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
