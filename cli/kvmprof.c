@@ -305,6 +305,14 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	       "full %.0f)\n", cli_num(lost, "total"),
 	       cli_num(lost, "counters_map_full"),
 	       cli_num(lost, "exit_timestamps_full"));
+	{
+		const cJSON *spe = cli_obj(st, "spe_capture");
+
+		printf("guest SPE: %.0f bytes in %.0f chunks, %.0f bytes lost, "
+		       "%.0f malformed chunks\n", cli_num(spe, "bytes"),
+		       cli_num(spe, "chunks"), cli_num(spe, "lost_bytes"),
+		       cli_num(spe, "malformed"));
+	}
 	printf("VMs tracked: %.0f of %.0f (not tracked: %.0f)\n",
 	       cli_num(reg, "vms"), cli_num(reg, "max_vms"),
 	       cli_num(reg, "vms_not_tracked"));
