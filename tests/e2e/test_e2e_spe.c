@@ -501,8 +501,23 @@ static void record_roundtrip(void **state)
 		assert_int_equal(dm.len[v], s[v].len);
 		assert_memory_equal(dm.buf[v], s[v].buf, s[v].len);
 		free(dm.buf[v]);
-		stream_free(&s[v]);
 	}
+	/* and `kvmprof spe report` reads the recording back */
+	{
+		char *argv[] = { bin_path("kvmprof", path, sizeof(path)),
+				 "--json", "spe", "report", file, NULL };
+		char *out = NULL;
+		cJSON *j;
+
+		assert_int_equal(run_capture(argv, &out), 0);
+		j = cJSON_Parse(out);
+		assert_non_null(j);
+		assert_int_equal(jnum(j, "samples"), s[0].nrec + s[1].nrec);
+		cJSON_Delete(j);
+		free(out);
+	}
+	stream_free(&s[0]);
+	stream_free(&s[1]);
 	free(buf);
 	close(prog);
 	inject_close(&in);
