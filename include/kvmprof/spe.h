@@ -405,8 +405,8 @@ struct spe_dec_stats {
 #define SPE_TPL_CAND		4
 
 struct spe_tpl_op {
-	uint32_t word;		/* byte offset in struct spe_record << 16 |
-				 * payload offset in the record */
+	uint16_t dst;		/* byte offset in struct spe_record */
+	uint16_t src;		/* payload offset in the record */
 };
 
 struct spe_tpl {

@@ -386,11 +386,8 @@ static inline void tpl_apply(const struct spe_tpl *t, const uint8_t *p,
 
 	memcpy(dst, t->head, sizeof(t->head));
 #pragma GCC unroll 16
-	for (unsigned int i = 0; i < SPE_TPL_OPS; i++) {
-		uint32_t op = t->ops[i].word;	/* one load: dst, src */
-
-		memcpy(dst + (op >> 16), p + (op & 0xffff), 8);
-	}
+	for (unsigned int i = 0; i < SPE_TPL_OPS; i++)
+		memcpy(dst + t->ops[i].dst, p + t->ops[i].src, 8);
 	/* (no op writes past its field into these two) */
 	r->events = spe_load_le64(p + t->ev_src) & t->ev_mask;
 	r->ds = spe_load_le64(p + t->ds_src) & t->ds_mask;
@@ -613,19 +610,21 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 			if (i == SPE_TPL_OPS)
 				return;
 			/* insertion sort by destination, stable */
-			while (i > 0 && t.ops[i - 1].word >> 16 > (unsigned)dst) {
+			while (i > 0 && t.ops[i - 1].dst > dst) {
 				t.ops[i] = t.ops[i - 1];
 				i--;
 			}
-			t.ops[i].word = (uint32_t)dst << 16 |
-					(pos + pkt.len - pkt.payload_len);
+			t.ops[i] = (struct spe_tpl_op){
+				.dst = dst,
+				.src = pos + pkt.len - pkt.payload_len,
+			};
 			t.nops++;
 		}
 		pos += ret;
 	}
 	/* the unused ops store nothing, to the record's slack */
 	for (i = t.nops; i < SPE_TPL_OPS; i++)
-		t.ops[i].word = offsetof(struct spe_record, reserved2) << 16;
+		t.ops[i].dst = offsetof(struct spe_record, reserved2);
 	memcpy(t.head, r, sizeof(t.head));
 	t.is_ts = !!(r->flags & SPE_REC_TS);
 
