@@ -86,12 +86,13 @@ static __always_inline int kvm_exit_vcpu_id(void *ctx)
  */
 static __always_inline struct kvm_vcpu *current_kvm_vcpu(void)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	/* BTF-typed task: plain loads, no probe-read helper calls */
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct hlist_node *first;
 
 	if (!bpf_core_field_exists(task->preempt_notifiers))
 		return NULL;
-	first = BPF_CORE_READ(task, preempt_notifiers.first);
+	first = task->preempt_notifiers.first;
 	if (!first)
 		return NULL;
 	return (void *)((char *)first -
@@ -133,9 +134,9 @@ static __always_inline struct kvm_vcpu *current_apf_work_vcpu(void)
 /* Start time of the current process' leader, ns since boot. */
 static __always_inline __u64 current_leader_start_ns(void)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 
-	return BPF_CORE_READ(task, group_leader, start_boottime);
+	return task->group_leader->start_boottime;
 }
 
 #endif /* KP_CORE_FIXES_BPF_H */
