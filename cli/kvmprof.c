@@ -427,17 +427,6 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-#ifndef HAVE_SPE_CLI
-/* Built before the SPE decoder's CLI part exists. */
-int cmd_spe(struct cli_ctx *ctx, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return cli_err(ctx, -ENOSYS, "built without the SPE tools");
-}
-
-const struct cli_cmd spe_cmds[] = { {} };
-#endif
 
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 

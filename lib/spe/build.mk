@@ -9,10 +9,6 @@ SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c \
 SPE_IO_SRCS := lib/spe/symbols.c lib/spe/input.c
 SPE_IO_LIBS := $(ELF_LIBS) $(ZLIB_LIBS)
 
-# kvmprof (cli/build.mk links $(SPE_SRCS) and the I/O libraries): add the
-# I/O part that cli/spe.c uses.
-$(O)/kvmprof: $(call obj,$(SPE_IO_SRCS))
-
 # The synthetic stream generator (ground truth for tests and benches; the
 # daemon's tests may link it too).
 SPEGEN_SRCS := tools/spegen/spegen.c
