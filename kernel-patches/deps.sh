@@ -36,7 +36,7 @@ PKGS=(
 missing=()
 for p in "${PKGS[@]}"; do
 	[[ $p == \#* ]] && continue
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
 		missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -82,12 +82,13 @@ fetch_debs() {
 }
 
 QEMU=$DEPS/qemu10/usr/bin/qemu-system-aarch64
-if ! "$QEMU" --version 2>/dev/null | grep -q 'version 10\.'; then
+qemu_is_10() { [[ $("$QEMU" --version 2>/dev/null) == *"version 10."* ]]; }
+if ! qemu_is_10; then
 	log "fetching QEMU 10 from $BACKPORTS"
 	fetch_debs qemu amd64 "$BACKPORTS" "$DEPS/qemu10" \
 		"qemu-system-arm/$BACKPORTS" "qemu-system-common/$BACKPORTS" \
 		"qemu-system-data/$BACKPORTS"
-	"$QEMU" --version | grep -q 'version 10\.' ||
+	qemu_is_10 ||
 		die "QEMU from $BACKPORTS is not version 10"
 fi
 

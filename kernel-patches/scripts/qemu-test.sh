@@ -44,7 +44,9 @@ kmake "$WT" "$BUILD" Image headers >"$CACHE/build-image.log" 2>&1 || {
 	die "Image build failed (log: $CACHE/build-image.log)"
 }
 grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$BUILD/.config" || die "BTF is not enabled"
-${CROSS}readelf -S "$BUILD/vmlinux" | grep -q '\.BTF' || die "vmlinux has no .BTF section"
+# (no "grep -q" in a pipeline: with pipefail, the writer's SIGPIPE fails it)
+sections=$(${CROSS}readelf -S "$BUILD/vmlinux")
+grep -q '\.BTF' <<<"$sections" || die "vmlinux has no .BTF section"
 log "Image built in $(($(now) - t0))s"
 
 rm -rf "$OUT"
