@@ -6,8 +6,10 @@
 # Applies the series to the base tree with git am, one patch at a time, and
 # after each patch builds arch/arm64/kvm/ (which includes virt/kvm/ and the
 # nVHE hypervisor) with W=1, failing on any warning the base tree does not
-# have. Then runs checkpatch.pl --strict on every patch, failing on any
-# finding not listed in checkpatch-exceptions.
+# have. A patch that touches arm64 KVM selftests also gets those selftests
+# built (static, against the tree's UAPI headers), failing on any warning.
+# Then runs checkpatch.pl --strict on every patch, failing on any finding not
+# listed in checkpatch-exceptions.
 . "$(dirname "$0")/lib.sh"
 
 START=$(now)
@@ -67,6 +69,32 @@ build_kvm base
 BASELINE=$LOGDIR/base.warnings
 log "base tree: $(wc -l <"$BASELINE") W=1 warning(s) in arch/arm64/kvm/"
 
+# build_selftests <label> <test>...: arm64 KVM selftests, e.g. aarch64/foo
+build_selftests() {
+	local label=$1 log=$LOGDIR/$1.selftests.log t
+	shift
+	kmake "$SRC" "$BUILD" headers >"$log" 2>&1 || {
+		cat "$log" >&2
+		die "make headers failed after $label"
+	}
+	for t in "$@"; do
+		rm -f "$CACHE/selftests/$t"
+		make -C "$SRC/tools/testing/selftests/kvm" ARCH=arm64 \
+			CROSS_COMPILE=$CROSS OUTPUT="$CACHE/selftests" \
+			KHDR_INCLUDES="-isystem $BUILD/usr/include" \
+			EXTRA_CFLAGS=-static "$CACHE/selftests/$t" >>"$log" 2>&1 || {
+			tail -30 "$log" >&2
+			die "selftest $t does not build after $label"
+		}
+	done
+	if grep -q 'warning:' "$log"; then
+		grep -A3 'warning:' "$log" >&2
+		log "FAIL: selftests built after $label have warnings (above)"
+		FAILED=1
+	fi
+	log "built selftests after $label: $*"
+}
+
 FAILED=0
 for p in "${PATCHES[@]}"; do
 	name=$(basename "$p" .patch)
@@ -77,6 +105,12 @@ for p in "${PATCHES[@]}"; do
 		printf '%s\n' "$new" >&2
 		log "FAIL: $name adds W=1 warnings (above)"
 		FAILED=1
+	fi
+	tests=$(git diff --name-only HEAD~1 HEAD -- tools/testing/selftests/kvm |
+		sed -n 's|^tools/testing/selftests/kvm/\(aarch64/[^/]*\)\.c$|\1|p')
+	if [ -n "$tests" ]; then
+		# shellcheck disable=SC2086
+		build_selftests "$name" $tests
 	fi
 done
 

@@ -54,6 +54,17 @@ mkdir -p "$OUT/root/bin" "$OUT/root/proc" "$OUT/root/sys" "$OUT/root/dev"
 ${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$BUILD/usr/include" \
 	-o "$OUT/root/vmm" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S" ||
 	die "test VMM build failed"
+# The series' arm64 KVM selftests, static, against the patched UAPI headers.
+SELFTESTS="aarch64/async_pf aarch64/hypercalls"
+for t in $SELFTESTS; do
+	make -s -C "$WT/tools/testing/selftests/kvm" ARCH=arm64 CROSS_COMPILE=$CROSS \
+		OUTPUT="$CACHE/selftests-image" KHDR_INCLUDES="-isystem $BUILD/usr/include" \
+		EXTRA_CFLAGS=-static "$CACHE/selftests-image/$t" >"$OUT/selftests.log" 2>&1 || {
+		cat "$OUT/selftests.log" >&2
+		die "selftest $t does not build"
+	}
+	cp "$CACHE/selftests-image/$t" "$OUT/root/$(basename "$t")"
+done
 cp "$BUSYBOX" "$OUT/root/bin/busybox"
 ln -s busybox "$OUT/root/bin/sh"
 install -m 755 "$KP_DIR/qemu/init" "$OUT/root/init"
@@ -179,6 +190,19 @@ check_apf() {
 	expect "$name" "apf (pv) kvm_async_pf_repeated_fault" "$(kv "$log" apf-pv-kvm_async_pf_repeated_fault)" 0
 	expect "$name" "apf (pv) lost trace events" "$(kv "$log" apf-pv-trace-lost)" 0
 
+	# KVM selftests, in the VHE and nVHE boots with elision on
+	case $name in
+	*-on)
+		expect "$name" "selftest async_pf exit status" "$(kv "$log" selftest-async_pf-status)" 0
+		expect "$name" "selftest async_pf abi" "$(grep -c '^abi: ok' "$log")" 1
+		expect "$name" "selftest async_pf abi (hidden)" "$(grep -c '^abi (hidden): ok' "$log")" 1
+		irqs=$(sed -n 's/^halt: \([0-9]*\) timer interrupts while waiting for 4 pages.*/\1/p' "$log" | tr -d '\r')
+		expect_true "$name" "selftest async_pf: guest took timer interrupts while waiting ($irqs > 8)" \
+			test "${irqs:-0}" -gt 8
+		expect "$name" "selftest hypercalls exit status" "$(kv "$log" selftest-hypercalls-status)" 0
+		echo "$name selftests: async_pf ok (${irqs:-?} timer interrupts while waiting for 4 pages), hypercalls ok" >>"$OUT/results"
+		;;
+	esac
 	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
 }
 
@@ -220,12 +244,12 @@ check_off() {
 }
 
 : >"$OUT/results"
-run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE"
+run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1"
 check_boot vhe-on vhe
 check_apf vhe-on
 check_on vhe-on vhe
 
-run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE"
+run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1"
 check_boot nvhe-on nvhe
 check_apf nvhe-on
 check_on nvhe-on nvhe
