@@ -69,6 +69,26 @@ build_kvm base
 BASELINE=$LOGDIR/base.warnings
 log "base tree: $(wc -l <"$BASELINE") W=1 warning(s) in arch/arm64/kvm/"
 
+# The objects of the other C files that the last patch touches (outside
+# arch/arm64/kvm/, virt/kvm/ and tools/), with W=1.
+build_others() {
+	local label=$1 log=$LOGDIR/$1.others.log objs
+	objs=$(git diff --name-only --diff-filter=AM HEAD~1 HEAD -- '*.c' |
+		grep -Ev '^(arch/arm64/kvm|virt/kvm|tools)/' | sed 's/\.c$/.o/') || true
+	[ -n "$objs" ] || return 0
+	# shellcheck disable=SC2086
+	if ! kmake "$SRC" "$BUILD" W=1 $objs >"$log" 2>&1; then
+		tail -30 "$log" >&2
+		die "build of $objs failed after $label (log: $log)"
+	fi
+	if grep -q 'warning:' "$log"; then
+		grep -A3 'warning:' "$log" >&2
+		log "FAIL: $label: W=1 warnings in $objs (above)"
+		FAILED=1
+	fi
+	log "built $objs W=1 after $label"
+}
+
 # build_selftests <label> <test>...: arm64 KVM selftests, e.g. aarch64/foo
 build_selftests() {
 	local label=$1 log=$LOGDIR/$1.selftests.log t
@@ -99,7 +119,11 @@ FAILED=0
 for p in "${PATCHES[@]}"; do
 	name=$(basename "$p" .patch)
 	git am -q --whitespace=error "$p" || die "git am failed on $name"
+	if git diff --name-only HEAD~1 HEAD | grep -q 'Kconfig'; then
+		configure "$SRC" "$BUILD"
+	fi
 	build_kvm "$name"
+	build_others "$name"
 	new=$(comm -13 "$BASELINE" "$LOGDIR/$name.warnings")
 	if [ -n "$new" ]; then
 		printf '%s\n' "$new" >&2

@@ -121,7 +121,7 @@ apply_series() {
 # configure <source tree> <build directory>: from the fragment, unless done.
 configure() {
 	local src=$1 out=$2 key line
-	key=$(sha256sum <"$CONFIG_FRAGMENT" | cut -d' ' -f1)
+	key=$( (cat "$CONFIG_FRAGMENT"; git -C "$src" rev-parse HEAD^{tree}) | sha256sum | cut -d' ' -f1)
 	if [ -f "$out/.config" ] && [ "$(cat "$out/.fragment-key" 2>/dev/null)" = "$key" ]; then
 		return
 	fi
@@ -129,8 +129,13 @@ configure() {
 	KCONFIG_ALLCONFIG=$CONFIG_FRAGMENT kmake "$src" "$out" allnoconfig
 	while read -r line; do
 		case $line in CONFIG_*) ;; *) continue ;; esac
-		grep -qx "$line" "$out/.config" ||
-			die "config fragment: $line did not stick (dependency missing?)"
+		grep -qx "$line" "$out/.config" && continue
+		sym=${line%%=*}
+		# Not a symbol of this tree (yet): a later patch adds it.
+		grep -rqE "^[[:space:]]*(menu)?config[[:space:]]+${sym#CONFIG_}\$" \
+			--include='Kconfig*' "$src/arch/arm64" "$src/drivers" \
+			"$src/init" "$src/kernel" "$src/lib" "$src/mm" "$src/virt" || continue
+		die "config fragment: $line did not stick (dependency missing?)"
 	done <"$CONFIG_FRAGMENT"
 	echo "$key" >"$out/.fragment-key"
 }
