@@ -66,6 +66,19 @@ static double spe_bytes(const struct kpd *d, char *path, double *ret_lost)
 	return b;
 }
 
+/* SPE bytes the daemon has received, all VMs (cheap to ask). */
+static double status_bytes(const struct kpd *d)
+{
+	cJSON *j = NULL;
+	long st;
+	double b = -1;
+
+	if (!kp_api_get(d->sock, "/v1/status", &j, &st) && st == 200)
+		b = jnum(j, "spe_capture.bytes");
+	cJSON_Delete(j);
+	return b;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const extra[] = { "--interval-ms", "1000",
@@ -118,8 +131,9 @@ int main(int argc, char **argv)
 			if (n < COPY)
 				sent -= COPY - n;
 		}
-		/* wait for the daemon to drain: zero loss by construction */
-		while (spe_bytes(&d, path, NULL) < (double)sent)
+		/* wait for the daemon to drain: zero loss by construction
+		 * (polling the cheap status, not the profile) */
+		while (status_bytes(&d) < (double)sent)
 			usleep(1000);
 	}
 	t1 = now_s();

@@ -56,7 +56,7 @@ static const struct key keys[] = {
 	{ "bpf-stats", K_BOOL, D(bpf_stats), 0, 0, false },
 	{ "drop-privileges", K_BOOL, D(drop_privileges), 0, 0, false },
 	{ "user", K_STR, S(user), 0, 0, false },
-	{ "spe-ring-kib", K_U32_POW2, D(spe_ring_kib), 4, 1u << 20, false },
+	{ "spe-ring-kib", K_U32_POW2, D(spe_ring_kib), 64, 1u << 20, false },
 	{ "spe-wakeup-kib", K_U32, D(spe_wakeup_kib), 1, 1u << 20, false },
 	{ "spe-poll-ms", K_U32, D(spe_poll_ms), 1, 10000, true },
 	{ "spe-raw-mib", K_U32, D(spe_raw_mib), 1, 4096, false },

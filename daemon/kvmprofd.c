@@ -391,7 +391,7 @@ static void usage(FILE *f)
 "      --no-bpf-stats         do not enable kernel BPF run-time stats\n"
 "      --load-unavailable     load (not attach) probes whose tracepoint is\n"
 "                             missing, for BPF_PROG_TEST_RUN (testing)\n"
-"      --spe-ring-kib N       SPE capture ring buffer, power of 2 >= 4\n"
+"      --spe-ring-kib N       SPE capture ring buffer, power of 2 >= 64\n"
 "                             (default 8192)\n"
 "      --spe-wakeup-kib N     wake kvmprofd past this much SPE data\n"
 "                             (default 256)\n"

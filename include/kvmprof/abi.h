@@ -158,8 +158,8 @@ KP_STATIC_ASSERT(sizeof(struct kp_apf_key) == 16, "kp_apf_key size");
  * struct kp_spe_hdr followed by hdr.len bytes of SPE data.  seq counts the
  * chunks of one vCPU: a gap means chunks were lost (ring full).
  */
-#define KP_SPE_CHUNK 4096
-#define KP_SPE_MAX_CHUNKS 64	/* bytes of one copy beyond 256 KiB: lost */
+#define KP_SPE_CHUNK 16384
+#define KP_SPE_MAX_CHUNKS 16	/* bytes of one copy beyond 256 KiB: lost */
 
 /* Why KVM copied records out (asm/kvm_spe.h of the kvmprof patches). */
 enum kp_spe_reason {

@@ -39,22 +39,40 @@ uint64_t spe_hist_quantile(const struct spe_hist *h, double q);
  * Metwally et al.'s space-saving sketch with K counters.  After N items:
  * every key's estimate c satisfies c - err <= true count <= c, with
  * err <= N / K; every key whose true count exceeds N / K is present.
- * O(log K) per item, memory fixed at init.
+ * Until the first eviction (at most K distinct keys seen) the counters are
+ * exact and an item is a hash probe and an increment; from then on they
+ * are kept as the paper's "stream summary" (counters grouped in buckets of
+ * equal count, buckets listed by count), so an item is still O(1): a
+ * probe and at most a bucket move.  Memory fixed at init.
  */
 struct spe_topk_entry {
 	uint64_t key;
 	uint64_t count;		/* estimate (upper bound) */
 	uint64_t err;		/* overestimate bound for this key */
 	uint32_t slot;		/* private: hash slot */
+	uint32_t bucket;	/* private: its bucket */
+	uint32_t prev, next;	/* private: entries of the same bucket */
+};
+
+/* private: a group of entries with the same count */
+struct spe_topk_bucket {
+	uint64_t count;
+	uint32_t first;		/* an entry, or UINT32_MAX when free */
+	uint32_t prev, next;	/* buckets by increasing count */
 };
 
 struct spe_topk {
 	uint32_t cap;		/* K */
 	uint32_t n;
 	uint64_t total;		/* items added */
-	struct spe_topk_entry *heap;	/* min-heap on count */
-	uint32_t *hash;		/* slot → heap index, UINT32_MAX: empty */
+	struct spe_topk_entry *heap;	/* the K counters, in no order */
+	uint32_t *hash;		/* slot -> counter index, UINT32_MAX: empty */
 	uint32_t hmask;
+	struct spe_topk_bucket *buckets;	/* K of them */
+	uint32_t min_bucket;	/* lowest count, UINT32_MAX: none */
+	uint32_t free_bucket;	/* free list through .next */
+	int summary;		/* buckets built (after the first eviction) */
+	uint32_t *order;	/* K indexes: scratch to build the buckets */
 };
 
 #define SPE_TOPK_MAX		(1u << 20)

@@ -77,6 +77,17 @@ static uint32_t key_hash(uint64_t k)
 	return k;
 }
 
+static void buckets_reset(struct spe_topk *t)
+{
+	for (uint32_t b = 0; b < t->cap; b++) {
+		t->buckets[b].first = EMPTY;
+		t->buckets[b].next = b + 1 < t->cap ? b + 1 : EMPTY;
+	}
+	t->free_bucket = 0;
+	t->min_bucket = EMPTY;
+	t->summary = 0;
+}
+
 int spe_topk_init(struct spe_topk *t, uint32_t k)
 {
 	uint32_t hcap = 4;
@@ -88,13 +99,16 @@ int spe_topk_init(struct spe_topk *t, uint32_t k)
 		hcap <<= 1;
 	t->heap = calloc(k, sizeof(*t->heap));
 	t->hash = malloc(hcap * sizeof(*t->hash));
-	if (!t->heap || !t->hash) {
+	t->buckets = malloc(k * sizeof(*t->buckets));
+	t->order = malloc(k * sizeof(*t->order));
+	if (!t->heap || !t->hash || !t->buckets || !t->order) {
 		spe_topk_free(t);
 		return -ENOMEM;
 	}
 	t->cap = k;
 	t->hmask = hcap - 1;
 	memset(t->hash, 0xff, hcap * sizeof(*t->hash));
+	buckets_reset(t);
 	return 0;
 }
 
@@ -102,6 +116,8 @@ void spe_topk_free(struct spe_topk *t)
 {
 	free(t->heap);
 	free(t->hash);
+	free(t->buckets);
+	free(t->order);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -111,47 +127,8 @@ void spe_topk_clear(struct spe_topk *t)
 	t->total = 0;
 	if (t->hash)
 		memset(t->hash, 0xff, (t->hmask + 1) * sizeof(*t->hash));
-}
-
-static void heap_set(struct spe_topk *t, uint32_t i,
-		     const struct spe_topk_entry *e)
-{
-	t->heap[i] = *e;
-	t->hash[e->slot] = i;
-}
-
-static void sift_up(struct spe_topk *t, uint32_t i)
-{
-	struct spe_topk_entry e = t->heap[i];
-
-	while (i) {
-		uint32_t parent = (i - 1) / 2;
-
-		if (t->heap[parent].count <= e.count)
-			break;
-		heap_set(t, i, &t->heap[parent]);
-		i = parent;
-	}
-	heap_set(t, i, &e);
-}
-
-static void sift_down(struct spe_topk *t, uint32_t i)
-{
-	struct spe_topk_entry e = t->heap[i];
-
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= t->n)
-			break;
-		if (c + 1 < t->n && t->heap[c + 1].count < t->heap[c].count)
-			c++;
-		if (e.count <= t->heap[c].count)
-			break;
-		heap_set(t, i, &t->heap[c]);
-		i = c;
-	}
-	heap_set(t, i, &e);
+	if (t->buckets)
+		buckets_reset(t);
 }
 
 /* Linear probing: the slot holding @key, or the empty slot for it. */
@@ -186,40 +163,159 @@ static void hash_delete(struct spe_topk *t, uint32_t s)
 	t->hash[s] = EMPTY;
 }
 
+/* A new bucket of @count after bucket @after (EMPTY: at the head). */
+static uint32_t bucket_new(struct spe_topk *t, uint64_t count, uint32_t after)
+{
+	uint32_t b = t->free_bucket;
+	struct spe_topk_bucket *nb = &t->buckets[b];
+
+	/* Never runs dry: a bucket is only made for an entry leaving a
+	 * bucket that keeps others, or for a new entry, so there are never
+	 * more buckets than entries (<= K). */
+	t->free_bucket = nb->next;
+	nb->count = count;
+	nb->first = EMPTY;
+	nb->prev = after;
+	nb->next = after == EMPTY ? t->min_bucket : t->buckets[after].next;
+	if (nb->next != EMPTY)
+		t->buckets[nb->next].prev = b;
+	if (after == EMPTY)
+		t->min_bucket = b;
+	else
+		t->buckets[after].next = b;
+	return b;
+}
+
+static void bucket_free(struct spe_topk *t, uint32_t b)
+{
+	struct spe_topk_bucket *ob = &t->buckets[b];
+
+	if (ob->prev != EMPTY)
+		t->buckets[ob->prev].next = ob->next;
+	else
+		t->min_bucket = ob->next;
+	if (ob->next != EMPTY)
+		t->buckets[ob->next].prev = ob->prev;
+	ob->first = EMPTY;
+	ob->next = t->free_bucket;
+	t->free_bucket = b;
+}
+
+static void entry_unlink(struct spe_topk *t, uint32_t i)
+{
+	struct spe_topk_entry *e = &t->heap[i];
+
+	if (e->prev != EMPTY)
+		t->heap[e->prev].next = e->next;
+	else
+		t->buckets[e->bucket].first = e->next;
+	if (e->next != EMPTY)
+		t->heap[e->next].prev = e->prev;
+}
+
+static void entry_link(struct spe_topk *t, uint32_t i, uint32_t b)
+{
+	struct spe_topk_entry *e = &t->heap[i];
+
+	e->bucket = b;
+	e->prev = EMPTY;
+	e->next = t->buckets[b].first;
+	if (e->next != EMPTY)
+		t->heap[e->next].prev = i;
+	t->buckets[b].first = i;
+}
+
+/* count + 1 for counter @i: to the next bucket up, made if needed. */
+static void entry_increment(struct spe_topk *t, uint32_t i)
+{
+	struct spe_topk_entry *e = &t->heap[i];
+	uint32_t b, nb;
+
+	e->count++;
+	if (!t->summary)
+		return;
+	b = e->bucket;
+	nb = t->buckets[b].next;
+	entry_unlink(t, i);
+	if (nb == EMPTY || t->buckets[nb].count != e->count) {
+		if (t->buckets[b].first == EMPTY) {
+			/* alone in its bucket: the bucket moves up with it */
+			t->buckets[b].count = e->count;
+			entry_link(t, i, b);
+			return;
+		}
+		nb = bucket_new(t, e->count, b);
+	}
+	entry_link(t, i, nb);
+	if (t->buckets[b].first == EMPTY)
+		bucket_free(t, b);
+}
+
+static int cmp_by_count(const void *a, const void *b, void *arg)
+{
+	const struct spe_topk *t = arg;
+	uint64_t x = t->heap[*(const uint32_t *)a].count;
+	uint64_t y = t->heap[*(const uint32_t *)b].count;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first eviction: group the (so far exact) counters into buckets. */
+static void build_summary(struct spe_topk *t)
+{
+	uint32_t *idx = t->order, last = EMPTY;
+
+	buckets_reset(t);
+	t->summary = 1;
+	for (uint32_t i = 0; i < t->n; i++)
+		idx[i] = i;
+	qsort_r(idx, t->n, sizeof(*idx), cmp_by_count, t);
+	for (uint32_t k = 0; k < t->n; k++) {
+		uint32_t i = idx[k];
+
+		if (last == EMPTY || t->buckets[last].count != t->heap[i].count)
+			last = bucket_new(t, t->heap[i].count, last);
+		entry_link(t, i, last);
+	}
+}
+
 void spe_topk_add(struct spe_topk *t, uint64_t key)
 {
-	uint32_t s = find_slot(t, key);
+	uint32_t s = find_slot(t, key), i;
 
 	t->total++;
 	if (t->hash[s] != EMPTY) {
-		uint32_t i = t->hash[s];
-
-		t->heap[i].count++;
-		sift_down(t, i);
+		entry_increment(t, t->hash[s]);
 		return;
 	}
 	if (t->n < t->cap) {
-		struct spe_topk_entry e = { .key = key, .count = 1, .slot = s };
+		struct spe_topk_entry *e = &t->heap[t->n];
+		uint32_t b = t->min_bucket;
 
-		t->hash[s] = t->n;
-		t->heap[t->n++] = e;
-		sift_up(t, t->n - 1);
+		i = t->n++;
+		e->key = key;
+		e->count = 1;
+		e->err = 0;
+		e->slot = s;
+		t->hash[s] = i;
+		if (!t->summary)
+			return;
+		if (b == EMPTY || t->buckets[b].count != 1)
+			b = bucket_new(t, 1, EMPTY);
+		entry_link(t, i, b);
 		return;
 	}
-	/* replace the minimum: it inherits its count as error */
-	{
-		struct spe_topk_entry e = t->heap[0];
-
-		hash_delete(t, e.slot);
-		s = find_slot(t, key);
-		e.key = key;
-		e.err = e.count;
-		e.count++;
-		e.slot = s;
-		t->hash[s] = 0;
-		t->heap[0] = e;
-		sift_down(t, 0);
-	}
+	/* replace a minimum counter: it inherits its count as error */
+	if (!t->summary)
+		build_summary(t);
+	i = t->buckets[t->min_bucket].first;
+	hash_delete(t, t->heap[i].slot);
+	s = find_slot(t, key);
+	t->heap[i].key = key;
+	t->heap[i].err = t->heap[i].count;
+	t->heap[i].slot = s;
+	t->hash[s] = i;
+	entry_increment(t, i);
 }
 
 static int cmp_entry_desc(const void *a, const void *b)

@@ -613,12 +613,12 @@ static void top_pcs_symbolized(void **state)
 	assert_int_equal(kpd_stop(&d3), 0);
 }
 
-/* A tiny ring and a lazy consumer: the flood is lost, counted exactly. */
+/* A small ring and a lazy consumer: the flood is lost, counted exactly. */
 static void ring_overflow_counted(void **state)
 {
 	static const char *const extra[] = {
 		"--interval-ms", "100", "--load-unavailable",
-		"--spe-ring-kib", "16", "--spe-wakeup-kib", "1048576",
+		"--spe-ring-kib", "64", "--spe-wakeup-kib", "1048576",
 		"--spe-poll-ms", "1500", NULL };
 	struct kpd d2;
 	struct inject in;
@@ -633,7 +633,7 @@ static void ring_overflow_counted(void **state)
 	assert_int_equal(inject_open(&in), 0);
 	prog = find_prog("kp_spe_copy_out", mid);
 	assert_true(prog >= 0);
-	stream_make(&s, 5, 4000);	/* ~256 KiB into a 16 KiB ring */
+	stream_make(&s, 5, 8000);	/* ~512 KiB into a 64 KiB ring */
 	for (size_t off = 0; off < s.len; off += 4096)
 		assert_int_equal(inject_copy_out(&in, prog, 0, s.buf + off,
 						 s.len - off < 4096 ?

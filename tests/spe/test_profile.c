@@ -104,6 +104,14 @@ static void test_topk_bound(void **state)
 	assert_int_equal(t.total, N);
 	n = spe_topk_sorted(&t, e, K);
 	assert_int_equal(n, K);
+	{
+		/* space-saving: the K counters always sum to N exactly */
+		uint64_t sum = 0;
+
+		for (size_t i = 0; i < n; i++)
+			sum += e[i].count;
+		assert_int_equal(sum, N);
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t k = e[i].key * 0xf1de83e19937733dULL;	/* inverse */
 		uint64_t truth;
