@@ -84,6 +84,14 @@ static __always_inline int kvm_exit_vcpu_id(void *ctx)
  * registers on the vCPU thread (see kp_types.h), or NULL outside a vCPU
  * thread (irq ioctls, kworkers) or on kernels without preempt notifiers.
  */
+/* The struct kvm_vcpu whose preempt notifier is @first. */
+static __always_inline struct kvm_vcpu *vcpu_of_notifier(struct hlist_node *first)
+{
+	return (void *)((char *)first -
+			bpf_core_field_offset(struct kvm_vcpu, preempt_notifier) -
+			bpf_core_field_offset(struct preempt_notifier, link));
+}
+
 static __always_inline struct kvm_vcpu *current_kvm_vcpu(void)
 {
 	/* BTF-typed task: plain loads, no probe-read helper calls */
@@ -95,9 +103,7 @@ static __always_inline struct kvm_vcpu *current_kvm_vcpu(void)
 	first = task->preempt_notifiers.first;
 	if (!first)
 		return NULL;
-	return (void *)((char *)first -
-			bpf_core_field_offset(struct kvm_vcpu, preempt_notifier) -
-			bpf_core_field_offset(struct preempt_notifier, link));
+	return vcpu_of_notifier(first);
 }
 
 /*

@@ -42,17 +42,25 @@ struct {
 } kp_events SEC(".maps");
 
 /*
- * vCPU thread id -> vcpu_id, learnt where the vCPU is loaded, for events
- * that fire after vcpu_put (kvm_userspace_exit).  Written only when a
- * thread creates a new counter key (rare), read only where the preempt
- * notifier is not there.
+ * Per-thread cache of who the thread is: its VM (tgid and leader start
+ * time, fixed for the thread's life) and the vCPU last loaded on it.  It
+ * spares every event the reads through the task, and keeps the vCPU for
+ * events that fire after vcpu_put (kvm_userspace_exit).  Freed with the
+ * thread.
  */
+struct kp_thread {
+	__u64 notifier;		/* preempt_notifiers.first seen with vcpu */
+	__u64 start_ns;
+	__u32 tgid;
+	__s32 vcpu;		/* last vCPU loaded here, or KP_VCPU_NONE */
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, __s32);
-} kp_tid_vcpu SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kp_thread);
+} kp_thread SEC(".maps");
 
 /* Async PF tracking, see struct kp_vcpu_vm in abi.h. */
 struct {
@@ -160,23 +168,45 @@ static __always_inline int vcpu_id_of(struct kvm_vcpu *vcpu)
 	return vcpu ? BPF_CORE_READ(vcpu, vcpu_id) : KP_VCPU_NONE;
 }
 
-static __always_inline int current_vcpu_id(void)
-{
-	return vcpu_id_of(current_kvm_vcpu());
-}
+struct kp_who {
+	__u32 tgid;
+	__s32 vcpu;
+	__u64 start_ns;
+};
 
-/* vCPU of the current thread even after vcpu_put (see kp_tid_vcpu). */
-static __always_inline int thread_vcpu_id(void)
+/*
+ * The current thread's VM and vCPU.  @last: when no vCPU is loaded now,
+ * the vCPU this thread ran last (else KP_VCPU_NONE).
+ */
+static __always_inline void who_current(struct kp_who *w, bool last)
 {
-	int id = current_vcpu_id();
-	__u32 tid;
-	__s32 *v;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct hlist_node *first = NULL;
+	struct kp_thread *t;
 
-	if (id >= 0)
-		return id;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	v = bpf_map_lookup_elem(&kp_tid_vcpu, &tid);
-	return v ? *v : KP_VCPU_NONE;
+	if (bpf_core_field_exists(task->preempt_notifiers))
+		first = task->preempt_notifiers.first;
+	t = bpf_task_storage_get(&kp_thread, task, 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		w->tgid = bpf_get_current_pid_tgid() >> 32;
+		w->start_ns = task->group_leader->start_boottime;
+		w->vcpu = first ? vcpu_id_of(vcpu_of_notifier(first)) :
+				  KP_VCPU_NONE;
+		return;
+	}
+	if (!t->tgid) {
+		t->tgid = bpf_get_current_pid_tgid() >> 32;
+		t->start_ns = task->group_leader->start_boottime;
+		t->vcpu = KP_VCPU_NONE;
+	}
+	if (first && (__u64)first != t->notifier) {
+		t->notifier = (__u64)first;
+		t->vcpu = vcpu_id_of(vcpu_of_notifier(first));
+	}
+	w->tgid = t->tgid;
+	w->start_ns = t->start_ns;
+	w->vcpu = first || last ? t->vcpu : KP_VCPU_NONE;
 }
 
 /* First sight of a VM: tell user space who it is while it surely exists. */
@@ -216,7 +246,6 @@ static __noinline void kp_new_vm(__u32 tgid, __u64 start_ns)
 static __always_inline void kp_add_key(struct kp_key *k, __u64 n, bool own)
 {
 	struct kp_key key = *k;
-	int vcpu = key.vcpu;
 	__u64 *v;
 
 	v = bpf_map_lookup_elem(&kp_counts, &key);
@@ -225,14 +254,8 @@ static __always_inline void kp_add_key(struct kp_key *k, __u64 n, bool own)
 		return;
 	}
 	if (!bpf_map_update_elem(&kp_counts, &key, &n, BPF_NOEXIST)) {
-		if (!own)
-			return;
-		if (vcpu >= 0) {
-			__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-			bpf_map_update_elem(&kp_tid_vcpu, &tid, &vcpu, BPF_ANY);
-		}
-		kp_new_vm(key.tgid, key.start_ns);
+		if (own)
+			kp_new_vm(key.tgid, key.start_ns);
 		return;
 	}
 	/* Raced with another CPU creating the key: count on ours. */
@@ -243,18 +266,38 @@ static __always_inline void kp_add_key(struct kp_key *k, __u64 n, bool own)
 		kp_drop(KP_DROP_COUNTS_FULL);
 }
 
-/* Add @n to the counter (current VM, @vcpu, @event, @sub). */
-static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
+/* Add @n to the counter (@w's VM and vCPU, @event, @sub). */
+static __always_inline void kp_add_who(const struct kp_who *w, __u32 event,
+				       __u32 sub, __u64 n)
 {
 	struct kp_key key = {
-		.tgid = bpf_get_current_pid_tgid() >> 32,
-		.vcpu = vcpu,
-		.start_ns = current_leader_start_ns(),
+		.tgid = w->tgid,
+		.vcpu = w->vcpu,
+		.start_ns = w->start_ns,
 		.event = event,
 		.sub = sub,
 	};
 
 	kp_add_key(&key, n, true);
+}
+
+/* Add @n to the counter (current VM, vCPU loaded now, @event, @sub). */
+static __always_inline void kp_add_cur(__u32 event, __u32 sub, __u64 n)
+{
+	struct kp_who w;
+
+	who_current(&w, false);
+	kp_add_who(&w, event, sub, n);
+}
+
+/* Add @n to the counter (current VM, @vcpu given, @event, @sub). */
+static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
+{
+	struct kp_who w;
+
+	who_current(&w, false);
+	w.vcpu = vcpu;
+	kp_add_who(&w, event, sub, n);
 }
 
 /* Add to the counter of another VM (events in kworkers). */
@@ -284,8 +327,11 @@ int BPF_PROG(kp_userspace_exit, __u32 reason, int err)
 {
 	__u32 sub = err < 0 ? KP_SUB_ERRNO | (__u32)-err : reason;
 
+	struct kp_who w;
+
 	/* fired after vcpu_put: the notifier is gone, the thread is not */
-	kp_add(thread_vcpu_id(), KP_EV_USERSPACE_EXIT, sub, 1);
+	who_current(&w, true);
+	kp_add_who(&w, KP_EV_USERSPACE_EXIT, sub, 1);
 	return 0;
 }
 
@@ -293,24 +339,25 @@ SEC("raw_tp/kvm_pio")
 int BPF_PROG(kp_pio, unsigned int rw, unsigned int port, unsigned int size,
 	     unsigned int count)
 {
-	kp_add(current_vcpu_id(), KP_EV_PIO, KP_PIO_SUB(rw, port), 1);
+	kp_add_cur(KP_EV_PIO, KP_PIO_SUB(rw, port), 1);
 	return 0;
 }
 
 SEC("raw_tp/kvm_mmio")
 int BPF_PROG(kp_mmio, int type, int len, __u64 gpa)
 {
-	kp_add(current_vcpu_id(), KP_EV_MMIO, (__u32)type, 1);
+	kp_add_cur(KP_EV_MMIO, (__u32)type, 1);
 	return 0;
 }
 
 SEC("raw_tp/kvm_vcpu_wakeup")
 int BPF_PROG(kp_vcpu_wakeup, __u64 ns, bool waited, bool valid)
 {
-	int vcpu = current_vcpu_id();
+	struct kp_who w;
 
-	kp_add(vcpu, KP_EV_VCPU_WAKEUP, (__u32)waited | (__u32)valid << 1, 1);
-	kp_add(vcpu, KP_EV_WAKEUP_LAT, log2_bucket(ns), 1);
+	who_current(&w, false);
+	kp_add_who(&w, KP_EV_VCPU_WAKEUP, (__u32)waited | (__u32)valid << 1, 1);
+	kp_add_who(&w, KP_EV_WAKEUP_LAT, log2_bucket(ns), 1);
 	return 0;
 }
 
@@ -324,14 +371,14 @@ int BPF_PROG(kp_halt_poll_ns, bool grow, unsigned int vcpu_id)
 SEC("raw_tp/kvm_set_irq")
 int BPF_PROG(kp_set_irq, unsigned int gsi)
 {
-	kp_add(current_vcpu_id(), KP_EV_SET_IRQ, gsi, 1);
+	kp_add_cur(KP_EV_SET_IRQ, gsi, 1);
 	return 0;
 }
 
 SEC("raw_tp/kvm_msi_set_irq")
 int BPF_PROG(kp_msi_set_irq)
 {
-	kp_add(current_vcpu_id(), KP_EV_MSI_SET_IRQ, 0, 1);
+	kp_add_cur(KP_EV_MSI_SET_IRQ, 0, 1);
 	return 0;
 }
 
@@ -347,10 +394,12 @@ int kp_exit(void *ctx)
 	__u64 now = bpf_ktime_get_ns();
 	long reason = kvm_exit_reason(ctx);
 	int vcpu = kvm_exit_vcpu_id(ctx);
+	struct kp_who w;
 
-	if (vcpu < 0)
-		vcpu = current_vcpu_id();
-	kp_add(vcpu, KP_EV_EXIT, reason < 0 ? 0xffffffffu : (__u32)reason, 1);
+	who_current(&w, false);
+	if (vcpu >= 0)
+		w.vcpu = vcpu;
+	kp_add_who(&w, KP_EV_EXIT, reason < 0 ? 0xffffffffu : (__u32)reason, 1);
 	if (bpf_map_update_elem(&kp_exit_ts, &tid, &now, BPF_ANY))
 		kp_drop(KP_DROP_EXIT_TS_FULL);
 	return 0;
@@ -360,22 +409,21 @@ SEC("tracepoint/kvm/kvm_entry")
 int kp_entry(void *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	int vcpu = -1;
+	struct kp_who w;
 	__u64 *ts;
 
+	who_current(&w, false);
 	if (bpf_core_field_exists(struct trace_event_raw_kvm_entry___x86,
 				  vcpu_id)) {
 		struct trace_event_raw_kvm_entry___x86 *e = ctx;
 
-		vcpu = BPF_CORE_READ(e, vcpu_id);
+		w.vcpu = BPF_CORE_READ(e, vcpu_id);
 	}
-	if (vcpu < 0)
-		vcpu = current_vcpu_id();
-	kp_add(vcpu, KP_EV_ENTRY, 0, 1);
+	kp_add_who(&w, KP_EV_ENTRY, 0, 1);
 	ts = bpf_map_lookup_elem(&kp_exit_ts, &tid);
 	if (ts) {
-		kp_add(vcpu, KP_EV_EXIT_LAT,
-		       log2_bucket(bpf_ktime_get_ns() - *ts), 1);
+		kp_add_who(&w, KP_EV_EXIT_LAT,
+			   log2_bucket(bpf_ktime_get_ns() - *ts), 1);
 		bpf_map_delete_elem(&kp_exit_ts, &tid);
 	}
 	return 0;
@@ -413,14 +461,14 @@ int BPF_PROG(kp_sysreg_save_elided, struct kvm_vcpu *vcpu, __u64 clean_bits,
 SEC("raw_tp/kvm_try_async_get_page")
 int BPF_PROG(kp_apf_try, __u64 gva, __u64 gfn)
 {
-	kp_add(current_vcpu_id(), KP_EV_APF_TRY, 0, 1);
+	kp_add_cur(KP_EV_APF_TRY, 0, 1);
 	return 0;
 }
 
 SEC("raw_tp/kvm_async_pf_repeated_fault")
 int BPF_PROG(kp_apf_repeated, __u64 gva, __u64 gfn)
 {
-	kp_add(current_vcpu_id(), KP_EV_APF_REPEATED, 0, 1);
+	kp_add_cur(KP_EV_APF_REPEATED, 0, 1);
 	return 0;
 }
 
