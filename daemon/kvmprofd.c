@@ -52,7 +52,7 @@ static const struct daemon_opts default_opts = {
 	.max_vms = 256,
 	.max_counters = 65536,
 	.drop_privileges = true,
-	.bpf_stats = true,
+	.bpf_stats = false,
 	.spe_ring_kib = 8192,
 	.spe_wakeup_kib = 256,
 	.spe_poll_ms = 100,
@@ -388,7 +388,8 @@ static void usage(FILE *f)
 "                             root, e.g. kvmprof (default: stay uid 0,\n"
 "                             without capabilities)\n"
 "      --no-drop-privileges   keep all capabilities after attach\n"
-"      --no-bpf-stats         do not enable kernel BPF run-time stats\n"
+"      --bpf-stats            enable kernel BPF run-time stats (costs about\n"
+"                             as much per event as a probe itself)\n"
 "      --load-unavailable     load (not attach) probes whose tracepoint is\n"
 "                             missing, for BPF_PROG_TEST_RUN (testing)\n"
 "      --spe-ring-kib N       SPE capture ring buffer, power of 2 >= 64\n"
@@ -453,7 +454,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "tracefs", required_argument, NULL, O_KEY },
 		{ "user", required_argument, NULL, O_KEY },
 		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
-		{ "no-bpf-stats", no_argument, NULL, O_NOSTATS },
+		{ "bpf-stats", no_argument, NULL, O_NOSTATS },
 		{ "load-unavailable", no_argument, NULL, O_LOADALL },
 		{ "spe-ring-kib", required_argument, NULL, O_KEY },
 		{ "spe-wakeup-kib", required_argument, NULL, O_KEY },
@@ -497,9 +498,9 @@ static int parse_args(int argc, char **argv, struct config *c)
 			key = "drop-privileges";
 			val = "no";
 			break;
-		case O_NOSTATS:
+		case O_NOSTATS:	/* --bpf-stats */
 			key = "bpf-stats";
-			val = "no";
+			val = "yes";
 			break;
 		case O_LOADALL:
 			c->d.load_unavailable = true;
