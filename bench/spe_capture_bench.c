@@ -82,7 +82,8 @@ static double status_bytes(const struct kpd *d)
 int main(int argc, char **argv)
 {
 	static const char *const extra[] = { "--interval-ms", "1000",
-		"--load-unavailable", "--spe-ring-kib", "65536", NULL };
+		"--load-unavailable", "--spe-ring-kib", "65536", "--bpf-stats",
+		NULL };
 	size_t total = argc > 1 ? strtoull(argv[1], NULL, 0) : 256u << 20;
 	double gbps[ROUNDS];
 	size_t batch = 32u << 20, sent = 0;
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 		/* wait for the daemon to drain: zero loss by construction
 		 * (polling the cheap status, not the profile) */
 		while (status_bytes(&d) < (double)sent)
-			usleep(1000);
+			usleep(5000);
 	}
 	t1 = now_s();
 	gbps[round] = (double)total / (t1 - t0) / 1e9;

@@ -61,12 +61,19 @@ struct spe_topk_bucket {
 	uint32_t prev, next;	/* buckets by increasing count */
 };
 
+/* private: a hash slot, with the key inline (one cache line per probe) */
+struct spe_topk_slot {
+	uint64_t key;
+	uint32_t idx;		/* counter index, UINT32_MAX: empty */
+	uint32_t pad;
+};
+
 struct spe_topk {
 	uint32_t cap;		/* K */
 	uint32_t n;
 	uint64_t total;		/* items added */
 	struct spe_topk_entry *heap;	/* the K counters, in no order */
-	uint32_t *hash;		/* slot -> counter index, UINT32_MAX: empty */
+	struct spe_topk_slot *hash;	/* open addressing, 2K..4K slots */
 	uint32_t hmask;
 	struct spe_topk_bucket *buckets;	/* K of them */
 	uint32_t min_bucket;	/* lowest count, UINT32_MAX: none */

@@ -136,7 +136,7 @@ static uint32_t find_slot(const struct spe_topk *t, uint64_t key)
 {
 	uint32_t s = key_hash(key) & t->hmask;
 
-	while (t->hash[s] != EMPTY && t->heap[t->hash[s]].key != key)
+	while (t->hash[s].idx != EMPTY && t->hash[s].key != key)
 		s = (s + 1) & t->hmask;
 	return s;
 }
@@ -150,17 +150,17 @@ static void hash_delete(struct spe_topk *t, uint32_t s)
 		uint32_t home;
 
 		j = (j + 1) & t->hmask;
-		if (t->hash[j] == EMPTY)
+		if (t->hash[j].idx == EMPTY)
 			break;
-		home = key_hash(t->heap[t->hash[j]].key) & t->hmask;
+		home = key_hash(t->hash[j].key) & t->hmask;
 		/* move j's entry into the hole if its home is not in (s, j] */
 		if (((j - home) & t->hmask) >= ((j - s) & t->hmask)) {
 			t->hash[s] = t->hash[j];
-			t->heap[t->hash[s]].slot = s;
+			t->heap[t->hash[s].idx].slot = s;
 			s = j;
 		}
 	}
-	t->hash[s] = EMPTY;
+	t->hash[s].idx = EMPTY;
 }
 
 /* A new bucket of @count after bucket @after (EMPTY: at the head). */
@@ -284,8 +284,8 @@ void spe_topk_add(struct spe_topk *t, uint64_t key)
 	uint32_t s = find_slot(t, key), i;
 
 	t->total++;
-	if (t->hash[s] != EMPTY) {
-		entry_increment(t, t->hash[s]);
+	if (t->hash[s].idx != EMPTY) {
+		entry_increment(t, t->hash[s].idx);
 		return;
 	}
 	if (t->n < t->cap) {
@@ -297,7 +297,8 @@ void spe_topk_add(struct spe_topk *t, uint64_t key)
 		e->count = 1;
 		e->err = 0;
 		e->slot = s;
-		t->hash[s] = i;
+		t->hash[s].key = key;
+		t->hash[s].idx = i;
 		if (!t->summary)
 			return;
 		if (b == EMPTY || t->buckets[b].count != 1)
@@ -314,7 +315,8 @@ void spe_topk_add(struct spe_topk *t, uint64_t key)
 	t->heap[i].key = key;
 	t->heap[i].err = t->heap[i].count;
 	t->heap[i].slot = s;
-	t->hash[s] = i;
+	t->hash[s].key = key;
+	t->hash[s].idx = i;
 	entry_increment(t, i);
 }
 
