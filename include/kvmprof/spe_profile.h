@@ -61,9 +61,11 @@ struct spe_topk_bucket {
 	uint32_t prev, next;	/* buckets by increasing count */
 };
 
-/* private: a hash slot, with the key inline (one cache line per probe) */
+/* private: a hash slot, with the key inline (one cache line per probe)
+ * and, until the first eviction, the count too */
 struct spe_topk_slot {
 	uint64_t key;
+	uint64_t count;		/* before the summary is built */
 	uint32_t idx;		/* counter index, UINT32_MAX: empty */
 	uint32_t pad;
 };

@@ -232,8 +232,6 @@ static void entry_increment(struct spe_topk *t, uint32_t i)
 	uint32_t b, nb;
 
 	e->count++;
-	if (!t->summary)
-		return;
 	b = e->bucket;
 	nb = t->buckets[b].next;
 	entry_unlink(t, i);
@@ -267,8 +265,10 @@ static void build_summary(struct spe_topk *t)
 
 	buckets_reset(t);
 	t->summary = 1;
-	for (uint32_t i = 0; i < t->n; i++)
+	for (uint32_t i = 0; i < t->n; i++) {
+		t->heap[i].count = t->hash[t->heap[i].slot].count;
 		idx[i] = i;
+	}
 	qsort_r(idx, t->n, sizeof(*idx), cmp_by_count, t);
 	for (uint32_t k = 0; k < t->n; k++) {
 		uint32_t i = idx[k];
@@ -285,7 +285,11 @@ void spe_topk_add(struct spe_topk *t, uint64_t key)
 
 	t->total++;
 	if (t->hash[s].idx != EMPTY) {
-		entry_increment(t, t->hash[s].idx);
+		/* exact phase: the count lives in the slot just probed */
+		if (!t->summary)
+			t->hash[s].count++;
+		else
+			entry_increment(t, t->hash[s].idx);
 		return;
 	}
 	if (t->n < t->cap) {
@@ -299,6 +303,7 @@ void spe_topk_add(struct spe_topk *t, uint64_t key)
 		e->slot = s;
 		t->hash[s].key = key;
 		t->hash[s].idx = i;
+		t->hash[s].count = 1;
 		if (!t->summary)
 			return;
 		if (b == EMPTY || t->buckets[b].count != 1)
@@ -344,6 +349,9 @@ size_t spe_topk_sorted(const struct spe_topk *t,
 			return 0;
 	}
 	memcpy(all, t->heap, t->n * sizeof(*all));
+	if (!t->summary)	/* exact phase: counts are in the slots */
+		for (uint32_t i = 0; i < t->n; i++)
+			all[i].count = t->hash[all[i].slot].count;
 	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
 	if (all != ret_entries) {
 		memcpy(ret_entries, all, n * sizeof(*all));
