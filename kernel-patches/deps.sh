@@ -30,6 +30,7 @@ PKGS=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	make bc flex bison libssl-dev libelf-dev dwarves
 	perl python3 python3-ply python3-git git ccache xz-utils cpio gzip coreutils
+	device-tree-compiler	# the device tree of the Linux guest (L2)
 	qemu-system-arm		# pulls in the shared libraries QEMU 10 uses
 )
 

@@ -19,6 +19,17 @@
  *	paravirtual notifications (ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID)
  *	and reads the pages from EL0; prints the tokens it was notified of.
  *
+ *   kvmprof-vmm linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N]
+ *		      [--delay-ms D]
+ *	Boots a Linux guest (one vCPU, 256 MiB at 0x40000000, in-kernel
+ *	GICv3) with the device tree DTB, whose initrd end placeholder
+ *	(0xfeedf00dfeedf00d) it fills in. N pages of userfaultfd-backed
+ *	memory (resolved after D ms each, as for "apf") are mapped at
+ *	0x100000000, outside the guest's RAM. The guest's earlycon output
+ *	(PL011 data register at 0x09000000) is printed with an "l2: " prefix,
+ *	and its 32-bit writes to 0x0a000000 + offset as "vmm: l2 <offset>
+ *	<value>".
+ *
  *   kvmprof-vmm btf <tracepoint>...
  *	Prints the prototype of each tracepoint as recorded in the running
  *	kernel's BTF (/sys/kernel/btf/vmlinux, typedef btf_trace_<tracepoint>).
@@ -582,6 +593,228 @@ static int cmd_apf(int argc, char **argv)
 	return failures ? 1 : 0;
 }
 
+/* Linux guest */
+
+#define L2_RAM_BASE	0x40000000ULL
+#define L2_RAM_SIZE	0x10000000ULL
+#define L2_DTB		0x48000000ULL
+#define L2_INITRD	0x48100000ULL
+#define L2_UART		0x09000000ULL
+#define L2_DOORBELL	0x0a000000ULL
+#define L2_APF_BASE	0x100000000ULL
+
+static size_t load_file(const char *path, void *dst, size_t max)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	while ((n = read(fd, (char *)dst + len, max - len)) > 0)
+		len += n;
+	if (n < 0 || len == max)
+		die(path);
+	close(fd);
+	return len;
+}
+
+static int cmd_linux(int argc, char **argv)
+{
+	const char *kernel = NULL, *initrd = NULL, *dtb = NULL;
+	int npages = 8, delay_ms = 20, kvm, vm, vcpu, gic, mmap_sz, i, bad = 0;
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	struct kvm_userspace_memory_region region;
+	struct uffdio_api api = { .api = UFFD_API };
+	__u64 dist = GICD_BASE, redist = GICR_BASE;
+	size_t ksize, isize, dsize;
+	struct uffdio_register reg;
+	struct kvm_vcpu_init init;
+	char line[256];
+	int line_len = 0;
+	struct uffd_ctx ctx;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool done = false;
+	__u8 *ram, *p;
+	void *data;
+
+	for (i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--kernel"))
+			kernel = argv[i + 1];
+		else if (!strcmp(argv[i], "--initrd"))
+			initrd = argv[i + 1];
+		else if (!strcmp(argv[i], "--dtb"))
+			dtb = argv[i + 1];
+		else if (!strcmp(argv[i], "--pages"))
+			npages = parse_count(argv[i + 1]);
+		else if (!strcmp(argv[i], "--delay-ms"))
+			delay_ms = parse_count(argv[i + 1]);
+		else
+			break;
+	}
+	if (i != argc || !kernel || !initrd || !dtb || npages < 1 || npages > 256) {
+		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D]\n",
+		       argv[0]);
+		return 2;
+	}
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("open /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+
+	ram = mmap(NULL, L2_RAM_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram == MAP_FAILED)
+		die("mmap guest RAM");
+	ksize = load_file(kernel, ram, L2_DTB - L2_RAM_BASE);
+	if (ksize < 64 || memcmp(ram + 56, "ARM\x64", 4))
+		die("not an arm64 Image");
+	dsize = load_file(dtb, ram + (L2_DTB - L2_RAM_BASE), L2_INITRD - L2_DTB);
+	isize = load_file(initrd, ram + (L2_INITRD - L2_RAM_BASE),
+			  L2_RAM_SIZE - (L2_INITRD - L2_RAM_BASE));
+
+	/* Fill in linux,initrd-end */
+	for (p = ram + (L2_DTB - L2_RAM_BASE);
+	     p + 8 <= ram + (L2_DTB - L2_RAM_BASE) + dsize; p += 4) {
+		static const __u8 placeholder[8] = {
+			0xfe, 0xed, 0xf0, 0x0d, 0xfe, 0xed, 0xf0, 0x0d };
+		__u64 end = L2_INITRD + isize;
+
+		if (memcmp(p, placeholder, 8))
+			continue;
+		for (i = 0; i < 8; i++)
+			p[i] = end >> (56 - 8 * i);
+		break;
+	}
+
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 0,
+		.guest_phys_addr = L2_RAM_BASE,
+		.memory_size = L2_RAM_SIZE,
+		.userspace_addr = (__u64)(uintptr_t)ram,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	data = mmap(NULL, npages * 4096UL, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (data == MAP_FAILED)
+		die("mmap data pages");
+	ctx = (struct uffd_ctx) {
+		.delay_ms = delay_ms,
+		.npages = npages,
+		.base = (unsigned long)data,
+		.faults = calloc(npages, sizeof(int)),
+	};
+	ctx.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (ctx.uffd < 0)
+		die("userfaultfd");
+	if (ioctl(ctx.uffd, UFFDIO_API, &api))
+		die("UFFDIO_API");
+	reg = (struct uffdio_register) {
+		.range = { .start = ctx.base, .len = npages * 4096UL },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(ctx.uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	if (pthread_create(&thread, NULL, uffd_thread, &ctx))
+		die("pthread_create");
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 1,
+		.guest_phys_addr = L2_APF_BASE,
+		.memory_size = npages * 4096UL,
+		.userspace_addr = ctx.base,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION (data)");
+
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
+		die("KVM_ARM_PREFERRED_TARGET");
+	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
+		die("KVM_ARM_VCPU_INIT");
+
+	if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
+		die("KVM_CREATE_DEVICE (vgic-v3)");
+	gic = cd.fd;
+	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+
+	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (mmap_sz < (int)sizeof(*run))
+		die("KVM_GET_VCPU_MMAP_SIZE");
+	run = mmap(NULL, mmap_sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+
+	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
+	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
+
+	while (!done) {
+		__u64 addr, val = 0;
+
+		if (ioctl(vcpu, KVM_RUN, NULL)) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			addr = run->mmio.phys_addr;
+			if (!run->mmio.is_write) {
+				/* PL011 flags and anything else read as 0 */
+				memset(run->mmio.data, 0, sizeof(run->mmio.data));
+				break;
+			}
+			memcpy(&val, run->mmio.data,
+			       run->mmio.len < 8 ? run->mmio.len : 8);
+			if (addr == L2_UART) {
+				char c = val;
+
+				if (c == '\n' || line_len == sizeof(line) - 1) {
+					line[line_len] = '\0';
+					printf("l2: %s\n", line);
+					line_len = 0;
+				} else if (c != '\r') {
+					line[line_len++] = c;
+				}
+			} else if (addr >= L2_DOORBELL && addr < L2_DOORBELL + 0x1000) {
+				printf("vmm: l2 0x%llx %llu\n",
+				       (unsigned long long)(addr - L2_DOORBELL),
+				       (unsigned long long)val);
+			}
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			done = true;
+			break;
+		default:
+			fail("unexpected exit reason %u", run->exit_reason);
+			done = true;
+		}
+	}
+
+	__atomic_store_n(&ctx.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thread, NULL);
+	for (i = 0; i < npages; i++) {
+		if (ctx.faults[i] != 1)
+			bad++;
+	}
+	if (bad)
+		fail("%d page(s) did not fault exactly once through userfaultfd", bad);
+	printf("vmm: linux pages %d delay-ms %d uffd-faults-ok %d\n",
+	       npages, delay_ms, npages - bad);
+	return failures ? 1 : 0;
+}
+
 /* BTF */
 
 static const struct btf_type *btf_types[1 << 20];
@@ -738,8 +971,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "apf"))
 		return cmd_apf(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "linux"))
+		return cmd_linux(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "btf"))
 		return cmd_btf(argc, argv);
-	printf("usage: %s run|apf|btf ...\n", argv[0]);
+	printf("usage: %s run|apf|linux|btf ...\n", argv[0]);
 	return 2;
 }

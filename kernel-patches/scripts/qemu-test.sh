@@ -31,7 +31,7 @@ NRUNS=$((NMAIR + NVBAR + NIDLE + 3))
 
 [ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
 [ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
-need cpio gzip timeout
+need cpio gzip timeout dtc
 
 prepare_base
 apply_series "$WT"
@@ -68,6 +68,17 @@ done
 cp "$BUSYBOX" "$OUT/root/bin/busybox"
 ln -s busybox "$OUT/root/bin/sh"
 install -m 755 "$KP_DIR/qemu/init" "$OUT/root/init"
+
+# The Linux guest (L2) that "vmm linux" boots: the same Image, with a
+# busybox-only initramfs running the same /init (kvmprof.role=l2 branch).
+mkdir -p "$OUT/l2root/bin" "$OUT/l2root/proc" "$OUT/l2root/sys" "$OUT/l2root/dev" "$OUT/root/l2"
+cp "$BUSYBOX" "$OUT/l2root/bin/busybox"
+ln -s busybox "$OUT/l2root/bin/sh"
+install -m 755 "$KP_DIR/qemu/init" "$OUT/l2root/init"
+(cd "$OUT/l2root" && find . | cpio -o -H newc --quiet | gzip -9) >"$OUT/root/l2/initrd.cpio.gz"
+dtc -q -I dts -O dtb -o "$OUT/root/l2/l2.dtb" "$KP_DIR/qemu/l2.dts" || die "dtc failed on qemu/l2.dts"
+cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/Image"
+
 (cd "$OUT/root" && find . | cpio -o -H newc --quiet | gzip -9) >"$OUT/initramfs.cpio.gz"
 
 # run_qemu <name> <extra kernel command line>
@@ -190,9 +201,29 @@ check_apf() {
 	expect "$name" "apf (pv) kvm_async_pf_repeated_fault" "$(kv "$log" apf-pv-kvm_async_pf_repeated_fault)" 0
 	expect "$name" "apf (pv) lost trace events" "$(kv "$log" apf-pv-trace-lost)" 0
 
-	# KVM selftests, in the VHE and nVHE boots with elision on
+	# KVM selftests and the Linux guest, in the VHE and nVHE boots with
+	# elision on
 	case $name in
 	*-on)
+		expect "$name" "L2 Linux guest: VMM exit status" "$(kv "$log" l2-status)" 0
+		expect "$name" "L2 Linux guest: pages faulted once each in userfaultfd" \
+			"$(sed -n 's/^vmm: linux pages //p' "$log" | tr -d '\r')" "8 delay-ms 20 uffd-faults-ok 8"
+		expect "$name" "L2 guest driver enabled" "$(sed -n 's/^vmm: l2 0x0 //p' "$log" | tr -d '\r')" 1
+		expect "$name" "L2 pages read correctly from userspace" "$(sed -n 's/^vmm: l2 0x8 //p' "$log" | tr -d '\r')" 8
+		expect "$name" "L2 guest driver: not present notifications" "$(sed -n 's/^vmm: l2 0x10 //p' "$log" | tr -d '\r')" 8
+		expect "$name" "L2 guest driver: ready notifications" "$(sed -n 's/^vmm: l2 0x18 //p' "$log" | tr -d '\r')" 8
+		expect "$name" "L2 guest driver: fallbacks to a halt" "$(sed -n 's/^vmm: l2 0x20 //p' "$log" | tr -d '\r')" 0
+		for ev in $APF_EVENTS; do
+			expect "$name" "L2 $ev" "$(kv "$log" "l2-$ev")" 8
+		done
+		expect "$name" "L2 kvm_async_pf_repeated_fault" "$(kv "$log" l2-kvm_async_pf_repeated_fault)" 0
+		expect "$name" "L2 lost trace events" "$(kv "$log" l2-trace-lost)" 0
+		if grep -Eq '^l2: .*(Internal error|Unable to handle|BUG:|WARNING:|Call trace:|Kernel panic)' "$log"; then
+			grep -E -A5 '^l2: .*(Internal error|Unable to handle|BUG:|WARNING:|Call trace:|Kernel panic)' "$log" >&2
+			log "FAIL: $name: L2 kernel splat"
+			FAILS=$((FAILS + 1))
+		fi
+		echo "$name L2 Linux guest with the driver: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "l2-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" l2-kvm_async_pf_repeated_fault); guest driver notified $(sed -n 's/^vmm: l2 0x10 //p' "$log" | tr -d '\r') not present, $(sed -n 's/^vmm: l2 0x18 //p' "$log" | tr -d '\r') ready, $(sed -n 's/^vmm: l2 0x20 //p' "$log" | tr -d '\r') fallbacks" >>"$OUT/results"
 		expect "$name" "selftest async_pf exit status" "$(kv "$log" selftest-async_pf-status)" 0
 		expect "$name" "selftest async_pf abi" "$(grep -c '^abi: ok' "$log")" 1
 		expect "$name" "selftest async_pf abi (hidden)" "$(grep -c '^abi (hidden): ok' "$log")" 1
@@ -244,12 +275,12 @@ check_off() {
 }
 
 : >"$OUT/results"
-run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1"
+run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
 check_boot vhe-on vhe
 check_apf vhe-on
 check_on vhe-on vhe
 
-run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1"
+run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
 check_boot nvhe-on nvhe
 check_apf nvhe-on
 check_on nvhe-on nvhe
