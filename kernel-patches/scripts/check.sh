@@ -99,7 +99,7 @@ build_selftests() {
 	}
 	for t in "$@"; do
 		rm -f "$CACHE/selftests/$t"
-		make -C "$SRC/tools/testing/selftests/kvm" ARCH=arm64 \
+		make --no-print-directory -C "$SRC/tools/testing/selftests/kvm" ARCH=arm64 \
 			CROSS_COMPILE=$CROSS OUTPUT="$CACHE/selftests" \
 			KHDR_INCLUDES="-isystem $BUILD/usr/include" \
 			EXTRA_CFLAGS=-static "$CACHE/selftests/$t" >>"$log" 2>&1 || {

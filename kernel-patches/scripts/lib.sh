@@ -59,7 +59,7 @@ series_key() {
 kmake() {
 	local src=$1 out=$2
 	shift 2
-	make -s -C "$src" O="$out" ARCH=arm64 CROSS_COMPILE=$CROSS \
+	make -s --no-print-directory -C "$src" O="$out" ARCH=arm64 CROSS_COMPILE=$CROSS \
 		CC="ccache ${CROSS}gcc" -j"$JOBS" "$@"
 }
 

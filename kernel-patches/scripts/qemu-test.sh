@@ -57,7 +57,7 @@ ${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$BUILD/usr/include" \
 # The series' arm64 KVM selftests, static, against the patched UAPI headers.
 SELFTESTS="aarch64/async_pf aarch64/hypercalls"
 for t in $SELFTESTS; do
-	make -s -C "$WT/tools/testing/selftests/kvm" ARCH=arm64 CROSS_COMPILE=$CROSS \
+	make -s --no-print-directory -C "$WT/tools/testing/selftests/kvm" ARCH=arm64 CROSS_COMPILE=$CROSS \
 		OUTPUT="$CACHE/selftests-image" KHDR_INCLUDES="-isystem $BUILD/usr/include" \
 		EXTRA_CFLAGS=-static "$CACHE/selftests-image/$t" >"$OUT/selftests.log" 2>&1 || {
 		cat "$OUT/selftests.log" >&2
