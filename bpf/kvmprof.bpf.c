@@ -446,10 +446,19 @@ int BPF_PROG(kp_sysreg_save_elided, struct kvm_vcpu *vcpu, __u64 clean_bits,
 	     __u32 count)
 {
 	int id = vcpu_id_of(vcpu);
+	__u32 nbits = 0, per;
 
+	/* @count register saves were elided over the registers in
+	 * @clean_bits, each as often: count / popcount per register (the
+	 * kvmprof patches emit one event per save, count = popcount) */
+	for (__u32 b = 0; b < 64; b++)
+		nbits += (clean_bits >> b) & 1;
+	if (!nbits)
+		return 0;
+	per = count / nbits;
 	for (__u32 b = 0; b < 64; b++)
 		if (clean_bits & (1ull << b))
-			kp_add(id, KP_EV_SYSREG_ELIDED, b, count);
+			kp_add(id, KP_EV_SYSREG_ELIDED, b, per);
 	return 0;
 }
 

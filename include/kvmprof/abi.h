@@ -54,8 +54,10 @@ enum kp_event {
 	/* kvm_sysreg_dirty(vcpu, sysreg, hfgwtr_bits): sub = sysreg encoding
 	 * (sys_reg(op0, op1, CRn, CRm, op2) as in arm64 asm/sysreg.h) */
 	KP_EV_SYSREG_DIRTY = 12,
-	/* kvm_sysreg_save_elided(vcpu, clean_bits, count): for each bit b set
-	 * in clean_bits, sub = b, value += count */
+	/* kvm_sysreg_save_elided(vcpu, clean_bits, count): count saves of
+	 * the registers in clean_bits (HFGWTR_EL2 bits) were elided, each
+	 * register as often: for each bit b set, sub = b,
+	 * value += count / popcount(clean_bits) */
 	KP_EV_SYSREG_ELIDED = 13,
 	/* Generic async page fault events; sub = 0.  On arm64 (kvmprof
 	 * patches) the field named gva carries the IPA. */
