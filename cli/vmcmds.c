@@ -34,36 +34,49 @@ static int get_vm(struct cli_ctx *ctx, const char *ref, const char *sub,
 	return cli_api_get(ctx, path, ret);
 }
 
+/*
+ * --json output of a per-vCPU view: {"vm", "id", "per_vcpu": [{"vcpu",
+ * @name: the vCPU's @outer[.@inner] object}]}.  Frees @vm; returns 0.
+ */
+static int print_vcpu_sections(cJSON *vm, const char *name, const char *outer,
+			       const char *inner)
+{
+	cJSON *out = cJSON_CreateObject(), *arr;
+	const cJSON *c;
+
+	cJSON_AddStringToObject(out, "vm", cli_str(vm, "name"));
+	cJSON_AddStringToObject(out, "id", cli_str(vm, "id"));
+	arr = cJSON_AddArrayToObject(out, "per_vcpu");
+	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
+		const cJSON *sec = cli_obj(c, outer);
+		cJSON *a = cJSON_CreateObject();
+
+		if (inner)
+			sec = cli_obj(sec, inner);
+		cJSON_AddNumberToObject(a, "vcpu", cli_num(c, "vcpu"));
+		cJSON_AddItemToObject(a, name, cJSON_Duplicate(sec, 1));
+		cJSON_AddItemToArray(arr, a);
+	}
+	cli_print_json(out);
+	cJSON_Delete(out);
+	cJSON_Delete(vm);
+	return 0;
+}
+
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const char *const head[] = { "VCPU>", "TRY>", "NOT_PRESENT>",
 					    "READY>", "COMPLETED>",
 					    "REPEATED>", "IN_FLIGHT>" };
 	const cJSON *c;
-	cJSON *vm, *out;
+	cJSON *vm;
 	struct table t;
 
 	if (cli_no_more_args(ctx, argc, argv, 2) ||
 	    get_vm(ctx, argv[1], "", &vm))
 		return 1;
-	if (ctx->json) {
-		cJSON *arr;
-
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "vm", cli_str(vm, "name"));
-		cJSON_AddStringToObject(out, "id", cli_str(vm, "id"));
-		arr = cJSON_AddArrayToObject(out, "per_vcpu");
-		cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
-			cJSON *a = cJSON_Duplicate(cli_obj(c, "async_pf"), 1);
-
-			cJSON_AddNumberToObject(a, "vcpu", cli_num(c, "vcpu"));
-			cJSON_AddItemToArray(arr, a);
-		}
-		cli_print_json(out);
-		cJSON_Delete(out);
-		cJSON_Delete(vm);
-		return 0;
-	}
+	if (ctx->json)
+		return print_vcpu_sections(vm, "async_pf", "async_pf", NULL);
 	printf("VM %s (%s): asynchronous page faults\n", cli_str(vm, "name"),
 	       cli_str(vm, "id"));
 	table_init(&t, 7, head);
@@ -97,32 +110,15 @@ int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv)
 					    "WRITE_TRAPS>", "SAVES_ELIDED>",
 					    "ELIDED/TRAP>" };
 	const cJSON *c, *r;
-	cJSON *vm, *out;
+	cJSON *vm;
 	struct table t;
 
 	if (cli_no_more_args(ctx, argc, argv, 2) ||
 	    get_vm(ctx, argv[1], "", &vm))
 		return 1;
-	if (ctx->json) {
-		cJSON *arr;
-
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "vm", cli_str(vm, "name"));
-		cJSON_AddStringToObject(out, "id", cli_str(vm, "id"));
-		arr = cJSON_AddArrayToObject(out, "per_vcpu");
-		cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
-			cJSON *a = cJSON_CreateObject();
-
-			cJSON_AddNumberToObject(a, "vcpu", cli_num(c, "vcpu"));
-			cJSON_AddItemToObject(a, "registers", cJSON_Duplicate(
-				cli_obj(cli_obj(c, "sysreg"), "registers"), 1));
-			cJSON_AddItemToArray(arr, a);
-		}
-		cli_print_json(out);
-		cJSON_Delete(out);
-		cJSON_Delete(vm);
-		return 0;
-	}
+	if (ctx->json)
+		return print_vcpu_sections(vm, "registers", "sysreg",
+					   "registers");
 	printf("VM %s (%s): EL1 register saves elided vs write traps taken\n",
 	       cli_str(vm, "name"), cli_str(vm, "id"));
 	table_init(&t, 5, head);

@@ -116,6 +116,18 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	assert_int_equal(apf_sum(vc, "completed"), 0);
 	assert_int_equal(apf_sum(vc, "try"), 0);
 
+	/* the per-vCPU view through `kvmprof apf VM --json` */
+	{
+		cJSON *j = cli_json(&kpd, &rc, "apf", na);
+		const cJSON *v;
+		double np = 0;
+
+		assert_int_equal(rc, 0);
+		cJSON_ArrayForEach(v, jget(j, "per_vcpu"))
+			np += jnum(v, "async_pf.not_present");
+		assert_int_equal(np, 32);
+		cJSON_Delete(j);
+	}
 	st = cli_json(&kpd, &rc, "status", NULL);
 	assert_int_equal(jnum(st, "registry.async_pf_completed_unattributed"),
 			 0);

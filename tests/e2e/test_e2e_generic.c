@@ -32,20 +32,7 @@ static uint64_t split(uint64_t total, unsigned n, unsigned i)
 	return total / n + (i < total % n);
 }
 
-/* Run the guest to completion; returns its report. */
-static cJSON *run_guest(const char *name, const char *vcpus, const char *pio,
-			const char *mmio_w, const char *report)
-{
-	char path[256];
-	char *argv[] = { bin_path("tools/kvmguest", path, sizeof(path)),
-			 "--name", (char *)name, "--vcpus", (char *)vcpus,
-			 "--pio", (char *)pio, "--mmio-write", (char *)mmio_w,
-			 "--timeout", "120", "--report", (char *)report, NULL };
-
-	assert_int_equal(wait_exit(spawn(argv)), 0);
-	return read_json_file(report);
-}
-
+/* Start the test guest with a workload; returns its pid. */
 static pid_t start_guest(const char *name, const char *vcpus, const char *pio,
 			 const char *mmio_w, const char *report)
 {
@@ -56,6 +43,15 @@ static pid_t start_guest(const char *name, const char *vcpus, const char *pio,
 			 "--timeout", "120", "--report", (char *)report, NULL };
 
 	return spawn(argv);
+}
+
+/* Run the guest to completion; returns its report. */
+static cJSON *run_guest(const char *name, const char *vcpus, const char *pio,
+			const char *mmio_w, const char *report)
+{
+	assert_int_equal(wait_exit(start_guest(name, vcpus, pio, mmio_w,
+					       report)), 0);
+	return read_json_file(report);
 }
 
 /* The daemon's view of @name must equal the workload and the VMM's view. */

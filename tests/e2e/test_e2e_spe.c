@@ -532,6 +532,17 @@ static void record_roundtrip(void **state)
 	inject_close(&in);
 }
 
+/* All of @s as vCPU 0's copy-outs of @piece bytes. */
+static void inject_pieces(struct inject *in, int prog, const struct stream *s,
+			  size_t piece)
+{
+	for (size_t off = 0; off < s->len; off += piece)
+		assert_int_equal(inject_copy_out(in, prog, 0, s->buf + off,
+						 s->len - off < piece ?
+							 s->len - off : piece,
+						 off, 0, 0), 0);
+}
+
 /* Guest symbols configured for the VM name the top PCs. */
 static void top_pcs_symbolized(void **state)
 {
@@ -562,11 +573,7 @@ static void top_pcs_symbolized(void **state)
 	assert_int_equal(inject_open(&in), 0);
 	prog = find_prog("kp_spe_copy_out", mid);
 	assert_true(prog >= 0);
-	for (size_t off = 0; off < s.len; off += 65536)
-		assert_int_equal(inject_copy_out(&in, prog, 0, s.buf + off,
-						 s.len - off < 65536 ?
-							 s.len - off : 65536,
-						 off, 0, 0), 0);
+	inject_pieces(&in, prog, &s, 65536);
 	spe = wait_spe(&d3, getpid(), (double)s.len);
 	e = cJSON_GetArrayItem(jget(spe, "profile.top_pcs.entries"), 0);
 	assert_non_null(e);
@@ -600,11 +607,7 @@ static void top_pcs_symbolized(void **state)
 	}
 	prog = find_prog("kp_spe_copy_out", mid);
 	assert_true(prog >= 0);
-	for (size_t off = 0; off < s.len; off += 65536)
-		assert_int_equal(inject_copy_out(&in, prog, 0, s.buf + off,
-						 s.len - off < 65536 ?
-							 s.len - off : 65536,
-						 off, 0, 0), 0);
+	inject_pieces(&in, prog, &s, 65536);
 	spe = wait_spe(&d3, getpid(), (double)s.len);
 	e = cJSON_GetArrayItem(jget(spe, "profile.top_pcs.entries"), 0);
 	assert_non_null(e);
