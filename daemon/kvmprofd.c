@@ -142,22 +142,6 @@ static int on_vm_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static const char *state_name(enum probe_state s)
-{
-	switch (s) {
-	case PROBE_ATTACHED:
-		return "attached";
-	case PROBE_UNAVAILABLE:
-		return "unavailable";
-	case PROBE_DISABLED:
-		return "disabled";
-	case PROBE_FAILED:
-		return "failed";
-	default:
-		return "pending";
-	}
-}
-
 cJSON *daemon_status(struct daemon *d)
 {
 	static const char *const drop_names[KP_DROP_MAX] = {
@@ -194,7 +178,7 @@ cJSON *daemon_status(struct daemon *d)
 		cJSON_AddStringToObject(po, "name", p->name);
 		cJSON_AddStringToObject(po, "tracepoint", p->name);
 		cJSON_AddStringToObject(po, "kind", p->kind);
-		cJSON_AddStringToObject(po, "state", state_name(p->state));
+		cJSON_AddStringToObject(po, "state", probe_state_name(p->state));
 		if (p->reason[0])
 			cJSON_AddStringToObject(po, "reason", p->reason);
 		cJSON_AddBoolToObject(po, "loaded", p->loaded);

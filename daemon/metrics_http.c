@@ -70,22 +70,6 @@ int metrics_listen(const char *listen_addr, int *ret_fd)
 	return 0;
 }
 
-static const char *probe_state(enum probe_state s)
-{
-	switch (s) {
-	case PROBE_ATTACHED:
-		return "attached";
-	case PROBE_UNAVAILABLE:
-		return "unavailable";
-	case PROBE_DISABLED:
-		return "disabled";
-	case PROBE_FAILED:
-		return "failed";
-	default:
-		return "pending";
-	}
-}
-
 static double unix_now(clockid_t other, double *ret_other)
 {
 	struct timespec rt, ot;
@@ -130,7 +114,7 @@ static int render_daemon(struct daemon *d, char **ret_buf, size_t *ret_len)
 
 		probes[i].name = p->name;
 		probes[i].kind = p->kind;
-		probes[i].state = probe_state(p->state);
+		probes[i].state = probe_state_name(p->state);
 		probes[i].reason = p->reason;
 		probes[i].have_stats = d->bpf_stats_fd >= 0 &&
 			!probes_prog_stats(d->probes, i, &probes[i].run_cnt,

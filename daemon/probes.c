@@ -190,6 +190,22 @@ void probes_destroy(struct probes *p)
 	free(p);
 }
 
+const char *probe_state_name(enum probe_state s)
+{
+	switch (s) {
+	case PROBE_ATTACHED:
+		return "attached";
+	case PROBE_UNAVAILABLE:
+		return "unavailable";
+	case PROBE_DISABLED:
+		return "disabled";
+	case PROBE_FAILED:
+		return "failed";
+	default:
+		return "pending";
+	}
+}
+
 size_t probes_count(const struct probes *p)
 {
 	(void)p;

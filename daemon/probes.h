@@ -49,6 +49,8 @@ int probes_open_load_attach(const struct probe_opts *opts,
 void probes_destroy(struct probes *p);
 
 size_t probes_count(const struct probes *p);
+/* "attached", "unavailable", "disabled", "failed" or "pending" */
+const char *probe_state_name(enum probe_state s);
 const struct probe *probes_get(const struct probes *p, size_t i);
 int probes_exit_layout(const struct probes *p);
 
