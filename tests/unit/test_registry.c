@@ -10,36 +10,8 @@
 #include <cmocka.h>
 
 #include "registry.h"
+#include "fake_procs.h"
 
-/* Fake process table: pid -> (start_ns, alive) */
-static struct { uint32_t pid; uint64_t start; int alive; } procs[8];
-
-static int fake_alive(uint32_t pid, uint64_t start_ns)
-{
-	for (int i = 0; i < 8; i++)
-		if (procs[i].pid == pid)
-			return procs[i].start == start_ns && procs[i].alive;
-	return 0;
-}
-
-static void fake_identify(uint32_t pid, struct kp_vm_ident *id)
-{
-	memset(id, 0, sizeof(*id));
-	snprintf(id->vmm, sizeof(id->vmm), "fake");
-	snprintf(id->name, sizeof(id->name), "vm%u", pid);
-}
-
-static const struct registry_ops ops = { fake_alive, fake_identify };
-
-static struct kp_count C(uint32_t pid, uint64_t start, int32_t vcpu,
-			 uint32_t ev, uint32_t sub, uint64_t v)
-{
-	struct kp_count c = { .key = { .tgid = pid, .vcpu = vcpu,
-				       .start_ns = start, .event = ev,
-				       .sub = sub },
-			      .value = v };
-	return c;
-}
 
 static size_t harvest(struct registry *r, struct kp_count *snap, size_t n,
 		      uint64_t now, struct kp_count **stale)
