@@ -358,6 +358,7 @@ int BPF_PROG(kp_vcpu_wakeup, __u64 ns, bool waited, bool valid)
 	who_current(&w, false);
 	kp_add_who(&w, KP_EV_VCPU_WAKEUP, (__u32)waited | (__u32)valid << 1, 1);
 	kp_add_who(&w, KP_EV_WAKEUP_LAT, log2_bucket(ns), 1);
+	kp_add_who(&w, KP_EV_LAT_SUM, KP_EV_WAKEUP_LAT, ns);
 	return 0;
 }
 
@@ -422,8 +423,10 @@ int kp_entry(void *ctx)
 	kp_add_who(&w, KP_EV_ENTRY, 0, 1);
 	ts = bpf_map_lookup_elem(&kp_exit_ts, &tid);
 	if (ts) {
-		kp_add_who(&w, KP_EV_EXIT_LAT,
-			   log2_bucket(bpf_ktime_get_ns() - *ts), 1);
+		__u64 d = bpf_ktime_get_ns() - *ts;
+
+		kp_add_who(&w, KP_EV_EXIT_LAT, log2_bucket(d), 1);
+		kp_add_who(&w, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, d);
 		bpf_map_delete_elem(&kp_exit_ts, &tid);
 	}
 	return 0;
@@ -514,8 +517,10 @@ int BPF_PROG(kp_apf_ready, __u64 token, __u64 gva)
 	kp_add(id, KP_EV_APF_READY, 0, 1);
 	ts = bpf_map_lookup_elem(&kp_apf_ts, &k);
 	if (ts) {
-		kp_add(id, KP_EV_APF_LAT, log2_bucket(bpf_ktime_get_ns() - *ts),
-		       1);
+		__u64 d = bpf_ktime_get_ns() - *ts;
+
+		kp_add(id, KP_EV_APF_LAT, log2_bucket(d), 1);
+		kp_add(id, KP_EV_LAT_SUM, KP_EV_APF_LAT, d);
 		bpf_map_delete_elem(&kp_apf_ts, &k);
 	}
 	return 0;

@@ -12,8 +12,8 @@
  *  - histograms (.type M_HISTOGRAM) take a log2-of-nanoseconds event
  *    (abi.h: bucket 0 holds 0, bucket b holds [2^(b-1), 2^b)) and are
  *    exposed in seconds with cumulative buckets le = 2^L ns for L in
- *    HIST_LE_LOG2[].  There is no _sum: the BPF side keeps no sum of
- *    observed values.
+ *    HIST_LE_LOG2[]; _sum from the KP_EV_LAT_SUM counter whose sub is
+ *    the histogram's event.
  *  - self-metrics have .emit, a function writing the samples.
  * To add e.g. an SPE or sysreg family: one row (name, type, help, events
  * mask, scope, label function), plus its line in docs/service.md.
@@ -565,6 +565,7 @@ struct group {
 	struct series s[MAX_SERIES + 1];	/* + overflow */
 	size_t n;
 	uint64_t hist[KP_HIST_BUCKETS];
+	uint64_t sum_ns;	/* histograms: sum of the observed values */
 	bool any;
 };
 
@@ -627,6 +628,9 @@ static void group_emit(struct mbuf *b, const struct family *f,
 		}
 		putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, prefix,
 		     (unsigned long long)total);
+		putf(b, "%s_sum{%s} %llu.%09llu\n", f->name, prefix,
+		     (unsigned long long)(g->sum_ns / 1000000000ull),
+		     (unsigned long long)(g->sum_ns % 1000000000ull));
 		putf(b, "%s_count{%s} %llu\n", f->name, prefix,
 		     (unsigned long long)total);
 		return;
@@ -651,6 +655,7 @@ static void emit_counts(struct mbuf *b, const struct metrics_view *v,
 
 		g->n = 0;
 		memset(g->hist, 0, sizeof(g->hist));
+		g->sum_ns = 0;
 		g->any = false;
 		/* counts are sorted by vcpu: one group per vCPU, or all */
 		for (; j < vm->ncounts; j++) {
@@ -658,6 +663,13 @@ static void emit_counts(struct mbuf *b, const struct metrics_view *v,
 
 			if (f->scope == PER_VCPU && c->key.vcpu != vcpu)
 				break;
+			/* a histogram's sum: event LAT_SUM, sub = its event */
+			if (f->type == M_HISTOGRAM &&
+			    c->key.event == KP_EV_LAT_SUM && c->key.sub < 64 &&
+			    (f->events & EV(c->key.sub))) {
+				g->sum_ns += c->value;
+				continue;
+			}
 			if (c->key.event >= 64 || !(f->events & EV(c->key.event)))
 				continue;
 			if (f->type == M_HISTOGRAM) {

@@ -261,6 +261,15 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 		case KP_EV_APF_LAT:
 			hist_add(apflat, k->sub, v);
 			break;
+		case KP_EV_LAT_SUM:
+			/* the sum of a histogram's values, next to it */
+			if (k->sub == KP_EV_APF_LAT)
+				inc(apf, "not_present_to_ready_ns_sum", v);
+			else if (k->sub == KP_EV_EXIT_LAT)
+				inc(ex, "exit_to_entry_ns_sum", v);
+			else if (k->sub == KP_EV_WAKEUP_LAT)
+				inc(wake, "halt_ns_sum", v);
+			break;
 		case KP_EV_SPE_COPY:
 			inc(spe_copies, spe_reason_name(k->sub, name,
 							sizeof(name)), v);

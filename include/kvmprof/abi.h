@@ -78,6 +78,9 @@ enum kp_event {
 	KP_EV_SPE_LOST_BYTES = 24,	/* sub = KP_SPE_LOST_*, value += bytes */
 	/* kvm_spe_inject_bme(vcpu, pmbsr, pmbptr, ipa): sub = PMBSR_EL1.EC */
 	KP_EV_SPE_BME = 25,
+	/* sum of the values (ns) a latency histogram counted: sub = that
+	 * histogram's event (KP_EV_EXIT_LAT, KP_EV_WAKEUP_LAT, KP_EV_APF_LAT) */
+	KP_EV_LAT_SUM = 26,
 	KP_EV_MAX
 };
 

@@ -106,6 +106,9 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	assert_int_equal(apf_sum(va, "in_flight"), 0);
 	/* 20 ms resolution delay: every sample at least ~20 ms, under 2 s */
 	check_latency(va, 32, 19e6, 2e9);
+	/* and the exact sum of the latencies agrees: at least 32 x 19 ms */
+	assert_true(apf_sum(va, "not_present_to_ready_ns_sum") >= 32 * 19e6);
+	assert_true(apf_sum(va, "not_present_to_ready_ns_sum") <= 32 * 2e9);
 
 	assert_int_equal(apf_sum(vb, "not_present"), 17);
 	assert_int_equal(apf_sum(vb, "ready"), 17);

@@ -133,11 +133,13 @@ static void check_structure(const char *text)
 		assert_non_null(sp);
 		snprintf(name, sizeof(name), "%.*s", (int)(sp - line), line);
 		if (!strcmp(type, "histogram")) {
-			char b[140], c[140];
+			char b[140], c[140], sm[140];
 
 			snprintf(b, sizeof(b), "%s_bucket", family);
 			snprintf(c, sizeof(c), "%s_count", family);
-			if (strcmp(name, b) && strcmp(name, c))
+			snprintf(sm, sizeof(sm), "%s_sum", family);
+			if (strcmp(name, b) && strcmp(name, c) &&
+			    strcmp(name, sm))
 				fail_msg("%s under histogram %s", name, family);
 		} else if (strcmp(name, family)) {
 			fail_msg("%s under family %s", name, family);
@@ -195,6 +197,7 @@ static void exact_samples(void **state)
 		C(100, 9, 0, KP_EV_WAKEUP_LAT, 10, 2),
 		C(100, 9, 0, KP_EV_WAKEUP_LAT, 16, 5),
 		C(100, 9, 0, KP_EV_WAKEUP_LAT, 41, 1),
+		C(100, 9, 0, KP_EV_LAT_SUM, KP_EV_WAKEUP_LAT, 1500000123),
 		C(100, 9, -1, KP_EV_MSI_SET_IRQ, 0, 4),
 		C(100, 9, -1, KP_EV_SET_IRQ, 4, 2),
 		C(100, 9, -1, KP_EV_SET_IRQ, 8, 3),
@@ -259,6 +262,8 @@ static void exact_samples(void **state)
 	has(t, "kvmprof_halt_duration_seconds_bucket{vm=\"web\",vcpu=\"0\","
 	       "le=\"+Inf\"} 9");
 	has(t, "kvmprof_halt_duration_seconds_count{vm=\"web\",vcpu=\"0\"} 9");
+	has(t, "kvmprof_halt_duration_seconds_sum{vm=\"web\",vcpu=\"0\"} "
+	       "1.500000123");
 	/* VM-level, summed over GSIs */
 	has(t, "kvmprof_irq_injections_total{vm=\"web\",kind=\"msi\"} 4");
 	has(t, "kvmprof_irq_injections_total{vm=\"web\",kind=\"gsi\"} 5");
