@@ -184,13 +184,14 @@ static int parse_count(const char *s)
 	return (int)v;
 }
 
+static void set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *hva);
+static int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run);
+
 static int cmd_run(int argc, char **argv)
 {
 	int nmair = 5, nvbar = 3, nidle = 10, seen_mair = 0, seen_vbar = 0;
-	int seen_idle = 0, runs = 0, kvm, vm, vcpu, mmap_sz, i;
+	int seen_idle = 0, runs = 0, kvm, vm, vcpu, i;
 	__u64 amair0, ctxidr0, tcr0;
-	struct kvm_userspace_memory_region region;
-	struct kvm_vcpu_init init;
 	struct kvm_run *run;
 	bool done = false;
 	void *mem;
@@ -225,30 +226,8 @@ static int cmd_run(int argc, char **argv)
 		die("mmap guest memory");
 	memcpy(mem, guest_start, guest_end - guest_start);
 
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 0,
-		.guest_phys_addr = GUEST_BASE,
-		.memory_size = GUEST_SIZE,
-		.userspace_addr = (__u64)(uintptr_t)mem,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION");
-
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu < 0)
-		die("KVM_CREATE_VCPU");
-	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
-		die("KVM_ARM_PREFERRED_TARGET");
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
-		die("KVM_ARM_VCPU_INIT");
-
-	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	if (mmap_sz < (int)sizeof(*run))
-		die("KVM_GET_VCPU_MMAP_SIZE");
-	run = mmap(NULL, mmap_sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
+	set_slot(vm, 0, GUEST_BASE, GUEST_SIZE, mem);
+	vcpu = create_vcpu(kvm, vm, false, &run);
 
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), nmair);
@@ -410,22 +389,107 @@ static void vgic_attr(int dev, __u32 group, __u64 attr, void *addr)
 		die("vgic KVM_SET_DEVICE_ATTR");
 }
 
+/* Memory slot @slot: guest-physical @gpa..+@size backed by @hva. */
+static void set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (__u64)(uintptr_t)hva,
+	};
+
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION");
+}
+
+/*
+ * vCPU 0 with PSCI 0.2, optionally with an in-kernel GICv3 (created after
+ * the vCPU, as KVM wants), and its kvm_run mapped into *@ret_run.
+ */
+static int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	__u64 dist = GICD_BASE, redist = GICR_BASE;
+	struct kvm_vcpu_init init;
+	int vcpu, mmap_sz;
+
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
+		die("KVM_ARM_PREFERRED_TARGET");
+	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
+		die("KVM_ARM_VCPU_INIT");
+	if (vgic) {
+		if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
+			die("KVM_CREATE_DEVICE (vgic-v3)");
+		vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			  KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+		vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			  KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+		vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			  KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	}
+	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (mmap_sz < (int)sizeof(**ret_run))
+		die("KVM_GET_VCPU_MMAP_SIZE");
+	*ret_run = mmap(NULL, mmap_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+			vcpu, 0);
+	if (*ret_run == MAP_FAILED)
+		die("mmap kvm_run");
+	return vcpu;
+}
+
+/*
+ * Slot 1 at @gpa: @npages pages that are not there until the userfaultfd
+ * thread (started here) copies each one in after @delay_ms.
+ */
+static void uffd_slot(int vm, __u64 gpa, int npages, int delay_ms,
+		      struct uffd_ctx *ctx, pthread_t *thread)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	void *data;
+
+	data = mmap(NULL, npages * 4096UL, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (data == MAP_FAILED)
+		die("mmap data pages");
+	*ctx = (struct uffd_ctx) {
+		.delay_ms = delay_ms,
+		.npages = npages,
+		.base = (unsigned long)data,
+		.faults = calloc(npages, sizeof(int)),
+	};
+	ctx->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (ctx->uffd < 0)
+		die("userfaultfd");
+	if (ioctl(ctx->uffd, UFFDIO_API, &api))
+		die("UFFDIO_API");
+	reg = (struct uffdio_register) {
+		.range = { .start = ctx->base, .len = npages * 4096UL },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(ctx->uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	if (pthread_create(thread, NULL, uffd_thread, ctx))
+		die("pthread_create");
+	set_slot(vm, 1, gpa, npages * 4096UL, data);
+}
+
 static int cmd_apf(int argc, char **argv)
 {
-	int npages = 8, delay_ms = 20, kvm, vm, vcpu, gic, mmap_sz, i, bad = 0;
+	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
 	int masked = 0, pv = 0;
 	__u64 pv_np = 0, pv_ready = 0, pv_waits = 0;
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-	struct kvm_userspace_memory_region region;
-	struct uffdio_register reg;
-	struct uffdio_api api = { .api = UFFD_API };
-	struct kvm_vcpu_init init;
 	struct uffd_ctx ctx;
 	struct kvm_run *run;
-	__u64 dist = GICD_BASE, redist = GICR_BASE, sum = 0, want = 0;
+	__u64 sum = 0, want = 0;
 	pthread_t thread;
 	bool done = false;
-	void *mem, *data;
+	void *mem;
 
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--irqs-masked"))
@@ -459,71 +523,10 @@ static int cmd_apf(int argc, char **argv)
 	if (mem == MAP_FAILED)
 		die("mmap guest memory");
 	memcpy(mem, guest_start, guest_end - guest_start);
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 0,
-		.guest_phys_addr = GUEST_BASE,
-		.memory_size = GUEST_SIZE,
-		.userspace_addr = (__u64)(uintptr_t)mem,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION");
-
-	/* Data pages: nothing there until the userfaultfd thread copies it */
-	data = mmap(NULL, npages * 4096UL, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (data == MAP_FAILED)
-		die("mmap data pages");
-	ctx = (struct uffd_ctx) {
-		.delay_ms = delay_ms,
-		.npages = npages,
-		.base = (unsigned long)data,
-		.faults = calloc(npages, sizeof(int)),
-	};
-	ctx.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (ctx.uffd < 0)
-		die("userfaultfd");
-	if (ioctl(ctx.uffd, UFFDIO_API, &api))
-		die("UFFDIO_API");
-	reg = (struct uffdio_register) {
-		.range = { .start = ctx.base, .len = npages * 4096UL },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	if (ioctl(ctx.uffd, UFFDIO_REGISTER, &reg))
-		die("UFFDIO_REGISTER");
-	if (pthread_create(&thread, NULL, uffd_thread, &ctx))
-		die("pthread_create");
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 1,
-		.guest_phys_addr = APF_DATA_BASE,
-		.memory_size = npages * 4096UL,
-		.userspace_addr = ctx.base,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION (data)");
-
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu < 0)
-		die("KVM_CREATE_VCPU");
-	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
-		die("KVM_ARM_PREFERRED_TARGET");
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
-		die("KVM_ARM_VCPU_INIT");
-
-	/* In-kernel GICv3: asynchronous faults need an in-kernel irqchip */
-	if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
-		die("KVM_CREATE_DEVICE (vgic-v3)");
-	gic = cd.fd;
-	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
-	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-
-	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	if (mmap_sz < (int)sizeof(*run))
-		die("KVM_GET_VCPU_MMAP_SIZE");
-	run = mmap(NULL, mmap_sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
+	set_slot(vm, 0, GUEST_BASE, GUEST_SIZE, mem);
+	uffd_slot(vm, APF_DATA_BASE, npages, delay_ms, &ctx, &thread);
+	/* in-kernel GICv3: asynchronous faults need an in-kernel irqchip */
+	vcpu = create_vcpu(kvm, vm, true, &run);
 
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE +
 		((pv ? guest_apf_pv : guest_apf) - guest_start));
@@ -623,14 +626,8 @@ static size_t load_file(const char *path, void *dst, size_t max)
 static int cmd_linux(int argc, char **argv)
 {
 	const char *kernel = NULL, *initrd = NULL, *dtb = NULL;
-	int npages = 8, delay_ms = 20, kvm, vm, vcpu, gic, mmap_sz, i, bad = 0;
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-	struct kvm_userspace_memory_region region;
-	struct uffdio_api api = { .api = UFFD_API };
-	__u64 dist = GICD_BASE, redist = GICR_BASE;
+	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
 	size_t ksize, isize, dsize;
-	struct uffdio_register reg;
-	struct kvm_vcpu_init init;
 	char line[256];
 	int line_len = 0;
 	struct uffd_ctx ctx;
@@ -638,7 +635,6 @@ static int cmd_linux(int argc, char **argv)
 	pthread_t thread;
 	bool done = false;
 	__u8 *ram, *p;
-	void *data;
 
 	for (i = 2; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--kernel"))
@@ -692,69 +688,9 @@ static int cmd_linux(int argc, char **argv)
 		break;
 	}
 
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 0,
-		.guest_phys_addr = L2_RAM_BASE,
-		.memory_size = L2_RAM_SIZE,
-		.userspace_addr = (__u64)(uintptr_t)ram,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION");
-
-	data = mmap(NULL, npages * 4096UL, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (data == MAP_FAILED)
-		die("mmap data pages");
-	ctx = (struct uffd_ctx) {
-		.delay_ms = delay_ms,
-		.npages = npages,
-		.base = (unsigned long)data,
-		.faults = calloc(npages, sizeof(int)),
-	};
-	ctx.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (ctx.uffd < 0)
-		die("userfaultfd");
-	if (ioctl(ctx.uffd, UFFDIO_API, &api))
-		die("UFFDIO_API");
-	reg = (struct uffdio_register) {
-		.range = { .start = ctx.base, .len = npages * 4096UL },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	if (ioctl(ctx.uffd, UFFDIO_REGISTER, &reg))
-		die("UFFDIO_REGISTER");
-	if (pthread_create(&thread, NULL, uffd_thread, &ctx))
-		die("pthread_create");
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 1,
-		.guest_phys_addr = L2_APF_BASE,
-		.memory_size = npages * 4096UL,
-		.userspace_addr = ctx.base,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
-		die("KVM_SET_USER_MEMORY_REGION (data)");
-
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu < 0)
-		die("KVM_CREATE_VCPU");
-	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
-		die("KVM_ARM_PREFERRED_TARGET");
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
-		die("KVM_ARM_VCPU_INIT");
-
-	if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
-		die("KVM_CREATE_DEVICE (vgic-v3)");
-	gic = cd.fd;
-	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
-	vgic_attr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-
-	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	if (mmap_sz < (int)sizeof(*run))
-		die("KVM_GET_VCPU_MMAP_SIZE");
-	run = mmap(NULL, mmap_sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
+	set_slot(vm, 0, L2_RAM_BASE, L2_RAM_SIZE, ram);
+	uffd_slot(vm, L2_APF_BASE, npages, delay_ms, &ctx, &thread);
+	vcpu = create_vcpu(kvm, vm, true, &run);
 
 	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
