@@ -99,22 +99,6 @@ int run_capture(char *const argv[], char **ret_out)
 	return wait_exit(pid);
 }
 
-/* Daemons of different tests must not fight over the metrics port. */
-static bool has_metrics_option(void)
-{
-	static int known = -1;
-	char path[256], *out = NULL;
-	char *argv[] = { bin_path("kvmprofd", path, sizeof(path)), "--help",
-			 NULL };
-
-	if (known < 0) {
-		run_capture(argv, &out);
-		known = out && strstr(out, "--metrics-listen");
-		free(out);
-	}
-	return known;
-}
-
 /* Daemons still running when the test program exits (a failed assertion
  * skips kpd_stop) are killed, so nothing outlives the test. */
 static pid_t live[16];
@@ -157,9 +141,10 @@ int kpd_start(struct kpd *d, const char *const *extra)
 	argv[n++] = strdup(bin_path("kvmprofd", path, sizeof(path)));
 	argv[n++] = "--socket";
 	argv[n++] = d->sock;
+	/* daemons of different tests must not fight over the metrics port */
 	for (const char *const *e = extra; e && *e; e++)
 		metrics |= !strcmp(*e, "--metrics-listen");
-	if (!metrics && has_metrics_option()) {
+	if (!metrics) {
 		argv[n++] = "--metrics-listen";
 		argv[n++] = "off";
 	}
