@@ -43,6 +43,8 @@ struct probes {
 	struct kvmprof_bpf *skel;
 	struct probe probe[ARRAY_SIZE(probe_table)];
 	int exit_layout;
+	struct bpf_link *tc_link;	/* kp_sched_switch */
+	char tc_state[96];
 	uint32_t max_counters;
 	int ncpus;
 };
@@ -137,6 +139,8 @@ int probes_open_load_attach(const struct probe_opts *opts,
 		bpf_program__set_autoload(prog, false);
 	}
 
+	if (!opts->count_cache)
+		bpf_program__set_autoload(p->skel->progs.kp_sched_switch, false);
 	r = kvmprof_bpf__load(p->skel);
 	if (r < 0)
 		goto fail;
@@ -173,6 +177,21 @@ int probes_open_load_attach(const struct probe_opts *opts,
 		pr->state = PROBE_ATTACHED;
 		pr->reason[0] = '\0';
 	}
+	/* the count cache needs its flush at sched-out first */
+	snprintf(p->tc_state, sizeof(p->tc_state),
+		 "off: disabled by configuration");
+	if (opts->count_cache) {
+		p->tc_link = bpf_program__attach_raw_tracepoint(
+			p->skel->progs.kp_sched_switch, "sched_switch");
+		if (p->tc_link) {
+			p->skel->bss->kp_tc_on = 1;
+			snprintf(p->tc_state, sizeof(p->tc_state), "on");
+		} else {
+			snprintf(p->tc_state, sizeof(p->tc_state),
+				 "off: attaching to sched_switch: %s",
+				 strerror(errno));
+		}
+	}
 	*ret_p = p;
 	return 0;
 fail:
@@ -186,6 +205,7 @@ void probes_destroy(struct probes *p)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++)
 		bpf_link__destroy(p->probe[i].link);
+	bpf_link__destroy(p->tc_link);
 	kvmprof_bpf__destroy(p->skel);
 	free(p);
 }
@@ -220,6 +240,11 @@ const struct probe *probes_get(const struct probes *p, size_t i)
 int probes_exit_layout(const struct probes *p)
 {
 	return p->exit_layout;
+}
+
+const char *probes_count_cache(const struct probes *p)
+{
+	return p->tc_state;
 }
 
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,

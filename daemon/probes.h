@@ -38,6 +38,9 @@ struct probe_opts {
 	 * BPF_PROG_TEST_RUN can drive them (testing the patched-kernel
 	 * probes on a stock kernel). */
 	bool load_unavailable;
+	/* Count in a per-thread cache flushed at sched-out (attaches a
+	 * program to sched_switch). */
+	bool count_cache;
 	uint32_t spe_ring_bytes;	/* power of 2, >= page size */
 	uint64_t spe_wakeup_bytes;
 };
@@ -53,6 +56,8 @@ size_t probes_count(const struct probes *p);
 const char *probe_state_name(enum probe_state s);
 const struct probe *probes_get(const struct probes *p, size_t i);
 int probes_exit_layout(const struct probes *p);
+/* "on", "off" or "off: <why>" */
+const char *probes_count_cache(const struct probes *p);
 
 /* Kernel BPF stats of a probe's program (0 when stats are off). */
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,
