@@ -58,7 +58,8 @@ struct {
  * when another key needs the slot.  So counts reach user space at most one
  * harvest later than before, except for a thread that keeps running
  * without events.  Only the thread itself writes its slots; tc_busy keeps
- * a flush at sched_switch out of an update that was preempted.
+ * a flush at sched_switch out of an update that was preempted, and an
+ * event in an interrupt handler on the thread out of the slots.
  */
 #define KP_TC_SLOTS		16
 #define kp_barrier()		asm volatile("" ::: "memory")
@@ -380,7 +381,9 @@ static __always_inline void kp_add_tc(struct kp_thread *t,
 	__u64 now;
 	__u32 i;
 
-	if (!t || !w->cache || !kp_tc_on) {
+	/* busy: this event interrupted an update of the same thread's slots
+	 * (an interrupt handler on the vCPU thread) */
+	if (!t || !w->cache || !kp_tc_on || t->tc_busy) {
 		kp_add_who(w, event, sub, n);
 		return;
 	}
@@ -406,6 +409,19 @@ counted:
 		kp_tc_flush(t);
 		t->tc_flushed = now;
 	}
+	kp_barrier();
+	t->tc_busy = 0;
+}
+
+/* Publishes the whole count cache of @t (KVM_RUN return, sched-out). */
+static __always_inline void kp_tc_publish(struct kp_thread *t)
+{
+	if (!t || !t->tc_dirty || t->tc_busy)
+		return;
+	t->tc_busy = 1;
+	kp_barrier();
+	kp_tc_flush(t);
+	t->tc_flushed = bpf_jiffies64();
 	kp_barrier();
 	t->tc_busy = 0;
 }
@@ -464,10 +480,7 @@ int BPF_PROG(kp_userspace_exit, __u32 reason, int err)
 	t = who_current(&w, true);
 	kp_add_who(&w, KP_EV_USERSPACE_EXIT, sub, 1);
 	/* back to user space: publish what the thread cached */
-	if (t && !t->tc_busy) {
-		kp_tc_flush(t);
-		t->tc_flushed = bpf_jiffies64();
-	}
+	kp_tc_publish(t);
 	return 0;
 }
 
@@ -581,10 +594,7 @@ int kp_sched_switch(void *ctx)
 	struct kp_thread *t;
 
 	t = bpf_task_storage_get(&kp_thread, bpf_get_current_task_btf(), 0, 0);
-	if (t && t->tc_dirty && !t->tc_busy) {
-		kp_tc_flush(t);
-		t->tc_flushed = bpf_jiffies64();
-	}
+	kp_tc_publish(t);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  * workload (split rule: vCPU i gets N/M + (i < N%M)) and from the VMM's own
  * count of KVM_RUN returns, never from the daemon.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -128,32 +129,58 @@ static void two_vms_never_mix(void **state)
 	cJSON_Delete(jb);
 }
 
-/* Keys of the daemon's kp_counts maps that belong to @tgid. */
-static int map_keys_of(uint32_t tgid)
+/* Keys of @tgid in the kp_counts map of the daemon @d (found through the
+ * map ids in its /proc fdinfo: other kvmprofd instances on the machine
+ * have their own maps). */
+static int map_keys_of(const struct kpd *d, uint32_t tgid)
 {
-	__u32 id = 0;
-	int found = 0;
+	char dir[64], line[128];
+	struct dirent *de;
+	int found = 0, maps = 0;
+	DIR *dp;
 
-	while (!bpf_map_get_next_id(id, &id)) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-		struct kp_key k, *prev = NULL, next;
-		int fd = bpf_map_get_fd_by_id(id);
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)d->pid);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	while ((de = readdir(dp))) {
+		char path[sizeof(dir) + sizeof(de->d_name)];
+		unsigned int id = 0;
+		FILE *f;
 
-		if (fd < 0)
+		if (de->d_name[0] == '.')
 			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-		    strcmp(info.name, "kp_counts")) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "map_id: %u", &id) == 1)
+				break;
+		fclose(f);
+		if (id) {
+			struct bpf_map_info info = {};
+			__u32 len = sizeof(info);
+			struct kp_key k, *prev = NULL, next;
+			int fd = bpf_map_get_fd_by_id(id);
+
+			if (fd < 0)
+				continue;
+			if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+			    strcmp(info.name, "kp_counts")) {
+				close(fd);
+				continue;
+			}
+			maps++;
+			while (!bpf_map_get_next_key(fd, prev, &next)) {
+				k = next;
+				prev = &k;
+				found += k.tgid == tgid;
+			}
 			close(fd);
-			continue;
 		}
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			k = next;
-			prev = &k;
-			found += k.tgid == tgid;
-		}
-		close(fd);
 	}
+	closedir(dp);
+	assert_true(maps >= 1);	/* (the same map may have several fds) */
 	return found;
 }
 
@@ -180,7 +207,7 @@ static void exited_vm_pruned_after_grace(void **state)
 	assert_string_equal(jget(vm, "state")->valuestring, "exited");
 	cJSON_Delete(vm);
 	/* the BPF map holds nothing for it any more */
-	assert_int_equal(map_keys_of(pid), 0);
+	assert_int_equal(map_keys_of(&kpd, pid), 0);
 	msleep(GRACE_MS + 2 * INTERVAL_MS);
 	vm = cli_json(&kpd, &rc, "show", name);
 	assert_int_equal(rc, 1);
