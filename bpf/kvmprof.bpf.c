@@ -535,9 +535,12 @@ int BPF_PROG(kp_msi_set_irq)
 }
 
 /*
- * kvm_exit/kvm_entry: classic tracepoints, because the exit reason is in the
- * trace record (x86 computes it through a vendor callback that a raw
- * tracepoint cannot call).  The record layout differs per arch: CO-RE.
+ * kvm_exit: a classic tracepoint, because the exit reason is in the trace
+ * record (x86 computes it through a vendor callback that a raw tracepoint
+ * cannot call).  The record layout differs per arch: CO-RE.  kvm_entry
+ * needs nothing from its arguments (the vCPU comes from the thread, as for
+ * every event): a raw tracepoint, which skips building the trace record on
+ * every entry.
  */
 SEC("tracepoint/kvm/kvm_exit")
 int kp_exit(void *ctx)
@@ -560,19 +563,13 @@ int kp_exit(void *ctx)
 	return 0;
 }
 
-SEC("tracepoint/kvm/kvm_entry")
+SEC("raw_tp/kvm_entry")
 int kp_entry(void *ctx)
 {
 	struct kp_thread *t;
 	struct kp_who w;
 
 	t = who_current(&w, false);
-	if (bpf_core_field_exists(struct trace_event_raw_kvm_entry___x86,
-				  vcpu_id)) {
-		struct trace_event_raw_kvm_entry___x86 *e = ctx;
-
-		w.vcpu = BPF_CORE_READ(e, vcpu_id);
-	}
 	kp_add_tc(t, &w, KP_EV_ENTRY, 0, 1);
 	if (t && t->exit_ns) {
 		__u64 d = bpf_ktime_get_ns() - t->exit_ns;

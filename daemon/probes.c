@@ -26,7 +26,7 @@ static const struct probe probe_table[] = {
 	PROBE("kvm_set_irq", "kp_set_irq", "raw_tp"),
 	PROBE("kvm_msi_set_irq", "kp_msi_set_irq", "raw_tp"),
 	PROBE("kvm_exit", "kp_exit", "tracepoint"),
-	PROBE("kvm_entry", "kp_entry", "tracepoint"),
+	PROBE("kvm_entry", "kp_entry", "raw_tp"),
 	PROBE("kvm_try_async_get_page", "kp_apf_try", "raw_tp"),
 	PROBE("kvm_async_pf_not_present", "kp_apf_not_present", "raw_tp"),
 	PROBE("kvm_async_pf_ready", "kp_apf_ready", "raw_tp"),

@@ -462,6 +462,41 @@ static int on_block(void *arg, uint32_t vcpu, const uint8_t *data, size_t len)
 }
 
 /* kvmprof record: the file holds exactly each vCPU's injected stream. */
+/*
+ * kvm_entry is a raw tracepoint (it never fires on this host's PVM KVM):
+ * entries driven through BPF_PROG_TEST_RUN, outside a loaded vCPU (vCPU
+ * "none", counted without the count cache), reach the API exactly.
+ */
+static void kvm_entry_raw(void **state)
+{
+	const int n = 9;
+	char path[96];
+	const cJSON *c;
+	cJSON *vm, *st;
+	int pe;
+
+	st = get(&kpd, "/v1/status");
+	assert_non_null(st);
+	cJSON_ArrayForEach(c, jget(st, "probes"))
+		if (!strcmp(jget(c, "name")->valuestring, "kvm_entry"))
+			assert_string_equal(jget(c, "kind")->valuestring,
+					    "raw_tp");
+	cJSON_Delete(st);
+	pe = find_prog("kp_entry", min_id);
+	assert_true(pe >= 0);
+	for (int i = 0; i < n; i++) {
+		uint64_t a[2] = { 0x1000 + 4 * i, 0 };
+
+		assert_int_equal(run_raw_tp(pe, a, 2), 0);
+	}
+	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
+	vm = get(&kpd, path);
+	assert_non_null(vm);
+	/* no vCPU loaded on the test thread: the VM-level counters */
+	assert_int_equal(jnum(vm, "vm_level.exits.entries"), n);
+	cJSON_Delete(vm);
+}
+
 static void record_roundtrip(void **state)
 {
 	char path[256], file[160], pidstr[16];
@@ -706,6 +741,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ground_truth_two_vcpus_two_vms),
 		cmocka_unit_test(bme_and_sysreg_counters),
+		cmocka_unit_test(kvm_entry_raw),
 		cmocka_unit_test(record_roundtrip),
 		cmocka_unit_test(top_pcs_symbolized),
 		cmocka_unit_test(ring_overflow_counted),
