@@ -535,19 +535,18 @@ int BPF_PROG(kp_msi_set_irq)
 }
 
 /*
- * kvm_exit: a classic tracepoint, because the exit reason is in the trace
- * record (x86 computes it through a vendor callback that a raw tracepoint
- * cannot call).  The record layout differs per arch: CO-RE.  kvm_entry
+ * kvm_exit: a classic tracepoint on x86, because the exit reason is in the
+ * trace record (x86 computes it through a vendor callback that a raw
+ * tracepoint cannot call); the record layout differs per arch: CO-RE.  On
+ * arm64 the raw arguments have it (kp_exit_raw).  kvm_entry
  * needs nothing from its arguments (the vCPU comes from the thread, as for
  * every event): a raw tracepoint, which skips building the trace record on
  * every entry.
  */
-SEC("tracepoint/kvm/kvm_exit")
-int kp_exit(void *ctx)
+/* Counts an exit for @reason (-1: unknown) and remembers its time. */
+static __always_inline void kp_count_exit(long reason, int vcpu)
 {
 	__u64 now = bpf_ktime_get_ns();
-	long reason = kvm_exit_reason(ctx);
-	int vcpu = kvm_exit_vcpu_id(ctx);
 	struct kp_thread *t;
 	struct kp_who w;
 
@@ -560,6 +559,24 @@ int kp_exit(void *ctx)
 		t->exit_ns = now;
 	else
 		kp_drop(KP_DROP_EXIT_TS_FULL);
+}
+
+SEC("tracepoint/kvm/kvm_exit")
+int kp_exit(void *ctx)
+{
+	kp_count_exit(kvm_exit_reason(ctx), kvm_exit_vcpu_id(ctx));
+	return 0;
+}
+
+/*
+ * arm64's kvm_exit(int ret, unsigned int esr_ec, unsigned long vcpu_pc)
+ * carries the exit class in its arguments: there the loader attaches this
+ * raw tracepoint instead of kp_exit (no trace record built per exit).
+ */
+SEC("raw_tp/kvm_exit")
+int BPF_PROG(kp_exit_raw, int ret, unsigned int esr_ec, unsigned long pc)
+{
+	kp_count_exit(esr_ec, -1);
 	return 0;
 }
 

@@ -16,6 +16,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define PROBE(tp, prog_name, k) { .name = tp, .prog = prog_name, .kind = k }
+#define PROBE_ARM64(tp, prog_name, k, a, ak)                                \
+	{ .name = tp, .prog = prog_name, .kind = k, .arm64_prog = a,         \
+	  .arm64_kind = ak }
 
 static const struct probe probe_table[] = {
 	PROBE("kvm_userspace_exit", "kp_userspace_exit", "raw_tp"),
@@ -25,7 +28,8 @@ static const struct probe probe_table[] = {
 	PROBE("kvm_halt_poll_ns", "kp_halt_poll_ns", "raw_tp"),
 	PROBE("kvm_set_irq", "kp_set_irq", "raw_tp"),
 	PROBE("kvm_msi_set_irq", "kp_msi_set_irq", "raw_tp"),
-	PROBE("kvm_exit", "kp_exit", "tracepoint"),
+	PROBE_ARM64("kvm_exit", "kp_exit", "tracepoint", "kp_exit_raw",
+		    "raw_tp"),
 	PROBE("kvm_entry", "kp_entry", "raw_tp"),
 	PROBE("kvm_try_async_get_page", "kp_apf_try", "raw_tp"),
 	PROBE("kvm_async_pf_not_present", "kp_apf_not_present", "raw_tp"),
@@ -137,6 +141,11 @@ int probes_open_load_attach(const struct probe_opts *opts,
 			continue;
 		}
 		bpf_program__set_autoload(prog, false);
+		if (pr->arm64_prog)
+			bpf_program__set_autoload(
+				bpf_object__find_program_by_name(
+					p->skel->obj, pr->arm64_prog),
+				false);
 	}
 
 	if (!opts->count_cache)
@@ -153,6 +162,16 @@ int probes_open_load_attach(const struct probe_opts *opts,
 	r = detect_layout(p);
 	if (r < 0)
 		goto fail;
+	/* both variants are loaded (the raw one can be test-run anywhere);
+	 * the one for this kernel's layout is attached */
+	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
+		struct probe *pr = &p->probe[i];
+
+		if (pr->arm64_prog && p->exit_layout == KP_EXIT_LAYOUT_ARM64) {
+			pr->prog = pr->arm64_prog;
+			pr->kind = pr->arm64_kind;
+		}
+	}
 
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
 		struct probe *pr = &p->probe[i];

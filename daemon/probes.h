@@ -23,6 +23,10 @@ struct probe {
 	const char *name;	/* tracepoint name, e.g. "kvm_pio" */
 	const char *prog;	/* BPF program name */
 	const char *kind;	/* "raw_tp" or "tracepoint" */
+	/* program attached instead where the kvm_exit layout is arm64's
+	 * (its raw arguments have what the record has), or NULL */
+	const char *arm64_prog;
+	const char *arm64_kind;
 	enum probe_state state;
 	int err;		/* -errno of the failure, when FAILED */
 	char reason[96];	/* why not attached, human readable */
