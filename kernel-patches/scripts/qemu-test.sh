@@ -55,7 +55,7 @@ ${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$BUILD/usr/include" \
 	-o "$OUT/root/vmm" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S" ||
 	die "test VMM build failed"
 # The series' arm64 KVM selftests, static, against the patched UAPI headers.
-SELFTESTS="aarch64/async_pf aarch64/hypercalls"
+SELFTESTS="aarch64/async_pf aarch64/hypercalls aarch64/spe"
 for t in $SELFTESTS; do
 	make -s --no-print-directory -C "$WT/tools/testing/selftests/kvm" ARCH=arm64 CROSS_COMPILE=$CROSS \
 		OUTPUT="$CACHE/selftests-image" KHDR_INCLUDES="-isystem $BUILD/usr/include" \
@@ -255,7 +255,11 @@ check_apf() {
 		expect_true "$name" "selftest async_pf: guest took timer interrupts while waiting ($irqs > 8)" \
 			test "${irqs:-0}" -gt 8
 		expect "$name" "selftest hypercalls exit status" "$(kv "$log" selftest-hypercalls-status)" 0
-		echo "$name selftests: async_pf ok (${irqs:-?} timer interrupts while waiting for 4 pages), hypercalls ok" >>"$OUT/results"
+		# No SPE under QEMU: the guest SPE selftest must skip (KSFT_SKIP)
+		expect "$name" "selftest spe exit status (skip: no SPE)" "$(kv "$log" selftest-spe-status)" 4
+		expect_true "$name" "selftest spe says why it skips" \
+			grep -q 'guest SPE not available (KVM_ARM_VCPU_SPE_CTRL: ENXIO)' "$log"
+		echo "$name selftests: async_pf ok (${irqs:-?} timer interrupts while waiting for 4 pages), hypercalls ok, spe skipped (no SPE)" >>"$OUT/results"
 		;;
 	esac
 	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
