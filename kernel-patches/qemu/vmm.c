@@ -20,7 +20,7 @@
  *	and reads the pages from EL0; prints the tokens it was notified of.
  *
  *   kvmprof-vmm linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N]
- *		      [--delay-ms D]
+ *		      [--delay-ms D] [--hide-apf]
  *	Boots a Linux guest (one vCPU, 256 MiB at 0x40000000, in-kernel
  *	GICv3) with the device tree DTB, whose initrd end placeholder
  *	(0xfeedf00dfeedf00d) it fills in. N pages of userfaultfd-backed
@@ -28,7 +28,10 @@
  *	0x100000000, outside the guest's RAM. The guest's earlycon output
  *	(PL011 data register at 0x09000000) is printed with an "l2: " prefix,
  *	and its 32-bit writes to 0x0a000000 + offset as "vmm: l2 <offset>
- *	<value>".
+ *	<value>"; a write to offset 0x100 also prints the vCPU's "exits"
+ *	stat ("vmm: l2 mark <value> exits <n>"). With --hide-apf, the VMM
+ *	clears KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF in the vendor hypervisor
+ *	service bitmap, so that the guest cannot opt in to notifications.
  *
  *   kvmprof-vmm btf <tracepoint>...
  *	Prints the prototype of each tracepoint as recorded in the running
@@ -623,11 +626,44 @@ static size_t load_file(const char *path, void *dst, size_t max)
 	return len;
 }
 
+/* Offset in the vCPU's binary stats fd @fd of the stat named @name */
+static off_t stat_offset(int fd, const char *name)
+{
+	struct kvm_stats_header hdr;
+	struct kvm_stats_desc *desc;
+	size_t desc_sz;
+	off_t off = -1;
+	__u32 i;
+
+	if (pread(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr))
+		die("read stats header");
+	desc_sz = sizeof(*desc) + hdr.name_size;
+	desc = malloc(desc_sz);
+	if (!desc)
+		die("malloc");
+	for (i = 0; i < hdr.num_desc && off < 0; i++) {
+		if (pread(fd, desc, desc_sz, hdr.desc_offset + i * desc_sz) !=
+		    (ssize_t)desc_sz)
+			die("read stats descriptor");
+		if (!strcmp(desc->name, name))
+			off = hdr.data_offset + desc->offset;
+	}
+	free(desc);
+	if (off < 0) {
+		errno = ENOENT;
+		die(name);
+	}
+	return off;
+}
+
 static int cmd_linux(int argc, char **argv)
 {
 	const char *kernel = NULL, *initrd = NULL, *dtb = NULL;
 	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
 	size_t ksize, isize, dsize;
+	bool hide_apf = false;
+	int stats_fd;
+	off_t exits_off;
 	char line[256];
 	int line_len = 0;
 	struct uffd_ctx ctx;
@@ -636,7 +672,14 @@ static int cmd_linux(int argc, char **argv)
 	bool done = false;
 	__u8 *ram, *p;
 
-	for (i = 2; i + 1 < argc; i += 2) {
+	for (i = 2; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--hide-apf")) {
+			hide_apf = true;
+			i--;
+			continue;
+		}
+		if (i + 1 == argc)
+			break;
 		if (!strcmp(argv[i], "--kernel"))
 			kernel = argv[i + 1];
 		else if (!strcmp(argv[i], "--initrd"))
@@ -651,7 +694,7 @@ static int cmd_linux(int argc, char **argv)
 			break;
 	}
 	if (i != argc || !kernel || !initrd || !dtb || npages < 1 || npages > 256) {
-		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D]\n",
+		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D] [--hide-apf]\n",
 		       argv[0]);
 		return 2;
 	}
@@ -694,6 +737,19 @@ static int cmd_linux(int argc, char **argv)
 
 	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
+	if (hide_apf) {
+		__u64 bmap = get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP);
+
+		set_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP,
+			bmap & ~(1ULL << KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF));
+		printf("vmm: vendor hyp bitmap 0x%llx, hiding async PF: 0x%llx\n",
+		       (unsigned long long)bmap,
+		       (unsigned long long)get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP));
+	}
+	stats_fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	if (stats_fd < 0)
+		die("KVM_GET_STATS_FD");
+	exits_off = stat_offset(stats_fd, "exits");
 
 	while (!done) {
 		__u64 addr, val = 0;
@@ -723,6 +779,15 @@ static int cmd_linux(int argc, char **argv)
 				} else if (c != '\r') {
 					line[line_len++] = c;
 				}
+			} else if (addr == L2_DOORBELL + 0x100) {
+				__u64 exits = 0;
+
+				if (pread(stats_fd, &exits, sizeof(exits), exits_off) !=
+				    sizeof(exits))
+					die("read exits stat");
+				printf("vmm: l2 mark %llu exits %llu\n",
+				       (unsigned long long)val,
+				       (unsigned long long)exits);
 			} else if (addr >= L2_DOORBELL && addr < L2_DOORBELL + 0x1000) {
 				printf("vmm: l2 0x%llx %llu\n",
 				       (unsigned long long)(addr - L2_DOORBELL),
