@@ -664,7 +664,7 @@ static int cmd_linux(int argc, char **argv)
 	bool hide_apf = false;
 	int stats_fd;
 	off_t exits_off;
-	char line[256];
+	char line[1024];
 	int line_len = 0;
 	struct uffd_ctx ctx;
 	struct kvm_run *run;

@@ -56,10 +56,9 @@ def parse_log(kernel, boot, path):
             m = re.search(r"BENCH (\{.*\})\s*$", line)
             if line.startswith("l2: ") and m:
                 rec = json.loads(m.group(1))
-                if rec.get("test") == "touch" and len(marks) >= 3:
-                    e1, e2, e3 = marks[-3:]
-                    rec["fresh_exits_per_page"] = round((e2 - e1) / rec["pages"], 3)
-                    rec["resident_exits_per_page"] = round((e3 - e2) / rec["pages"], 3)
+                if rec.get("test") == "touch" and len(marks) >= 2:
+                    # the doorbell writes just before and after the pass
+                    rec["exits_per_page"] = round((marks[-1] - marks[-2]) / rec["pages"], 3)
                 vm["records"].append(rec)
                 continue
             m = re.search(r"BENCH-L2 driver (\S+)", line)
@@ -215,25 +214,33 @@ def main():
     print(f"{'host':8} {'n':>3} {'fresh (stage-2 fault)':>24} {'resident (no stage-2)':>24} "
           f"{'difference':>22} {'exits/page fresh':>18} {'resident':>9}")
     touch = {}
-    for kernel, pred in (("patched", lambda vm: vm["kernel"] == "patched"),
-                         ("base", lambda vm: vm["kernel"] == "base")):
-        rs = recs("touch", pred)
-        if not rs:
+    for kernel in ("patched", "base"):
+        fresh, res, diff, ef, er = [], [], [], [], []
+        for vm in vms:
+            if vm["kernel"] != kernel:
+                continue
+            f = {r["round"]: r for r in vm["records"] if r.get("test") == "touch" and r["pass"] == "fresh"}
+            p = {r["round"]: r for r in vm["records"] if r.get("test") == "touch" and r["pass"] == "resident"}
+            for rnd in sorted(set(f) & set(p)):
+                fresh.append(f[rnd]["ns_per_page"])
+                res.append(p[rnd]["ns_per_page"])
+                diff.append(f[rnd]["ns_per_page"] - p[rnd]["ns_per_page"])
+                ef.append(f[rnd].get("exits_per_page", 0))
+                er.append(p[rnd].get("exits_per_page", 0))
+        if not fresh:
             continue
-        fresh = [r["fresh_ns_per_page"] for r in rs]
-        res = [r["resident_ns_per_page"] for r in rs]
-        diff = [r["fresh_ns_per_page"] - r["resident_ns_per_page"] for r in rs]
-        ef = [r.get("fresh_exits_per_page", 0) for r in rs]
-        er = [r.get("resident_exits_per_page", 0) for r in rs]
         touch[kernel] = {"fresh": fresh, "resident": res, "diff": diff}
-        print(f"{kernel:8} {len(rs):3} {spread(fresh, '{:.0f}'):>24} {spread(res, '{:.0f}'):>24} "
-              f"{spread(diff, '{:.0f}'):>22} {statistics.median(ef):>18.2f} {statistics.median(er):>9.2f}")
-        summary.append({"summary": "touch", "kernel": kernel, "n": len(rs),
+        print(f"{kernel:8} {len(fresh):3} {spread(fresh, '{:.0f}'):>24} {spread(res, '{:.0f}'):>24} "
+              f"{spread(diff, '{:.0f}'):>22} {spread(ef):>18} {spread(er):>9}")
+        summary.append({"summary": "touch", "kernel": kernel, "n": len(fresh),
                         "fresh_ns_per_page": {"median": statistics.median(fresh), "min": min(fresh), "max": max(fresh)},
                         "resident_ns_per_page": {"median": statistics.median(res), "min": min(res), "max": max(res)},
                         "stage2_ns_per_fault": {"median": statistics.median(diff), "min": min(diff), "max": max(diff)},
-                        "fresh_exits_per_page": statistics.median(ef),
-                        "resident_exits_per_page": statistics.median(er)})
+                        "fresh_exits_per_page": {"median": statistics.median(ef), "min": min(ef), "max": max(ef)},
+                        "resident_exits_per_page": {"median": statistics.median(er), "min": min(er), "max": max(er)}})
+        if min(ef) < 0.8:
+            problem(f"touch on {kernel}: a fresh pass took only {min(ef):.2f} exits per page "
+                    "(pages the host had provided already?)")
     if "patched" in touch and "base" in touch:
         for key, what in (("fresh", "per first-touch page"), ("diff", "per stage-2 fault (fresh - resident)"),
                           ("resident", "per resident page (control)")):
@@ -248,8 +255,10 @@ def main():
         # Per boot pair: the patched boot's median against the base boot's that followed it
         pairs = []
         for b in sorted({vm["boot"] for vm in vms}):
-            a = [r["fresh_ns_per_page"] for r in recs("touch", lambda vm, b=b: vm["kernel"] == "patched" and vm["boot"] == b)]
-            c = [r["fresh_ns_per_page"] for r in recs("touch", lambda vm, b=b: vm["kernel"] == "base" and vm["boot"] == b)]
+            a = [r["ns_per_page"] for r in recs("touch", lambda vm, b=b: vm["kernel"] == "patched" and vm["boot"] == b)
+                 if r["pass"] == "fresh"]
+            c = [r["ns_per_page"] for r in recs("touch", lambda vm, b=b: vm["kernel"] == "base" and vm["boot"] == b)
+                 if r["pass"] == "fresh"]
             if a and c:
                 pairs.append(statistics.median(a) / statistics.median(c) - 1)
         if pairs:

@@ -44,7 +44,7 @@ TOUCH_MB=${KP_BENCH_TOUCH_MB:-16}
 [ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
 need cpio gzip timeout dtc python3
 [ $((ROUNDS * PAGES)) -le 256 ] || die "ROUNDS x PAGES must be at most 256 (vmm linux --pages)"
-[ $((ROUNDS * TOUCH_MB)) -le 160 ] || die "ROUNDS x TOUCH_MB must be at most 160 (the L2 guest has 256 MiB)"
+[ $(((ROUNDS + 1) * TOUCH_MB)) -le 160 ] || die "(ROUNDS + 1) x TOUCH_MB must be at most 160 (the L2 guest has 256 MiB)"
 
 prepare_base
 apply_series "$WT"
