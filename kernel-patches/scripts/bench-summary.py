@@ -186,9 +186,8 @@ def main():
                                                         "min": min(drift), "max": max(drift)}})
     ideal = recs("postcopy", lambda vm: True)
     if ideal:
-        print(f"(makespan if the compute task lost no time: {ideal[0]['ideal_makespan_ms']:.0f} ms; "
-              f"if it got nothing while the reads were outstanding: "
-              f"{ideal[0]['ideal_makespan_ms'] * 1.5:.0f} ms)")
+        print(f"(the compute task alone needs {ideal[0]['ideal_makespan_ms']:.0f} ms for its work: the makespan "
+              f"if it lost no time to the reads; plus the reads' time if it got nothing meanwhile)")
     print()
     print("host tracepoints and guest driver counters per L2 guest (median [min-max]):")
     for cfg in CONFIGS:
