@@ -14,7 +14,9 @@
  *	compute rate while the reads are outstanding relative to its rate
  *	alone (the mean of its rates alone before the reads and after it
  *	finished its work), how long the reads took, and when both tasks
- *	were done.
+ *	were done; and the CPU time (as the guest accounts it) of each task
+ *	while the reads were outstanding: a vCPU that the host stops on a
+ *	fault is time charged to the task that faulted.
  *
  *   apfbench touch --mb M --rounds R
  *	Faults that never wait: R "fresh" passes, each writing one byte to
@@ -109,6 +111,15 @@ static void compute(struct shared *sh)
 	_exit(x == 0);
 }
 
+static int64_t cpu_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clock, &ts))
+		die("clock_gettime");
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* The compute task's units of work per ns while this task sleeps @ms */
 static double solo_rate(struct shared *sh, int ms)
 {
@@ -140,6 +151,8 @@ static int cmd_postcopy(int argc, char **argv)
 	uint64_t base = 0x100000000ULL, first = 0, npages = 8, delay_ms = 20;
 	uint64_t round = 0, c0, cr, bad = 0, i;
 	int64_t t0, tr, tdone, max_page = 0, tp;
+	int64_t cpu_self0, cpu_child0, cpu_self, cpu_child;
+	clockid_t child_clock;
 	volatile uint64_t *pages;
 	struct shared *sh;
 	double rate, rate_before, rate_after, window;
@@ -188,6 +201,10 @@ static int cmd_postcopy(int argc, char **argv)
 	c0 = sh->count;
 	sh->target = c0 + (uint64_t)(2 * rate * window);
 	sh->phase = 2;
+	if (clock_getcpuclockid(pid, &child_clock))
+		die("clock_getcpuclockid");
+	cpu_self0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+	cpu_child0 = cpu_ns(child_clock);
 	tp = t0;
 	for (i = 0; i < npages; i++) {
 		uint64_t v = pages[(i * PAGE) / sizeof(uint64_t)];
@@ -201,6 +218,8 @@ static int cmd_postcopy(int argc, char **argv)
 	}
 	tr = now_ns();
 	cr = sh->count;
+	cpu_self = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu_self0;
+	cpu_child = cpu_ns(child_clock) - cpu_child0;
 	while (!sh->t_done)
 		sleep_ms(5);
 	tdone = sh->t_done;
@@ -219,12 +238,12 @@ static int cmd_postcopy(int argc, char **argv)
 	       ",\"delay_ms\":%" PRIu64 ",\"bad_pages\":%" PRIu64
 	       ",\"solo_units_per_ms\":%.1f,\"solo_before_after\":%.3f"
 	       ",\"reads_ms\":%.2f,\"max_page_ms\":%.2f"
+	       ",\"reader_cpu_ms\":%.2f,\"compute_cpu_ms\":%.2f"
 	       ",\"compute_during_reads\":%.4f,\"compute_ms\":%.2f,\"makespan_ms\":%.2f"
 	       ",\"ideal_makespan_ms\":%.2f}\n",
 	       round, npages, delay_ms, bad, rate * 1e6, rate_after / rate_before,
-	       (tr - t0) / 1e6,
-	       max_page / 1e6, ((double)(cr - c0) / (double)(tr - t0)) / rate,
-	       (tdone - t0) / 1e6, ((tr > tdone ? tr : tdone) - t0) / 1e6,
+	       (tr - t0) / 1e6, max_page / 1e6, cpu_self / 1e6, cpu_child / 1e6,
+	       ((double)(cr - c0) / (double)(tr - t0)) / rate, (tdone - t0) / 1e6, ((tr > tdone ? tr : tdone) - t0) / 1e6,
 	       2 * window / 1e6);
 	return bad || !WIFEXITED(status) || WEXITSTATUS(status);
 }
