@@ -36,13 +36,37 @@ def problem(msg):
 
 
 def parse_log(kernel, boot, path):
-    """One dict per L2 guest run, with its measurements."""
+    """One dict per L2 guest run, with its measurements; the bare-metal runs."""
     vms = []
     vm = None
     marks = []
+    bare = {"kernel": kernel, "boot": boot, "runs": [], "events": {}, "fails": 0}
+    in_bare = False
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\r\n").replace("\r", "")
+            if line == "KP: bare-begin":
+                in_bare, vm = True, None
+                continue
+            if in_bare:
+                m = re.match(r"^KP: bare-round (\d+) (\S+)$", line)
+                if m:
+                    bare["runs"].append({"round": int(m.group(1)), "irqs": m.group(2)})
+                    continue
+                m = re.match(r"^vmm: apf-touch pages (\d+) irqs (\S+) ns-per-page (\d+)$", line)
+                if m and bare["runs"]:
+                    bare["runs"][-1].update(pages=int(m.group(1)), ns_per_page=int(m.group(3)))
+                    if m.group(2) != bare["runs"][-1]["irqs"]:
+                        bare["fails"] += 1
+                    continue
+                m = re.match(r"^KP: bare-status (\d+)$", line)
+                if m:
+                    bare["fails"] += int(m.group(1)) != 0
+                    continue
+                m = re.match(r"^KP: bare-(kvm_\w+) (\d+)$", line)
+                if m:
+                    bare["events"][m.group(1)] = int(m.group(2))
+                continue
             m = re.match(r"^KP: bench-vm (\d+) (\S+)$", line)
             if m:
                 vm = {"kernel": kernel, "boot": boot, "vm": int(m.group(1)),
@@ -88,7 +112,7 @@ def parse_log(kernel, boot, path):
             m = re.match(r"^KP: bench-trace-lost (\d+)$", line)
             if m:
                 vm["events"]["lost"] = int(m.group(1))
-    return vms
+    return vms, bare
 
 
 def spread(values, fmt="{:.2f}"):
@@ -120,14 +144,20 @@ def main():
     args = ap.parse_args()
 
     vms = []
+    bares = []
     boots = {}
     for spec in args.logs:
         kernel, path = spec.split("=", 1)
         boots[kernel] = boots.get(kernel, 0) + 1
-        got = parse_log(kernel, boots[kernel], path)
+        got, bare = parse_log(kernel, boots[kernel], path)
         if not got:
             problem(f"{path}: no L2 guest ran")
         vms += got
+        if not bare["runs"] or bare["fails"] or any("ns_per_page" not in r for r in bare["runs"]):
+            problem(f"{path}: bare-metal touch runs missing or failed")
+        if sum(bare["events"].values()):
+            problem(f"{path}: bare-metal touch runs fired async PF tracepoints {bare['events']}")
+        bares.append(bare)
 
     with open(args.json, "w") as out:
         for vm in vms:
@@ -150,6 +180,11 @@ def main():
                        "events": vm["events"], "driver": vm["driver"],
                        "driver_counters": vm["counters"]}
             out.write(json.dumps(vm_line) + "\n")
+
+        for bare in bares:
+            for r in bare["runs"]:
+                out.write(json.dumps({"label": args.label, "test": "bare-touch", "kernel": bare["kernel"],
+                                      "boot": bare["boot"], **r}) + "\n")
 
     def recs(test, pred):
         return [r for vm in vms if pred(vm) for r in vm["records"] if r.get("test") == test]
@@ -264,6 +299,44 @@ def main():
         if pairs:
             print("patched vs base, fresh, per boot pair: " + ", ".join(f"{p * 100:+.1f} %" for p in pairs))
             summary.append({"summary": "touch-boot-pairs", "fresh_patched_vs_base_pct": [p * 100 for p in pairs]})
+    print()
+
+    # Bare-metal guests on one host boot: IRQs unmasked vs masked, paired by round
+    print("bare-metal guest, first write to fresh anonymous pages (no fault asynchronous); "
+          "ns per page, median [min-max]")
+    print(f"{'host':8} {'n':>3} {'IRQs unmasked':>24} {'IRQs masked':>24} {'unmasked vs masked, paired':>30}")
+    for kernel in ("patched", "base"):
+        un, ma, rel = [], [], []
+        for bare in bares:
+            if bare["kernel"] != kernel:
+                continue
+            by = {}
+            for r in bare["runs"]:
+                if "ns_per_page" in r:
+                    by.setdefault(r["round"], {})[r["irqs"]] = r["ns_per_page"]
+            for rnd in sorted(by):
+                if len(by[rnd]) == 2:
+                    un.append(by[rnd]["unmasked"])
+                    ma.append(by[rnd]["masked"])
+                    rel.append(100 * (by[rnd]["unmasked"] / by[rnd]["masked"] - 1))
+        if not rel:
+            continue
+        rnd = random.Random(1)
+        meds = sorted(statistics.median([rnd.choice(rel) for _ in rel]) for _ in range(2000))
+        lo, hi = meds[50], meds[1949]
+        verdict = "within noise" if lo <= 0 <= hi else "outside noise"
+        if len(rel) < 6:
+            verdict = "too few pairs for a verdict"
+        print(f"{kernel:8} {len(rel):3} {spread(un, '{:.0f}'):>24} {spread(ma, '{:.0f}'):>24} "
+              f"{spread(rel, '{:+.1f}') + ' %':>30}")
+        print(f"         median of the paired differences {statistics.median(rel):+.1f} %, 95% bootstrap "
+              f"interval {lo:+.1f} % to {hi:+.1f} %: {verdict}")
+        summary.append({"summary": "bare-touch", "kernel": kernel, "pairs": len(rel),
+                        "unmasked_ns_per_page": {"median": statistics.median(un), "min": min(un), "max": max(un)},
+                        "masked_ns_per_page": {"median": statistics.median(ma), "min": min(ma), "max": max(ma)},
+                        "unmasked_vs_masked_pct": {"median": statistics.median(rel), "min": min(rel),
+                                                   "max": max(rel), "ci95": [lo, hi]},
+                        "verdict": verdict})
     print()
     for s in summary:
         print("BENCH " + json.dumps({"label": args.label, **s}))

@@ -12,6 +12,9 @@
 #             provides through userfaultfd after DELAY_MS each
 #   touch     first touch of anonymous guest memory: stage-2 faults that the
 #             host resolves at once (none is asynchronous)
+# and, last in each boot, bare-metal guests (vmm apf --touch) that touch
+# fresh memory with IRQs unmasked and masked, alternately: on the patched
+# host, the fault path that may go asynchronous against the one that may not.
 # in three configurations: "apf" (patched host, guest driver notified),
 # "hidden" (patched host, VMM hides the service: KVM halts the vCPU until the
 # page is there, interrupts still end the halt) and "sync" (base host: the
@@ -24,6 +27,9 @@
 #   KP_BENCH_PAGES     pages the migrating task reads per round, default 16
 #   KP_BENCH_DELAY_MS  userfaultfd delay per page, default 20
 #   KP_BENCH_TOUCH_MB  MiB touched per touch pass, default 16
+#   KP_BENCH_BARE_ROUNDS  pairs (IRQs unmasked, masked) of bare-metal touch
+#                      runs per host boot, default 8
+#   KP_BENCH_BARE_PAGES   pages each bare-metal run touches, default 4096
 . "$(dirname "$0")/lib.sh"
 
 START=$(now)
@@ -39,6 +45,8 @@ ROUNDS=${KP_BENCH_ROUNDS:-3}
 PAGES=${KP_BENCH_PAGES:-16}
 DELAY_MS=${KP_BENCH_DELAY_MS:-20}
 TOUCH_MB=${KP_BENCH_TOUCH_MB:-16}
+BARE_ROUNDS=${KP_BENCH_BARE_ROUNDS:-8}
+BARE_PAGES=${KP_BENCH_BARE_PAGES:-4096}
 
 [ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
 [ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
@@ -60,6 +68,8 @@ ROUNDS=$ROUNDS
 PAGES=$PAGES
 DELAY_MS=$DELAY_MS
 TOUCH_MB=$TOUCH_MB
+BARE_ROUNDS=$BARE_ROUNDS
+BARE_PAGES=$BARE_PAGES
 EOF
 
 # L2: the patched Image (with the guest driver) on every host, its workload,
