@@ -29,11 +29,6 @@ struct trace_event_raw_kvm_exit___arm64 {
 	unsigned long vcpu_pc;
 } __attribute__((preserve_access_index));
 
-/* x86 kvm_entry carries vcpu_id; arm64's carries only vcpu_pc. */
-struct trace_event_raw_kvm_entry___x86 {
-	unsigned int vcpu_id;
-} __attribute__((preserve_access_index));
-
 static __always_inline int kvm_exit_layout(void)
 {
 	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___x86,

@@ -42,17 +42,47 @@ struct {
 } kp_events SEC(".maps");
 
 /*
- * Per-thread cache of who the thread is: its VM (tgid and leader start
- * time, fixed for the thread's life) and the vCPU last loaded on it.  It
- * spares every event the reads through the task, and keeps the vCPU for
- * events that fire after vcpu_put (kvm_userspace_exit).  Freed with the
- * thread.
+ * Per-thread state: who the thread is (its VM: tgid and leader start time,
+ * fixed for the thread's life; the vCPU last loaded on it), which spares
+ * every event the reads through the task and keeps the vCPU for events
+ * that fire after vcpu_put (kvm_userspace_exit); and a small cache of
+ * counts.  Freed with the thread.
+ *
+ * Count cache: while a vCPU is loaded on the thread, an event adds to a
+ * slot of the thread's own storage (direct-mapped by event and sub, tagged
+ * with the vCPU) instead of looking up kp_counts, which costs most of a
+ * probe's run time.  The slots are added to kp_counts ("flushed") when the
+ * thread returns from KVM_RUN (kvm_userspace_exit), when it leaves the CPU
+ * (sched_switch: blocking, preemption, exit), at an event
+ * KP_TC_MAX_AGE_MS or more after the last flush, and slot by slot
+ * when another key needs the slot.  So counts reach user space at most one
+ * harvest later than before, except for a thread that keeps running
+ * without events.  Only the thread itself writes its slots; tc_busy keeps
+ * a flush at sched_switch out of an update that was preempted, and an
+ * event in an interrupt handler on the thread out of the slots.
  */
+#define KP_TC_SLOTS		16
+#define kp_barrier()		asm volatile("" ::: "memory")
+#define KP_TC_MAX_AGE_MS	50
+
+struct kp_tc_slot {
+	__u32 event;
+	__u32 sub;
+	__s32 vcpu;
+	__u32 pad;
+	__u64 n;
+};
+
 struct kp_thread {
 	__u64 notifier;		/* preempt_notifiers.first seen with vcpu */
 	__u64 start_ns;
 	__u32 tgid;
 	__s32 vcpu;		/* last vCPU loaded here, or KP_VCPU_NONE */
+	__u32 tc_dirty;		/* bit i: tc[i] holds a count */
+	__u32 tc_busy;		/* an update is in progress */
+	__u64 tc_flushed;	/* jiffies at the last flush */
+	__u64 exit_ns;		/* time of the last kvm_exit, 0 after entry */
+	struct kp_tc_slot tc[KP_TC_SLOTS];
 };
 
 struct {
@@ -61,6 +91,10 @@ struct {
 	__type(key, int);
 	__type(value, struct kp_thread);
 } kp_thread SEC(".maps");
+
+/* Set by the loader once kp_sched_switch is attached: without the flush
+ * at sched-out, counts stay out of the cache. */
+__u32 kp_tc_on;
 
 /* Async PF tracking, see struct kp_vcpu_vm in abi.h. */
 struct {
@@ -127,16 +161,6 @@ struct {
 /* Wake the consumer only past this much queued data (it also polls). */
 const volatile __u64 kp_spe_wakeup_bytes = 256 << 10;
 
-/* vCPU thread id -> time of its last kvm_exit, for exit->entry latency.
- * LRU: a thread that dies between an exit and an entry (VM shutdown)
- * leaves its entry behind; the oldest go first, the map never fills. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u64);
-} kp_exit_ts SEC(".maps");
-
 /* Filled by kp_detect (run once by the loader through BPF_PROG_TEST_RUN). */
 __u32 kp_exit_layout = KP_EXIT_LAYOUT_UNKNOWN;
 
@@ -172,13 +196,17 @@ struct kp_who {
 	__u32 tgid;
 	__s32 vcpu;
 	__u64 start_ns;
+	bool cache;	/* counts may go through the thread's count cache */
 };
 
 /*
  * The current thread's VM and vCPU.  @last: when no vCPU is loaded now,
- * the vCPU this thread ran last (else KP_VCPU_NONE).
+ * the vCPU this thread ran last (else KP_VCPU_NONE).  Returns the thread's
+ * state (NULL if it could not be had); its count cache may take the counts
+ * (w->cache) while a vCPU is loaded on the thread.
  */
-static __always_inline void who_current(struct kp_who *w, bool last)
+static __always_inline struct kp_thread *who_current(struct kp_who *w,
+						     bool last)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct hlist_node *first = NULL;
@@ -193,7 +221,8 @@ static __always_inline void who_current(struct kp_who *w, bool last)
 		w->start_ns = task->group_leader->start_boottime;
 		w->vcpu = first ? vcpu_id_of(vcpu_of_notifier(first)) :
 				  KP_VCPU_NONE;
-		return;
+		w->cache = false;
+		return NULL;
 	}
 	if (!t->tgid) {
 		t->tgid = bpf_get_current_pid_tgid() >> 32;
@@ -207,6 +236,8 @@ static __always_inline void who_current(struct kp_who *w, bool last)
 	w->tgid = t->tgid;
 	w->start_ns = t->start_ns;
 	w->vcpu = first || last ? t->vcpu : KP_VCPU_NONE;
+	w->cache = first != NULL;
+	return t;
 }
 
 /* First sight of a VM: tell user space who it is while it surely exists. */
@@ -281,23 +312,139 @@ static __always_inline void kp_add_who(const struct kp_who *w, __u32 event,
 	kp_add_key(&key, n, true);
 }
 
+/*
+ * Coarse clock of the count cache: jiffies (tracing programs may not call
+ * bpf_ktime_get_coarse_ns()).  HZ from the kernel's configuration when
+ * libbpf finds it, else a guess (the age limit then stays within 12..120 ms).
+ */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u64 kp_tc_max_age(void)
+{
+	return CONFIG_HZ ? CONFIG_HZ * KP_TC_MAX_AGE_MS / 1000 : 12;
+}
+
+/*
+ * Moves every cached count of thread @t to kp_counts.  Global functions
+ * (verified once, not at every call site): @t may be NULL for the verifier.
+ */
+__noinline int kp_tc_flush(struct kp_thread *t)
+{
+	struct kp_key key = {};
+
+	if (!t || !t->tc_dirty)
+		return 0;
+	key.tgid = t->tgid;
+	key.start_ns = t->start_ns;
+	for (__u32 i = 0; i < KP_TC_SLOTS; i++) {
+		struct kp_tc_slot *s = &t->tc[i];
+
+		if (!(t->tc_dirty & (1u << i)))
+			continue;
+		key.vcpu = s->vcpu;
+		key.event = s->event;
+		key.sub = s->sub;
+		kp_add_key(&key, s->n, true);
+	}
+	t->tc_dirty = 0;
+	return 0;
+}
+
+/* Moves the cached count of slot @i of thread @t to kp_counts. */
+__noinline int kp_tc_flush_slot(struct kp_thread *t, __u32 i)
+{
+	struct kp_key key = {};
+	struct kp_tc_slot *s;
+
+	if (!t || i >= KP_TC_SLOTS)
+		return 0;
+	key.tgid = t->tgid;
+	key.start_ns = t->start_ns;
+	s = &t->tc[i];
+	key.vcpu = s->vcpu;
+	key.event = s->event;
+	key.sub = s->sub;
+	kp_add_key(&key, s->n, true);
+	return 0;
+}
+
+/*
+ * Add @n to the counter (@w's VM and vCPU, @event, @sub), through the
+ * count cache of @t (the current thread's state from who_current()) when
+ * @w allows it.
+ */
+static __always_inline void kp_add_tc(struct kp_thread *t,
+				      const struct kp_who *w, __u32 event,
+				      __u32 sub, __u64 n)
+{
+	struct kp_tc_slot *s;
+	__u64 now;
+	__u32 i;
+
+	/* busy: this event interrupted an update of the same thread's slots
+	 * (an interrupt handler on the vCPU thread) */
+	if (!t || !w->cache || !kp_tc_on || t->tc_busy) {
+		kp_add_who(w, event, sub, n);
+		return;
+	}
+	i = ((event * 0x9e3779b1u) ^ (sub * 0x85ebca6bu)) >> 28;
+	s = &t->tc[i & (KP_TC_SLOTS - 1)];
+	t->tc_busy = 1;
+	kp_barrier();
+	if (t->tc_dirty & (1u << i)) {
+		if (s->event == event && s->sub == sub && s->vcpu == w->vcpu) {
+			s->n += n;
+			goto counted;
+		}
+		kp_tc_flush_slot(t, i);
+	}
+	s->event = event;
+	s->sub = sub;
+	s->vcpu = w->vcpu;
+	s->n = n;
+	t->tc_dirty |= 1u << i;
+counted:
+	now = bpf_jiffies64();
+	if (now - t->tc_flushed >= kp_tc_max_age()) {
+		kp_tc_flush(t);
+		t->tc_flushed = now;
+	}
+	kp_barrier();
+	t->tc_busy = 0;
+}
+
+/* Publishes the whole count cache of @t (KVM_RUN return, sched-out). */
+static __always_inline void kp_tc_publish(struct kp_thread *t)
+{
+	if (!t || !t->tc_dirty || t->tc_busy)
+		return;
+	t->tc_busy = 1;
+	kp_barrier();
+	kp_tc_flush(t);
+	t->tc_flushed = bpf_jiffies64();
+	kp_barrier();
+	t->tc_busy = 0;
+}
+
 /* Add @n to the counter (current VM, vCPU loaded now, @event, @sub). */
 static __always_inline void kp_add_cur(__u32 event, __u32 sub, __u64 n)
 {
+	struct kp_thread *t;
 	struct kp_who w;
 
-	who_current(&w, false);
-	kp_add_who(&w, event, sub, n);
+	t = who_current(&w, false);
+	kp_add_tc(t, &w, event, sub, n);
 }
 
 /* Add @n to the counter (current VM, @vcpu given, @event, @sub). */
 static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 {
+	struct kp_thread *t;
 	struct kp_who w;
 
-	who_current(&w, false);
+	t = who_current(&w, false);
 	w.vcpu = vcpu;
-	kp_add_who(&w, event, sub, n);
+	kp_add_tc(t, &w, event, sub, n);
 }
 
 /* Add to the counter of another VM (events in kworkers). */
@@ -326,12 +473,14 @@ SEC("raw_tp/kvm_userspace_exit")
 int BPF_PROG(kp_userspace_exit, __u32 reason, int err)
 {
 	__u32 sub = err < 0 ? KP_SUB_ERRNO | (__u32)-err : reason;
-
+	struct kp_thread *t;
 	struct kp_who w;
 
 	/* fired after vcpu_put: the notifier is gone, the thread is not */
-	who_current(&w, true);
+	t = who_current(&w, true);
 	kp_add_who(&w, KP_EV_USERSPACE_EXIT, sub, 1);
+	/* back to user space: publish what the thread cached */
+	kp_tc_publish(t);
 	return 0;
 }
 
@@ -353,12 +502,14 @@ int BPF_PROG(kp_mmio, int type, int len, __u64 gpa)
 SEC("raw_tp/kvm_vcpu_wakeup")
 int BPF_PROG(kp_vcpu_wakeup, __u64 ns, bool waited, bool valid)
 {
+	struct kp_thread *t;
 	struct kp_who w;
 
-	who_current(&w, false);
-	kp_add_who(&w, KP_EV_VCPU_WAKEUP, (__u32)waited | (__u32)valid << 1, 1);
-	kp_add_who(&w, KP_EV_WAKEUP_LAT, log2_bucket(ns), 1);
-	kp_add_who(&w, KP_EV_LAT_SUM, KP_EV_WAKEUP_LAT, ns);
+	t = who_current(&w, false);
+	kp_add_tc(t, &w, KP_EV_VCPU_WAKEUP, (__u32)waited | (__u32)valid << 1,
+		  1);
+	kp_add_tc(t, &w, KP_EV_WAKEUP_LAT, log2_bucket(ns), 1);
+	kp_add_tc(t, &w, KP_EV_LAT_SUM, KP_EV_WAKEUP_LAT, ns);
 	return 0;
 }
 
@@ -384,51 +535,80 @@ int BPF_PROG(kp_msi_set_irq)
 }
 
 /*
- * kvm_exit/kvm_entry: classic tracepoints, because the exit reason is in the
+ * kvm_exit: a classic tracepoint on x86, because the exit reason is in the
  * trace record (x86 computes it through a vendor callback that a raw
- * tracepoint cannot call).  The record layout differs per arch: CO-RE.
+ * tracepoint cannot call); the record layout differs per arch: CO-RE.  On
+ * arm64 the raw arguments have it (kp_exit_raw).  kvm_entry
+ * needs nothing from its arguments (the vCPU comes from the thread, as for
+ * every event): a raw tracepoint, which skips building the trace record on
+ * every entry.
  */
+/* Counts an exit for @reason (-1: unknown) and remembers its time. */
+static __always_inline void kp_count_exit(long reason, int vcpu)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct kp_thread *t;
+	struct kp_who w;
+
+	t = who_current(&w, false);
+	if (vcpu >= 0)
+		w.vcpu = vcpu;
+	kp_add_tc(t, &w, KP_EV_EXIT,
+		  reason < 0 ? 0xffffffffu : (__u32)reason, 1);
+	if (t)
+		t->exit_ns = now;
+	else
+		kp_drop(KP_DROP_EXIT_TS_FULL);
+}
+
 SEC("tracepoint/kvm/kvm_exit")
 int kp_exit(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 now = bpf_ktime_get_ns();
-	long reason = kvm_exit_reason(ctx);
-	int vcpu = kvm_exit_vcpu_id(ctx);
-	struct kp_who w;
-
-	who_current(&w, false);
-	if (vcpu >= 0)
-		w.vcpu = vcpu;
-	kp_add_who(&w, KP_EV_EXIT, reason < 0 ? 0xffffffffu : (__u32)reason, 1);
-	if (bpf_map_update_elem(&kp_exit_ts, &tid, &now, BPF_ANY))
-		kp_drop(KP_DROP_EXIT_TS_FULL);
+	kp_count_exit(kvm_exit_reason(ctx), kvm_exit_vcpu_id(ctx));
 	return 0;
 }
 
-SEC("tracepoint/kvm/kvm_entry")
+/*
+ * arm64's kvm_exit(int ret, unsigned int esr_ec, unsigned long vcpu_pc)
+ * carries the exit class in its arguments: there the loader attaches this
+ * raw tracepoint instead of kp_exit (no trace record built per exit).
+ */
+SEC("raw_tp/kvm_exit")
+int BPF_PROG(kp_exit_raw, int ret, unsigned int esr_ec, unsigned long pc)
+{
+	kp_count_exit(esr_ec, -1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_entry")
 int kp_entry(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kp_thread *t;
 	struct kp_who w;
-	__u64 *ts;
 
-	who_current(&w, false);
-	if (bpf_core_field_exists(struct trace_event_raw_kvm_entry___x86,
-				  vcpu_id)) {
-		struct trace_event_raw_kvm_entry___x86 *e = ctx;
+	t = who_current(&w, false);
+	kp_add_tc(t, &w, KP_EV_ENTRY, 0, 1);
+	if (t && t->exit_ns) {
+		__u64 d = bpf_ktime_get_ns() - t->exit_ns;
 
-		w.vcpu = BPF_CORE_READ(e, vcpu_id);
+		t->exit_ns = 0;
+		kp_add_tc(t, &w, KP_EV_EXIT_LAT, log2_bucket(d), 1);
+		kp_add_tc(t, &w, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, d);
 	}
-	kp_add_who(&w, KP_EV_ENTRY, 0, 1);
-	ts = bpf_map_lookup_elem(&kp_exit_ts, &tid);
-	if (ts) {
-		__u64 d = bpf_ktime_get_ns() - *ts;
+	return 0;
+}
 
-		kp_add_who(&w, KP_EV_EXIT_LAT, log2_bucket(d), 1);
-		kp_add_who(&w, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, d);
-		bpf_map_delete_elem(&kp_exit_ts, &tid);
-	}
+/*
+ * Publishes the count cache of a thread that leaves the CPU (it blocks, is
+ * preempted or exits): current is still the thread switched out.
+ */
+SEC("raw_tp/sched_switch")
+int kp_sched_switch(void *ctx)
+{
+	struct kp_thread *t;
+
+	t = bpf_task_storage_get(&kp_thread, bpf_get_current_task_btf(), 0, 0);
+	kp_tc_publish(t);
 	return 0;
 }
 

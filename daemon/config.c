@@ -54,6 +54,7 @@ static const struct key keys[] = {
 	{ "guest-symbols", K_SYMBOLS, S(guest_symbols), 0, 0, true },
 	{ "tracefs", K_PATH_OPT, D(tracefs), 0, 0, false },
 	{ "bpf-stats", K_BOOL, D(bpf_stats), 0, 0, false },
+	{ "count-cache", K_BOOL, D(count_cache), 0, 0, false },
 	{ "drop-privileges", K_BOOL, D(drop_privileges), 0, 0, false },
 	{ "user", K_STR, S(user), 0, 0, false },
 	{ "spe-ring-kib", K_U32_POW2, D(spe_ring_kib), 64, 1u << 20, false },

@@ -34,6 +34,7 @@ struct daemon_opts {
 	uint64_t spe_midr;		/* guests' CPU (SPE data sources) */
 	uint32_t spe_top_pcs;		/* K of the per-VM top-PC sketch */
 	bool bpf_stats;
+	bool count_cache;		/* per-thread BPF count cache */
 	int verbosity;
 };
 

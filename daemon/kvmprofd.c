@@ -53,6 +53,7 @@ static const struct daemon_opts default_opts = {
 	.max_counters = 65536,
 	.drop_privileges = true,
 	.bpf_stats = false,
+	.count_cache = true,
 	.spe_ring_kib = 8192,
 	.spe_wakeup_kib = 256,
 	.spe_poll_ms = 100,
@@ -166,6 +167,8 @@ cJSON *daemon_status(struct daemon *d)
 	cJSON_AddNumberToObject(o, "harvests", (double)d->harvests);
 	cJSON_AddNumberToObject(o, "harvest_errors", (double)d->harvest_errors);
 	cJSON_AddBoolToObject(o, "bpf_stats", d->bpf_stats_fd >= 0);
+	cJSON_AddStringToObject(o, "count_cache",
+				probes_count_cache(d->probes));
 
 	probes = cJSON_AddArrayToObject(o, "probes");
 	for (size_t i = 0; probes && i < probes_count(d->probes); i++) {
@@ -374,6 +377,8 @@ static void usage(FILE *f)
 "      --no-drop-privileges   keep all capabilities after attach\n"
 "      --bpf-stats            enable kernel BPF run-time stats (costs about\n"
 "                             as much per event as a probe itself)\n"
+"      --no-count-cache       count every event in the shared BPF map, not\n"
+"                             in the per-thread cache (slower)\n"
 "      --load-unavailable     load (not attach) probes whose tracepoint is\n"
 "                             missing, for BPF_PROG_TEST_RUN (testing)\n"
 "      --spe-ring-kib N       SPE capture ring buffer, power of 2 >= 64\n"
@@ -420,7 +425,7 @@ static const char *config_arg(int argc, char **argv)
 static int parse_args(int argc, char **argv, struct config *c)
 {
 	enum { O_KEY = 256, O_CONFIG, O_PRINT, O_NODROP, O_NOSTATS, O_VERSION,
-	       O_LOADALL };
+	       O_LOADALL, O_NOCACHE };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "print-config", no_argument, NULL, O_PRINT },
@@ -439,6 +444,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 		{ "user", required_argument, NULL, O_KEY },
 		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
 		{ "bpf-stats", no_argument, NULL, O_NOSTATS },
+		{ "no-count-cache", no_argument, NULL, O_NOCACHE },
 		{ "load-unavailable", no_argument, NULL, O_LOADALL },
 		{ "spe-ring-kib", required_argument, NULL, O_KEY },
 		{ "spe-wakeup-kib", required_argument, NULL, O_KEY },
@@ -485,6 +491,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case O_NOSTATS:	/* --bpf-stats */
 			key = "bpf-stats";
 			val = "yes";
+			break;
+		case O_NOCACHE:
+			key = "count-cache";
+			val = "no";
 			break;
 		case O_LOADALL:
 			c->d.load_unavailable = true;
@@ -846,6 +856,7 @@ int main(int argc, char **argv)
 	po.max_counters = d.opts.max_counters;
 	po.disabled = d.opts.disabled;
 	po.load_unavailable = d.opts.load_unavailable;
+	po.count_cache = d.opts.count_cache;
 	po.spe_ring_bytes = d.opts.spe_ring_kib * 1024u;
 	po.spe_wakeup_bytes = (uint64_t)d.opts.spe_wakeup_kib * 1024u;
 	r = probes_open_load_attach(&po, &d.probes);
@@ -863,9 +874,10 @@ int main(int argc, char **argv)
 			log_info("probe %s: %s", p->name, p->reason);
 		}
 	}
-	log_info("%d of %zu probes attached; kvm_exit layout %s", attached,
-		 probes_count(d.probes),
-		 kp_exit_layout_name(probes_exit_layout(d.probes)));
+	log_info("%d of %zu probes attached; kvm_exit layout %s; count cache %s",
+		 attached, probes_count(d.probes),
+		 kp_exit_layout_name(probes_exit_layout(d.probes)),
+		 probes_count_cache(d.probes));
 
 	r = drop_privileges(&d);
 	if (r < 0)

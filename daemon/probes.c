@@ -16,6 +16,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define PROBE(tp, prog_name, k) { .name = tp, .prog = prog_name, .kind = k }
+#define PROBE_ARM64(tp, prog_name, k, a, ak)                                \
+	{ .name = tp, .prog = prog_name, .kind = k, .arm64_prog = a,         \
+	  .arm64_kind = ak }
 
 static const struct probe probe_table[] = {
 	PROBE("kvm_userspace_exit", "kp_userspace_exit", "raw_tp"),
@@ -25,8 +28,9 @@ static const struct probe probe_table[] = {
 	PROBE("kvm_halt_poll_ns", "kp_halt_poll_ns", "raw_tp"),
 	PROBE("kvm_set_irq", "kp_set_irq", "raw_tp"),
 	PROBE("kvm_msi_set_irq", "kp_msi_set_irq", "raw_tp"),
-	PROBE("kvm_exit", "kp_exit", "tracepoint"),
-	PROBE("kvm_entry", "kp_entry", "tracepoint"),
+	PROBE_ARM64("kvm_exit", "kp_exit", "tracepoint", "kp_exit_raw",
+		    "raw_tp"),
+	PROBE("kvm_entry", "kp_entry", "raw_tp"),
 	PROBE("kvm_try_async_get_page", "kp_apf_try", "raw_tp"),
 	PROBE("kvm_async_pf_not_present", "kp_apf_not_present", "raw_tp"),
 	PROBE("kvm_async_pf_ready", "kp_apf_ready", "raw_tp"),
@@ -43,6 +47,8 @@ struct probes {
 	struct kvmprof_bpf *skel;
 	struct probe probe[ARRAY_SIZE(probe_table)];
 	int exit_layout;
+	struct bpf_link *tc_link;	/* kp_sched_switch */
+	char tc_state[96];
 	uint32_t max_counters;
 	int ncpus;
 };
@@ -135,8 +141,15 @@ int probes_open_load_attach(const struct probe_opts *opts,
 			continue;
 		}
 		bpf_program__set_autoload(prog, false);
+		if (pr->arm64_prog)
+			bpf_program__set_autoload(
+				bpf_object__find_program_by_name(
+					p->skel->obj, pr->arm64_prog),
+				false);
 	}
 
+	if (!opts->count_cache)
+		bpf_program__set_autoload(p->skel->progs.kp_sched_switch, false);
 	r = kvmprof_bpf__load(p->skel);
 	if (r < 0)
 		goto fail;
@@ -149,6 +162,16 @@ int probes_open_load_attach(const struct probe_opts *opts,
 	r = detect_layout(p);
 	if (r < 0)
 		goto fail;
+	/* both variants are loaded (the raw one can be test-run anywhere);
+	 * the one for this kernel's layout is attached */
+	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
+		struct probe *pr = &p->probe[i];
+
+		if (pr->arm64_prog && p->exit_layout == KP_EXIT_LAYOUT_ARM64) {
+			pr->prog = pr->arm64_prog;
+			pr->kind = pr->arm64_kind;
+		}
+	}
 
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
 		struct probe *pr = &p->probe[i];
@@ -173,6 +196,21 @@ int probes_open_load_attach(const struct probe_opts *opts,
 		pr->state = PROBE_ATTACHED;
 		pr->reason[0] = '\0';
 	}
+	/* the count cache needs its flush at sched-out first */
+	snprintf(p->tc_state, sizeof(p->tc_state),
+		 "off: disabled by configuration");
+	if (opts->count_cache) {
+		p->tc_link = bpf_program__attach_raw_tracepoint(
+			p->skel->progs.kp_sched_switch, "sched_switch");
+		if (p->tc_link) {
+			p->skel->bss->kp_tc_on = 1;
+			snprintf(p->tc_state, sizeof(p->tc_state), "on");
+		} else {
+			snprintf(p->tc_state, sizeof(p->tc_state),
+				 "off: attaching to sched_switch: %s",
+				 strerror(errno));
+		}
+	}
 	*ret_p = p;
 	return 0;
 fail:
@@ -186,6 +224,7 @@ void probes_destroy(struct probes *p)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++)
 		bpf_link__destroy(p->probe[i].link);
+	bpf_link__destroy(p->tc_link);
 	kvmprof_bpf__destroy(p->skel);
 	free(p);
 }
@@ -220,6 +259,11 @@ const struct probe *probes_get(const struct probes *p, size_t i)
 int probes_exit_layout(const struct probes *p)
 {
 	return p->exit_layout;
+}
+
+const char *probes_count_cache(const struct probes *p)
+{
+	return p->tc_state;
 }
 
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,

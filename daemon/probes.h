@@ -23,6 +23,10 @@ struct probe {
 	const char *name;	/* tracepoint name, e.g. "kvm_pio" */
 	const char *prog;	/* BPF program name */
 	const char *kind;	/* "raw_tp" or "tracepoint" */
+	/* program attached instead where the kvm_exit layout is arm64's
+	 * (its raw arguments have what the record has), or NULL */
+	const char *arm64_prog;
+	const char *arm64_kind;
 	enum probe_state state;
 	int err;		/* -errno of the failure, when FAILED */
 	char reason[96];	/* why not attached, human readable */
@@ -38,6 +42,9 @@ struct probe_opts {
 	 * BPF_PROG_TEST_RUN can drive them (testing the patched-kernel
 	 * probes on a stock kernel). */
 	bool load_unavailable;
+	/* Count in a per-thread cache flushed at sched-out (attaches a
+	 * program to sched_switch). */
+	bool count_cache;
 	uint32_t spe_ring_bytes;	/* power of 2, >= page size */
 	uint64_t spe_wakeup_bytes;
 };
@@ -53,6 +60,8 @@ size_t probes_count(const struct probes *p);
 const char *probe_state_name(enum probe_state s);
 const struct probe *probes_get(const struct probes *p, size_t i);
 int probes_exit_layout(const struct probes *p);
+/* "on", "off" or "off: <why>" */
+const char *probes_count_cache(const struct probes *p);
 
 /* Kernel BPF stats of a probe's program (0 when stats are off). */
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,

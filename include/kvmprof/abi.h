@@ -198,7 +198,7 @@ KP_STATIC_ASSERT(offsetof(struct kp_spe_hdr, off) == 40, "kp_spe_hdr layout");
 /* Indexes of the per-CPU array "kp_drops" (value __u64): events lost. */
 enum kp_drop {
 	KP_DROP_COUNTS_FULL = 0,	/* kp_counts had no room for a new key */
-	KP_DROP_EXIT_TS_FULL = 1,	/* no room to remember an exit time */
+	KP_DROP_EXIT_TS_FULL = 1,	/* no thread storage for an exit time */
 	KP_DROP_VM_EVENT = 2,		/* kp_events full, or kp_vms full */
 	KP_DROP_APF_TRACK = 3,		/* no room to track an async PF */
 	KP_DROP_MAX = 8

@@ -26,6 +26,9 @@
 #define DB_PV_NP	0x40
 #define DB_PV_READY	0x48
 #define DB_PV_WAITS	0x50
+#define DB_SPE_DFR0	0x58
+#define DB_SPE_ESR	0x60
+#define DB_SPE_DONE	0x68
 
 #define GICD_BASE	0x08000000
 #define GICR_SGI_BASE	0x080b0000	/* GICR_BASE + 64K */
@@ -131,6 +134,36 @@ guest_apf:
 	movk	x0, #0x8400, lsl #16
 	hvc	#0
 	b	.
+
+/*
+ * SPE without the opt-in ("vmm spe"). Entry state: x3: MMIO base.
+ * Reports ID_AA64DFR0_EL1, then reads PMSCR_EL1 and PMBSR_EL1 and writes
+ * PMBLIMITR_EL1: each must be UNDEFINED, and the synchronous exception
+ * handler reports ESR_EL1 and skips the instruction.
+ */
+	.globl	guest_spe
+guest_spe:
+	adr	x9, vectors_spe
+	msr	vbar_el1, x9
+	isb
+	mrs	x10, id_aa64dfr0_el1
+	str	x10, [x3, #DB_SPE_DFR0]
+	mrs	x10, s3_0_c9_c9_0		/* PMSCR_EL1 */
+	mrs	x10, s3_0_c9_c10_3		/* PMBSR_EL1 */
+	msr	s3_0_c9_c10_0, xzr		/* PMBLIMITR_EL1 */
+	str	xzr, [x3, #DB_SPE_DONE]
+	movz	x0, #0x0008
+	movk	x0, #0x8400, lsl #16
+	hvc	#0
+	b	.
+
+spe_sync:
+	mrs	x10, esr_el1
+	str	x10, [x3, #DB_SPE_ESR]
+	mrs	x10, elr_el1
+	add	x10, x10, #4
+	msr	elr_el1, x10
+	eret
 
 /* Any exception is unexpected: report the vector's offset */
 unexpected:
@@ -321,6 +354,21 @@ vectors_pv:
 	.balign	2048
 vectors:
 	.irp	off, 0x000, 0x080, 0x100, 0x180, 0x200, 0x280, 0x300, 0x380, 0x400, 0x480, 0x500, 0x580, 0x600, 0x680, 0x700, 0x780
+	.balign	128
+	mov	x14, #\off
+	b	unexpected
+	.endr
+
+	.balign	2048
+vectors_spe:
+	.irp	off, 0x000, 0x080, 0x100, 0x180
+	.balign	128
+	mov	x14, #\off
+	b	unexpected
+	.endr
+	.balign	128		/* 0x200: synchronous, current EL with SPx */
+	b	spe_sync
+	.irp	off, 0x280, 0x300, 0x380, 0x400, 0x480, 0x500, 0x580, 0x600, 0x680, 0x700, 0x780
 	.balign	128
 	mov	x14, #\off
 	b	unexpected

@@ -38,6 +38,13 @@
  *	clears KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF in the vendor hypervisor
  *	service bitmap, so that the guest cannot opt in to notifications.
  *
+ *   kvmprof-vmm spe
+ *	A guest without the SPE opt-in: ID_AA64DFR0_EL1.PMSVer must be 0
+ *	(KVM_GET_ONE_REG, and as the guest reads it), the SPE registers
+ *	hidden from KVM_GET_ONE_REG and UNDEFINED in the guest. On a host
+ *	without SPE, every KVM_ARM_VCPU_SPE_CTRL attribute must fail with
+ *	ENXIO.
+ *
  *   kvmprof-vmm btf <tracepoint>...
  *	Prints the prototype of each tracepoint as recorded in the running
  *	kernel's BTF (/sys/kernel/btf/vmlinux, typedef btf_trace_<tracepoint>).
@@ -82,6 +89,9 @@
 #define DB_PV_NP	0x40
 #define DB_PV_READY	0x48
 #define DB_PV_WAITS	0x50
+#define DB_SPE_DFR0	0x58
+#define DB_SPE_ESR	0x60
+#define DB_SPE_DONE	0x68
 
 #define APF_BLOCK	(GUEST_BASE + 0x100000)
 #define APF_PPI		20
@@ -104,6 +114,7 @@
 
 extern const unsigned char guest_start[], guest_end[], guest_apf[];
 extern const unsigned char guest_apf_pv[];
+extern const unsigned char guest_spe[];
 
 static int failures;
 
@@ -195,6 +206,27 @@ static int parse_count(const char *s)
 static void set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *hva);
 static int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run);
 
+/* A VM whose memory slot 0 holds guest.S at GUEST_BASE; *kvm: /dev/kvm */
+static int create_guest_vm(int *kvm)
+{
+	void *mem;
+	int vm;
+
+	*kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (*kvm < 0)
+		die("open /dev/kvm");
+	vm = ioctl(*kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+	mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap guest memory");
+	memcpy(mem, guest_start, guest_end - guest_start);
+	set_slot(vm, 0, GUEST_BASE, GUEST_SIZE, mem);
+	return vm;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	int nmair = 5, nvbar = 3, nidle = 10, seen_mair = 0, seen_vbar = 0;
@@ -202,7 +234,6 @@ static int cmd_run(int argc, char **argv)
 	__u64 amair0, ctxidr0, tcr0;
 	struct kvm_run *run;
 	bool done = false;
-	void *mem;
 
 	for (i = 2; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -221,20 +252,7 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0)
-		die("open /dev/kvm");
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0)
-		die("KVM_CREATE_VM");
-
-	mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap guest memory");
-	memcpy(mem, guest_start, guest_end - guest_start);
-
-	set_slot(vm, 0, GUEST_BASE, GUEST_SIZE, mem);
+	vm = create_guest_vm(&kvm);
 	vcpu = create_vcpu(kvm, vm, false, &run);
 
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE);
@@ -498,7 +516,6 @@ static int cmd_apf(int argc, char **argv)
 	__u64 sum = 0, want = 0;
 	pthread_t thread;
 	bool done = false;
-	void *mem;
 
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--irqs-masked"))
@@ -523,19 +540,7 @@ static int cmd_apf(int argc, char **argv)
 		return 2;
 	}
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (kvm < 0)
-		die("open /dev/kvm");
-	vm = ioctl(kvm, KVM_CREATE_VM, 0);
-	if (vm < 0)
-		die("KVM_CREATE_VM");
-
-	mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap guest memory");
-	memcpy(mem, guest_start, guest_end - guest_start);
-	set_slot(vm, 0, GUEST_BASE, GUEST_SIZE, mem);
+	vm = create_guest_vm(&kvm);
 	if (touch) {
 		void *data = mmap(NULL, npages * 4096UL, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -999,6 +1004,119 @@ static int cmd_btf(int argc, char **argv)
 	return failures ? 1 : 0;
 }
 
+/* Guest SPE without the opt-in (see the top of this file) */
+static const char *errname(int e)
+{
+	static char buf[16];
+
+	switch (e) {
+	case 0:		return "ok";
+	case ENOENT:	return "ENOENT";
+	case ENXIO:	return "ENXIO";
+	case EINVAL:	return "EINVAL";
+	case ENODEV:	return "ENODEV";
+	case EBUSY:	return "EBUSY";
+	}
+	snprintf(buf, sizeof(buf), "%d", e);
+	return buf;
+}
+
+static int spe_attr(int vcpu, unsigned long req, __u64 attr, __u64 *val)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_ARM_VCPU_SPE_CTRL, .attr = attr,
+		.addr = (__u64)(uintptr_t)val,
+	};
+
+	return ioctl(vcpu, req, &a) ? errno : 0;
+}
+
+static int cmd_spe(int argc, char **argv)
+{
+	int kvm, vm, vcpu, undefs = 0, done_seen = 0, e1, e2, e3, e4;
+	__u64 dfr0, guest_dfr0 = ~0ULL, esr = 0, irq = 21, pmscr = 0;
+	struct kvm_one_reg reg = {
+		.id = ARM64_SYS_REG(3, 0, 9, 9, 0),	/* PMSCR_EL1 */
+		.addr = (__u64)(uintptr_t)&pmscr,
+	};
+	struct kvm_run *run;
+	bool done = false;
+
+	if (argc != 2) {
+		printf("usage: %s spe\n", argv[0]);
+		return 2;
+	}
+
+	vm = create_guest_vm(&kvm);
+	vcpu = create_vcpu(kvm, vm, false, &run);
+
+	/* The opt-in, refused on a host without SPE */
+	e1 = spe_attr(vcpu, KVM_HAS_DEVICE_ATTR, KVM_ARM_VCPU_SPE_INIT, NULL);
+	e2 = spe_attr(vcpu, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_SPE_IRQ, &irq);
+	e3 = spe_attr(vcpu, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_SPE_INIT, NULL);
+	printf("vmm: spe opt-in has_attr %s", errname(e1));
+	printf(" irq %s init %s\n", errname(e2), errname(e3));
+
+	dfr0 = get_reg(vcpu, ARM64_SYS_REG(3, 0, 0, 5, 0));
+	e4 = ioctl(vcpu, KVM_GET_ONE_REG, &reg) ? errno : 0;
+	printf("vmm: spe KVM_GET_ONE_REG PMSCR_EL1 %s\n", errname(e4));
+
+	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE + (guest_spe - guest_start));
+	set_reg(vcpu, CORE_REG(regs.regs[3]), MMIO_BASE);
+
+	while (!done) {
+		__u64 data = 0;
+
+		if (ioctl(vcpu, KVM_RUN, NULL))
+			die("KVM_RUN");
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			memcpy(&data, run->mmio.data, sizeof(data));
+			switch (run->mmio.phys_addr - MMIO_BASE) {
+			case DB_SPE_DFR0:
+				guest_dfr0 = data;
+				break;
+			case DB_SPE_ESR:
+				undefs++;
+				esr = data;
+				if (data >> 26)
+					fail("SPE access: exception class 0x%llx, not UNDEFINED",
+					     (unsigned long long)(data >> 26));
+				break;
+			case DB_SPE_DONE:
+				done_seen = 1;
+				break;
+			default:
+				fail("guest: unexpected exception or doorbell 0x%llx (0x%llx)",
+				     (unsigned long long)run->mmio.phys_addr,
+				     (unsigned long long)data);
+				done = true;
+			}
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			done = true;
+			break;
+		default:
+			fail("unexpected exit reason %u", run->exit_reason);
+			done = true;
+		}
+	}
+
+	printf("vmm: spe PMSVer %llu (KVM_GET_ONE_REG) %llu (guest)\n",
+	       (unsigned long long)((dfr0 >> 32) & 0xf),
+	       (unsigned long long)((guest_dfr0 >> 32) & 0xf));
+	printf("vmm: spe guest UNDEF %d of 3 accesses, last ESR_EL1 0x%llx, finished %d\n",
+	       undefs, (unsigned long long)esr, done_seen);
+	if ((dfr0 >> 32) & 0xf || (guest_dfr0 >> 32) & 0xf)
+		fail("a guest without the opt-in sees SPE");
+	if (undefs != 3 || !done_seen)
+		fail("SPE register accesses were not all UNDEFINED");
+	if (e4 != ENOENT)
+		fail("PMSCR_EL1 visible to userspace without the opt-in");
+	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1010,6 +1128,8 @@ int main(int argc, char **argv)
 		return cmd_linux(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "btf"))
 		return cmd_btf(argc, argv);
-	printf("usage: %s run|apf|linux|btf ...\n", argv[0]);
+	if (argc >= 2 && !strcmp(argv[1], "spe"))
+		return cmd_spe(argc, argv);
+	printf("usage: %s run|apf|linux|btf|spe ...\n", argv[0]);
 	return 2;
 }

@@ -106,6 +106,30 @@ check_boot() {
 	expect "$name" "BTF kvm_sysreg_save_elided" \
 		"$(sed -n 's/^btf: kvm_sysreg_save_elided//p' "$log" | tr -d '\r')" \
 		"(void *, struct kvm_vcpu *, u64, u32)"
+	# Guest SPE: the tracepoints, and a VM without the opt-in on a host
+	# without SPE (QEMU emulates none)
+	for ev in kvm_spe_copy_out kvm_spe_inject_bme; do
+		expect "$name" "tracefs $ev" "$(kv "$log" "tracefs $ev")" yes
+	done
+	expect_true "$name" "kvm_spe_copy_out print fmt decodes the reason" \
+		grep -qF 'KP: fmt kvm_spe_copy_out "vcpu %u data %p len %llu guest_va 0x%llx reason %s ret %d", REC->vcpu_id, REC->data, REC->len, REC->guest_va, __print_symbolic(REC->reason, { 0, "BUF_FULL" }, { 1, "GUEST_STOP" }, { 2, "VCPU_PUT" }), REC->ret' "$log"
+	expect_true "$name" "kvm_spe_inject_bme print fmt decodes EC and MSS" \
+		grep -qF 'KP: fmt kvm_spe_inject_bme "vcpu %u pmbsr 0x%llx ec %s mss 0x%x pmbptr 0x%llx ipa 0x%llx", REC->vcpu_id, REC->pmbsr, __print_symbolic(REC->ec, { 0x0, "BUF" }, { 0x24, "FAULT_S1" }, { 0x25, "FAULT_S2" }, { 0x1e, "FAULT_GPC" }, { 0x1f, "IMP_DEF" }), REC->mss, REC->pmbptr, REC->ipa' "$log"
+	expect "$name" "BTF kvm_spe_copy_out" \
+		"$(sed -n 's/^btf: kvm_spe_copy_out//p' "$log" | tr -d '\r')" \
+		"(void *, struct kvm_vcpu *, const void *, u64, u64, u8, int)"
+	expect "$name" "BTF kvm_spe_inject_bme" \
+		"$(sed -n 's/^btf: kvm_spe_inject_bme//p' "$log" | tr -d '\r')" \
+		"(void *, struct kvm_vcpu *, u64, u64, u64)"
+	expect "$name" "SPE opt-in refused (no SPE on this host)" \
+		"$(sed -n 's/^vmm: spe opt-in //p' "$log" | tr -d '\r')" "has_attr ENXIO irq ENXIO init ENXIO"
+	expect "$name" "no SPE without the opt-in: PMSVer" \
+		"$(sed -n 's/^vmm: spe PMSVer //p' "$log" | tr -d '\r')" "0 (KVM_GET_ONE_REG) 0 (guest)"
+	expect "$name" "no SPE without the opt-in: PMSCR_EL1 hidden from userspace" \
+		"$(sed -n 's/^vmm: spe KVM_GET_ONE_REG PMSCR_EL1 //p' "$log" | tr -d '\r')" ENOENT
+	expect "$name" "no SPE without the opt-in: guest accesses UNDEFINED" \
+		"$(tr -d '\r' <"$log" | sed -n 's/^vmm: spe guest UNDEF \([0-9]*\) of 3 .*finished \([01]\)$/\1 \2/p')" "3 1"
+	expect "$name" "spe VMM exit status" "$(kv "$log" spe-status)" 0
 	expect "$name" "VMM failures" "$(grep -c '^vmm: FAIL' "$log")" 0
 	expect "$name" "VMM exit status" "$(kv "$log" vmm-status)" 0
 	expect "$name" "guest writes seen by the VMM" \

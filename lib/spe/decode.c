@@ -411,12 +411,19 @@ static const uint8_t *fast_run(struct spe_dec *d, struct out *o,
 	const size_t len = d->tpl_len, avail = end - p;
 	struct spe_record *r = &o->recs[o->n];
 	size_t room = o->max - o->n, n = 0, nts = 0, fit;
+	const struct spe_tpl *t;
 
 	fit = avail < FAST_AVAIL ? 0 : (avail - FAST_AVAIL) / len + 1;
 	room = fit < room ? fit : room;
-	while (n < room) {
-		const struct spe_tpl *t = (const struct spe_tpl *)
-			(tpl + d->key_tpl[tpl_key(p[k0], p[k1])]);
+	if (!room)
+		return p;
+	t = (const struct spe_tpl *)(tpl + d->key_tpl[tpl_key(p[k0], p[k1])]);
+	for (;;) {
+		/* the next record's template, looked up before this record is
+		 * applied: the lookup chain is not on the critical path */
+		const uint8_t *q = n + 1 < room ? p + len : p;
+		const struct spe_tpl *tn = (const struct spe_tpl *)
+			(tpl + d->key_tpl[tpl_key(q[k0], q[k1])]);
 
 		if (!tpl_match(t, p))
 			break;
@@ -424,6 +431,9 @@ static const uint8_t *fast_run(struct spe_dec *d, struct out *o,
 		n++;
 		nts += t->is_ts;
 		p += len;
+		if (n == room)
+			break;
+		t = tn;
 	}
 	if (!n)
 		return p;

@@ -6,7 +6,10 @@
  * workload (split rule: vCPU i gets N/M + (i < N%M)) and from the VMM's own
  * count of KVM_RUN returns, never from the daemon.
  */
+#include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -126,32 +129,58 @@ static void two_vms_never_mix(void **state)
 	cJSON_Delete(jb);
 }
 
-/* Keys of the daemon's kp_counts maps that belong to @tgid. */
-static int map_keys_of(uint32_t tgid)
+/* Keys of @tgid in the kp_counts map of the daemon @d (found through the
+ * map ids in its /proc fdinfo: other kvmprofd instances on the machine
+ * have their own maps). */
+static int map_keys_of(const struct kpd *d, uint32_t tgid)
 {
-	__u32 id = 0;
-	int found = 0;
+	char dir[64], line[128];
+	struct dirent *de;
+	int found = 0, maps = 0;
+	DIR *dp;
 
-	while (!bpf_map_get_next_id(id, &id)) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-		struct kp_key k, *prev = NULL, next;
-		int fd = bpf_map_get_fd_by_id(id);
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)d->pid);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	while ((de = readdir(dp))) {
+		char path[sizeof(dir) + sizeof(de->d_name)];
+		unsigned int id = 0;
+		FILE *f;
 
-		if (fd < 0)
+		if (de->d_name[0] == '.')
 			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-		    strcmp(info.name, "kp_counts")) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "map_id: %u", &id) == 1)
+				break;
+		fclose(f);
+		if (id) {
+			struct bpf_map_info info = {};
+			__u32 len = sizeof(info);
+			struct kp_key k, *prev = NULL, next;
+			int fd = bpf_map_get_fd_by_id(id);
+
+			if (fd < 0)
+				continue;
+			if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+			    strcmp(info.name, "kp_counts")) {
+				close(fd);
+				continue;
+			}
+			maps++;
+			while (!bpf_map_get_next_key(fd, prev, &next)) {
+				k = next;
+				prev = &k;
+				found += k.tgid == tgid;
+			}
 			close(fd);
-			continue;
 		}
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			k = next;
-			prev = &k;
-			found += k.tgid == tgid;
-		}
-		close(fd);
 	}
+	closedir(dp);
+	assert_true(maps >= 1);	/* (the same map may have several fds) */
 	return found;
 }
 
@@ -178,7 +207,7 @@ static void exited_vm_pruned_after_grace(void **state)
 	assert_string_equal(jget(vm, "state")->valuestring, "exited");
 	cJSON_Delete(vm);
 	/* the BPF map holds nothing for it any more */
-	assert_int_equal(map_keys_of(pid), 0);
+	assert_int_equal(map_keys_of(&kpd, pid), 0);
 	msleep(GRACE_MS + 2 * INTERVAL_MS);
 	vm = cli_json(&kpd, &rc, "show", name);
 	assert_int_equal(rc, 1);
@@ -240,6 +269,108 @@ static void disabled_probe_counts_nothing(void **state)
 	assert_int_equal(kpd_stop(&d2), 0);
 }
 
+/*
+ * Counts of exits the kernel handles itself (OUTs to the in-kernel PIC: no
+ * return from KVM_RUN until the guest is done) go through the vCPU thread's
+ * count cache; they must reach the API while the guest still runs (flush by
+ * age or at sched-out), and be exact at the end.
+ */
+static void in_kernel_exits_published_while_running(void **state)
+{
+	const uint64_t n = 400000;
+	char name[64], rep[128], path[256], nstr[32];
+	uint64_t last = 0;
+	int updates = 0;
+	cJSON *r, *vm, *st;
+	pid_t pid;
+	int rc;
+
+	st = cli_json(&kpd, &rc, "status", NULL);
+	assert_int_equal(rc, 0);
+	assert_string_equal(jget(st, "count_cache")->valuestring, "on");
+	cJSON_Delete(st);
+
+	snprintf(name, sizeof(name), "e2e-inkernel-%d", getpid());
+	snprintf(rep, sizeof(rep), "%s/inkernel.json", kpd.dir);
+	snprintf(nstr, sizeof(nstr), "%llu", (unsigned long long)n);
+	{
+		char *argv[] = { bin_path("tools/kvmguest", path, sizeof(path)),
+				 "--name", name, "--irqchip", "--pio-port",
+				 "0x21", "--pio", nstr, "--timeout", "120",
+				 "--report", rep, NULL };
+
+		pid = spawn(argv);
+	}
+	/*
+	 * Poll while the guest runs: its only KVM_RUN has not returned.  The
+	 * first event publishes at once (1), so count the times the value
+	 * grew past that before the guest is done (then it has returned to
+	 * user space, which publishes everything: proves nothing).
+	 */
+	while (updates < 2) {
+		uint64_t c;
+		int ws;
+
+		if (waitpid(pid, &ws, WNOHANG) == pid) {
+			/* done without two updates seen: fails below */
+			assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+			pid = -1;
+			break;
+		}
+
+		vm = cli_json(&kpd, &rc, "show", name);
+		c = rc == 0 && vm ? (uint64_t)jnum(vcpu_of(vm, 0),
+						   "pio.ports.0x21.out") : 0;
+		cJSON_Delete(vm);
+		if (c > 1 && c < n && c > last) {
+			updates++;
+			last = c;
+		}
+		usleep(20000);
+	}
+	if (pid > 0)
+		assert_int_equal(wait_exit(pid), 0);
+	r = read_json_file(rep);
+	assert_non_null(r);
+	/* the one KVM_RUN that did all the OUTs, and the guest's exit */
+	assert_true(jnum(cJSON_GetArrayItem(jget(r, "vcpus"), 0), "kvm_run") <=
+		    2);
+	assert_int_equal(updates, 2);
+	usleep(3 * INTERVAL_MS * 1000);
+	vm = cli_json(&kpd, &rc, "show", name);
+	assert_int_equal(rc, 0);
+	assert_int_equal(jnum(vcpu_of(vm, 0), "pio.ports.0x21.out"), n);
+	cJSON_Delete(vm);
+	cJSON_Delete(r);
+}
+
+/* Without the count cache every event goes to the shared map: same counts. */
+static void exact_counts_without_count_cache(void **state)
+{
+	static const char *const extra[] = { "--interval-ms", "100",
+					     "--no-count-cache", NULL };
+	char name[64], rep[128];
+	struct kpd d2, saved = kpd;
+	cJSON *r, *st;
+	int rc;
+
+	assert_int_equal(kpd_start(&d2, extra), 0);
+	st = cli_json(&d2, &rc, "status", NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(jget(st, "count_cache")->valuestring, "off"));
+	cJSON_Delete(st);
+	snprintf(name, sizeof(name), "e2e-nocache-%d", getpid());
+	snprintf(rep, sizeof(rep), "%s/nocache.json", d2.dir);
+	r = run_guest(name, "2", "777", "55", rep);
+	assert_non_null(r);
+	kpd = d2;	/* check_vm() asks the daemon in kpd */
+	check_vm(name, 2, 777, 55, r);
+	kpd = saved;
+	cJSON_Delete(r);
+	unlink(rep);
+	assert_int_equal(kpd_stop(&d2), 0);
+}
+
 static void cli_errors(void **state)
 {
 	cJSON *j;
@@ -284,6 +415,8 @@ int main(void)
 		cmocka_unit_test(exited_vm_pruned_after_grace),
 		cmocka_unit_test(missing_tracepoint_is_unavailable),
 		cmocka_unit_test(disabled_probe_counts_nothing),
+		cmocka_unit_test(in_kernel_exits_published_while_running),
+		cmocka_unit_test(exact_counts_without_count_cache),
 		cmocka_unit_test(cli_errors),
 	};
 
