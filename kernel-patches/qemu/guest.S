@@ -105,7 +105,8 @@ fail:	str	x12, [x3, #DB_FAIL]
 /*
  * Asynchronous page fault test ("vmm apf"). Entry state:
  *   x0: number of data pages, x1: their guest-physical base,
- *   x2: non-zero to keep IRQs masked, x3: MMIO base
+ *   x2: non-zero to keep IRQs masked, x3: MMIO base,
+ *   x6: non-zero to first write each page's index to it ("vmm apf --touch")
  * Reads the first doubleword of every data page, each backed by a
  * userfaultfd that the VMM resolves after a delay, with IRQs unmasked so
  * that KVM may wait for the page asynchronously, and reports their sum.
@@ -122,7 +123,9 @@ guest_apf:
 1:	cmp	x11, x0
 	b.eq	2f
 	add	x12, x1, x11, lsl #12
-	ldr	x13, [x12]
+	cbz	x6, 3f
+	str	x11, [x12]
+3:	ldr	x13, [x12]
 	add	x10, x10, x13
 	add	x11, x11, #1
 	b	1b
@@ -245,7 +248,9 @@ el0_reads:
 1:	cmp	x11, x0
 	b.eq	2f
 	add	x12, x1, x11, lsl #12
-	ldr	x13, [x12]
+	cbz	x6, 3f
+	str	x11, [x12]
+3:	ldr	x13, [x12]
 	add	x10, x10, x13
 	add	x11, x11, #1
 	b	1b

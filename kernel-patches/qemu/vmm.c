@@ -8,7 +8,7 @@
  *	Prints "vmm: stat <name> <value>" for the vCPU binary stats whose name
  *	starts with "sysreg_", the number of KVM_RUN calls and a verdict line.
  *
- *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv]
+ *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
  *	with an in-kernel GICv3. Its N data pages are anonymous memory
  *	registered with userfaultfd (missing mode); a thread resolves each
@@ -18,9 +18,14 @@
  *	handle the faults synchronously. With --pv, the guest opts in to
  *	paravirtual notifications (ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID)
  *	and reads the pages from EL0; prints the tokens it was notified of.
+ *	With --touch (not with --pv), the data pages are plain anonymous
+ *	memory (no userfaultfd: every first touch is a stage-2 fault that
+ *	the host resolves at once), the guest writes each page before
+ *	reading it, and the VMM prints the time per page of the KVM_RUN
+ *	calls ("vmm: apf-touch ...").
  *
  *   kvmprof-vmm linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N]
- *		      [--delay-ms D]
+ *		      [--delay-ms D] [--hide-apf]
  *	Boots a Linux guest (one vCPU, 256 MiB at 0x40000000, in-kernel
  *	GICv3) with the device tree DTB, whose initrd end placeholder
  *	(0xfeedf00dfeedf00d) it fills in. N pages of userfaultfd-backed
@@ -28,7 +33,10 @@
  *	0x100000000, outside the guest's RAM. The guest's earlycon output
  *	(PL011 data register at 0x09000000) is printed with an "l2: " prefix,
  *	and its 32-bit writes to 0x0a000000 + offset as "vmm: l2 <offset>
- *	<value>".
+ *	<value>"; a write to offset 0x100 also prints the vCPU's "exits"
+ *	stat ("vmm: l2 mark <value> exits <n>"). With --hide-apf, the VMM
+ *	clears KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF in the vendor hypervisor
+ *	service bitmap, so that the guest cannot opt in to notifications.
  *
  *   kvmprof-vmm spe
  *	A guest without the SPE opt-in: ID_AA64DFR0_EL1.PMSVer must be 0
@@ -500,8 +508,9 @@ static void uffd_slot(int vm, __u64 gpa, int npages, int delay_ms,
 static int cmd_apf(int argc, char **argv)
 {
 	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
-	int masked = 0, pv = 0;
+	int masked = 0, pv = 0, touch = 0;
 	__u64 pv_np = 0, pv_ready = 0, pv_waits = 0;
+	struct timespec t0, t1;
 	struct uffd_ctx ctx;
 	struct kvm_run *run;
 	__u64 sum = 0, want = 0;
@@ -513,6 +522,8 @@ static int cmd_apf(int argc, char **argv)
 			masked = 1;
 		else if (!strcmp(argv[i], "--pv"))
 			pv = 1;
+		else if (!strcmp(argv[i], "--touch"))
+			touch = 1;
 		else if (i + 1 == argc)
 			break;
 		else if (!strcmp(argv[i], "--pages"))
@@ -522,14 +533,24 @@ static int cmd_apf(int argc, char **argv)
 		else
 			break;
 	}
-	if (i != argc || npages < 1 || npages > 256 || (masked && pv)) {
-		printf("usage: %s apf [--pages N] [--delay-ms D] [--irqs-masked | --pv]\n",
+	if (i != argc || npages < 1 || npages > (touch ? 32768 : 256) ||
+	    (masked && pv) || (touch && pv)) {
+		printf("usage: %s apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]\n",
 		       argv[0]);
 		return 2;
 	}
 
 	vm = create_guest_vm(&kvm);
-	uffd_slot(vm, APF_DATA_BASE, npages, delay_ms, &ctx, &thread);
+	if (touch) {
+		void *data = mmap(NULL, npages * 4096UL, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (data == MAP_FAILED)
+			die("mmap data pages");
+		set_slot(vm, 1, APF_DATA_BASE, npages * 4096UL, data);
+	} else {
+		uffd_slot(vm, APF_DATA_BASE, npages, delay_ms, &ctx, &thread);
+	}
 	/* in-kernel GICv3: asynchronous faults need an in-kernel irqchip */
 	vcpu = create_vcpu(kvm, vm, true, &run);
 
@@ -541,7 +562,9 @@ static int cmd_apf(int argc, char **argv)
 	set_reg(vcpu, CORE_REG(regs.regs[1]), APF_DATA_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[2]), masked);
 	set_reg(vcpu, CORE_REG(regs.regs[3]), MMIO_BASE);
+	set_reg(vcpu, CORE_REG(regs.regs[6]), touch);
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!done) {
 		__u64 data64 = 0;
 
@@ -575,6 +598,20 @@ static int cmd_apf(int argc, char **argv)
 			fail("unexpected exit reason %u", run->exit_reason);
 			done = true;
 		}
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (touch) {
+		for (i = 0; i < npages; i++)
+			want += i;
+		if (sum != want)
+			fail("guest sum 0x%llx, expected 0x%llx",
+			     (unsigned long long)sum, (unsigned long long)want);
+		printf("vmm: apf-touch pages %d irqs %s ns-per-page %.0f\n", npages,
+		       masked ? "masked" : "unmasked",
+		       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / npages);
+		printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
+		return failures ? 1 : 0;
 	}
 
 	__atomic_store_n(&ctx.stop, 1, __ATOMIC_RELEASE);
@@ -628,12 +665,45 @@ static size_t load_file(const char *path, void *dst, size_t max)
 	return len;
 }
 
+/* Offset in the vCPU's binary stats fd @fd of the stat named @name */
+static off_t stat_offset(int fd, const char *name)
+{
+	struct kvm_stats_header hdr;
+	struct kvm_stats_desc *desc;
+	size_t desc_sz;
+	off_t off = -1;
+	__u32 i;
+
+	if (pread(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr))
+		die("read stats header");
+	desc_sz = sizeof(*desc) + hdr.name_size;
+	desc = malloc(desc_sz);
+	if (!desc)
+		die("malloc");
+	for (i = 0; i < hdr.num_desc && off < 0; i++) {
+		if (pread(fd, desc, desc_sz, hdr.desc_offset + i * desc_sz) !=
+		    (ssize_t)desc_sz)
+			die("read stats descriptor");
+		if (!strcmp(desc->name, name))
+			off = hdr.data_offset + desc->offset;
+	}
+	free(desc);
+	if (off < 0) {
+		errno = ENOENT;
+		die(name);
+	}
+	return off;
+}
+
 static int cmd_linux(int argc, char **argv)
 {
 	const char *kernel = NULL, *initrd = NULL, *dtb = NULL;
 	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
 	size_t ksize, isize, dsize;
-	char line[256];
+	bool hide_apf = false;
+	int stats_fd;
+	off_t exits_off;
+	char line[1024];
 	int line_len = 0;
 	struct uffd_ctx ctx;
 	struct kvm_run *run;
@@ -641,7 +711,14 @@ static int cmd_linux(int argc, char **argv)
 	bool done = false;
 	__u8 *ram, *p;
 
-	for (i = 2; i + 1 < argc; i += 2) {
+	for (i = 2; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--hide-apf")) {
+			hide_apf = true;
+			i--;
+			continue;
+		}
+		if (i + 1 == argc)
+			break;
 		if (!strcmp(argv[i], "--kernel"))
 			kernel = argv[i + 1];
 		else if (!strcmp(argv[i], "--initrd"))
@@ -656,7 +733,7 @@ static int cmd_linux(int argc, char **argv)
 			break;
 	}
 	if (i != argc || !kernel || !initrd || !dtb || npages < 1 || npages > 256) {
-		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D]\n",
+		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D] [--hide-apf]\n",
 		       argv[0]);
 		return 2;
 	}
@@ -699,6 +776,19 @@ static int cmd_linux(int argc, char **argv)
 
 	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
+	if (hide_apf) {
+		__u64 bmap = get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP);
+
+		set_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP,
+			bmap & ~(1ULL << KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF));
+		printf("vmm: vendor hyp bitmap 0x%llx, hiding async PF: 0x%llx\n",
+		       (unsigned long long)bmap,
+		       (unsigned long long)get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP));
+	}
+	stats_fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	if (stats_fd < 0)
+		die("KVM_GET_STATS_FD");
+	exits_off = stat_offset(stats_fd, "exits");
 
 	while (!done) {
 		__u64 addr, val = 0;
@@ -728,6 +818,15 @@ static int cmd_linux(int argc, char **argv)
 				} else if (c != '\r') {
 					line[line_len++] = c;
 				}
+			} else if (addr == L2_DOORBELL + 0x100) {
+				__u64 exits = 0;
+
+				if (pread(stats_fd, &exits, sizeof(exits), exits_off) !=
+				    sizeof(exits))
+					die("read exits stat");
+				printf("vmm: l2 mark %llu exits %llu\n",
+				       (unsigned long long)val,
+				       (unsigned long long)exits);
 			} else if (addr >= L2_DOORBELL && addr < L2_DOORBELL + 0x1000) {
 				printf("vmm: l2 0x%llx %llu\n",
 				       (unsigned long long)(addr - L2_DOORBELL),

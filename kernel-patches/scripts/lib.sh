@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Shared by check.sh and qemu-test.sh. Sourced, not run.
+# Shared by check.sh, qemu-test.sh and qemu-bench.sh. Sourced, not run.
 #
 # Layout of the cache (KP_CACHE, default /var/cache/kvmprof-kernel), reused
 # from one run to the next and rebuilt piecewise when its inputs change:
 #   linux/		git repository of the base tree (tag "base")
 #   linux-image/	git worktree at the tip of the series, for qemu-test
+#   linux-base/		git worktree at "base", for qemu-bench's baseline
 #   build-check/	O= build directory of check (W=1, arch/arm64/kvm/)
 #   build-image/	O= build directory of qemu-test (Image with BTF)
+#   build-base/		O= build directory of the base tree's Image (qemu-bench)
 #   ccache/		compiler cache shared by both
 #   deps/		QEMU 10 and busybox, filled by deps.sh
 
@@ -21,6 +23,10 @@ CROSS=aarch64-linux-gnu-
 SERIES=$KP_DIR/series
 CONFIG_FRAGMENT=$KP_DIR/config/qemu.config
 SRC=$CACHE/linux
+
+QEMU=$CACHE/deps/qemu10/usr/bin/qemu-system-aarch64
+QEMU_DATA=$CACHE/deps/qemu10/usr/share/qemu
+BUSYBOX=$CACHE/deps/busybox-arm64/bin/busybox
 
 export CCACHE_DIR=$CACHE/ccache
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
@@ -138,4 +144,85 @@ configure() {
 		die "config fragment: $line did not stick (dependency missing?)"
 	done <"$CONFIG_FRAGMENT"
 	echo "$key" >"$out/.fragment-key"
+}
+
+# build_image <source tree> <build directory> <log>: the trimmed Image with
+# BTF and the UAPI headers (<build directory>/usr/include).
+build_image() {
+	local src=$1 out=$2 blog=$3 t sections
+	configure "$src" "$out"
+	t=$(now)
+	log "building Image (with BTF) in $out"
+	kmake "$src" "$out" Image headers >"$blog" 2>&1 || {
+		tail -40 "$blog" >&2
+		die "Image build failed (log: $blog)"
+	}
+	grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$out/.config" || die "BTF is not enabled"
+	# (no "grep -q" in a pipeline: with pipefail, the writer's SIGPIPE fails it)
+	sections=$(${CROSS}readelf -S "$out/vmlinux")
+	grep -q '\.BTF' <<<"$sections" || die "vmlinux has no .BTF section"
+	log "Image built in $(($(now) - t))s"
+}
+
+# A git worktree of the base tree without the series, at $1.
+base_worktree() {
+	local wt=$1
+	[ -d "$wt" ] && [ "$(git -C "$wt" rev-parse HEAD)" = "$(git -C "$SRC" rev-parse base)" ] && return
+	log "base tree worktree in $wt"
+	rm -rf "$wt"
+	git -C "$SRC" worktree prune
+	git -C "$SRC" worktree add -q -f --detach "$wt" base
+}
+
+# build_static <output> <UAPI include directory> <sources...>: a static
+# arm64 program, warnings as errors.
+build_static() {
+	local out=$1 inc=$2
+	shift 2
+	${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$inc" -o "$out" "$@" ||
+		die "$(basename "$out") build failed"
+}
+
+# busybox_root <directory> <init script>: a minimal initramfs tree.
+busybox_root() {
+	local dir=$1 init=$2
+	mkdir -p "$dir/bin" "$dir/proc" "$dir/sys" "$dir/dev"
+	cp "$BUSYBOX" "$dir/bin/busybox"
+	ln -sf busybox "$dir/bin/sh"
+	install -m 755 "$init" "$dir/init"
+}
+
+# cpio_gz <directory> <output>: a gzipped newc archive of the directory.
+cpio_gz() {
+	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -9) >"$2"
+}
+
+# qemu_boot <name> <Image> <initramfs> <output directory> <command line>
+# Boots under QEMU 10 (KVM at EL2, FEAT_FGT) with the serial console in
+# <output directory>/<name>.log, under a timeout (KP_QEMU_TIMEOUT, 600 s);
+# fails unless the guest's /init printed "KP: END".
+qemu_boot() {
+	local name=$1 image=$2 initrd=$3 dir=$4 append=$5 rc=0 t
+	local slog=$dir/$name.log
+	t=$(now)
+	timeout "${KP_QEMU_TIMEOUT:-600}" "$QEMU" -L "$QEMU_DATA" \
+		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m 1024 \
+		-display none -monitor none -serial "file:$slog" -no-reboot \
+		-audio none -nic none \
+		-kernel "$image" -initrd "$initrd" \
+		-append "console=ttyAMA0 rdinit=/init panic=-1 $append" \
+		>"$dir/$name.qemu.log" 2>&1 || rc=$?
+	if [ "$rc" = 124 ]; then
+		tail -30 "$slog" >&2
+		die "$name: QEMU timed out after ${KP_QEMU_TIMEOUT:-600}s"
+	fi
+	[ "$rc" = 0 ] || {
+		cat "$dir/$name.qemu.log" >&2
+		die "$name: QEMU exited with $rc"
+	}
+	grep -q '^KP: END' "$slog" || {
+		tail -40 "$slog" >&2
+		die "$name: the guest did not finish its run (log: $slog)"
+	}
+	log "$name: booted and ran in $(($(now) - t))s"
 }

@@ -11,13 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 
 START=$(now)
-QEMU=$CACHE/deps/qemu10/usr/bin/qemu-system-aarch64
-QEMU_DATA=$CACHE/deps/qemu10/usr/share/qemu
-BUSYBOX=$CACHE/deps/busybox-arm64/bin/busybox
 WT=$CACHE/linux-image
 BUILD=$CACHE/build-image
 OUT=$CACHE/qemu
-TIMEOUT=${KP_QEMU_TIMEOUT:-600}
 
 # The set of registers elided in the "on" runs, and what the guest does.
 ELIDE=mair_el1,amair_el1,vbar_el1,contextidr_el1,tcr_el1
@@ -35,25 +31,12 @@ need cpio gzip timeout dtc
 
 prepare_base
 apply_series "$WT"
-configure "$WT" "$BUILD"
-
-t0=$(now)
-log "building Image (with BTF) in $BUILD"
-kmake "$WT" "$BUILD" Image headers >"$CACHE/build-image.log" 2>&1 || {
-	tail -40 "$CACHE/build-image.log" >&2
-	die "Image build failed (log: $CACHE/build-image.log)"
-}
-grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$BUILD/.config" || die "BTF is not enabled"
-# (no "grep -q" in a pipeline: with pipefail, the writer's SIGPIPE fails it)
-sections=$(${CROSS}readelf -S "$BUILD/vmlinux")
-grep -q '\.BTF' <<<"$sections" || die "vmlinux has no .BTF section"
-log "Image built in $(($(now) - t0))s"
+build_image "$WT" "$BUILD" "$CACHE/build-image.log"
 
 rm -rf "$OUT"
-mkdir -p "$OUT/root/bin" "$OUT/root/proc" "$OUT/root/sys" "$OUT/root/dev"
-${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$BUILD/usr/include" \
-	-o "$OUT/root/vmm" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S" ||
-	die "test VMM build failed"
+mkdir -p "$OUT"
+busybox_root "$OUT/root" "$KP_DIR/qemu/init"
+build_static "$OUT/root/vmm" "$BUILD/usr/include" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S"
 # The series' arm64 KVM selftests, static, against the patched UAPI headers.
 SELFTESTS="aarch64/async_pf aarch64/hypercalls aarch64/spe"
 for t in $SELFTESTS; do
@@ -65,47 +48,20 @@ for t in $SELFTESTS; do
 	}
 	cp "$CACHE/selftests-image/$t" "$OUT/root/$(basename "$t")"
 done
-cp "$BUSYBOX" "$OUT/root/bin/busybox"
-ln -s busybox "$OUT/root/bin/sh"
-install -m 755 "$KP_DIR/qemu/init" "$OUT/root/init"
 
 # The Linux guest (L2) that "vmm linux" boots: the same Image, with a
 # busybox-only initramfs running the same /init (kvmprof.role=l2 branch).
-mkdir -p "$OUT/l2root/bin" "$OUT/l2root/proc" "$OUT/l2root/sys" "$OUT/l2root/dev" "$OUT/root/l2"
-cp "$BUSYBOX" "$OUT/l2root/bin/busybox"
-ln -s busybox "$OUT/l2root/bin/sh"
-install -m 755 "$KP_DIR/qemu/init" "$OUT/l2root/init"
-(cd "$OUT/l2root" && find . | cpio -o -H newc --quiet | gzip -9) >"$OUT/root/l2/initrd.cpio.gz"
+mkdir -p "$OUT/root/l2"
+busybox_root "$OUT/l2root" "$KP_DIR/qemu/init"
+cpio_gz "$OUT/l2root" "$OUT/root/l2/initrd.cpio.gz"
 dtc -q -I dts -O dtb -o "$OUT/root/l2/l2.dtb" "$KP_DIR/qemu/l2.dts" || die "dtc failed on qemu/l2.dts"
 cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/Image"
 
-(cd "$OUT/root" && find . | cpio -o -H newc --quiet | gzip -9) >"$OUT/initramfs.cpio.gz"
+cpio_gz "$OUT/root" "$OUT/initramfs.cpio.gz"
 
 # run_qemu <name> <extra kernel command line>
 run_qemu() {
-	local name=$1 append=$2 log=$OUT/$1.log rc=0 t
-	t=$(now)
-	timeout "$TIMEOUT" "$QEMU" -L "$QEMU_DATA" \
-		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m 1024 \
-		-display none -monitor none -serial "file:$log" -no-reboot \
-		-audio none -nic none \
-		-kernel "$BUILD/arch/arm64/boot/Image" \
-		-initrd "$OUT/initramfs.cpio.gz" \
-		-append "console=ttyAMA0 rdinit=/init panic=-1 $append" \
-		>"$OUT/$name.qemu.log" 2>&1 || rc=$?
-	if [ "$rc" = 124 ]; then
-		tail -30 "$log" >&2
-		die "$name: QEMU timed out after ${TIMEOUT}s"
-	fi
-	[ "$rc" = 0 ] || {
-		cat "$OUT/$name.qemu.log" >&2
-		die "$name: QEMU exited with $rc"
-	}
-	grep -q '^KP: END' "$log" || {
-		tail -40 "$log" >&2
-		die "$name: the guest did not finish its tests (log: $log)"
-	}
-	log "$name: booted and ran in $(($(now) - t))s"
+	qemu_boot "$1" "$BUILD/arch/arm64/boot/Image" "$OUT/initramfs.cpio.gz" "$OUT" "$2"
 }
 
 FAILS=0
