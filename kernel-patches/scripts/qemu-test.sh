@@ -60,8 +60,10 @@ cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/Image"
 cpio_gz "$OUT/root" "$OUT/initramfs.cpio.gz"
 
 # run_qemu <name> <extra kernel command line>
+# (kunit.enable=1: the guest SPE KUnit suite built into the Image runs at boot)
 run_qemu() {
-	qemu_boot "$1" "$BUILD/arch/arm64/boot/Image" "$OUT/initramfs.cpio.gz" "$OUT" "$2"
+	qemu_boot "$1" "$BUILD/arch/arm64/boot/Image" "$OUT/initramfs.cpio.gz" "$OUT" \
+		"kunit.enable=1 $2"
 }
 
 FAILS=0
@@ -130,6 +132,11 @@ check_boot() {
 	expect "$name" "no SPE without the opt-in: guest accesses UNDEFINED" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^vmm: spe guest UNDEF \([0-9]*\) of 3 .*finished \([01]\)$/\1 \2/p')" "3 1"
 	expect "$name" "spe VMM exit status" "$(kv "$log" spe-status)" 0
+	# The guest SPE KUnit suite, built into this kernel, runs at boot
+	expect "$name" "KUnit kvm-arm64-spe-buf at boot" \
+		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-spe-buf: //p')" \
+		"pass:9 fail:0 skip:0 total:9"
+	expect "$name" "KUnit failures at boot" "$(tr -d '\r' <"$log" | grep -c 'not ok')" 0
 	expect "$name" "VMM failures" "$(grep -c '^vmm: FAIL' "$log")" 0
 	expect "$name" "VMM exit status" "$(kv "$log" vmm-status)" 0
 	expect "$name" "guest writes seen by the VMM" \
