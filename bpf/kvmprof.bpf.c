@@ -325,32 +325,10 @@ static __always_inline __u64 kp_tc_max_age(void)
 }
 
 /*
- * Moves every cached count of thread @t to kp_counts.  Global functions
- * (verified once, not at every call site): @t may be NULL for the verifier.
+ * Moves the cached count of slot @i of thread @t to kp_counts.  Global
+ * functions (verified once, not at every call site): @t may be NULL for
+ * the verifier.
  */
-__noinline int kp_tc_flush(struct kp_thread *t)
-{
-	struct kp_key key = {};
-
-	if (!t || !t->tc_dirty)
-		return 0;
-	key.tgid = t->tgid;
-	key.start_ns = t->start_ns;
-	for (__u32 i = 0; i < KP_TC_SLOTS; i++) {
-		struct kp_tc_slot *s = &t->tc[i];
-
-		if (!(t->tc_dirty & (1u << i)))
-			continue;
-		key.vcpu = s->vcpu;
-		key.event = s->event;
-		key.sub = s->sub;
-		kp_add_key(&key, s->n, true);
-	}
-	t->tc_dirty = 0;
-	return 0;
-}
-
-/* Moves the cached count of slot @i of thread @t to kp_counts. */
 __noinline int kp_tc_flush_slot(struct kp_thread *t, __u32 i)
 {
 	struct kp_key key = {};
@@ -358,13 +336,25 @@ __noinline int kp_tc_flush_slot(struct kp_thread *t, __u32 i)
 
 	if (!t || i >= KP_TC_SLOTS)
 		return 0;
+	s = &t->tc[i];
 	key.tgid = t->tgid;
 	key.start_ns = t->start_ns;
-	s = &t->tc[i];
 	key.vcpu = s->vcpu;
 	key.event = s->event;
 	key.sub = s->sub;
 	kp_add_key(&key, s->n, true);
+	return 0;
+}
+
+/* Moves every cached count of thread @t to kp_counts. */
+__noinline int kp_tc_flush(struct kp_thread *t)
+{
+	if (!t)
+		return 0;
+	for (__u32 i = 0; i < KP_TC_SLOTS; i++)
+		if (t->tc_dirty & (1u << i))
+			kp_tc_flush_slot(t, i);
+	t->tc_dirty = 0;
 	return 0;
 }
 
