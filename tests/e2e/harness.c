@@ -156,22 +156,28 @@ int kpd_start(struct kpd *d, const char *const *extra)
 	if (d->pid < 0)
 		return -errno;
 	track(d->pid, true);
+	return kpd_wait_ready(d->sock, &d->pid);
+}
+
+int kpd_wait_ready(const char *sock, pid_t *pid)
+{
 	for (int i = 0; i < 300; i++) {
 		cJSON *j = NULL;
 		long status = 0;
 
-		if (!kp_api_get(d->sock, "/v1/status", &j, &status)) {
+		if (!kp_api_get(sock, "/v1/status", &j, &status)) {
 			cJSON_Delete(j);
 			return status == 200 ? 0 : -EIO;
 		}
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-			d->pid = -1;
+		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+			*pid = -1;
 			return -ECHILD;
 		}
 		msleep(50);
 	}
-	kill(d->pid, SIGKILL);
-	wait_exit(d->pid);
+	kill(*pid, SIGKILL);
+	wait_exit(*pid);
+	*pid = -1;
 	return -ETIMEDOUT;
 }
 

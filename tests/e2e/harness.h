@@ -26,6 +26,10 @@ const char *kvm_bpf_missing(void);
 /* Start kvmprofd on a private socket with extra arguments (NULL-ended);
  * waits until it answers /v1/status. 0 or -errno. */
 int kpd_start(struct kpd *d, const char *const *extra);
+/* Wait until the daemon @*pid answers /v1/status on @sock: 0, -EIO (not
+ * 200), -ECHILD (it died) or -ETIMEDOUT (15 s; killed); *pid = -1 when it
+ * is gone. */
+int kpd_wait_ready(const char *sock, pid_t *pid);
 /* SIGTERM, wait; returns the daemon's exit status (or -1). */
 int kpd_stop(struct kpd *d);
 

@@ -267,7 +267,7 @@ static int svc_start(struct kpd *d, const char *const *wrapper,
 {
 	char path[256];
 	const char *argv[48];
-	int n = 0;
+	int n = 0, r;
 
 	if (!d->dir[0]) {
 		snprintf(d->dir, sizeof(d->dir), "/tmp/kvmprof-svc.XXXXXX");
@@ -299,25 +299,10 @@ static int svc_start(struct kpd *d, const char *const *wrapper,
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	for (int i = 0; i < 300; i++) {
-		cJSON *j = NULL;
-		long status = 0;
-
-		if (!kp_api_get(d->sock, "/v1/status", &j, &status)) {
-			cJSON_Delete(j);
-			track(d, true);
-			return status == 200 ? 0 : -EIO;
-		}
-		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-			d->pid = -1;
-			return -ECHILD;
-		}
-		msleep(50);
-	}
-	kill(d->pid, SIGKILL);
-	wait_exit(d->pid);
-	d->pid = -1;
-	return -ETIMEDOUT;
+	r = kpd_wait_ready(d->sock, &d->pid);
+	if (!r || r == -EIO)
+		track(d, true);
+	return r;
 }
 
 static void svc_stop(struct kpd *d)
