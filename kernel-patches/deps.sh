@@ -4,12 +4,16 @@
 # Installs what `make -C kernel-patches check` and `qemu-test` need.
 # Idempotent: a second run only checks.
 #
-# System packages come from Debian's registry through apt-get. Two things are
-# not installed system-wide but unpacked into the cache with dpkg -x, from a
-# private apt configuration that leaves the system's sources untouched:
+# System packages come from Debian's registry through apt-get. Three things
+# are not installed system-wide but unpacked into the cache with dpkg -x:
+#   - the base tree: linux-source-6.12 at exactly the version in base-version
+#     (apt-get download PKG=VERSION from the system's sources, which carry
+#     bookworm-security; the newest version is never picked up by accident);
 #   - QEMU 10 from bookworm-backports (bookworm's QEMU 7.2 lacks FEAT_FGT);
-#     its shared libraries are those of the system qemu-system-arm package.
+#     its shared libraries are those of the system qemu-system-arm package;
 #   - busybox-static for arm64 (the test initramfs).
+# The last two come from a private apt configuration that leaves the system's
+# sources untouched.
 #
 # Environment: KP_CACHE (default /var/cache/kvmprof-kernel).
 set -euo pipefail
@@ -26,7 +30,6 @@ die() { printf '[kernel-patches deps] ERROR: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install)"
 
 PKGS=(
-	linux-source-6.12	# the base tree, /usr/src/linux-source-6.12.tar.xz
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	make bc flex bison libssl-dev libelf-dev dwarves
 	perl python3 python3-ply python3-git git ccache xz-utils cpio gzip coreutils
@@ -47,8 +50,29 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-[ -f /usr/src/linux-source-6.12.tar.xz ] ||
-	die "/usr/src/linux-source-6.12.tar.xz missing after installing linux-source-6.12"
+# The base tree, pinned (base-version); lib.sh reads the same file.
+KP_DIR=$(cd "$(dirname "$0")" && pwd)
+BASE_PKG_VERSION=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KP_DIR/base-version")
+BASE_DIR=$CACHE/base/$BASE_PKG_VERSION
+BASE_TARBALL=$BASE_DIR/usr/src/linux-source-6.12.tar.xz
+if ! [ -f "$BASE_TARBALL" ]; then
+	log "fetching linux-source-6.12=$BASE_PKG_VERSION"
+	rm -rf "$BASE_DIR.tmp"
+	mkdir -p "$BASE_DIR.tmp"
+	if ! (cd "$BASE_DIR.tmp" &&
+		apt-get download -q "linux-source-6.12=$BASE_PKG_VERSION" >/dev/null 2>&1); then
+		apt-get update -q >/dev/null
+		(cd "$BASE_DIR.tmp" &&
+			apt-get download -q "linux-source-6.12=$BASE_PKG_VERSION" >/dev/null) ||
+			die "linux-source-6.12=$BASE_PKG_VERSION cannot be downloaded (apt-cache madison linux-source-6.12 lists what can; see README, Base)"
+	fi
+	dpkg -x "$BASE_DIR.tmp"/linux-source-6.12_*.deb "$BASE_DIR.tmp/root"
+	rm -rf "$BASE_DIR"
+	mv "$BASE_DIR.tmp/root" "$BASE_DIR"
+	rm -rf "$BASE_DIR.tmp"
+	[ -f "$BASE_TARBALL" ] ||
+		die "linux-source-6.12=$BASE_PKG_VERSION has no /usr/src/linux-source-6.12.tar.xz"
+fi
 
 # Private apt configuration: its own sources, lists and archive directory.
 APT_DIR=$DEPS/apt
@@ -100,4 +124,4 @@ if ! [ -x "$BUSYBOX" ]; then
 	[ -x "$BUSYBOX" ] || die "busybox-static:arm64 has no bin/busybox"
 fi
 
-log "ok: $("$QEMU" --version | head -1); busybox-static arm64 in $DEPS"
+log "ok: base linux-source-6.12=$BASE_PKG_VERSION; $("$QEMU" --version | head -1); busybox-static arm64 in $DEPS"

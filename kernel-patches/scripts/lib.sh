@@ -17,8 +17,12 @@ set -euo pipefail
 KP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${KP_CACHE:-/var/cache/kvmprof-kernel}
 JOBS=${KP_JOBS:-2}
-BASE_TARBALL=${KP_BASE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-BASE_VERSION=6.12.117
+# The base: Debian's linux-source-6.12 at the version in base-version
+# ("6.12.117-1~deb12u1"; the kernel's own version is the part before "-"),
+# fetched by deps.sh into the cache.
+BASE_PKG_VERSION=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KP_DIR/base-version")
+BASE_VERSION=${BASE_PKG_VERSION%%-*}
+BASE_TARBALL=${KP_BASE_TARBALL:-$CACHE/base/$BASE_PKG_VERSION/usr/src/linux-source-6.12.tar.xz}
 CROSS=aarch64-linux-gnu-
 SERIES=$KP_DIR/series
 CONFIG_FRAGMENT=$KP_DIR/config/qemu.config
@@ -75,7 +79,7 @@ prepare_base() {
 	need ${CROSS}gcc ccache git make flex bison bc pahole perl
 	[ -f "$BASE_TARBALL" ] || die "$BASE_TARBALL missing: run kernel-patches/deps.sh"
 	mkdir -p "$CACHE"
-	key=$(stat -c '%s %Y' "$BASE_TARBALL")
+	key="$BASE_PKG_VERSION $(stat -c '%s %Y' "$BASE_TARBALL")"
 	if [ -d "$SRC/.git" ] && [ "$(cat "$SRC/.git/kvmprof-base" 2>/dev/null)" = "$key" ]; then
 		return
 	fi
@@ -83,9 +87,11 @@ prepare_base() {
 	rm -rf "$SRC" "$CACHE/linux-image" "$CACHE/linux-image.key"
 	mkdir -p "$SRC"
 	tar -xf "$BASE_TARBALL" -C "$SRC" --strip-components=1
-	version=$(make -s -C "$SRC" kernelversion 2>/dev/null)
+	# --no-print-directory: make must print the version and nothing else.
+	version=$(make -s --no-print-directory -C "$SRC" kernelversion 2>/dev/null)
 	if [ "$version" != "$BASE_VERSION" ]; then
-		log "WARNING: base tree is $version, the series is based on $BASE_VERSION"
+		rm -rf "$SRC"
+		die "$BASE_TARBALL is Linux $version; the series is based on $BASE_VERSION (base-version): run kernel-patches/deps.sh"
 	fi
 	(
 		cd "$SRC"
