@@ -3,13 +3,35 @@
 # build.mk fragments included below (still one make process, one dependency
 # graph).  `make V=1` shows the commands.
 
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-O ?= build
+# ARCH: x86 or arm64 (the kernel's names). Another ARCH than the machine's
+# cross-builds with Debian's cross compiler against the target's multiarch
+# libraries (scripts/deps.sh --arch ARCH installs both), into build-ARCH.
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
+MULTIARCH_x86 := x86_64-linux-gnu
+MULTIARCH_arm64 := aarch64-linux-gnu
+MULTIARCH := $(MULTIARCH_$(ARCH))
+ifeq ($(MULTIARCH),)
+$(error ARCH=$(ARCH): kvmprof builds for x86 and arm64)
+endif
 
+ifeq ($(ARCH),$(HOST_ARCH))
+O ?= build
 CC ?= cc
+PKG_CONFIG ?= pkg-config
+else
+O ?= build-$(ARCH)
+CROSS_COMPILE ?= $(MULTIARCH)-
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+PKG_CONFIG ?= PKG_CONFIG_LIBDIR=/usr/lib/$(MULTIARCH)/pkgconfig:/usr/share/pkgconfig pkg-config
+ifeq ($(shell command -v $(CC)),)
+$(error $(CC) not found: scripts/deps.sh --arch $(ARCH) installs the cross toolchain and libraries)
+endif
+endif
 CLANG ?= clang
 BPFTOOL ?= bpftool
-PKG_CONFIG ?= pkg-config
 
 ifeq ($(V),1)
 Q :=

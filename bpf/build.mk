@@ -2,7 +2,7 @@
 # for the target ARCH (x86, arm64) from the same source.
 BPF_ARCH := $(ARCH)
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
-	-Ibpf -Iinclude -I/usr/include/$(shell uname -m)-linux-gnu
+	-Ibpf -Iinclude -I/usr/include/$(MULTIARCH)
 
 BPF_SRCS := bpf/kvmprof.bpf.c
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/$(BPF_ARCH)/%.bpf.o,$(BPF_SRCS))

@@ -34,4 +34,7 @@ $(O)/tools/kvmguest: $(call obj,$(KVMGUEST_SRCS)) $(KVMGUEST_OUT)/guest_blob.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(CJSON_LIBS) -lpthread
 
+# Its guest is x86-64 code: x86 builds only.
+ifeq ($(ARCH),x86)
 BINS += $(O)/tools/kvmguest
+endif
