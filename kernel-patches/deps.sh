@@ -18,7 +18,7 @@
 # Environment: KP_CACHE (default /var/cache/kvmprof-kernel).
 set -euo pipefail
 
-CACHE=${KP_CACHE:-/var/cache/kvmprof-kernel}
+. "$(dirname "$0")/scripts/lib.sh"
 DEPS=$CACHE/deps
 SUITE=bookworm
 BACKPORTS=bookworm-backports
@@ -40,7 +40,9 @@ PKGS=(
 missing=()
 for p in "${PKGS[@]}"; do
 	[[ $p == \#* ]] && continue
-	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
+	# the machine's own architecture (arm64 builds of some may be there too)
+	dpkg-query -W -f='${Status} ${Architecture}\n' "$p" 2>/dev/null |
+		grep -Eq "^install ok installed ($(dpkg --print-architecture)|all)\$" ||
 		missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -50,29 +52,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The base tree, pinned (base-version); lib.sh reads the same file.
+# The base tree, pinned (base-version), into the cache (lib.sh)
 KP_DIR=$(cd "$(dirname "$0")" && pwd)
-BASE_PKG_VERSION=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KP_DIR/base-version")
-BASE_DIR=$CACHE/base/$BASE_PKG_VERSION
-BASE_TARBALL=$BASE_DIR/usr/src/linux-source-6.12.tar.xz
-if ! [ -f "$BASE_TARBALL" ]; then
-	log "fetching linux-source-6.12=$BASE_PKG_VERSION"
-	rm -rf "$BASE_DIR.tmp"
-	mkdir -p "$BASE_DIR.tmp"
-	if ! (cd "$BASE_DIR.tmp" &&
-		apt-get download -q "linux-source-6.12=$BASE_PKG_VERSION" >/dev/null 2>&1); then
-		apt-get update -q >/dev/null
-		(cd "$BASE_DIR.tmp" &&
-			apt-get download -q "linux-source-6.12=$BASE_PKG_VERSION" >/dev/null) ||
-			die "linux-source-6.12=$BASE_PKG_VERSION cannot be downloaded (apt-cache madison linux-source-6.12 lists what can; see README, Base)"
-	fi
-	dpkg -x "$BASE_DIR.tmp"/linux-source-6.12_*.deb "$BASE_DIR.tmp/root"
-	rm -rf "$BASE_DIR"
-	mv "$BASE_DIR.tmp/root" "$BASE_DIR"
-	rm -rf "$BASE_DIR.tmp"
-	[ -f "$BASE_TARBALL" ] ||
-		die "linux-source-6.12=$BASE_PKG_VERSION has no /usr/src/linux-source-6.12.tar.xz"
-fi
+fetch_base "$BASE_PKG_VERSION"
 
 # Private apt configuration: its own sources, lists and archive directory.
 APT_DIR=$DEPS/apt
@@ -123,5 +105,9 @@ if ! [ -x "$BUSYBOX" ]; then
 	fetch_debs busybox arm64 "$SUITE" "$DEPS/busybox-arm64" busybox-static
 	[ -x "$BUSYBOX" ] || die "busybox-static:arm64 has no bin/busybox"
 fi
+
+# kvmprof itself for arm64 (qemu-test runs it in every boot): the cross
+# compiler and the arm64 builds of its libraries
+"$KP_DIR/../scripts/deps.sh" --arch arm64 >&2
 
 log "ok: base linux-source-6.12=$BASE_PKG_VERSION; $("$QEMU" --version | head -1); busybox-static arm64 in $DEPS"

@@ -73,6 +73,32 @@ kmake() {
 		CC="ccache ${CROSS}gcc" -j"$JOBS" "$@"
 }
 
+# base_tarball <package version>: where fetch_base puts its source tarball
+base_tarball() {
+	echo "$CACHE/base/$1/usr/src/linux-source-6.12.tar.xz"
+}
+
+# fetch_base <package version>: Debian's linux-source-6.12 at exactly that
+# version (bookworm-security keeps several), unpacked into $CACHE/base/.
+fetch_base() {
+	local v=$1 dir=$CACHE/base/$1
+	[ -f "$(base_tarball "$v")" ] && return
+	log "fetching linux-source-6.12=$v"
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	if ! (cd "$dir.tmp" && apt-get download -q "linux-source-6.12=$v" >/dev/null 2>&1); then
+		apt-get update -q >/dev/null
+		(cd "$dir.tmp" && apt-get download -q "linux-source-6.12=$v" >/dev/null) ||
+			die "linux-source-6.12=$v cannot be downloaded (apt-cache madison linux-source-6.12 lists what can; README, Base)"
+	fi
+	dpkg -x "$dir.tmp"/linux-source-6.12_*.deb "$dir.tmp/root"
+	rm -rf "$dir"
+	mv "$dir.tmp/root" "$dir"
+	rm -rf "$dir.tmp"
+	[ -f "$(base_tarball "$v")" ] ||
+		die "linux-source-6.12=$v has no /usr/src/linux-source-6.12.tar.xz"
+}
+
 # Unpack the base tree into a git repository, once per tarball.
 prepare_base() {
 	local key version
@@ -187,6 +213,54 @@ build_static() {
 	shift 2
 	${CROSS}gcc -static -O2 -Wall -Wextra -Werror -I "$inc" -o "$out" "$@" ||
 		die "$(basename "$out") build failed"
+}
+
+# build_kvmprof <build directory> <log>: kvmprofd and kvmprof for arm64
+# (the project's own `make ARCH=arm64`, out of the clone's tree).
+build_kvmprof() {
+	local out=$1 blog=$2
+	make -s --no-print-directory -C "$KP_DIR/.." ARCH=arm64 O="$out" -j"$JOBS" bins \
+		>"$blog" 2>&1 || {
+		tail -30 "$blog" >&2
+		die "make ARCH=arm64 failed (log: $blog; kernel-patches/deps.sh installs the arm64 libraries)"
+	}
+}
+
+# install_kvmprof <root> <build directory>: kvmprofd in /usr/sbin, kvmprof in
+# /usr/bin (stripped), the shared libraries they need (the closure of their
+# DT_NEEDED entries, from Debian's arm64 multiarch packages) at the same
+# paths as on Debian, the dynamic loader, and the user and group kvmprof that
+# `make install` creates.
+install_kvmprof() {
+	local root=$1 build=$2 f lib p
+	local -A seen=()
+	local queue=("$build/kvmprofd" "$build/kvmprof")
+	mkdir -p "$root/usr/sbin" "$root/usr/bin" "$root/etc" "$root/lib"
+	${CROSS}strip -o "$root/usr/sbin/kvmprofd" "$build/kvmprofd"
+	${CROSS}strip -o "$root/usr/bin/kvmprof" "$build/kvmprof"
+	while [ ${#queue[@]} -gt 0 ]; do
+		f=${queue[0]}
+		queue=("${queue[@]:1}")
+		for lib in $(${CROSS}readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+			[ -n "${seen[$lib]:-}" ] && continue
+			seen[$lib]=1
+			p=
+			for d in /lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu; do
+				[ -e "$d/$lib" ] && p=$d/$lib && break
+			done
+			[ -n "$p" ] || die "$lib (needed by $(basename "$f")) not found: run kernel-patches/deps.sh"
+			mkdir -p "$root$(dirname "$p")"
+			cp -L "$p" "$root$p"
+			queue+=("$p")
+		done
+	done
+	p=$(readlink -f /lib/ld-linux-aarch64.so.1)
+	[ -f "$p" ] || die "the arm64 dynamic loader is missing: run kernel-patches/deps.sh"
+	mkdir -p "$root$(dirname "$p")"
+	cp "$p" "$root$p"
+	ln -sf "${p#/lib/}" "$root/lib/ld-linux-aarch64.so.1"
+	printf 'root:x:0:0:root:/:/bin/sh\nkvmprof:x:990:990:kvmprof:/:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nkvmprof:x:990:\n' >"$root/etc/group"
 }
 
 # busybox_root <directory> <init script>: a minimal initramfs tree.
