@@ -5,8 +5,8 @@
  * Table-driven.  Every family is a row of families[] below:
  *  - per-VM families take the VM's BPF counters (struct kp_count) whose
  *    event is in .events, per vCPU (labels vm, vcpu) or per VM (label vm),
- *    and a label function turns (event, sub) into the remaining label
- *    pairs (returning -1 skips the counter).  Counters with the same label
+ *    and the event's row (kp_event_labels()) turns (event, sub) into the
+ *    remaining label pairs.  Counters with the same label
  *    text are summed; at most MAX_SERIES distinct label texts per VM/vCPU,
  *    the rest is summed into .overflow.
  *  - histograms (.type M_HISTOGRAM) take a log2-of-nanoseconds event
@@ -15,8 +15,9 @@
  *    HIST_LE_LOG2[]; _sum from the KP_EV_LAT_SUM counter whose sub is
  *    the histogram's event.
  *  - self-metrics have .emit, a function writing the samples.
- * To add e.g. an SPE or sysreg family: one row (name, type, help, events
- * mask, scope, label function), plus its line in docs/service.md.
+ * The per-VM families are the event table's (lib/events.c): a new counted
+ * event is a row there (plus its line in docs/service.md); the VM
+ * metadata and self-metrics are rows here.
  *
  * Series names: base units (seconds, bytes), counters end in _total.
  * Labels: vm (the VM's name; see vm_labels()), vcpu, and small closed sets
@@ -31,7 +32,7 @@
 #include <string.h>
 
 #include <kvmprof/abi.h>
-#include <kvmprof/kvmnames.h>
+#include <kvmprof/events.h>
 #include "metrics.h"
 #include "registry.h"
 #include "spe_capture.h"
@@ -210,166 +211,6 @@ static size_t vm_labels(const struct registry *r, struct vm_out **ret)
 	return w;
 }
 
-/* --- label functions: (event, sub) -> label pairs --- */
-typedef int (*label_fn)(const struct metrics_view *v, uint32_t event,
-			uint32_t sub, char *buf, size_t len);
-
-static int lab_none(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	buf[0] = '\0';
-	return 0;
-}
-
-static int lab_userspace_exit(const struct metrics_view *v, uint32_t ev,
-			      uint32_t sub, char *buf, size_t len)
-{
-	const char *n = kp_userspace_exit_name(sub);
-
-	if (sub & KP_SUB_ERRNO)
-		snprintf(buf, len, "reason=\"errno_%u\"", sub & ~KP_SUB_ERRNO);
-	else if (n)
-		snprintf(buf, len, "reason=\"%s\"", n);
-	else
-		snprintf(buf, len, "reason=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_exit(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	const char *n = kp_exit_reason_name(v->exit_layout, sub);
-
-	if (n)
-		snprintf(buf, len, "reason=\"%s\"", n);
-	else
-		snprintf(buf, len, "reason=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_pio(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	snprintf(buf, len, "port=\"0x%x\",direction=\"%s\"",
-		 KP_PIO_SUB_PORT(sub), KP_PIO_SUB_RW(sub) ? "out" : "in");
-	return 0;
-}
-
-static int lab_mmio(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	const char *n = kp_mmio_type_name(sub);
-
-	if (n)
-		snprintf(buf, len, "type=\"%s\"", n);
-	else
-		snprintf(buf, len, "type=\"type_%u\"", sub);
-	return 0;
-}
-
-static int lab_wakeup(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		      char *buf, size_t len)
-{
-	snprintf(buf, len, "result=\"%s\"", !(sub & 2) ? "invalid" :
-		 (sub & 1) ? "waited" : "polled");
-	return 0;
-}
-
-static int lab_grow(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	snprintf(buf, len, "direction=\"%s\"", sub ? "grow" : "shrink");
-	return 0;
-}
-
-static int lab_irq(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	snprintf(buf, len, "kind=\"%s\"", ev == KP_EV_MSI_SET_IRQ ? "msi" :
-		 "gsi");
-	return 0;
-}
-
-static int lab_apf(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	static const char *const names[] = {
-		[KP_EV_APF_TRY] = "try",
-		[KP_EV_APF_NOT_PRESENT] = "not_present",
-		[KP_EV_APF_READY] = "ready",
-		[KP_EV_APF_COMPLETED] = "completed",
-		[KP_EV_APF_REPEATED] = "repeated_fault",
-	};
-
-	if (ev >= sizeof(names) / sizeof(names[0]) || !names[ev])
-		return -1;
-	snprintf(buf, len, "event=\"%s\"", names[ev]);
-	return 0;
-}
-
-static int lab_spe_reason(const struct metrics_view *v, uint32_t ev,
-			  uint32_t sub, char *buf, size_t len)
-{
-	static const char *const names[] = {
-		[KP_SPE_REASON_BUF_FULL] = "buffer_full",
-		[KP_SPE_REASON_GUEST_STOP] = "guest_stop",
-		[KP_SPE_REASON_VCPU_PUT] = "vcpu_put",
-	};
-
-	if (sub < sizeof(names) / sizeof(names[0]))
-		snprintf(buf, len, "reason=\"%s\"", names[sub]);
-	else
-		snprintf(buf, len, "reason=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_spe_lost(const struct metrics_view *v, uint32_t ev,
-			uint32_t sub, char *buf, size_t len)
-{
-	static const char *const names[] = {
-		[KP_SPE_LOST_RING_FULL] = "ring_full",
-		[KP_SPE_LOST_TOO_LONG] = "too_long",
-		[KP_SPE_LOST_FAULT] = "read_fault",
-	};
-
-	if (sub < sizeof(names) / sizeof(names[0]))
-		snprintf(buf, len, "cause=\"%s\"", names[sub]);
-	else
-		snprintf(buf, len, "cause=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_errno(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		     char *buf, size_t len)
-{
-	snprintf(buf, len, "errno=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_ec(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		  char *buf, size_t len)
-{
-	snprintf(buf, len, "ec=\"0x%02x\"", sub);
-	return 0;
-}
-
-/* sys_reg(op0, op1, CRn, CRm, op2) as arm64 names it: S3_0_C1_C0_0 */
-static int lab_sysreg(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		      char *buf, size_t len)
-{
-	snprintf(buf, len, "sysreg=\"S%u_%u_C%u_C%u_%u\"", (sub >> 19) & 3,
-		 (sub >> 16) & 7, (sub >> 12) & 15, (sub >> 8) & 15,
-		 (sub >> 5) & 7);
-	return 0;
-}
-
-static int lab_bit(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	snprintf(buf, len, "bit=\"%u\"", sub);
-	return 0;
-}
-
 /* --- the families --- */
 enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM };
 enum scope { PER_VCPU, PER_VM };
@@ -385,7 +226,6 @@ struct family {
 	const char *help;
 	uint64_t events;	/* bit per enum kp_event */
 	enum scope scope;
-	label_fn labels;
 	const char *overflow;	/* label text for series past MAX_SERIES */
 	emit_fn emit;		/* self-metrics and VM metadata */
 };
@@ -404,14 +244,9 @@ static void emit_vm_start(struct mbuf *, const struct metrics_view *,
 static void emit_self(struct mbuf *, const struct metrics_view *,
 		      const struct family *, const struct vm_out *, size_t);
 
-#define CNT(n, h, ev, sc, lab, ovf) { .name = n, .type = M_COUNTER, \
-	.help = h, .events = ev, .scope = sc, .labels = lab, .overflow = ovf }
-#define HIST(n, h, ev) { .name = n, .type = M_HISTOGRAM, .help = h, \
-	.events = EV(ev), .scope = PER_VCPU }
 #define SELF(n, t, h, fn) { .name = n, .type = t, .help = h, .emit = fn }
 
-static const struct family families[] = {
-	/* VM metadata */
+static const struct family meta_families[] = {
 	SELF("kvmprof_vm_info", M_GAUGE,
 	     "VM metadata (always 1): name, kvmprof id, VMM process id, VMM "
 	     "kind, UUID", emit_vm_info),
@@ -422,71 +257,9 @@ static const struct family families[] = {
 	     emit_vm_vcpus),
 	SELF("kvmprof_vm_start_time_seconds", M_GAUGE,
 	     "Start time of the VMM process, Unix seconds", emit_vm_start),
-	/* generic KVM tracepoints */
-	CNT("kvmprof_userspace_exits_total",
-	    "KVM_RUN returns to the VMM (kvm_userspace_exit), by KVM_EXIT_* "
-	    "reason", EV(KP_EV_USERSPACE_EXIT), PER_VCPU, lab_userspace_exit,
-	    "reason=\"other\""),
-	CNT("kvmprof_exits_total",
-	    "Guest exits to the host kernel (kvm_exit), by exit reason",
-	    EV(KP_EV_EXIT), PER_VCPU, lab_exit, "reason=\"other\""),
-	CNT("kvmprof_entries_total", "Guest entries (kvm_entry)",
-	    EV(KP_EV_ENTRY), PER_VCPU, lab_none, NULL),
-	HIST("kvmprof_exit_to_entry_seconds",
-	     "Time from a guest exit to the next entry of the vCPU",
-	     KP_EV_EXIT_LAT),
-	CNT("kvmprof_pio_total",
-	    "Port I/O accesses (kvm_pio), by port and direction",
-	    EV(KP_EV_PIO), PER_VCPU, lab_pio,
-	    "port=\"other\",direction=\"other\""),
-	CNT("kvmprof_mmio_total", "MMIO accesses (kvm_mmio), by type",
-	    EV(KP_EV_MMIO), PER_VCPU, lab_mmio, "type=\"other\""),
-	CNT("kvmprof_halt_wakeups_total",
-	    "Wake-ups from a halt (kvm_vcpu_wakeup), by result",
-	    EV(KP_EV_VCPU_WAKEUP), PER_VCPU, lab_wakeup, NULL),
-	HIST("kvmprof_halt_duration_seconds",
-	     "Time a vCPU spent halted, per wake-up", KP_EV_WAKEUP_LAT),
-	CNT("kvmprof_halt_poll_changes_total",
-	    "Halt-polling window changes (kvm_halt_poll_ns), by direction",
-	    EV(KP_EV_HALT_POLL_NS), PER_VCPU, lab_grow, NULL),
-	CNT("kvmprof_irq_injections_total",
-	    "Interrupts injected by the VMM: GSI (kvm_set_irq) or MSI "
-	    "(kvm_msi_set_irq)", EV(KP_EV_SET_IRQ) | EV(KP_EV_MSI_SET_IRQ),
-	    PER_VM, lab_irq, NULL),
-	/* async page faults */
-	CNT("kvmprof_async_pf_total",
-	    "Asynchronous page fault events, by event",
-	    EV(KP_EV_APF_TRY) | EV(KP_EV_APF_NOT_PRESENT) |
-	    EV(KP_EV_APF_READY) | EV(KP_EV_APF_COMPLETED) |
-	    EV(KP_EV_APF_REPEATED), PER_VCPU, lab_apf, NULL),
-	HIST("kvmprof_async_pf_latency_seconds",
-	     "Time from an async page fault (page not present) to the page "
-	     "being ready", KP_EV_APF_LAT),
-	/* guest SPE (kvmprof kernel patches) */
-	CNT("kvmprof_spe_copies_total",
-	    "SPE buffer copy-outs by KVM, by reason", EV(KP_EV_SPE_COPY),
-	    PER_VCPU, lab_spe_reason, NULL),
-	CNT("kvmprof_spe_bytes_total",
-	    "SPE bytes copied out by KVM, by reason", EV(KP_EV_SPE_BYTES),
-	    PER_VCPU, lab_spe_reason, NULL),
-	CNT("kvmprof_spe_copy_errors_total",
-	    "Failed SPE copy-outs, by errno", EV(KP_EV_SPE_COPY_ERR),
-	    PER_VCPU, lab_errno, "errno=\"other\""),
-	CNT("kvmprof_spe_lost_bytes_total",
-	    "SPE bytes kvmprof could not capture, by cause",
-	    EV(KP_EV_SPE_LOST_BYTES), PER_VM, lab_spe_lost, NULL),
-	CNT("kvmprof_spe_buffer_events_total",
-	    "SPE buffer management events injected, by PMBSR_EL1.EC",
-	    EV(KP_EV_SPE_BME), PER_VCPU, lab_ec, "ec=\"other\""),
-	/* sysreg save elision (kvmprof kernel patches) */
-	CNT("kvmprof_sysreg_dirty_total",
-	    "Guest writes to trapped system registers, by register",
-	    EV(KP_EV_SYSREG_DIRTY), PER_VCPU, lab_sysreg,
-	    "sysreg=\"other\""),
-	CNT("kvmprof_sysreg_saves_elided_total",
-	    "System register group saves elided, by group bit",
-	    EV(KP_EV_SYSREG_ELIDED), PER_VCPU, lab_bit, "bit=\"other\""),
-	/* the daemon itself */
+};
+
+static const struct family self_families[] = {
 	SELF("kvmprof_build_info", M_GAUGE, "kvmprofd build (always 1)",
 	     emit_self),
 	SELF("kvmprof_probe_attached", M_GAUGE,
@@ -535,13 +308,51 @@ static const struct family families[] = {
 	SELF("process_start_time_seconds", M_GAUGE,
 	     "Start time of kvmprofd, Unix seconds", emit_self),
 };
-#define NFAMILIES (sizeof(families) / sizeof(families[0]))
+#define NMETA (sizeof(meta_families) / sizeof(meta_families[0]))
+#define NSELF (sizeof(self_families) / sizeof(self_families[0]))
+
+/* VM metadata, the families of the event table (lib/events.c), self. */
+static struct family families[NMETA + KP_EV_MAX + NSELF];
+static size_t nfamilies;
+
+static void families_init(void)
+{
+	size_t n = 0;
+
+	if (nfamilies)
+		return;
+	for (size_t i = 0; i < NMETA; i++)
+		families[n++] = meta_families[i];
+	for (size_t i = 0; i < kp_events_nr; i++) {
+		const struct kp_event_desc *e = &kp_events[i];
+		size_t j;
+
+		if (!e->family)
+			continue;
+		for (j = NMETA; j < n; j++)
+			if (!strcmp(families[j].name, e->family))
+				break;
+		if (j == n)
+			families[n++] = (struct family){
+				.name = e->family,
+				.type = e->hist ? M_HISTOGRAM : M_COUNTER,
+				.help = e->help,
+				.scope = e->vm_scope ? PER_VM : PER_VCPU,
+				.overflow = e->overflow,
+			};
+		families[j].events |= EV(e->event);
+	}
+	for (size_t i = 0; i < NSELF; i++)
+		families[n++] = self_families[i];
+	nfamilies = n;
+}
 
 const char *const *metrics_family_names(void)
 {
-	static const char *names[NFAMILIES + 1];
+	static const char *names[NMETA + KP_EV_MAX + NSELF + 1];
 
-	for (size_t i = 0; i < NFAMILIES; i++)
+	families_init();
+	for (size_t i = 0; i < nfamilies; i++)
 		names[i] = families[i].name;
 	return names;
 }
@@ -641,6 +452,24 @@ static void group_emit(struct mbuf *b, const struct family *f,
 		     (unsigned long long)g->s[i].value);
 }
 
+/* A counter's labels from its event row: 'name="value",...' */
+static int label_text(const struct metrics_view *v, const struct kp_count *c,
+		      char *buf, size_t len)
+{
+	const struct kp_event_desc *e = kp_event(c->key.event);
+	struct kp_ev_labels l;
+	int n = e ? kp_event_labels(e, c->key.sub, v->exit_layout, true, &l)
+		  : -1;
+
+	buf[0] = '\0';
+	if (n == 1)
+		snprintf(buf, len, "%s=\"%s\"", e->labels[0], l.v[0]);
+	else if (n == 2)
+		snprintf(buf, len, "%s=\"%s\",%s=\"%s\"", e->labels[0],
+			 l.v[0], e->labels[1], l.v[1]);
+	return n < 0 ? -1 : 0;
+}
+
 static void emit_counts(struct mbuf *b, const struct metrics_view *v,
 			const struct family *f, const struct vm_out *o,
 			struct group *g)
@@ -679,8 +508,7 @@ static void emit_counts(struct mbuf *b, const struct metrics_view *v,
 				}
 				continue;
 			}
-			if (f->labels(v, c->key.event, c->key.sub, labels,
-				      sizeof(labels)) < 0)
+			if (label_text(v, c, labels, sizeof(labels)) < 0)
 				continue;
 			group_add(g, f, labels, c->value);
 		}
@@ -867,7 +695,8 @@ int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
 		free(g);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < NFAMILIES && !b.err; i++) {
+	families_init();
+	for (size_t i = 0; i < nfamilies && !b.err; i++) {
 		const struct family *f = &families[i];
 
 		header(&b, f);

@@ -301,13 +301,13 @@ static void ground_truth_two_vcpus_two_vms(void **state)
 		for (int v = 0; v < 2; v++) {
 			const cJSON *pc = vcpu_of(vm, v);
 
-			c[0] += jnum(pc, "spe_buffer.copy_outs_by_reason.buf_full");
+			c[0] += jnum(pc, "spe_buffer.copy_outs_by_reason.buffer_full");
 			c[1] += jnum(pc, "spe_buffer.copy_outs_by_reason.guest_stop");
 			c[2] += jnum(pc, "spe_buffer.copy_outs_by_reason.vcpu_put");
 			e += jnum(pc, "spe_buffer.copy_errors_by_errno.14");
 			for (int r = 0; r < 3; r++) {
 				static const char *const rn[] = {
-					"buf_full", "guest_stop", "vcpu_put" };
+					"buffer_full", "guest_stop", "vcpu_put" };
 				char k[64];
 				double b;
 
