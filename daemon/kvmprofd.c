@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,32 +34,12 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "options.h"
 #include "privs.h"
 
 #ifndef KVMPROF_VERSION
 #define KVMPROF_VERSION "0.1"
 #endif
-#define DEFAULT_SOCKET "/run/kvmprof/kvmprofd.sock"
-
-static const struct daemon_opts default_opts = {
-	.socket_path = DEFAULT_SOCKET,
-	.socket_mode = 0660,
-	.socket_group = "kvmprof",
-	.tracefs = NULL,
-	.interval_ms = 1000,
-	.grace_ms = 30000,
-	.max_vms = 256,
-	.max_counters = 65536,
-	.drop_privileges = true,
-	.bpf_stats = false,
-	.count_cache = true,
-	.spe_ring_kib = 8192,
-	.spe_wakeup_kib = 256,
-	.spe_poll_ms = 100,
-	.spe_raw_mib = 64,
-	.spe_top_pcs = 4096,
-};
-
 uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -346,204 +325,6 @@ static int bpf_access_probe(void *ctx)
 	return 0;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: kvmprofd [OPTIONS]\n"
-"Host-side KVM profiler daemon: BPF counters per VM and vCPU, served as\n"
-"JSON over HTTP on a Unix socket and as Prometheus metrics over TCP.\n"
-"Options override the configuration file (kvmprofd.conf(5)); each long\n"
-"option that takes a value is the file's key of the same name.\n"
-"\n"
-"  -c, --config FILE          configuration file (default\n"
-"                             " CONFIG_DEFAULT_PATH ")\n"
-"      --print-config         print the effective configuration and exit\n"
-"  -s, --socket PATH          API socket (default " DEFAULT_SOCKET ")\n"
-"      --socket-mode MODE     socket permissions, octal (default 0660)\n"
-"      --socket-group NAME    socket group when it exists (default kvmprof)\n"
-"      --metrics-listen ADDR  Prometheus /metrics on IPV4:PORT, [IPV6]:PORT\n"
-"                             or off (default " CONFIG_DEFAULT_METRICS ")\n"
-"      --metrics-max-kib N    largest /metrics response (default 32768)\n"
-"  -i, --interval-ms N        harvest period (default 1000)\n"
-"  -g, --grace-ms N           keep exited VMs this long (default 30000)\n"
-"      --max-vms N            VMs tracked at most (default 256)\n"
-"      --max-counters N       BPF counter entries (default 65536)\n"
-"      --disable-probe NAME   do not load the probe on tracepoint NAME\n"
-"      --guest-symbols VM:PATH  symbol file of VM's guest kernel\n"
-"      --tracefs DIR          tracefs mount (default: found or mounted)\n"
-"      --user NAME            run as NAME after attach when started as\n"
-"                             root, e.g. kvmprof (default: stay uid 0,\n"
-"                             without capabilities)\n"
-"      --no-drop-privileges   keep all capabilities after attach\n"
-"      --bpf-stats            enable kernel BPF run-time stats (costs about\n"
-"                             as much per event as a probe itself)\n"
-"      --no-count-cache       count every event in the shared BPF map, not\n"
-"                             in the per-thread cache (slower)\n"
-"      --load-unavailable     load (not attach) probes whose tracepoint is\n"
-"                             missing, for BPF_PROG_TEST_RUN (testing)\n"
-"      --spe-ring-kib N       SPE capture ring buffer, power of 2 >= 64\n"
-"                             (default 8192)\n"
-"      --spe-wakeup-kib N     wake kvmprofd past this much SPE data\n"
-"                             (default 256)\n"
-"      --spe-poll-ms N        and read SPE data at least this often\n"
-"                             (default 100)\n"
-"      --spe-raw-mib N        raw SPE recording window per VM (default 64)\n"
-"      --spe-midr X           MIDR_EL1 of the guests' CPU, for SPE data\n"
-"                             sources (default 0: generic)\n"
-"      --spe-top-pcs N        top PCs tracked exactly per VM (default 4096)\n"
-"  -v, --verbose              more logging (twice: libbpf debug)\n"
-"  -h, --help                 this text\n"
-"      --version              print the version\n"
-"\n"
-"SIGHUP reloads the configuration file.\n");
-}
-
-/* The configuration file named on the command line, or NULL. */
-static const char *config_arg(int argc, char **argv)
-{
-	const char *path = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
-		    i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strncmp(argv[i], "-c", 2) && argv[i][2])
-			path = argv[i] + 2;
-	}
-	return path;
-}
-
-/*
- * Apply the command line to @c (over the file).  Long options that take a
- * value are configuration keys.  Returns 0, 1 for --print-config, or
- * -EINVAL with the message printed.
- */
-static int parse_args(int argc, char **argv, struct config *c)
-{
-	enum { O_KEY = 256, O_CONFIG, O_PRINT, O_NODROP, O_NOSTATS, O_VERSION,
-	       O_LOADALL, O_NOCACHE };
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "print-config", no_argument, NULL, O_PRINT },
-		{ "socket", required_argument, NULL, O_KEY },
-		{ "socket-mode", required_argument, NULL, O_KEY },
-		{ "socket-group", required_argument, NULL, O_KEY },
-		{ "metrics-listen", required_argument, NULL, O_KEY },
-		{ "metrics-max-kib", required_argument, NULL, O_KEY },
-		{ "interval-ms", required_argument, NULL, O_KEY },
-		{ "grace-ms", required_argument, NULL, O_KEY },
-		{ "max-vms", required_argument, NULL, O_KEY },
-		{ "max-counters", required_argument, NULL, O_KEY },
-		{ "disable-probe", required_argument, NULL, O_KEY },
-		{ "guest-symbols", required_argument, NULL, O_KEY },
-		{ "tracefs", required_argument, NULL, O_KEY },
-		{ "user", required_argument, NULL, O_KEY },
-		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
-		{ "bpf-stats", no_argument, NULL, O_NOSTATS },
-		{ "no-count-cache", no_argument, NULL, O_NOCACHE },
-		{ "load-unavailable", no_argument, NULL, O_LOADALL },
-		{ "spe-ring-kib", required_argument, NULL, O_KEY },
-		{ "spe-wakeup-kib", required_argument, NULL, O_KEY },
-		{ "spe-poll-ms", required_argument, NULL, O_KEY },
-		{ "spe-raw-mib", required_argument, NULL, O_KEY },
-		{ "spe-midr", required_argument, NULL, O_KEY },
-		{ "spe-top-pcs", required_argument, NULL, O_KEY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, O_VERSION },
-		{}
-	};
-	struct config_error err = {};
-	bool print = false;
-	int ch, idx;
-
-	optind = 0;	/* parsed again on every reload */
-	while ((ch = getopt_long(argc, argv, "c:s:i:g:vh", lo, &idx)) != -1) {
-		const char *key = NULL, *val = optarg;
-
-		switch (ch) {
-		case O_KEY:
-			key = lo[idx].name;
-			break;
-		case 's':
-			key = "socket";
-			break;
-		case 'i':
-			key = "interval-ms";
-			break;
-		case 'g':
-			key = "grace-ms";
-			break;
-		case 'c':
-		case O_CONFIG:
-			break;	/* read before the other options */
-		case O_PRINT:
-			print = true;
-			break;
-		case O_NODROP:
-			key = "drop-privileges";
-			val = "no";
-			break;
-		case O_NOSTATS:	/* --bpf-stats */
-			key = "bpf-stats";
-			val = "yes";
-			break;
-		case O_NOCACHE:
-			key = "count-cache";
-			val = "no";
-			break;
-		case O_LOADALL:
-			c->d.load_unavailable = true;
-			break;
-		case 'v':
-			c->d.verbosity++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case O_VERSION:
-			printf("kvmprofd %s\n", KVMPROF_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-		if (key && config_set(c, key, val, 0, &err)) {
-			fprintf(stderr, "kvmprofd: --%s: %s\n", key, err.msg);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "kvmprofd: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return print ? 1 : 0;
-}
-
-/* Defaults, then the file, then the command line.  0, 1 (print), -errno
- * with the message in @err (file errors) or printed (options). */
-static int load_config(int argc, char **argv, struct config *c,
-		       struct config_error *err)
-{
-	const char *path = config_arg(argc, argv);
-	int r;
-
-	config_init(c, &default_opts);
-	r = config_load_file(c, path ? path : CONFIG_DEFAULT_PATH, path != NULL,
-			     err);
-	if (r < 0)
-		return r;
-	r = parse_args(argc, argv, c);
-	if (r < 0)
-		err->file[0] = '\0';	/* already reported */
-	return r;
-}
-
 /* Event sources of the loop owned by the top level. */
 struct sources {
 	struct daemon *d;
@@ -580,6 +361,15 @@ static int count_attached(const struct daemon *d)
 	return n;
 }
 
+/* Put configuration @c in force (at start and on reload). */
+static void configure(struct daemon *d, struct config *c)
+{
+	d->cfg = c;
+	d->opts = c->d;
+	registry_set_limits(&d->reg, c->d.max_vms, c->d.grace_ms);
+	log_max_level = c->d.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
+}
+
 /*
  * SIGHUP: read the configuration again.  Keys that need a restart keep
  * their running value (with a warning); on any error the running
@@ -601,7 +391,7 @@ static void reload(struct sources *s)
 			"configuration");
 		goto fail;
 	}
-	r = load_config(s->argc, s->argv, n, &err);
+	r = options_load(s->argc, s->argv, n, &err);
 	if (r < 0) {
 		if (err.file[0] && err.line)
 			log_err("%s:%u: %s; keeping the running configuration",
@@ -639,11 +429,7 @@ static void reload(struct sources *s)
 			log_err("metrics on %s: %s", n->s.metrics_listen,
 				strerror(-r));
 	}
-	d->opts = n->d;
-	d->cfg = n;
-	d->reg.grace_ms = n->d.grace_ms;
-	d->reg.max_vms = n->d.max_vms;
-	log_max_level = n->d.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
+	configure(d, n);
 	arm_timer(s->tfd, n->d.interval_ms);
 	arm_timer(s->pfd, n->d.spe_poll_ms);
 	config_free(old);
@@ -786,7 +572,7 @@ static int drop_privileges(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .opts = default_opts, .bpf_stats_fd = -1 };
+	struct daemon d = { .bpf_stats_fd = -1 };
 	struct probe_opts po = {};
 	struct ring_buffer *rb = NULL;
 	struct sources src = { .d = &d, .pfd = -1, .wfd = -1, .argc = argc,
@@ -799,7 +585,7 @@ int main(int argc, char **argv)
 	d.cfg = calloc(1, sizeof(*d.cfg));
 	if (!d.cfg)
 		return 1;
-	r = load_config(argc, argv, d.cfg, &err);
+	r = options_load(argc, argv, d.cfg, &err);
 	if (r < 0) {
 		if (err.file[0] && err.line)
 			fprintf(stderr, "kvmprofd: %s:%u: %s\n", err.file,
@@ -813,10 +599,11 @@ int main(int argc, char **argv)
 		config_print(d.cfg, stdout);
 		return 0;
 	}
-	d.opts = d.cfg->d;
+	registry_init(&d.reg, d.cfg->d.max_vms, d.cfg->d.grace_ms,
+		      &registry_proc_ops);
+	configure(&d, d.cfg);
 	d.last_reload_ok = true;
 	d.last_reload_ok_time = unix_time();
-	log_max_level = d.opts.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
 	libbpf_set_print(libbpf_log);
 	d.started_ms = mono_ms();
 	if (d.cfg->path)
@@ -883,8 +670,6 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 
-	registry_init(&d.reg, d.opts.max_vms, d.opts.grace_ms,
-		      &registry_proc_ops);
 	r = loop_new(&d.loop);
 	if (r < 0) {
 		log_err("event loop: %s", strerror(-r));

@@ -2,7 +2,7 @@
 # service end to end (metrics scraped by Prometheus, privileges, systemd
 # notification), packaging and docs.  Included from dist/build.mk.
 SVC_UNIT_TESTS := config metrics
-UNIT_DEPS_config := daemon/config.c
+UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 # the registry test's dependencies (tests/build.mk) follow the registry
 UNIT_DEPS_metrics := daemon/metrics.c $(UNIT_DEPS_registry) \
 	$(filter-out $(UNIT_DEPS_registry),lib/kvmnames.c lib/events.c)

@@ -14,22 +14,6 @@
 
 #include "config.h"
 
-static const struct daemon_opts defaults = {
-	.socket_path = "/run/kvmprof/kvmprofd.sock",
-	.socket_mode = 0660,
-	.socket_group = "kvmprof",
-	.interval_ms = 1000,
-	.grace_ms = 30000,
-	.max_vms = 256,
-	.max_counters = 65536,
-	.drop_privileges = true,
-	.bpf_stats = true,
-	.spe_ring_kib = 8192,
-	.spe_wakeup_kib = 256,
-	.spe_poll_ms = 100,
-	.spe_raw_mib = 64,
-};
-
 static char path[64];
 
 static const char *write_conf(const char *text)
@@ -52,7 +36,7 @@ static int load(struct config *c, const char *text, struct config_error *err)
 {
 	int r;
 
-	config_init(c, &defaults);
+	config_init(c);
 	r = config_load_file(c, write_conf(text), true, err);
 	unlink(path);
 	return r;
@@ -63,7 +47,7 @@ static void defaults_without_file(void **state)
 	struct config c;
 	struct config_error err;
 
-	config_init(&c, &defaults);
+	config_init(&c);
 	assert_int_equal(config_load_file(&c, "/nonexistent/kvmprofd.conf",
 					  false, &err), 0);
 	assert_null(c.path);
@@ -216,7 +200,7 @@ static void bounded_input(void **state)
 	free(text);
 
 	/* NUL bytes */
-	config_init(&c, &defaults);
+	config_init(&c);
 	{
 		FILE *f;
 		int fd;
