@@ -34,6 +34,7 @@
 #include <kvmprof/abi.h>
 #include <kvmprof/events.h>
 #include "metrics.h"
+#include "metrics_int.h"
 #include "registry.h"
 #include "spe_capture.h"
 
@@ -44,14 +45,7 @@ static const unsigned int HIST_LE_LOG2[] = {
 	8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34
 };
 
-/* --- output buffer, bounded --- */
-struct mbuf {
-	char *p;
-	size_t len, cap, max;
-	int err;
-};
-
-static void put(struct mbuf *b, const char *s, size_t n)
+void metrics_put(struct mbuf *b, const char *s, size_t n)
 {
 	if (b->err)
 		return;
@@ -80,9 +74,7 @@ static void put(struct mbuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void putf(struct mbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void putf(struct mbuf *b, const char *fmt, ...)
+void metrics_putf(struct mbuf *b, const char *fmt, ...)
 {
 	char tmp[1024];
 	va_list ap;
@@ -93,15 +85,11 @@ static void putf(struct mbuf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	metrics_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-/*
- * A label value, escaped for the text format (\\, \", \n) and made valid
- * UTF-8 (Prometheus rejects a scrape otherwise): invalid bytes become '?'.
- * Truncated to fit @len.
- */
-static void esc(char *out, size_t len, const char *in)
+/* see metrics_int.h */
+void metrics_esc(char *out, size_t len, const char *in)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t o = 0;
@@ -141,12 +129,6 @@ static void esc(char *out, size_t len, const char *in)
 	}
 	out[o] = '\0';
 }
-
-/* --- VM names as label values --- */
-struct vm_out {
-	const struct vm *vm;
-	char label[96];		/* escaped value of the vm label */
-};
 
 static int cmp_vm(const void *a, const void *b)
 {
@@ -204,7 +186,7 @@ static size_t vm_labels(const struct registry *r, struct vm_out **ret)
 			snprintf(raw, sizeof(raw), "%s/%s", vm->ident.name,
 				 vm->id);
 		o[w].vm = vm;
-		esc(o[w].label, sizeof(o[w].label), raw);
+		metrics_esc(o[w].label, sizeof(o[w].label), raw);
 		w++;
 	}
 	*ret = o;
@@ -212,24 +194,6 @@ static size_t vm_labels(const struct registry *r, struct vm_out **ret)
 }
 
 /* --- the families --- */
-enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM };
-enum scope { PER_VCPU, PER_VM };
-
-struct family;
-typedef void (*emit_fn)(struct mbuf *b, const struct metrics_view *v,
-			const struct family *f, const struct vm_out *vms,
-			size_t nvms);
-
-struct family {
-	const char *name;
-	enum mtype type;
-	const char *help;
-	uint64_t events;	/* bit per enum kp_event */
-	enum scope scope;
-	const char *overflow;	/* label text for series past MAX_SERIES */
-	emit_fn emit;		/* self-metrics and VM metadata */
-};
-
 #define EV(e) (1ull << (e))
 
 static void emit_vm_info(struct mbuf *, const struct metrics_view *,
@@ -241,10 +205,6 @@ static void emit_vm_vcpus(struct mbuf *, const struct metrics_view *,
 			  const struct family *, const struct vm_out *, size_t);
 static void emit_vm_start(struct mbuf *, const struct metrics_view *,
 			  const struct family *, const struct vm_out *, size_t);
-static void emit_self(struct mbuf *, const struct metrics_view *,
-		      const struct family *, const struct vm_out *, size_t);
-
-#define SELF(n, t, h, fn) { .name = n, .type = t, .help = h, .emit = fn }
 
 static const struct family meta_families[] = {
 	SELF("kvmprof_vm_info", M_GAUGE,
@@ -259,60 +219,10 @@ static const struct family meta_families[] = {
 	     "Start time of the VMM process, Unix seconds", emit_vm_start),
 };
 
-static const struct family self_families[] = {
-	SELF("kvmprof_build_info", M_GAUGE, "kvmprofd build (always 1)",
-	     emit_self),
-	SELF("kvmprof_probe_attached", M_GAUGE,
-	     "1 if the probe is attached; state and reason say why not",
-	     emit_self),
-	SELF("kvmprof_bpf_prog_runs_total", M_COUNTER,
-	     "Runs of the probe's BPF program (kernel BPF stats)", emit_self),
-	SELF("kvmprof_bpf_prog_run_seconds_total", M_COUNTER,
-	     "Time spent in the probe's BPF program (kernel BPF stats)",
-	     emit_self),
-	SELF("kvmprof_bpf_stats_enabled", M_GAUGE,
-	     "1 if kernel BPF run-time statistics are on", emit_self),
-	SELF("kvmprof_events_lost_total", M_COUNTER,
-	     "Events the BPF side could not record, by cause", emit_self),
-	SELF("kvmprof_spe_chunks_total", M_COUNTER,
-	     "SPE chunks received from the BPF ring buffer", emit_self),
-	SELF("kvmprof_spe_received_bytes_total", M_COUNTER,
-	     "SPE bytes received from the BPF ring buffer", emit_self),
-	SELF("kvmprof_spe_chunks_dropped_total", M_COUNTER,
-	     "SPE chunks dropped by kvmprofd, by cause", emit_self),
-	SELF("kvmprof_async_pf_unattributed_total", M_COUNTER,
-	     "Completed async page faults no VM could be found for",
-	     emit_self),
-	SELF("kvmprof_harvests_total", M_COUNTER,
-	     "Harvests of the BPF counters", emit_self),
-	SELF("kvmprof_harvest_errors_total", M_COUNTER,
-	     "Harvests that failed", emit_self),
-	SELF("kvmprof_vms", M_GAUGE,
-	     "VMs in the registry (running or in their grace period)",
-	     emit_self),
-	SELF("kvmprof_vms_max", M_GAUGE, "VMs tracked at most (max-vms)",
-	     emit_self),
-	SELF("kvmprof_vms_not_tracked_total", M_COUNTER,
-	     "VMs seen but not tracked (max-vms reached)", emit_self),
-	SELF("kvmprof_bpf_counters_max", M_GAUGE,
-	     "Entries of the BPF counter map (max-counters)", emit_self),
-	SELF("kvmprof_bpf_keys_deleted_total", M_COUNTER,
-	     "BPF counter entries deleted after their VM exited", emit_self),
-	SELF("kvmprof_config_last_reload_successful", M_GAUGE,
-	     "1 if the last configuration load succeeded", emit_self),
-	SELF("kvmprof_config_last_reload_success_timestamp_seconds", M_GAUGE,
-	     "Time of the last successful configuration load, Unix seconds",
-	     emit_self),
-	SELF("kvmprof_config_reloads_total", M_COUNTER,
-	     "Configuration reloads (SIGHUP), by result", emit_self),
-	SELF("process_start_time_seconds", M_GAUGE,
-	     "Start time of kvmprofd, Unix seconds", emit_self),
-};
 #define NMETA (sizeof(meta_families) / sizeof(meta_families[0]))
-#define NSELF (sizeof(self_families) / sizeof(self_families[0]))
 
 /* VM metadata, the families of the event table (lib/events.c), self. */
-static struct family families[NMETA + KP_EV_MAX + NSELF];
+static struct family families[NMETA + KP_EV_MAX + METRICS_MAX_SELF];
 static size_t nfamilies;
 
 static void families_init(void)
@@ -342,14 +252,14 @@ static void families_init(void)
 			};
 		families[j].events |= EV(e->event);
 	}
-	for (size_t i = 0; i < NSELF; i++)
-		families[n++] = self_families[i];
+	for (size_t i = 0; i < metrics_nself; i++)
+		families[n++] = metrics_self_families[i];
 	nfamilies = n;
 }
 
 const char *const *metrics_family_names(void)
 {
-	static const char *names[NMETA + KP_EV_MAX + NSELF + 1];
+	static const char *names[NMETA + KP_EV_MAX + METRICS_MAX_SELF + 1];
 
 	families_init();
 	for (size_t i = 0; i < nfamilies; i++)
@@ -362,7 +272,7 @@ static void header(struct mbuf *b, const struct family *f)
 	static const char *const types[] = { "counter", "gauge", "histogram" };
 
 	/* help texts are ours: no backslash or newline to escape */
-	putf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+	metrics_putf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
 	     types[f->type]);
 }
 
@@ -434,20 +344,20 @@ static void group_emit(struct mbuf *b, const struct family *f,
 			for (; next <= HIST_LE_LOG2[k]; next++)
 				cum += g->hist[next];
 			le_text(le, sizeof(le), HIST_LE_LOG2[k]);
-			putf(b, "%s_bucket{%s,le=\"%s\"} %llu\n", f->name,
+			metrics_putf(b, "%s_bucket{%s,le=\"%s\"} %llu\n", f->name,
 			     prefix, le, (unsigned long long)cum);
 		}
-		putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, prefix,
+		metrics_putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, prefix,
 		     (unsigned long long)total);
-		putf(b, "%s_sum{%s} %llu.%09llu\n", f->name, prefix,
+		metrics_putf(b, "%s_sum{%s} %llu.%09llu\n", f->name, prefix,
 		     (unsigned long long)(g->sum_ns / 1000000000ull),
 		     (unsigned long long)(g->sum_ns % 1000000000ull));
-		putf(b, "%s_count{%s} %llu\n", f->name, prefix,
+		metrics_putf(b, "%s_count{%s} %llu\n", f->name, prefix,
 		     (unsigned long long)total);
 		return;
 	}
 	for (size_t i = 0; i < g->n; i++)
-		putf(b, "%s{%s%s%s} %llu\n", f->name, prefix,
+		metrics_putf(b, "%s{%s%s%s} %llu\n", f->name, prefix,
 		     g->s[i].labels[0] ? "," : "", g->s[i].labels,
 		     (unsigned long long)g->s[i].value);
 }
@@ -535,10 +445,10 @@ static void emit_vm_info(struct mbuf *b, const struct metrics_view *v,
 		const struct vm *vm = vms[i].vm;
 		char name[96], vmm[48], uuid[80];
 
-		esc(name, sizeof(name), vm->ident.name);
-		esc(vmm, sizeof(vmm), vm->ident.vmm);
-		esc(uuid, sizeof(uuid), vm->ident.uuid);
-		putf(b, "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
+		metrics_esc(name, sizeof(name), vm->ident.name);
+		metrics_esc(vmm, sizeof(vmm), vm->ident.vmm);
+		metrics_esc(uuid, sizeof(uuid), vm->ident.uuid);
+		metrics_putf(b, "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
 		     "vmm=\"%s\",uuid=\"%s\"} 1\n", f->name, vms[i].label,
 		     name, vm->id, vm->pid, vmm, uuid);
 	}
@@ -549,7 +459,7 @@ static void emit_vm_running(struct mbuf *b, const struct metrics_view *v,
 			    size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		putf(b, "%s{vm=\"%s\"} %d\n", f->name, vms[i].label,
+		metrics_putf(b, "%s{vm=\"%s\"} %d\n", f->name, vms[i].label,
 		     vms[i].vm->exited ? 0 : 1);
 }
 
@@ -567,7 +477,7 @@ static void emit_vm_vcpus(struct mbuf *b, const struct metrics_view *v,
 			    (k == 0 || vm->counts[k - 1].key.vcpu !=
 					       vm->counts[k].key.vcpu))
 				c++;
-		putf(b, "%s{vm=\"%s\"} %zu\n", f->name, vms[i].label, c);
+		metrics_putf(b, "%s{vm=\"%s\"} %zu\n", f->name, vms[i].label, c);
 	}
 }
 
@@ -578,105 +488,8 @@ static void emit_vm_start(struct mbuf *b, const struct metrics_view *v,
 	if (v->boot_time <= 0)
 		return;
 	for (size_t i = 0; i < n; i++)
-		putf(b, "%s{vm=\"%s\"} %.3f\n", f->name, vms[i].label,
+		metrics_putf(b, "%s{vm=\"%s\"} %.3f\n", f->name, vms[i].label,
 		     v->boot_time + (double)vms[i].vm->start_ns / 1e9);
-}
-
-/* --- the daemon itself --- */
-static void emit_self(struct mbuf *b, const struct metrics_view *v,
-		      const struct family *f, const struct vm_out *vms,
-		      size_t n)
-{
-	static const char *const drop_names[KP_DROP_MAX] = {
-		[KP_DROP_COUNTS_FULL] = "counters_map_full",
-		[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
-		[KP_DROP_VM_EVENT] = "vm_announcements",
-		[KP_DROP_APF_TRACK] = "async_pf_tracking",
-	};
-	const char *name = f->name;
-	char a[128], c[160];
-
-#define IS(s) (!strcmp(name, s))
-	if (IS("kvmprof_build_info")) {
-		esc(a, sizeof(a), v->version ? v->version : "");
-		esc(c, sizeof(c), v->libbpf_version ? v->libbpf_version : "");
-		putf(b, "%s{version=\"%s\",libbpf=\"%s\"} 1\n", name, a, c);
-	} else if (IS("kvmprof_probe_attached")) {
-		for (size_t i = 0; i < v->nprobes; i++) {
-			const struct metrics_probe *p = &v->probes[i];
-
-			esc(a, sizeof(a), p->state);
-			esc(c, sizeof(c), p->reason ? p->reason : "");
-			putf(b, "%s{probe=\"%s\",kind=\"%s\",state=\"%s\","
-			     "reason=\"%s\"} %d\n", name, p->name, p->kind, a,
-			     c, !strcmp(p->state, "attached"));
-		}
-	} else if (IS("kvmprof_bpf_prog_runs_total") ||
-		   IS("kvmprof_bpf_prog_run_seconds_total")) {
-		for (size_t i = 0; i < v->nprobes; i++) {
-			const struct metrics_probe *p = &v->probes[i];
-
-			if (!p->have_stats)
-				continue;
-			if (IS("kvmprof_bpf_prog_runs_total"))
-				putf(b, "%s{probe=\"%s\"} %llu\n", name,
-				     p->name,
-				     (unsigned long long)p->run_cnt);
-			else
-				putf(b, "%s{probe=\"%s\"} %.9f\n", name,
-				     p->name, (double)p->run_time_ns / 1e9);
-		}
-	} else if (IS("kvmprof_bpf_stats_enabled")) {
-		putf(b, "%s %d\n", name, v->bpf_stats);
-	} else if (IS("kvmprof_events_lost_total")) {
-		for (int i = 0; v->drops && i < KP_DROP_MAX; i++)
-			if (drop_names[i])
-				putf(b, "%s{cause=\"%s\"} %llu\n", name,
-				     drop_names[i],
-				     (unsigned long long)v->drops[i]);
-	} else if (IS("kvmprof_spe_chunks_total") && v->spe) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->spe->chunks);
-	} else if (IS("kvmprof_spe_received_bytes_total") && v->spe) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->spe->bytes);
-	} else if (IS("kvmprof_spe_chunks_dropped_total") && v->spe) {
-		putf(b, "%s{cause=\"malformed\"} %llu\n", name,
-		     (unsigned long long)v->spe->malformed);
-		putf(b, "%s{cause=\"unattributed\"} %llu\n", name,
-		     (unsigned long long)v->spe->unattributed);
-		putf(b, "%s{cause=\"too_many_vcpus\"} %llu\n", name,
-		     (unsigned long long)v->spe->streams_dropped);
-	} else if (IS("kvmprof_async_pf_unattributed_total") && v->reg) {
-		putf(b, "%s %llu\n", name, (unsigned long long)
-		     v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
-	} else if (IS("kvmprof_harvests_total")) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->harvests);
-	} else if (IS("kvmprof_harvest_errors_total")) {
-		putf(b, "%s %llu\n", name,
-		     (unsigned long long)v->harvest_errors);
-	} else if (IS("kvmprof_vms") && v->reg) {
-		putf(b, "%s %zu\n", name, v->reg->nvms);
-	} else if (IS("kvmprof_vms_max") && v->reg) {
-		putf(b, "%s %zu\n", name, v->reg->max_vms);
-	} else if (IS("kvmprof_vms_not_tracked_total") && v->reg) {
-		putf(b, "%s %llu\n", name,
-		     (unsigned long long)v->reg->vms_dropped);
-	} else if (IS("kvmprof_bpf_counters_max")) {
-		putf(b, "%s %u\n", name, v->max_counters);
-	} else if (IS("kvmprof_bpf_keys_deleted_total")) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->keys_deleted);
-	} else if (IS("kvmprof_config_last_reload_successful")) {
-		putf(b, "%s %d\n", name, v->last_reload_ok);
-	} else if (IS("kvmprof_config_last_reload_success_timestamp_seconds")) {
-		putf(b, "%s %.3f\n", name, v->last_reload_ok_time);
-	} else if (IS("kvmprof_config_reloads_total")) {
-		putf(b, "%s{result=\"success\"} %llu\n", name,
-		     (unsigned long long)v->reloads_ok);
-		putf(b, "%s{result=\"failure\"} %llu\n", name,
-		     (unsigned long long)v->reloads_failed);
-	} else if (IS("process_start_time_seconds")) {
-		putf(b, "%s %.3f\n", name, v->start_time);
-	}
-#undef IS
 }
 
 int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
@@ -714,7 +527,7 @@ int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
 		return b.err;
 	}
 	if (!b.p)
-		put(&b, "", 0);
+		metrics_put(&b, "", 0);
 	*ret_buf = b.p;
 	*ret_len = b.len;
 	return b.err;

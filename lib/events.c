@@ -277,3 +277,10 @@ int kp_event_labels(const struct kp_event_desc *d, uint32_t sub, int layout,
 		return -1;
 	return n ? n : 1;
 }
+
+const char *const kp_drop_names[KP_DROP_MAX] = {
+	[KP_DROP_COUNTS_FULL] = "counters_map_full",
+	[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
+	[KP_DROP_VM_EVENT] = "vm_announcements",
+	[KP_DROP_APF_TRACK] = "async_pf_tracking",
+};

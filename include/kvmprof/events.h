@@ -68,4 +68,7 @@ const struct kp_event_desc *kp_event(uint32_t event);
 int kp_event_labels(const struct kp_event_desc *d, uint32_t sub, int layout,
 		    bool prom, struct kp_ev_labels *ret);
 
+/* enum kp_drop (abi.h) as the API and the metrics name the cause. */
+extern const char *const kp_drop_names[];
+
 #endif

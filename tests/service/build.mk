@@ -4,7 +4,7 @@
 SVC_UNIT_TESTS := config metrics
 UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 # the registry test's dependencies (tests/build.mk) follow the registry
-UNIT_DEPS_metrics := daemon/metrics.c $(UNIT_DEPS_registry) \
+UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c $(UNIT_DEPS_registry) \
 	$(filter-out $(UNIT_DEPS_registry),lib/kvmnames.c lib/events.c)
 $(O)/san/tests/unit/test_metrics.o: $(BPF_SKELS)
 $(foreach t,$(SVC_UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
