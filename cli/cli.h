@@ -4,6 +4,7 @@
 #define KVMPROF_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct cli_ctx {
 	bool json;		/* --json: machine-readable output everywhere */
@@ -33,10 +34,14 @@ int cli_err(const struct cli_ctx *ctx, int err, const char *fmt, ...)
 int cli_dispatch(struct cli_ctx *ctx, const char *noun,
 		 const struct cli_cmd *table, int argc, char **argv);
 
+/* "  kvmprof NOUN NAME ARGS\n      help" for each command of @t. */
+void cli_print_cmds(FILE *f, const char *noun, const struct cli_cmd *t);
+
 /* Talking to kvmprofd (cli/kvmprof.c): GET @path, JSON; on failure the
  * error is printed (cli_err) and 1 returned. */
 struct cJSON;
 int cli_api_get(struct cli_ctx *ctx, const char *path, struct cJSON **ret);
+/* JSON accessors and printers (cli/common.c) */
 void cli_print_json(const struct cJSON *o);
 double cli_num(const struct cJSON *o, const char *k);
 const char *cli_str(const struct cJSON *o, const char *k);

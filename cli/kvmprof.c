@@ -24,59 +24,6 @@
 #define KVMPROF_VERSION "0.1"
 #endif
 
-int cli_err(const struct cli_ctx *ctx, int err, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (ctx->json) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-
-		cJSON_AddStringToObject(o, "error", msg);
-		cJSON_AddNumberToObject(o, "errno", err < 0 ? -err : err);
-		s = cJSON_PrintUnformatted(o);
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "%s: %s\n", ctx->prog, msg);
-	}
-	return 1;
-}
-
-static void print_cmds(FILE *f, const char *noun, const struct cli_cmd *t)
-{
-	for (; t->name; t++)
-		fprintf(f, "  kvmprof %s%s%s%s%s\n      %s\n",
-			noun ? noun : "", noun ? " " : "", t->name,
-			*t->args ? " " : "", t->args, t->help);
-}
-
-int cli_dispatch(struct cli_ctx *ctx, const char *noun,
-		 const struct cli_cmd *table, int argc, char **argv)
-{
-	const struct cli_cmd *t;
-
-	if (argc < 1)
-		goto usage;
-	for (t = table; t->name; t++)
-		if (!strcmp(t->name, argv[0]))
-			return t->fn(ctx, argc, argv);
-	cli_err(ctx, -EINVAL, "unknown command '%s%s%s'", noun ? noun : "",
-		noun ? " " : "", argv[0]);
-usage:
-	if (!ctx->json) {
-		fprintf(stderr, "Commands:\n");
-		print_cmds(stderr, noun, table);
-	}
-	return argc < 1 ? cli_err(ctx, -EINVAL, "missing command") : 1;
-}
-
 /* GET @path; on failure prints the error and returns 1. */
 int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
 {
@@ -112,45 +59,6 @@ int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
 	return 0;
 }
 
-void cli_print_json(const cJSON *o)
-{
-	char *s = cJSON_Print(o);
-
-	if (s)
-		printf("%s\n", s);
-	free(s);
-}
-
-double cli_num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-const char *cli_str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "-";
-}
-
-const cJSON *cli_obj(const cJSON *o, const char *k)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-/* Commands take no options beyond the global ones: reject strays. */
-int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want)
-{
-	if (argc > want)
-		return cli_err(ctx, -EINVAL, "%s: unexpected argument '%s'",
-			       argv[0], argv[want]);
-	if (argc < want)
-		return cli_err(ctx, -EINVAL, "%s: missing argument", argv[0]);
-	return 0;
-}
-
 static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const char *const head[] = { "ID", "PID>", "NAME", "VMM",
@@ -180,30 +88,6 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	table_free(&t);
 	cJSON_Delete(vms);
 	return 0;
-}
-
-/* "by_reason"-style object as "A=1 B=2" */
-void cli_print_kv(const char *label, const cJSON *o)
-{
-	const cJSON *it;
-
-	if (!o || !o->child)
-		return;
-	printf("  %s:", label);
-	cJSON_ArrayForEach(it, o)
-		printf(" %s=%.0f", it->string, it->valuedouble);
-	printf("\n");
-}
-
-void cli_print_hist(const char *label, const cJSON *arr)
-{
-	const cJSON *b;
-
-	if (!arr || !arr->child)
-		return;
-	printf("  %s (log2 buckets, ns >= min):\n", label);
-	cJSON_ArrayForEach(b, arr)
-		printf("    >= %-12.0f %.0f\n", cli_num(b, "min"), cli_num(b, "count"));
 }
 
 static void show_human(const cJSON *vm)
@@ -474,9 +358,9 @@ static void usage(FILE *f)
 "  -V, --version      print the version\n"
 "\n"
 "Commands:\n");
-	print_cmds(f, NULL, top_cmds);
+	cli_print_cmds(f, NULL, top_cmds);
 	fprintf(f, "  SPE commands:\n");
-	print_cmds(f, "spe", spe_cmds);
+	cli_print_cmds(f, "spe", spe_cmds);
 }
 
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv)

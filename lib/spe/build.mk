@@ -26,9 +26,9 @@ $(foreach t,$(SPE_TEST_NAMES),$(eval $(call spe_test_rule,$(t))))
 
 TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
 
-# The CLI part (cli/spe.c) with a stand-in for cli/kvmprof.c's dispatch.
+# The CLI part (cli/spe.c) with the CLI's shared pieces (cli/common.c).
 $(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
-		tests/spe/cli_stub.c cli/spe.c lib/spefile.c $(SPE_SRCS) \
+		cli/common.c cli/spe.c lib/spefile.c $(SPE_SRCS) \
 		$(SPE_IO_SRCS) $(SPEGEN_SRCS))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
