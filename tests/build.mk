@@ -17,13 +17,16 @@ TEST_BINS += $(O)/tests/test_$(1)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 
-# End-to-end tests: release-built daemon/CLI/guest, sanitized test program.
-E2E_HARNESS := tests/e2e/harness.c lib/client.c
+# End-to-end tests: release-built daemon/CLI/guest, sanitized test program,
+# over the shared test code of tests/lib/ (also linked by the bench).
+E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c \
+	lib/client.c
 E2E_TESTS := generic spe apf
-E2E_EXTRA_spe := tests/e2e/inject.c tools/spegen/spegen.c lib/spefile.c \
+E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spefile.c \
 	$(SPE_SRCS)
-$(call sanobj,tests/e2e/inject.c): $(O)/gen/test_kaddr.skel.h
-$(O)/san/tests/e2e/%.o: SAN_CFLAGS += -Itools/spegen
+$(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
+$(O)/san/tests/e2e/%.o $(O)/san/tests/lib/%.o: SAN_CFLAGS += -Itests/lib \
+	-Itools/spegen
 
 define e2e_test_rule
 $(O)/tests/test_e2e_$(1): $(call sanobj,tests/e2e/test_e2e_$(1).c $(E2E_HARNESS) $(E2E_EXTRA_$(1))) | $(BINS)

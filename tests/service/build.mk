@@ -14,13 +14,16 @@ TEST_BINS += tests/service/check-docs.sh tests/service/check-rules.sh \
 	tests/service/check-install.sh
 
 # unit-exec: runs a command inside a unit's identity, capabilities and
-# system call filter (for test_e2e_service).
+# system call filter (for test_e2e_privileges).
 SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp)
 $(O)/tests/unit-exec: $(call obj,tests/service/unit-exec.c)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SECCOMP_LIBS) $(CAPNG_LIBS)
 
-# End-to-end service test (real guests, real Prometheus).
-$(eval $(call e2e_test_rule,service))
-$(O)/tests/test_e2e_service: | $(O)/tests/unit-exec
+# End-to-end service tests (real guests, real Prometheus), by concern.
+SVC_E2E_TESTS := prometheus privileges systemd
+$(foreach t,$(SVC_E2E_TESTS),$(eval E2E_EXTRA_$(t) := tests/lib/svc.c \
+	tests/lib/http.c tests/lib/guest.c))
+$(foreach t,$(SVC_E2E_TESTS),$(eval $(call e2e_test_rule,$(t))))
+$(O)/tests/test_e2e_privileges: | $(O)/tests/unit-exec

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Small helpers shared by every part of kvmprof (user space). */
+#ifndef KVMPROF_UTIL_H
+#define KVMPROF_UTIL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* CLOCK_MONOTONIC in nanoseconds and in milliseconds. */
+static inline uint64_t kp_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t kp_mono_ms(void)
+{
+	return kp_mono_ns() / 1000000;
+}
+
+#endif
