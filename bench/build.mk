@@ -13,3 +13,11 @@ $(O)/bench/spe_capture_bench: $(call obj,$(SPE_CAPTURE_BENCH_SRCS)) | $(BINS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -o $@ $^ $(CJSON_LIBS) $(CURL_LIBS) $(LIBBPF_LIBS)
 BENCH_BINS += $(O)/bench/spe_capture_bench
+
+# Decode throughput (release objects).
+$(O)/bench/spe_bench: $(call obj,bench/spe/spe_bench.c $(SPE_SRCS) $(SPEGEN_SRCS))
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+BENCH_BINS += $(O)/bench/spe_bench

@@ -19,10 +19,7 @@
 #include <kvmprof/client.h>
 #include "cli.h"
 #include "table.h"
-
-#ifndef KVMPROF_VERSION
-#define KVMPROF_VERSION "0.1"
-#endif
+#include "version.h"
 
 /* GET @path; on failure prints the error and returns 1. */
 int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
@@ -310,7 +307,6 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	return 0;
 }
-
 
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 

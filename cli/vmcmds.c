@@ -22,6 +22,7 @@
 #include <kvmprof/client.h>
 #include <kvmprof/events.h>
 #include <kvmprof/spefile.h>
+#include <kvmprof/util.h>
 #include "cli.h"
 #include "table.h"
 
@@ -246,7 +247,7 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 					    "X-Kvmprof-Lost-Blocks" };
 	char path[512], esc[400], tmp[4096], hv[2][KP_HDR_VAL_MAX];
 	uint64_t cursor = 0, blocks = 0, bytes = 0, lost = 0;
-	struct timespec t0, now;
+	double t0;
 	cJSON *vm, *meta;
 	char *mtext;
 	gzFile gz;
@@ -311,17 +312,14 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = kp_mono_s();
 	for (;;) {
 		uint8_t *buf = NULL;
 		size_t len = 0;
 		long status = 0;
 		bool last;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		last = stop_rec || (double)(now.tv_sec - t0.tv_sec) +
-					   (double)(now.tv_nsec - t0.tv_nsec) /
-						   1e9 >= duration;
+		last = stop_rec || kp_mono_s() - t0 >= duration;
 		snprintf(path, sizeof(path), "/v1/vms/%s/spe/raw?cursor=%llu",
 			 esc, (unsigned long long)cursor);
 		r = kp_api_get_raw(ctx->socket, path, &buf, &len, &status, hdrs,

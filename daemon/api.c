@@ -17,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include <kvmprof/util.h>
 #include "api.h"
 #include "daemon.h"
 #include "harvest.h"
@@ -163,7 +164,7 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 					      "refresh");
 	if (refresh && !strcmp(refresh, "1"))
 		daemon_harvest(d);	/* failures show in /v1/status */
-	now = mono_ms();
+	now = kp_mono_ms();
 
 	if (!strcmp(url, "/v1/status"))
 		return send_status(c, d);

@@ -8,6 +8,7 @@ KVMPROFD_LIBS := $(ELF_LIBS) $(ZLIB_LIBS) $(LIBBPF_LIBS) $(CJSON_LIBS) $(MHD_LIB
 	$(SYSTEMD_LIBS)
 
 $(call obj,daemon/probes.c): $(BPF_SKELS)
+$(call obj,daemon/options.c daemon/status.c): $(VERSION_H)
 
 $(O)/kvmprofd: $(call obj,$(KVMPROFD_SRCS) $(KP_LIB_SRCS) $(SPE_SRCS) $(SPE_IO_SRCS))
 	$(call msg,LD,$@)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <kvmprof/client.h>
+#include <kvmprof/util.h>
 #include "config.h"
 
 #define D(f) false, offsetof(struct daemon_opts, f)
@@ -77,7 +78,7 @@ const struct config_key config_key_table[] = {
 	  'v', NULL, "verbose", "more logging (twice: libbpf debug)" },
 };
 /* clang-format on */
-#define NKEYS (sizeof(config_key_table) / sizeof(config_key_table[0]))
+#define NKEYS (ARRAY_SIZE(config_key_table))
 const size_t config_nkeys = NKEYS;
 _Static_assert(NKEYS <= 64, "config: set_line[] too small");
 

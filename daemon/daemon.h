@@ -60,6 +60,5 @@ struct daemon {
 	double last_reload_ok_time;	/* Unix seconds */
 };
 
-uint64_t mono_ms(void);
 
 #endif

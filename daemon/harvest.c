@@ -2,27 +2,19 @@
 /* BPF counters and VM announcements into the registry: see harvest.h. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <kvmprof/procfs.h>
 #include <kvmprof/vmname.h>
+#include <kvmprof/util.h>
 #include "daemon.h"
 #include "harvest.h"
 #include "probes.h"
-
-uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int daemon_harvest(struct daemon *d)
 {
 	struct kp_count *snap = NULL, *stale = NULL;
 	size_t n = 0, nstale = 0;
-	uint64_t now = mono_ms();
+	uint64_t now = kp_mono_ms();
 	int r;
 
 	registry_mark_exited(&d->reg, now);
@@ -78,7 +70,7 @@ int daemon_on_vm_event(void *ctx, void *data, size_t size)
 	if (kp_proc_read((pid_t)e->tgid, "cgroup", cgroup, sizeof(cgroup)) < 0)
 		cgroup[0] = '\0';
 	kp_vm_identify(argc, argv, comm, cgroup, &id);
-	if (registry_note_vm(&d->reg, e->tgid, e->start_ns, &id, mono_ms()))
+	if (registry_note_vm(&d->reg, e->tgid, e->start_ns, &id, kp_mono_ms()))
 		d->reg.vms_dropped++;
 	return 0;
 }

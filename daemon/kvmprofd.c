@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <kvmprof/kvmnames.h>
+#include <kvmprof/util.h>
 #include "api.h"
 #include "config.h"
 #include "daemon.h"
@@ -33,9 +34,6 @@
 #include "probes.h"
 #include "service.h"
 
-#ifndef KVMPROF_VERSION
-#define KVMPROF_VERSION "0.1"
-#endif
 /* The guest symbol file configured for a VM (config key guest-symbols). */
 static const char *guest_symbols_for(void *ctx, const char *vm_name)
 {
@@ -166,7 +164,7 @@ int main(int argc, char **argv)
 	d.last_reload_ok = true;
 	d.last_reload_ok_time = unix_time();
 	libbpf_set_print(libbpf_log);
-	d.started_ms = mono_ms();
+	d.started_ms = kp_mono_ms();
 	if (d.cfg->path)
 		log_info("configuration from %s", d.cfg->path);
 

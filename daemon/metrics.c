@@ -33,6 +33,7 @@
 
 #include <kvmprof/abi.h>
 #include <kvmprof/events.h>
+#include <kvmprof/util.h>
 #include "metrics.h"
 #include "metrics_int.h"
 #include "registry.h"
@@ -219,7 +220,7 @@ static const struct family meta_families[] = {
 	     "Start time of the VMM process, Unix seconds", emit_vm_start),
 };
 
-#define NMETA (sizeof(meta_families) / sizeof(meta_families[0]))
+#define NMETA (ARRAY_SIZE(meta_families))
 
 /* VM metadata, the families of the event table (lib/events.c), self. */
 static struct family families[NMETA + KP_EV_MAX + METRICS_MAX_SELF];
@@ -339,7 +340,7 @@ static void group_emit(struct mbuf *b, const struct family *f,
 
 		for (size_t i = 0; i < KP_HIST_BUCKETS; i++)
 			total += g->hist[i];
-		for (size_t k = 0; k < sizeof(HIST_LE_LOG2) / sizeof(HIST_LE_LOG2[0]);
+		for (size_t k = 0; k < ARRAY_SIZE(HIST_LE_LOG2);
 		     k++) {
 			for (; next <= HIST_LE_LOG2[k]; next++)
 				cum += g->hist[next];

@@ -6,11 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kvmprof/util.h>
 #include "options.h"
-
-#ifndef KVMPROF_VERSION
-#define KVMPROF_VERSION "0.1"
-#endif
+#include "version.h"
 
 /* Options that are not configuration keys. */
 enum { O_CONFIG = 'c', O_HELP = 'h', O_PRINT = 512, O_LOADALL, O_VERSION };
@@ -34,7 +32,7 @@ static const struct extra_opt {
 	{ "help", O_HELP, 'h', NULL, "this text", true },
 	{ "version", O_VERSION, 0, NULL, "print the version", true },
 };
-#define NEXTRA (sizeof(extra) / sizeof(extra[0]))
+#define NEXTRA (ARRAY_SIZE(extra))
 #define O_KEY 256 /* + index in config_key_table[] */
 
 /* "  -s, --socket PATH          help text (default X)", wrapped */

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
 
+#include <kvmprof/util.h>
 #include "api.h"
 #include "config.h"
 #include "daemon.h"
@@ -79,7 +80,7 @@ static void reload(struct service *s)
 	int r, mfd = -1;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)mono_ms() * 1000ull);
+		   (unsigned long long)kp_mono_ms() * 1000ull);
 	if (!n) {
 		log_err("reload: out of memory; keeping the running "
 			"configuration");
@@ -297,7 +298,7 @@ void service_stop(struct service *s)
 {
 	int *fds[] = { &s->sfd, &s->tfd, &s->pfd, &s->wfd };
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;

@@ -9,14 +9,12 @@
 
 #include <kvmprof/events.h>
 #include <kvmprof/kvmnames.h>
+#include <kvmprof/util.h>
 #include "config.h"
 #include "daemon.h"
 #include "probes.h"
 #include "status.h"
-
-#ifndef KVMPROF_VERSION
-#define KVMPROF_VERSION "0.1"
-#endif
+#include "version.h"
 
 static double unix_now(clockid_t other, double *ret_other)
 {
@@ -56,7 +54,7 @@ int status_snapshot(struct daemon *d, struct status *s)
 		.last_reload_ok = d->last_reload_ok,
 		.last_reload_ok_time = d->last_reload_ok_time,
 		.pid = getpid(),
-		.uptime_ms = mono_ms() - d->started_ms,
+		.uptime_ms = kp_mono_ms() - d->started_ms,
 		.interval_ms = d->opts.interval_ms,
 		.grace_ms = d->opts.grace_ms,
 		.count_cache = probes_count_cache(d->probes),

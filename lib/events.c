@@ -6,8 +6,8 @@
 #include <kvmprof/abi.h>
 #include <kvmprof/events.h>
 #include <kvmprof/kvmnames.h>
+#include <kvmprof/util.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int put(struct kp_ev_labels *l, int i, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

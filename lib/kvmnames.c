@@ -3,8 +3,8 @@
 
 #include <kvmprof/abi.h>
 #include <kvmprof/kvmnames.h>
+#include <kvmprof/util.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* include/uapi/linux/kvm.h */
 static const char *const userspace_exit[] = {

@@ -1,12 +1,14 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
-UNIT_TESTS := vmname registry procfs
+UNIT_TESTS := vmname registry procfs config metrics
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c daemon/spe_capture.c lib/procfs.c \
 	lib/vmname.c $(SPE_SRCS) $(SPE_IO_SRCS)
 UNIT_DEPS_procfs := lib/procfs.c
+UNIT_DEPS_config := daemon/config.c daemon/config_file.c
+UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
+	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
-$(O)/san/tests/unit/test_registry.o: $(BPF_SKELS)
 
 define unit_test_rule
 $(O)/tests/test_$(1): $(call sanobj,tests/unit/test_$(1).c $(UNIT_DEPS_$(1)))
@@ -36,6 +38,13 @@ $(O)/tests/test_e2e_$(1): $(call sanobj,tests/e2e/test_e2e_$(1).c $(E2E_HARNESS)
 TEST_BINS += $(O)/tests/test_e2e_$(1)
 endef
 $(foreach t,$(E2E_TESTS),$(eval $(call e2e_test_rule,$(t))))
+
+# kvmprofd as a service (real guests, real Prometheus), by concern.
+SVC_E2E_TESTS := prometheus privileges systemd
+$(foreach t,$(SVC_E2E_TESTS),$(eval E2E_EXTRA_$(t) := tests/lib/svc.c \
+	tests/lib/http.c tests/lib/guest.c))
+$(foreach t,$(SVC_E2E_TESTS),$(eval $(call e2e_test_rule,$(t))))
+$(O)/tests/test_e2e_privileges: | $(O)/tests/unit-exec
 
 # Test-only BPF objects (kernel addresses for BPF_PROG_TEST_RUN injection).
 $(O)/bpf/$(BPF_ARCH)/test_%.tmp.o: tests/bpf/%.bpf.c

@@ -8,7 +8,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* CLOCK_MONOTONIC in nanoseconds and in milliseconds. */
+/* CLOCK_MONOTONIC in nanoseconds, milliseconds and seconds. */
 static inline uint64_t kp_mono_ns(void)
 {
 	struct timespec ts;
@@ -20,6 +20,11 @@ static inline uint64_t kp_mono_ns(void)
 static inline uint64_t kp_mono_ms(void)
 {
 	return kp_mono_ns() / 1000000;
+}
+
+static inline double kp_mono_s(void)
+{
+	return (double)kp_mono_ns() / 1e9;
 }
 
 #endif

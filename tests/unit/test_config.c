@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <kvmprof/util.h>
 #include "config.h"
 
 static char path[64];
@@ -157,7 +158,7 @@ static void errors_name_the_line(void **state)
 		{ "verbose = 3\n", 1, "from 0 to 2" },
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct config c;
 		struct config_error err;
 		int r = load(&c, bad[i].text, &err);
