@@ -91,6 +91,12 @@ $(O)/san/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
 
+# The C lines changed since FORMAT_BASE (default: the branch point from
+# main) as clang-format writes them (scripts/format-check.sh).
+.PHONY: format-check
+format-check:
+	$(Q)scripts/format-check.sh $(FORMAT_BASE)
+
 .PHONY: deps
 deps:
 	$(Q)scripts/deps.sh

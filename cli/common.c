@@ -42,9 +42,9 @@ int cli_err(const struct cli_ctx *ctx, int err, const char *fmt, ...)
 void cli_print_cmds(FILE *f, const char *noun, const struct cli_cmd *t)
 {
 	for (; t->name; t++)
-		fprintf(f, "  kvmprof %s%s%s%s%s\n      %s\n",
-			noun ? noun : "", noun ? " " : "", t->name,
-			*t->args ? " " : "", t->args, t->help);
+		fprintf(f, "  kvmprof %s%s%s%s%s\n      %s\n", noun ? noun : "",
+			noun ? " " : "", t->name, *t->args ? " " : "", t->args,
+			t->help);
 }
 
 int cli_dispatch(struct cli_ctx *ctx, const char *noun,
@@ -127,5 +127,6 @@ void cli_print_hist(const char *label, const cJSON *arr)
 		return;
 	printf("  %s (log2 buckets, ns >= min):\n", label);
 	cJSON_ArrayForEach(b, arr)
-		printf("    >= %-12.0f %.0f\n", cli_num(b, "min"), cli_num(b, "count"));
+		printf("    >= %-12.0f %.0f\n", cli_num(b, "min"),
+		       cli_num(b, "count"));
 }

@@ -281,8 +281,8 @@ int api_listen(const char *path, mode_t mode, const char *group, int *ret_fd,
 	if (group && *group) {
 		struct group *g = getgrnam(group);
 
-		*ret_chgrp_err = g && chown(path, (uid_t)-1, g->gr_gid) ?
-					 -errno : 0;
+		*ret_chgrp_err =
+			g && chown(path, (uid_t)-1, g->gr_gid) ? -errno : 0;
 	}
 	*ret_fd = fd;
 	return 0;

@@ -60,5 +60,4 @@ struct daemon {
 	double last_reload_ok_time;	/* Unix seconds */
 };
 
-
 #endif

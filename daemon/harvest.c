@@ -30,7 +30,8 @@ int daemon_harvest(struct daemon *d)
 		r = r ? r : dr;
 		/* stale is sorted by VM: forget each VM once */
 		for (size_t i = 0; i < nstale; i++)
-			if (i == 0 || stale[i].key.tgid != stale[i - 1].key.tgid ||
+			if (i == 0 ||
+			    stale[i].key.tgid != stale[i - 1].key.tgid ||
 			    stale[i].key.start_ns != stale[i - 1].key.start_ns)
 				probes_forget_vm(d->probes, stale[i].key.tgid,
 						 stale[i].key.start_ns);

@@ -136,8 +136,13 @@ int main(int argc, char **argv)
 	struct daemon d = { .bpf_stats_fd = -1 };
 	struct probe_opts po = {};
 	struct ring_buffer *rb = NULL;
-	struct service svc = { .d = &d, .sfd = -1, .tfd = -1, .pfd = -1,
-			       .wfd = -1, .argc = argc, .argv = argv };
+	struct service svc = { .d = &d,
+			       .sfd = -1,
+			       .tfd = -1,
+			       .pfd = -1,
+			       .wfd = -1,
+			       .argc = argc,
+			       .argv = argv };
 	struct config_error err = {};
 	int lfd = -1, mfd = -1, r, attached = 0, chgrp_err = 0;
 

@@ -86,7 +86,8 @@ void metrics_putf(struct mbuf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	metrics_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	metrics_put(b, tmp,
+		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* see metrics_int.h */
@@ -210,10 +211,12 @@ static void emit_vm_start(struct mbuf *, const struct metrics_view *,
 static const struct family meta_families[] = {
 	SELF("kvmprof_vm_info", M_GAUGE,
 	     "VM metadata (always 1): name, kvmprof id, VMM process id, VMM "
-	     "kind, UUID", emit_vm_info),
+	     "kind, UUID",
+	     emit_vm_info),
 	SELF("kvmprof_vm_running", M_GAUGE,
 	     "1 while the VMM runs, 0 once it exited (its series stay for the "
-	     "grace period)", emit_vm_running),
+	     "grace period)",
+	     emit_vm_running),
 	SELF("kvmprof_vm_vcpus", M_GAUGE, "vCPUs seen with events",
 	     emit_vm_vcpus),
 	SELF("kvmprof_vm_start_time_seconds", M_GAUGE,
@@ -273,8 +276,8 @@ static void header(struct mbuf *b, const struct family *f)
 	static const char *const types[] = { "counter", "gauge", "histogram" };
 
 	/* help texts are ours: no backslash or newline to escape */
-	metrics_putf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-	     types[f->type]);
+	metrics_putf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
+		     f->name, types[f->type]);
 }
 
 /* --- per-VM families from the BPF counters --- */
@@ -340,27 +343,27 @@ static void group_emit(struct mbuf *b, const struct family *f,
 
 		for (size_t i = 0; i < KP_HIST_BUCKETS; i++)
 			total += g->hist[i];
-		for (size_t k = 0; k < ARRAY_SIZE(HIST_LE_LOG2);
-		     k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(HIST_LE_LOG2); k++) {
 			for (; next <= HIST_LE_LOG2[k]; next++)
 				cum += g->hist[next];
 			le_text(le, sizeof(le), HIST_LE_LOG2[k]);
-			metrics_putf(b, "%s_bucket{%s,le=\"%s\"} %llu\n", f->name,
-			     prefix, le, (unsigned long long)cum);
+			metrics_putf(b, "%s_bucket{%s,le=\"%s\"} %llu\n",
+				     f->name, prefix, le,
+				     (unsigned long long)cum);
 		}
-		metrics_putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, prefix,
-		     (unsigned long long)total);
+		metrics_putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name,
+			     prefix, (unsigned long long)total);
 		metrics_putf(b, "%s_sum{%s} %llu.%09llu\n", f->name, prefix,
-		     (unsigned long long)(g->sum_ns / 1000000000ull),
-		     (unsigned long long)(g->sum_ns % 1000000000ull));
+			     (unsigned long long)(g->sum_ns / 1000000000ull),
+			     (unsigned long long)(g->sum_ns % 1000000000ull));
 		metrics_putf(b, "%s_count{%s} %llu\n", f->name, prefix,
-		     (unsigned long long)total);
+			     (unsigned long long)total);
 		return;
 	}
 	for (size_t i = 0; i < g->n; i++)
 		metrics_putf(b, "%s{%s%s%s} %llu\n", f->name, prefix,
-		     g->s[i].labels[0] ? "," : "", g->s[i].labels,
-		     (unsigned long long)g->s[i].value);
+			     g->s[i].labels[0] ? "," : "", g->s[i].labels,
+			     (unsigned long long)g->s[i].value);
 }
 
 /* A counter's labels from its event row: 'name="value",...' */
@@ -369,15 +372,15 @@ static int label_text(const struct metrics_view *v, const struct kp_count *c,
 {
 	const struct kp_event_desc *e = kp_event(c->key.event);
 	struct kp_ev_labels l;
-	int n = e ? kp_event_labels(e, c->key.sub, v->exit_layout, true, &l)
-		  : -1;
+	int n = e ? kp_event_labels(e, c->key.sub, v->exit_layout, true, &l) :
+		    -1;
 
 	buf[0] = '\0';
 	if (n == 1)
 		snprintf(buf, len, "%s=\"%s\"", e->labels[0], l.v[0]);
 	else if (n == 2)
-		snprintf(buf, len, "%s=\"%s\",%s=\"%s\"", e->labels[0],
-			 l.v[0], e->labels[1], l.v[1]);
+		snprintf(buf, len, "%s=\"%s\",%s=\"%s\"", e->labels[0], l.v[0],
+			 e->labels[1], l.v[1]);
 	return n < 0 ? -1 : 0;
 }
 
@@ -449,9 +452,11 @@ static void emit_vm_info(struct mbuf *b, const struct metrics_view *v,
 		metrics_esc(name, sizeof(name), vm->ident.name);
 		metrics_esc(vmm, sizeof(vmm), vm->ident.vmm);
 		metrics_esc(uuid, sizeof(uuid), vm->ident.uuid);
-		metrics_putf(b, "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
-		     "vmm=\"%s\",uuid=\"%s\"} 1\n", f->name, vms[i].label,
-		     name, vm->id, vm->pid, vmm, uuid);
+		metrics_putf(b,
+			     "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
+			     "vmm=\"%s\",uuid=\"%s\"} 1\n",
+			     f->name, vms[i].label, name, vm->id, vm->pid, vmm,
+			     uuid);
 	}
 }
 
@@ -461,7 +466,7 @@ static void emit_vm_running(struct mbuf *b, const struct metrics_view *v,
 {
 	for (size_t i = 0; i < n; i++)
 		metrics_putf(b, "%s{vm=\"%s\"} %d\n", f->name, vms[i].label,
-		     vms[i].vm->exited ? 0 : 1);
+			     vms[i].vm->exited ? 0 : 1);
 }
 
 static void emit_vm_vcpus(struct mbuf *b, const struct metrics_view *v,
@@ -478,7 +483,8 @@ static void emit_vm_vcpus(struct mbuf *b, const struct metrics_view *v,
 			    (k == 0 || vm->counts[k - 1].key.vcpu !=
 					       vm->counts[k].key.vcpu))
 				c++;
-		metrics_putf(b, "%s{vm=\"%s\"} %zu\n", f->name, vms[i].label, c);
+		metrics_putf(b, "%s{vm=\"%s\"} %zu\n", f->name, vms[i].label,
+			     c);
 	}
 }
 
@@ -490,7 +496,7 @@ static void emit_vm_start(struct mbuf *b, const struct metrics_view *v,
 		return;
 	for (size_t i = 0; i < n; i++)
 		metrics_putf(b, "%s{vm=\"%s\"} %.3f\n", f->name, vms[i].label,
-		     v->boot_time + (double)vms[i].vm->start_ns / 1e9);
+			     v->boot_time + (double)vms[i].vm->start_ns / 1e9);
 }
 
 int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,

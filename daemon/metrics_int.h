@@ -50,7 +50,9 @@ struct family {
 	emit_fn emit;		/* self-metrics and VM metadata */
 };
 
+/* clang-format off */
 #define SELF(n, t, h, fn) { .name = n, .type = t, .help = h, .emit = fn }
+/* clang-format on */
 
 /* The daemon's own families (metrics_self.c), after the per-VM ones. */
 #define METRICS_MAX_SELF 32

@@ -16,14 +16,16 @@ const struct family metrics_self_families[] = {
 	     "1 if the probe is attached; state and reason say why not",
 	     metrics_emit_self),
 	SELF("kvmprof_bpf_prog_runs_total", M_COUNTER,
-	     "Runs of the probe's BPF program (kernel BPF stats)", metrics_emit_self),
+	     "Runs of the probe's BPF program (kernel BPF stats)",
+	     metrics_emit_self),
 	SELF("kvmprof_bpf_prog_run_seconds_total", M_COUNTER,
 	     "Time spent in the probe's BPF program (kernel BPF stats)",
 	     metrics_emit_self),
 	SELF("kvmprof_bpf_stats_enabled", M_GAUGE,
 	     "1 if kernel BPF run-time statistics are on", metrics_emit_self),
 	SELF("kvmprof_events_lost_total", M_COUNTER,
-	     "Events the BPF side could not record, by cause", metrics_emit_self),
+	     "Events the BPF side could not record, by cause",
+	     metrics_emit_self),
 	SELF("kvmprof_spe_chunks_total", M_COUNTER,
 	     "SPE chunks received from the BPF ring buffer", metrics_emit_self),
 	SELF("kvmprof_spe_received_bytes_total", M_COUNTER,
@@ -35,8 +37,8 @@ const struct family metrics_self_families[] = {
 	     metrics_emit_self),
 	SELF("kvmprof_harvests_total", M_COUNTER,
 	     "Harvests of the BPF counters", metrics_emit_self),
-	SELF("kvmprof_harvest_errors_total", M_COUNTER,
-	     "Harvests that failed", metrics_emit_self),
+	SELF("kvmprof_harvest_errors_total", M_COUNTER, "Harvests that failed",
+	     metrics_emit_self),
 	SELF("kvmprof_vms", M_GAUGE,
 	     "VMs in the registry (running or in their grace period)",
 	     metrics_emit_self),
@@ -45,9 +47,11 @@ const struct family metrics_self_families[] = {
 	SELF("kvmprof_vms_not_tracked_total", M_COUNTER,
 	     "VMs seen but not tracked (max-vms reached)", metrics_emit_self),
 	SELF("kvmprof_bpf_counters_max", M_GAUGE,
-	     "Entries of the BPF counter map (max-counters)", metrics_emit_self),
+	     "Entries of the BPF counter map (max-counters)",
+	     metrics_emit_self),
 	SELF("kvmprof_bpf_keys_deleted_total", M_COUNTER,
-	     "BPF counter entries deleted after their VM exited", metrics_emit_self),
+	     "BPF counter entries deleted after their VM exited",
+	     metrics_emit_self),
 	SELF("kvmprof_config_last_reload_successful", M_GAUGE,
 	     "1 if the last configuration load succeeded", metrics_emit_self),
 	SELF("kvmprof_config_last_reload_success_timestamp_seconds", M_GAUGE,
@@ -58,15 +62,16 @@ const struct family metrics_self_families[] = {
 	SELF("process_start_time_seconds", M_GAUGE,
 	     "Start time of kvmprofd, Unix seconds", metrics_emit_self),
 };
-const size_t metrics_nself = sizeof(metrics_self_families) /
-			     sizeof(metrics_self_families[0]);
+const size_t metrics_nself =
+	sizeof(metrics_self_families) / sizeof(metrics_self_families[0]);
 _Static_assert(sizeof(metrics_self_families) /
-	       sizeof(metrics_self_families[0]) <= METRICS_MAX_SELF,
+			       sizeof(metrics_self_families[0]) <=
+		       METRICS_MAX_SELF,
 	       "METRICS_MAX_SELF too small");
 
 void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
-		      const struct family *f, const struct vm_out *vms,
-		      size_t n)
+		       const struct family *f, const struct vm_out *vms,
+		       size_t n)
 {
 	const char *name = f->name;
 	char a[128], c[160];
@@ -74,17 +79,21 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 #define IS(s) (!strcmp(name, s))
 	if (IS("kvmprof_build_info")) {
 		metrics_esc(a, sizeof(a), v->version ? v->version : "");
-		metrics_esc(c, sizeof(c), v->libbpf_version ? v->libbpf_version : "");
-		metrics_putf(b, "%s{version=\"%s\",libbpf=\"%s\"} 1\n", name, a, c);
+		metrics_esc(c, sizeof(c),
+			    v->libbpf_version ? v->libbpf_version : "");
+		metrics_putf(b, "%s{version=\"%s\",libbpf=\"%s\"} 1\n", name, a,
+			     c);
 	} else if (IS("kvmprof_probe_attached")) {
 		for (size_t i = 0; i < v->nprobes; i++) {
 			const struct metrics_probe *p = &v->probes[i];
 
 			metrics_esc(a, sizeof(a), p->state);
 			metrics_esc(c, sizeof(c), p->reason ? p->reason : "");
-			metrics_putf(b, "%s{probe=\"%s\",kind=\"%s\",state=\"%s\","
-			     "reason=\"%s\"} %d\n", name, p->name, p->kind, a,
-			     c, !strcmp(p->state, "attached"));
+			metrics_putf(b,
+				     "%s{probe=\"%s\",kind=\"%s\",state=\"%s\","
+				     "reason=\"%s\"} %d\n",
+				     name, p->name, p->kind, a, c,
+				     !strcmp(p->state, "attached"));
 		}
 	} else if (IS("kvmprof_bpf_prog_runs_total") ||
 		   IS("kvmprof_bpf_prog_run_seconds_total")) {
@@ -95,11 +104,12 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 				continue;
 			if (IS("kvmprof_bpf_prog_runs_total"))
 				metrics_putf(b, "%s{probe=\"%s\"} %llu\n", name,
-				     p->name,
-				     (unsigned long long)p->run_cnt);
+					     p->name,
+					     (unsigned long long)p->run_cnt);
 			else
 				metrics_putf(b, "%s{probe=\"%s\"} %.9f\n", name,
-				     p->name, (double)p->run_time_ns / 1e9);
+					     p->name,
+					     (double)p->run_time_ns / 1e9);
 		}
 	} else if (IS("kvmprof_bpf_stats_enabled")) {
 		metrics_putf(b, "%s %d\n", name, v->bpf_stats);
@@ -107,47 +117,52 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 		for (int i = 0; v->drops && i < KP_DROP_MAX; i++)
 			if (kp_drop_names[i])
 				metrics_putf(b, "%s{cause=\"%s\"} %llu\n", name,
-				     kp_drop_names[i],
-				     (unsigned long long)v->drops[i]);
+					     kp_drop_names[i],
+					     (unsigned long long)v->drops[i]);
 	} else if (IS("kvmprof_spe_chunks_total") && v->spe) {
-		metrics_putf(b, "%s %llu\n", name, (unsigned long long)v->spe->chunks);
+		metrics_putf(b, "%s %llu\n", name,
+			     (unsigned long long)v->spe->chunks);
 	} else if (IS("kvmprof_spe_received_bytes_total") && v->spe) {
-		metrics_putf(b, "%s %llu\n", name, (unsigned long long)v->spe->bytes);
+		metrics_putf(b, "%s %llu\n", name,
+			     (unsigned long long)v->spe->bytes);
 	} else if (IS("kvmprof_spe_chunks_dropped_total") && v->spe) {
 		metrics_putf(b, "%s{cause=\"malformed\"} %llu\n", name,
-		     (unsigned long long)v->spe->malformed);
+			     (unsigned long long)v->spe->malformed);
 		metrics_putf(b, "%s{cause=\"unattributed\"} %llu\n", name,
-		     (unsigned long long)v->spe->unattributed);
+			     (unsigned long long)v->spe->unattributed);
 		metrics_putf(b, "%s{cause=\"too_many_vcpus\"} %llu\n", name,
-		     (unsigned long long)v->spe->streams_dropped);
+			     (unsigned long long)v->spe->streams_dropped);
 	} else if (IS("kvmprof_async_pf_unattributed_total") && v->reg) {
-		metrics_putf(b, "%s %llu\n", name, (unsigned long long)
-		     v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
+		metrics_putf(b, "%s %llu\n", name,
+			     (unsigned long long)v->reg
+				     ->unattributed[KP_EV_APF_UNATTRIBUTED]);
 	} else if (IS("kvmprof_harvests_total")) {
-		metrics_putf(b, "%s %llu\n", name, (unsigned long long)v->harvests);
+		metrics_putf(b, "%s %llu\n", name,
+			     (unsigned long long)v->harvests);
 	} else if (IS("kvmprof_harvest_errors_total")) {
 		metrics_putf(b, "%s %llu\n", name,
-		     (unsigned long long)v->harvest_errors);
+			     (unsigned long long)v->harvest_errors);
 	} else if (IS("kvmprof_vms") && v->reg) {
 		metrics_putf(b, "%s %zu\n", name, v->reg->nvms);
 	} else if (IS("kvmprof_vms_max") && v->reg) {
 		metrics_putf(b, "%s %zu\n", name, v->reg->max_vms);
 	} else if (IS("kvmprof_vms_not_tracked_total") && v->reg) {
 		metrics_putf(b, "%s %llu\n", name,
-		     (unsigned long long)v->reg->vms_dropped);
+			     (unsigned long long)v->reg->vms_dropped);
 	} else if (IS("kvmprof_bpf_counters_max")) {
 		metrics_putf(b, "%s %u\n", name, v->max_counters);
 	} else if (IS("kvmprof_bpf_keys_deleted_total")) {
-		metrics_putf(b, "%s %llu\n", name, (unsigned long long)v->keys_deleted);
+		metrics_putf(b, "%s %llu\n", name,
+			     (unsigned long long)v->keys_deleted);
 	} else if (IS("kvmprof_config_last_reload_successful")) {
 		metrics_putf(b, "%s %d\n", name, v->last_reload_ok);
 	} else if (IS("kvmprof_config_last_reload_success_timestamp_seconds")) {
 		metrics_putf(b, "%s %.3f\n", name, v->last_reload_ok_time);
 	} else if (IS("kvmprof_config_reloads_total")) {
 		metrics_putf(b, "%s{result=\"success\"} %llu\n", name,
-		     (unsigned long long)v->reloads_ok);
+			     (unsigned long long)v->reloads_ok);
 		metrics_putf(b, "%s{result=\"failure\"} %llu\n", name,
-		     (unsigned long long)v->reloads_failed);
+			     (unsigned long long)v->reloads_failed);
 	} else if (IS("process_start_time_seconds")) {
 		metrics_putf(b, "%s %.3f\n", name, v->start_time);
 	}

@@ -14,7 +14,6 @@
 #include "probes.h"
 #include "kvmprof.skel.h"
 
-
 #define PROBE(tp, prog_name, k) { .name = tp, .prog = prog_name, .kind = k }
 #define PROBE_ARM64(tp, prog_name, k, a, ak)                                \
 	{ .name = tp, .prog = prog_name, .kind = k, .arm64_prog = a,         \

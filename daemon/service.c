@@ -42,10 +42,13 @@ static int count_attached(const struct daemon *d);
 
 static void notify_ready(struct daemon *d, int attached)
 {
-	sd_notifyf(0, "READY=1\nSTATUS=%d of %zu probes attached; API on %s; "
-		   "metrics %s", attached, probes_count(d->probes),
-		   d->opts.socket_path, d->metrics && *metrics_address(d->metrics)
-		   ? metrics_address(d->metrics) : "off");
+	sd_notifyf(0,
+		   "READY=1\nSTATUS=%d of %zu probes attached; API on %s; "
+		   "metrics %s",
+		   attached, probes_count(d->probes), d->opts.socket_path,
+		   d->metrics && *metrics_address(d->metrics) ?
+			   metrics_address(d->metrics) :
+			   "off");
 }
 
 static int count_attached(const struct daemon *d)
@@ -103,12 +106,13 @@ static void reload(struct service *s)
 	if (strcmp(old->s.metrics_listen, n->s.metrics_listen)) {
 		r = metrics_listen(n->s.metrics_listen, &mfd);
 		if (r < 0) {
-			unsigned int line = config_key_line(n, "metrics-listen");
+			unsigned int line =
+				config_key_line(n, "metrics-listen");
 
 			if (line)
 				log_err("%s:%u: metrics-listen %s: %s; keeping "
-					"the running configuration", n->path,
-					line, n->s.metrics_listen,
+					"the running configuration",
+					n->path, line, n->s.metrics_listen,
 					strerror(-r));
 			else
 				log_err("--metrics-listen %s: %s; keeping the "
@@ -228,7 +232,6 @@ static int arm_timer(int fd, uint32_t ms)
 	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
-
 static void signal_mask(sigset_t *mask)
 {
 	sigemptyset(mask);
@@ -281,8 +284,8 @@ int service_start(struct service *s)
 	if (!r && sd_watchdog_enabled(0, &wd_usec) > 0) {
 		uint64_t ms = wd_usec / 2000 ? wd_usec / 2000 : 1;
 
-		r = new_timer(&s->wfd, ms > UINT32_MAX ? UINT32_MAX :
-							 (uint32_t)ms);
+		r = new_timer(&s->wfd,
+			      ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
 		if (!r)
 			r = loop_add(d->loop, s->wfd, on_watchdog, s);
 	}

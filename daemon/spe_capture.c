@@ -162,8 +162,8 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 	c->stats.chunks++;
 	c->stats.bytes += h->len;
 	vm = registry_get(c->reg, h->tgid, h->start_ns);
-	if (!vm && !registry_note_vm(c->reg, h->tgid, h->start_ns, NULL,
-				     kp_mono_ms()))
+	if (!vm &&
+	    !registry_note_vm(c->reg, h->tgid, h->start_ns, NULL, kp_mono_ms()))
 		vm = registry_get(c->reg, h->tgid, h->start_ns);
 	if (!vm) {
 		c->stats.unattributed++;

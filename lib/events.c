@@ -8,7 +8,6 @@
 #include <kvmprof/kvmnames.h>
 #include <kvmprof/util.h>
 
-
 static int put(struct kp_ev_labels *l, int i, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int put(struct kp_ev_labels *l, int i, const char *fmt, ...)
@@ -28,8 +27,8 @@ static int put_str(struct kp_ev_labels *l, const char *s)
 }
 
 /* names[sub], or the number when unnamed */
-static int put_name(struct kp_ev_labels *l, const char *const *names,
-		    size_t n, uint32_t sub)
+static int put_name(struct kp_ev_labels *l, const char *const *names, size_t n,
+		    uint32_t sub)
 {
 	return sub < n && names[sub] ? put_str(l, names[sub]) :
 				       put(l, 0, "%u", sub);
@@ -37,8 +36,8 @@ static int put_name(struct kp_ev_labels *l, const char *const *names,
 
 /* label values shown as 0 before any is counted (NULL-terminated) */
 static const char *const pio_directions[] = { "out", "in", NULL };
-static const char *const mmio_types[] = { "write", "read",
-					  "read_unsatisfied", NULL };
+static const char *const mmio_types[] = { "write", "read", "read_unsatisfied",
+					  NULL };
 static const char *const wakeup_results[] = { "waited", "polled", "invalid",
 					      NULL };
 static const char *const poll_directions[] = { "grow", "shrink", NULL };
@@ -81,7 +80,9 @@ static int dec_mmio(uint32_t sub, int layout, struct kp_ev_labels *l)
 static int dec_wakeup(uint32_t sub, int layout, struct kp_ev_labels *l)
 {
 	return put_name(l, wakeup_results, ARRAY_SIZE(wakeup_results),
-			!(sub & 2) ? 2 : (sub & 1) ? 0 : 1);
+			!(sub & 2) ? 2 :
+			(sub & 1)  ? 0 :
+				     1);
 }
 
 static int dec_grow(uint32_t sub, int layout, struct kp_ev_labels *l)
@@ -123,12 +124,13 @@ static int dec_hex(uint32_t sub, int layout, struct kp_ev_labels *l)
 /* sys_reg(op0, op1, CRn, CRm, op2) as arm64 names it: S3_0_C1_C0_0 */
 static int dec_sysreg_name(uint32_t sub, int layout, struct kp_ev_labels *l)
 {
-	snprintf(l->v[0], sizeof(l->v[0]), "S%u_%u_C%u_C%u_%u",
-		 (sub >> 19) & 3, (sub >> 16) & 7, (sub >> 12) & 15,
-		 (sub >> 8) & 15, (sub >> 5) & 7);
+	snprintf(l->v[0], sizeof(l->v[0]), "S%u_%u_C%u_C%u_%u", (sub >> 19) & 3,
+		 (sub >> 16) & 7, (sub >> 12) & 15, (sub >> 8) & 15,
+		 (sub >> 5) & 7);
 	return 0;
 }
 
+/* clang-format off */
 #define APF(ev, name) { .event = ev, .section = "async_pf", .total = name, \
 	.family = "kvmprof_async_pf_total", \
 	.help = "Asynchronous page fault events, by event", \
@@ -245,6 +247,7 @@ const struct kp_event_desc kp_events[] = {
 	/* sums of the histograms' values: sub = the histogram's event */
 	{ .event = KP_EV_LAT_SUM },
 };
+/* clang-format on */
 const size_t kp_events_nr = ARRAY_SIZE(kp_events);
 _Static_assert(ARRAY_SIZE(kp_events) == KP_EV_MAX - 1,
 	       "kp_events[]: one row per enum kp_event");

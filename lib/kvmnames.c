@@ -5,7 +5,6 @@
 #include <kvmprof/kvmnames.h>
 #include <kvmprof/util.h>
 
-
 /* include/uapi/linux/kvm.h */
 static const char *const userspace_exit[] = {
 	"UNKNOWN", "EXCEPTION", "IO", "HYPERCALL", "DEBUG", "HLT", "MMIO",

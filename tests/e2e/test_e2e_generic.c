@@ -65,9 +65,9 @@ static bool shown(void *ctx)
 	int rc;
 
 	vm = cli_json(&kpd, &rc, "show", w->name);
-	r = rc == w->rc && (rc || (cJSON_IsString(jget(vm, "state")) &&
-				   !strcmp(jget(vm, "state")->valuestring,
-					   w->state)));
+	r = rc == w->rc &&
+	    (rc || (cJSON_IsString(jget(vm, "state")) &&
+		    !strcmp(jget(vm, "state")->valuestring, w->state)));
 	cJSON_Delete(vm);
 	return r;
 }

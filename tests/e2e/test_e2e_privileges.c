@@ -84,9 +84,12 @@ static void socket_only_for_group_kvmprof(void **state)
 	kg = getgrnam("kvmprof")->gr_gid;
 	snprintf(d.dir, sizeof(d.dir), "/tmp/kvmprof-svc.XXXXXX");
 	assert_non_null(mkdtemp(d.dir));
-	chmod(d.dir, 0755);	/* only the socket's own mode decides */
-	assert_int_equal(svc_start(&d, NULL, (const char *const[]){
-		"--metrics-listen", "off", NULL }, NULL, NULL), 0);
+	chmod(d.dir, 0755); /* only the socket's own mode decides */
+	assert_int_equal(svc_start(&d, NULL,
+				   (const char *const[]){ "--metrics-listen",
+							  "off", NULL },
+				   NULL, NULL),
+			 0);
 	assert_int_equal(stat(d.sock, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0660);
 	assert_int_equal(st.st_gid, kg);
@@ -115,8 +118,11 @@ static void privileges_after_drop(void **state)
 	ensure_kvmprof_user();
 	uid = kvmprof_uid(&gid);
 	/* by default: uid 0, no capabilities */
-	assert_int_equal(svc_start(&d, NULL, (const char *const[]){
-		"--metrics-listen", "off", NULL }, NULL, NULL), 0);
+	assert_int_equal(svc_start(&d, NULL,
+				   (const char *const[]){ "--metrics-listen",
+							  "off", NULL },
+				   NULL, NULL),
+			 0);
 	assert_int_equal(status_field(d.pid, "Uid", 10), 0);
 	assert_int_equal(status_field(d.pid, "CapEff", 16), want);
 	assert_int_equal(status_field(d.pid, "CapPrm", 16), want);
@@ -125,9 +131,12 @@ static void privileges_after_drop(void **state)
 	svc_stop(&d);
 	/* --user kvmprof: that user too */
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(svc_start(&d, NULL, (const char *const[]){
-		"--metrics-listen", "off", "--user", "kvmprof", NULL }, NULL,
-		NULL), 0);
+	assert_int_equal(svc_start(&d, NULL,
+				   (const char *const[]){ "--metrics-listen",
+							  "off", "--user",
+							  "kvmprof", NULL },
+				   NULL, NULL),
+			 0);
 	assert_int_equal(status_field(d.pid, "Uid", 10), uid);
 	assert_int_equal(status_field(d.pid, "Gid", 10), gid);
 	assert_int_equal(status_field(d.pid, "CapEff", 16), want);
@@ -161,8 +170,10 @@ static void privileges_after_drop(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(jnum(vm, "pio"), PIO);
 	assert_int_equal(jnum(vm, "userspace_exits"),
-			 jnum(cJSON_GetArrayItem(jget(r, "vcpus"), 0), "kvm_run") +
-			 jnum(cJSON_GetArrayItem(jget(r, "vcpus"), 1), "kvm_run"));
+			 jnum(cJSON_GetArrayItem(jget(r, "vcpus"), 0),
+			      "kvm_run") +
+				 jnum(cJSON_GetArrayItem(jget(r, "vcpus"), 1),
+				      "kvm_run"));
 	cJSON_Delete(vm);
 	cJSON_Delete(r);
 	svc_stop(&d);
@@ -179,7 +190,8 @@ static void runs_inside_the_unit_sandbox(void **state)
 	static struct kpd d;	/* outlives a failed test: stop_all() */
 	char wrapper[256], name[64], rep[160];
 	const char *const wr[] = { bin_path("tests/unit-exec", wrapper,
-					    sizeof(wrapper)), UNIT, "--", NULL };
+					    sizeof(wrapper)),
+				   UNIT, "--", NULL };
 	uid_t uid;
 	gid_t gid;
 	cJSON *st, *vm, *r;
@@ -195,8 +207,11 @@ static void runs_inside_the_unit_sandbox(void **state)
 	assert_non_null(mkdtemp(d.dir));
 	assert_int_equal(chown(d.dir, uid, gid), 0);
 	chmod(d.dir, 0750);
-	assert_int_equal(svc_start(&d, wr, (const char *const[]){
-		"--metrics-listen", "127.0.0.1:0", NULL }, NULL, NULL), 0);
+	assert_int_equal(svc_start(&d, wr,
+				   (const char *const[]){ "--metrics-listen",
+							  "127.0.0.1:0", NULL },
+				   NULL, NULL),
+			 0);
 	assert_int_equal(status_field(d.pid, "Uid", 10), uid);
 	assert_int_equal(status_field(d.pid, "Seccomp", 10), 2);
 	assert_int_equal(status_field(d.pid, "NoNewPrivs", 10), 1);
@@ -211,12 +226,14 @@ static void runs_inside_the_unit_sandbox(void **state)
 		char tp[256];
 		const char *n = jget(p, "name")->valuestring;
 
-		snprintf(tp, sizeof(tp), "/sys/kernel/tracing/events/kvm/%s", n);
+		snprintf(tp, sizeof(tp), "/sys/kernel/tracing/events/kvm/%s",
+			 n);
 		if (!access(tp, F_OK) &&
 		    strcmp(jget(p, "state")->valuestring, "attached"))
 			fail_msg("probe %s not attached in the sandbox: %s", n,
 				 cJSON_IsString(jget(p, "reason")) ?
-				 jget(p, "reason")->valuestring : "");
+					 jget(p, "reason")->valuestring :
+					 "");
 	}
 	cJSON_Delete(st);
 	snprintf(name, sizeof(name), "svc-unit-%d", getpid());
@@ -250,6 +267,6 @@ int main(void)
 		fprintf(stderr, "SKIP: run from the source tree (%s)\n", UNIT);
 		return SKIP_EXIT;
 	}
-	return svc_end(cmocka_run_group_tests_name("privileges", tests, NULL,
-						   NULL));
+	return svc_end(
+		cmocka_run_group_tests_name("privileges", tests, NULL, NULL));
 }

@@ -52,8 +52,8 @@ static cJSON *prom_query(const char *expr)
 		return NULL;
 	j = cJSON_Parse(body);
 	free(body);
-	if (status != 200 || !j || strcmp(jget(j, "status")->valuestring,
-					  "success")) {
+	if (status != 200 || !j ||
+	    strcmp(jget(j, "status")->valuestring, "success")) {
 		print_error("query %s: HTTP %ld\n", expr, status);
 		cJSON_Delete(j);
 		return NULL;
@@ -69,8 +69,9 @@ static double prom_value(const char *expr)
 	double v = -1;
 
 	if (cJSON_GetArraySize(r) == 1)
-		v = atof(cJSON_GetArrayItem(jget(cJSON_GetArrayItem(r, 0),
-						 "value"), 1)->valuestring);
+		v = atof(cJSON_GetArrayItem(
+				 jget(cJSON_GetArrayItem(r, 0), "value"), 1)
+				 ->valuestring);
 	cJSON_Delete(j);
 	return v;
 }
@@ -129,8 +130,12 @@ static int start_prometheus(void)
 {
 	char cfg[128], data[128], text[1024], listen[96];
 	int port = free_port();
-	char *argv[] = { "/usr/bin/prometheus", NULL, NULL, NULL,
-			 "--log.level=warn", "--storage.tsdb.retention.time=1h",
+	char *argv[] = { "/usr/bin/prometheus",
+			 NULL,
+			 NULL,
+			 NULL,
+			 "--log.level=warn",
+			 "--storage.tsdb.retention.time=1h",
 			 NULL };
 
 	if (port < 0)
@@ -143,7 +148,8 @@ static int start_prometheus(void)
 	snprintf(text, sizeof(text),
 		 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
 		 "scrape_configs:\n  - job_name: kvmprof\n"
-		 "    static_configs:\n      - targets: ['%s']\n", maddr);
+		 "    static_configs:\n      - targets: ['%s']\n",
+		 maddr);
 	write_file(cfg, text, 0644);
 	snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", prom_dir);
 	snprintf(listen, sizeof(listen), "--web.listen-address=%s", prom_addr);
@@ -160,8 +166,8 @@ static int start_prometheus(void)
 static int group_setup(void **state)
 {
 	static const char *const extra[] = { "--metrics-listen", "127.0.0.1:0",
-					      "--grace-ms", "600000",
-					      "--bpf-stats", NULL };
+					     "--grace-ms",	 "600000",
+					     "--bpf-stats",	 NULL };
 	int r;
 
 	r = svc_start(&main_d, NULL, extra, NULL, NULL);
@@ -179,8 +185,9 @@ static int group_setup(void **state)
 	}
 	/* targets reach the scrape loop after a few seconds: wait for the
 	 * first scrape of kvmprofd */
-	if (!wait_until(prom_value_is, &(struct prom_wait){
-			"up{job=\"kvmprof\"}", 1 }, 30000)) {
+	if (!wait_until(prom_value_is,
+			&(struct prom_wait){ "up{job=\"kvmprof\"}", 1 },
+			30000)) {
 		print_error("prometheus never scraped kvmprofd\n");
 		return -1;
 	}
@@ -235,7 +242,8 @@ static void live_scrape_passes_promtool(void **state)
 	/* every family of the scrape is in the docs' table */
 	doc = read_file(SERVICE_DOC);
 	assert_non_null(doc);
-	for (char *p = strstr(text, "# TYPE "); p; p = strstr(p + 1, "# TYPE ")) {
+	for (char *p = strstr(text, "# TYPE "); p;
+	     p = strstr(p + 1, "# TYPE ")) {
 		char name[128], want[140];
 
 		sscanf(p + 7, "%127s", name);
@@ -252,17 +260,21 @@ static void live_scrape_passes_promtool(void **state)
 		size_t body;
 
 		assert_int_equal(http_req("GET", maddr, "/metrics", ct,
-					  sizeof(ct), &body), 200);
+					  sizeof(ct), &body),
+				 200);
 		assert_string_equal(ct, "text/plain; version=0.0.4; "
-				    "charset=utf-8");
+					"charset=utf-8");
 		assert_true(body > 1000);
 		assert_int_equal(http_req("HEAD", maddr, "/metrics", ct,
-					  sizeof(ct), &body), 200);
+					  sizeof(ct), &body),
+				 200);
 		assert_int_equal(body, 0);
 		assert_int_equal(http_req("POST", maddr, "/metrics", ct,
-					  sizeof(ct), &body), 405);
+					  sizeof(ct), &body),
+				 405);
 		assert_int_equal(http_req("GET", maddr, "/v1/status", ct,
-					  sizeof(ct), &body), 404);
+					  sizeof(ct), &body),
+				 404);
 	}
 	assert_int_equal(wait_exit(g), 0);
 	report = read_json_file(guest_report);
@@ -305,8 +317,8 @@ static void prometheus_query_gives_exact_counts(void **state)
 	cJSON_ArrayForEach(it, res) {
 		int vcpu = atoi(jget(it, "metric.vcpu")->valuestring);
 		const char *reason = jget(it, "metric.reason")->valuestring;
-		double v = atof(cJSON_GetArrayItem(jget(it, "value"), 1)
-					->valuestring);
+		double v = atof(
+			cJSON_GetArrayItem(jget(it, "value"), 1)->valuestring);
 
 		assert_true(vcpu >= 0 && vcpu < NVCPUS);
 		assert_string_equal(jget(it, "metric.job")->valuestring,
@@ -328,11 +340,13 @@ static void prometheus_query_gives_exact_counts(void **state)
 		assert_int_equal(seen[v][2], jnum(rv, "kvm_run"));
 		/* and the requested workload */
 		assert_int_equal(seen[v][0], split(PIO, NVCPUS, (unsigned)v));
-		assert_int_equal(seen[v][1], split(MMIO_W, NVCPUS, (unsigned)v));
+		assert_int_equal(seen[v][1],
+				 split(MMIO_W, NVCPUS, (unsigned)v));
 	}
 	snprintf(expr, sizeof(expr),
 		 "sum(kvmprof_pio_total{vm=\"%s\",port=\"0x3f8\","
-		 "direction=\"out\"})", guest_name);
+		 "direction=\"out\"})",
+		 guest_name);
 	assert_int_equal(prom_value(expr), PIO);
 	snprintf(expr, sizeof(expr),
 		 "sum(kvmprof_mmio_total{vm=\"%s\",type=\"write\"})",
@@ -429,7 +443,8 @@ static void dashboard_uses_exported_metrics(void **state)
 				continue;
 			}
 			while ((isalnum((unsigned char)p[l]) || p[l] == '_' ||
-				p[l] == ':') && l < sizeof(id) - 1)
+				p[l] == ':') &&
+			       l < sizeof(id) - 1)
 				l++;
 			snprintf(id, sizeof(id), "%.*s", (int)l, p);
 			after = p + l;
@@ -455,9 +470,10 @@ static void dashboard_uses_exported_metrics(void **state)
 					snprintf(want, sizeof(want),
 						 "# TYPE %s histogram", base);
 					if (!strstr(text, want))
-						fail_msg("dashboard: %s (in %s) "
-							 "is not exported", id,
-							 e);
+						fail_msg(
+							"dashboard: %s (in %s) "
+							"is not exported",
+							id, e);
 				}
 				(void)bl;
 			}
@@ -512,9 +528,11 @@ static void metrics_port_loopback_only(void **state)
 			   "ip link set kp0 up && ip link set kp1 up"))
 			_exit(10);
 		/* the defaults: no --metrics-listen, no configuration file */
-		if (svc_start(&d, NULL, (const char *const[]){ "--config",
-			"/dev/null/none", NULL }, NULL, NULL) == 0)
-			_exit(11);	/* a missing named file must fail */
+		if (svc_start(&d, NULL,
+			      (const char *const[]){ "--config",
+						     "/dev/null/none", NULL },
+			      NULL, NULL) == 0)
+			_exit(11); /* a missing named file must fail */
 		d.dir[0] = '\0';
 		if (svc_start(&d, NULL, NULL, NULL, NULL))
 			_exit(12);
@@ -527,8 +545,10 @@ static void metrics_port_loopback_only(void **state)
 		svc_stop(&d);
 		if (code)
 			_exit(code);
-		if (svc_start(&d, NULL, (const char *const[]){
-			"--metrics-listen", "0.0.0.0:19418", NULL }, NULL, NULL))
+		if (svc_start(&d, NULL,
+			      (const char *const[]){ "--metrics-listen",
+						     "0.0.0.0:19418", NULL },
+			      NULL, NULL))
 			_exit(15);
 		if (tcp_connect("198.18.0.1", 19418))
 			code = 16;
@@ -548,9 +568,13 @@ static void vm_series_leave_after_grace(void **state)
 	uint64_t t0;
 
 	memset(&d, 0, sizeof(d));
-	assert_int_equal(svc_start(&d, NULL, (const char *const[]){
-		"--metrics-listen", "127.0.0.1:0", "--grace-ms", "2000",
-		"--interval-ms", "100", NULL }, NULL, NULL), 0);
+	assert_int_equal(svc_start(&d, NULL,
+				   (const char *const[]){
+					   "--metrics-listen", "127.0.0.1:0",
+					   "--grace-ms", "2000",
+					   "--interval-ms", "100", NULL },
+				   NULL, NULL),
+			 0);
 	addr = metrics_addr(&d);
 	assert_non_null(addr);
 	snprintf(name, sizeof(name), "svc-grace-%d", getpid());
@@ -562,8 +586,10 @@ static void vm_series_leave_after_grace(void **state)
 	t = w.text;
 	t0 = kp_mono_ms();	/* found exited (within one harvest) */
 	/* final counts, while in the grace period */
-	snprintf(series, sizeof(series), "kvmprof_pio_total{vm=\"%s\",vcpu="
-		 "\"0\",port=\"0x3f8\",direction=\"out\"}", name);
+	snprintf(series, sizeof(series),
+		 "kvmprof_pio_total{vm=\"%s\",vcpu="
+		 "\"0\",port=\"0x3f8\",direction=\"out\"}",
+		 name);
 	assert_int_equal(sample(t, series), split(PIO, NVCPUS, 0));
 	/* then gone: no series names the VM */
 	snprintf(series, sizeof(series), "vm=\"%s\"", name);
@@ -591,10 +617,10 @@ int main(void)
 
 	if (r)
 		return r;
-	if (access("/usr/bin/prometheus", X_OK) || access("/usr/bin/promtool",
-							  X_OK)) {
+	if (access("/usr/bin/prometheus", X_OK) ||
+	    access("/usr/bin/promtool", X_OK)) {
 		fprintf(stderr, "SKIP: prometheus/promtool missing (Debian "
-			"package prometheus, see deps/service.txt)\n");
+				"package prometheus, see deps/service.txt)\n");
 		return SKIP_EXIT;
 	}
 	if (access(DASHBOARD, R_OK)) {

@@ -294,13 +294,16 @@ static void ground_truth_two_vcpus_two_vms(void **state)
 		for (int v = 0; v < 2; v++) {
 			const cJSON *pc = vcpu_of(vm, v);
 
-			c[0] += jnum(pc, "spe_buffer.copy_outs_by_reason.buffer_full");
+			c[0] += jnum(
+				pc,
+				"spe_buffer.copy_outs_by_reason.buffer_full");
 			c[1] += jnum(pc, "spe_buffer.copy_outs_by_reason.guest_stop");
 			c[2] += jnum(pc, "spe_buffer.copy_outs_by_reason.vcpu_put");
 			e += jnum(pc, "spe_buffer.copy_errors_by_errno.14");
 			for (int r = 0; r < 3; r++) {
-				static const char *const rn[] = {
-					"buffer_full", "guest_stop", "vcpu_put" };
+				static const char *const rn[] = { "buffer_full",
+								  "guest_stop",
+								  "vcpu_put" };
 				char k[64];
 				double b;
 
@@ -547,7 +550,8 @@ static void record_roundtrip(void **state)
 		snprintf(raw, sizeof(raw), "/v1/vms/%d/spe/raw?cursor=0",
 			 getpid());
 		assert_int_equal(kp_api_get_raw(kpd.sock, raw, &buf0, &len0,
-						&status, NULL, NULL, 0), 0);
+						&status, NULL, NULL, 0),
+				 0);
 		assert_int_equal(status, 200);
 		free(buf0);
 		rec = spawn(argv);

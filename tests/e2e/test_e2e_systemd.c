@@ -21,7 +21,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-
 #include "harness.h"
 #include "http.h"
 #include "svc.h"
@@ -63,15 +62,21 @@ static void systemd_notify_protocol(void **state)
 	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
 		 "kvmprof-test-notify-%d", getpid());
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa,
-			      (socklen_t)(offsetof(struct sockaddr_un,
-						   sun_path) + 1 +
-					  strlen(sa.sun_path + 1))), 0);
+	assert_int_equal(
+		bind(fd, (struct sockaddr *)&sa,
+		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				 strlen(sa.sun_path + 1))),
+		0);
 	snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=@%s",
 		 sa.sun_path + 1);
-	assert_int_equal(svc_start(&d, NULL, (const char *const[]){
-		"--metrics-listen", "off", NULL }, (const char *const[]){
-		env_sock, "WATCHDOG_USEC=400000", NULL }, NULL), 0);
+	assert_int_equal(
+		svc_start(&d, NULL,
+			  (const char *const[]){ "--metrics-listen", "off",
+						 NULL },
+			  (const char *const[]){ env_sock,
+						 "WATCHDOG_USEC=400000", NULL },
+			  NULL),
+		0);
 	/* the first message is READY=1, with the probes attached by then */
 	assert_true(recv_msg(fd, buf, sizeof(buf), 5000) > 0);
 	assert_non_null(strstr(buf, "READY=1"));
@@ -131,8 +136,10 @@ static void reload_applies_and_rejects(void **state)
 	chmod(d.dir, 0755);	/* kvmprofd reads it as user kvmprof */
 	snprintf(conf, sizeof(conf), "%s/kvmprofd.conf", d.dir);
 	snprintf(log, sizeof(log), "%s/log", d.dir);
-	write_file(conf, "# test\ngrace-ms = 1000\n"
-		   "metrics-listen = 127.0.0.1:0\n", 0644);
+	write_file(conf,
+		   "# test\ngrace-ms = 1000\n"
+		   "metrics-listen = 127.0.0.1:0\n",
+		   0644);
 	/* a bad file at start: exit status 2, FILE:LINE */
 	{
 		char bad[160], path[256], *out = NULL;
@@ -150,12 +157,17 @@ static void reload_applies_and_rejects(void **state)
 			fail_msg("bad config at start: %s", out);
 		free(out);
 	}
-	assert_int_equal(svc_start(&d, NULL, (const char *const[]){
-		"--config", conf, NULL }, NULL, log), 0);
+	assert_int_equal(
+		svc_start(&d, NULL,
+			  (const char *const[]){ "--config", conf, NULL }, NULL,
+			  log),
+		0);
 	assert_int_equal(status_num(&d, "grace_ms"), 1000);
 	/* good change: reloadable keys apply, socket is kept */
-	snprintf(text, sizeof(text), "grace-ms = 2500\n"
-		 "metrics-listen = 127.0.0.1:%d\nmax-counters = 1024\n", port);
+	snprintf(text, sizeof(text),
+		 "grace-ms = 2500\n"
+		 "metrics-listen = 127.0.0.1:%d\nmax-counters = 1024\n",
+		 port);
 	write_file(conf, text, 0644);
 	kill(d.pid, SIGHUP);
 	cJSON_Delete(kpd_wait(&d, "/v1/status", one_reload,
@@ -167,7 +179,8 @@ static void reload_applies_and_rejects(void **state)
 	assert_non_null(m);
 	assert_int_equal(sample(m, "kvmprof_config_last_reload_successful"), 1);
 	assert_int_equal(sample(m, "kvmprof_config_reloads_total{result=\""
-				   "success\"}"), 1);
+				   "success\"}"),
+			 1);
 	free(m);
 	/* bad change: nothing applies, the file and line are named */
 	write_file(conf, "grace-ms = 3000\ninterval-ms = 100\nbogus-key = 1\n",
@@ -184,11 +197,13 @@ static void reload_applies_and_rejects(void **state)
 	free(m);
 	logtext = read_file(log);
 	assert_non_null(logtext);
-	snprintf(want, sizeof(want), "%s:3: unknown key 'bogus-key'; keeping "
-		 "the running configuration", conf);
+	snprintf(want, sizeof(want),
+		 "%s:3: unknown key 'bogus-key'; keeping "
+		 "the running configuration",
+		 conf);
 	if (!strstr(logtext, want) ||
 	    !strstr(logtext, "max-counters: changed, takes effect at the "
-		    "next start"))
+			     "next start"))
 		fail_msg("log:\n%s", logtext);
 	free(logtext);
 	svc_stop(&d);
@@ -202,6 +217,7 @@ int main(void)
 	};
 	int r = svc_begin();
 
-	return r ? r : svc_end(cmocka_run_group_tests_name("systemd", tests,
-							   NULL, NULL));
+	return r ? r :
+		   svc_end(cmocka_run_group_tests_name("systemd", tests, NULL,
+						       NULL));
 }

@@ -247,8 +247,12 @@ cJSON *cli_json(const struct kpd *d, int *ret_rc, const char *a1,
 		const char *a2)
 {
 	char path[256], *out = NULL;
-	char *argv[] = { bin_path("kvmprof", path, sizeof(path)), "--socket",
-			 (char *)d->sock, "--json", (char *)a1, (char *)a2,
+	char *argv[] = { bin_path("kvmprof", path, sizeof(path)),
+			 "--socket",
+			 (char *)d->sock,
+			 "--json",
+			 (char *)a1,
+			 (char *)a2,
 			 NULL };
 	cJSON *j;
 

@@ -62,7 +62,8 @@ double sample(const char *text, const char *series)
 {
 	size_t l = strlen(series);
 
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+	for (const char *p = text; p && *p;
+	     p = strchr(p, '\n'), p = p ? p + 1 : p)
 		if (!strncmp(p, series, l) && p[l] == ' ')
 			return strtod(p + l + 1, NULL);
 	return -1;
@@ -117,8 +118,7 @@ void stop_all(void)
  * Unlike kpd_start(), the metrics listener is left as configured.
  */
 int svc_start(struct kpd *d, const char *const *wrapper,
-		     const char *const *extra, const char *const *env,
-		     const char *log)
+	      const char *const *extra, const char *const *env, const char *log)
 {
 	char path[256];
 	const char *argv[48];
@@ -145,8 +145,9 @@ int svc_start(struct kpd *d, const char *const *wrapper,
 		for (; env && *env; env++)
 			putenv((char *)*env);
 		if (log) {
-			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND |
-				      O_CLOEXEC, 0644);
+			int fd = open(log,
+				      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				      0644);
 
 			if (fd >= 0)
 				dup2(fd, 2);
@@ -180,9 +181,9 @@ void svc_stop(struct kpd *d)
 pid_t start_guest(const char *name, const char *report)
 {
 	char pio[16], mmio[16], vcpus[8];
-	const char *const args[] = { "--name", name, "--vcpus", vcpus,
-				     "--pio", pio, "--mmio-write", mmio,
-				     "--timeout", "120", "--report", report,
+	const char *const args[] = { "--name",	  name,	 "--vcpus",	 vcpus,
+				     "--pio",	  pio,	 "--mmio-write", mmio,
+				     "--timeout", "120", "--report",	 report,
 				     NULL };
 
 	snprintf(pio, sizeof(pio), "%d", PIO);
