@@ -87,7 +87,7 @@ struct config_str {
 	char s[];
 };
 
-static void *field(const struct config *c, const struct config_key *k)
+void *config_field(const struct config *c, const struct config_key *k)
 {
 	return (char *)(k->svc ? (const void *)&c->s : (const void *)&c->d) +
 	       k->off;
@@ -341,7 +341,7 @@ int config_set(struct config *c, const char *name, const char *v,
 		config_errf(err, "unknown key '%s'", name);
 		return -ENOENT;
 	}
-	f = field(c, k);
+	f = config_field(c, k);
 	switch (k->type) {
 	case K_PROBES:
 		return *v ? set_probes(c, v, err) : 0;
@@ -429,62 +429,6 @@ int config_set(struct config *c, const char *name, const char *v,
 	return 0;
 }
 
-static void print_value(const struct config *c, const struct config_key *k,
-			FILE *f)
-{
-	const void *v = field(c, k);
-
-	switch (k->type) {
-	case K_STR:
-	case K_PATH:
-	case K_PATH_OPT:
-	case K_LISTEN: {
-		const char *s = *(const char *const *)v;
-
-		fprintf(f, "%s = %s\n", k->name, s ? s : "");
-		break;
-	}
-	case K_MODE:
-		fprintf(f, "%s = %04o\n", k->name, (unsigned)*(const mode_t *)v);
-		break;
-	case K_BOOL:
-		fprintf(f, "%s = %s\n", k->name,
-			*(const bool *)v ? "yes" : "no");
-		break;
-	case K_U64:
-		fprintf(f, "%s = %llu\n", k->name,
-			(unsigned long long)*(const uint64_t *)v);
-		break;
-	case K_INT:
-		fprintf(f, "%s = %d\n", k->name, *(const int *)v);
-		break;
-	case K_U32:
-	case K_U32_POW2:
-		fprintf(f, "%s = %u\n", k->name, *(const uint32_t *)v);
-		break;
-	case K_PROBES:
-		fprintf(f, "%s =", k->name);
-		for (size_t i = 0; c->d.disabled[i]; i++)
-			fprintf(f, "%s%s", i ? ", " : " ", c->d.disabled[i]);
-		fputc('\n', f);
-		break;
-	case K_SYMBOLS:
-		if (!c->s.nguest_symbols)
-			fprintf(f, "%s =\n", k->name);
-		for (size_t i = 0; i < c->s.nguest_symbols; i++)
-			fprintf(f, "%s = %s:%s\n", k->name,
-				c->s.guest_symbols[i].vm,
-				c->s.guest_symbols[i].path);
-		break;
-	}
-}
-
-void config_print(const struct config *c, FILE *f)
-{
-	for (size_t i = 0; i < NKEYS; i++)
-		print_value(c, &config_key_table[i], f);
-}
-
 const char *const *config_keys(void)
 {
 	static const char *names[NKEYS + 1];
@@ -509,7 +453,7 @@ static bool str_eq(const char *a, const char *b)
 static bool same(const struct config *a, const struct config *b,
 		 const struct config_key *k)
 {
-	const void *x = field(a, k), *y = field(b, k);
+	const void *x = config_field(a, k), *y = config_field(b, k);
 
 	switch (k->type) {
 	case K_STR:
@@ -550,6 +494,23 @@ static bool same(const struct config *a, const struct config *b,
 	return true;
 }
 
+/* Bytes of a scalar key's field */
+static size_t scalar_size(enum config_ktype t)
+{
+	switch (t) {
+	case K_U64:
+		return sizeof(uint64_t);
+	case K_BOOL:
+		return sizeof(bool);
+	case K_MODE:
+		return sizeof(mode_t);
+	case K_INT:
+		return sizeof(int);
+	default:
+		return sizeof(uint32_t);
+	}
+}
+
 size_t config_keep_restart_only(const struct config *old, struct config *new,
 				const char **ret_names, size_t max)
 {
@@ -582,19 +543,16 @@ size_t config_keep_restart_only(const struct config *old, struct config *new,
 		case K_PATH:
 		case K_PATH_OPT:
 		case K_LISTEN: {
-			const char *s = *(const char *const *)field(old, k);
+			const char *s =
+				*(const char *const *)config_field(old, k);
 
-			*(const char **)field(new, k) =
+			*(const char **)config_field(new, k) =
 				s ? config_keep(new, s, strlen(s)) : NULL;
 			break;
 		}
 		default:
-			memcpy(field(new, k), field(old, k),
-			       k->type == K_U64 ? sizeof(uint64_t) :
-			       k->type == K_BOOL ? sizeof(bool) :
-			       k->type == K_MODE ? sizeof(mode_t) :
-			       k->type == K_INT ? sizeof(int) :
-			       sizeof(uint32_t));
+			memcpy(config_field(new, k), config_field(old, k),
+			       scalar_size(k->type));
 			break;
 		}
 	}

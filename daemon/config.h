@@ -134,7 +134,9 @@ int config_key_reloadable(const char *key);
 size_t config_keep_restart_only(const struct config *old, struct config *new,
 				const char **ret_names, size_t max);
 
-/* For config*.c: a copy of @s owned by @c (NULL: ENOMEM); an error. */
+/* For config*.c: where key @k's value is in @c; a copy of @s owned by @c
+ * (NULL: ENOMEM); an error message. */
+void *config_field(const struct config *c, const struct config_key *k);
 const char *config_keep(struct config *c, const char *s, size_t len);
 void config_errf(struct config_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

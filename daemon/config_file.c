@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Reading kvmprofd.conf(5): lines of `key = value` (see config.h). */
+/* kvmprofd.conf(5) text, read and written: `key = value` lines (config.h). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -125,4 +126,61 @@ int config_load_file(struct config *c, const char *path, bool must_exist,
 	}
 	free(buf);
 	return r;
+}
+
+static void print_value(const struct config *c, const struct config_key *k,
+			FILE *f)
+{
+	const void *v = config_field(c, k);
+
+	switch (k->type) {
+	case K_STR:
+	case K_PATH:
+	case K_PATH_OPT:
+	case K_LISTEN: {
+		const char *s = *(const char *const *)v;
+
+		fprintf(f, "%s = %s\n", k->name, s ? s : "");
+		break;
+	}
+	case K_MODE:
+		fprintf(f, "%s = %04o\n", k->name,
+			(unsigned)*(const mode_t *)v);
+		break;
+	case K_BOOL:
+		fprintf(f, "%s = %s\n", k->name,
+			*(const bool *)v ? "yes" : "no");
+		break;
+	case K_U64:
+		fprintf(f, "%s = %llu\n", k->name,
+			(unsigned long long)*(const uint64_t *)v);
+		break;
+	case K_INT:
+		fprintf(f, "%s = %d\n", k->name, *(const int *)v);
+		break;
+	case K_U32:
+	case K_U32_POW2:
+		fprintf(f, "%s = %u\n", k->name, *(const uint32_t *)v);
+		break;
+	case K_PROBES:
+		fprintf(f, "%s =", k->name);
+		for (size_t i = 0; c->d.disabled[i]; i++)
+			fprintf(f, "%s%s", i ? ", " : " ", c->d.disabled[i]);
+		fputc('\n', f);
+		break;
+	case K_SYMBOLS:
+		if (!c->s.nguest_symbols)
+			fprintf(f, "%s =\n", k->name);
+		for (size_t i = 0; i < c->s.nguest_symbols; i++)
+			fprintf(f, "%s = %s:%s\n", k->name,
+				c->s.guest_symbols[i].vm,
+				c->s.guest_symbols[i].path);
+		break;
+	}
+}
+
+void config_print(const struct config *c, FILE *f)
+{
+	for (size_t i = 0; i < config_nkeys; i++)
+		print_value(c, &config_key_table[i], f);
 }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kvmprofd's privileges end to end on real KVM: the socket only for group
- * kvmprof, no capability after the drop (and --user), and the daemon
- * inside its unit's identity, capabilities and system call filter, still
- * counting exactly.  Expectations come from the requested workload, the
+ * kvmprofd's access and privileges end to end on real KVM: the socket
+ * only for group kvmprof, the metrics port on loopback only (checked in a
+ * private network namespace with a second address), no capability after
+ * the drop (and --user), and the daemon inside its unit's identity,
+ * capabilities and system call filter, still counting exactly.  Expectations come from the requested workload, the
  * VMM's own report and /proc, never from the daemon.
  */
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 
 #include <kvmprof/client.h>
 #include "harness.h"
+#include "http.h"
 #include "svc.h"
 
 /* The VM is shown as exited: its final counts are in (the path has
@@ -98,6 +101,58 @@ static void socket_only_for_group_kvmprof(void **state)
 	/* in kvmprof: served */
 	assert_int_equal(connect_as(d.sock, &kg, 1), 0);
 	svc_stop(&d);
+}
+
+/*
+ * In a private network namespace with a second address (a veth end,
+ * 198.18.0.1), kvmprofd with the default configuration answers /metrics
+ * on 127.0.0.1:19418 and not on 198.18.0.1:19418; told to listen on
+ * 0.0.0.0 it answers there (the check can fail).
+ */
+static void metrics_port_loopback_only(void **state)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct kpd d = {};
+		char *body = NULL;
+		long status = 0;
+		int code = 0;
+
+		if (unshare(CLONE_NEWNET) ||
+		    system("ip link set lo up && ip link add kp0 type veth peer "
+			   "name kp1 && ip addr add 198.18.0.1/24 dev kp0 && "
+			   "ip link set kp0 up && ip link set kp1 up"))
+			_exit(10);
+		/* the defaults: no --metrics-listen, no configuration file */
+		if (svc_start(&d, NULL,
+			      (const char *const[]){ "--config",
+						     "/dev/null/none", NULL },
+			      NULL, NULL) == 0)
+			_exit(11); /* a missing named file must fail */
+		d.dir[0] = '\0';
+		if (svc_start(&d, NULL, NULL, NULL, NULL))
+			_exit(12);
+		if (http_get("127.0.0.1:19418", "/metrics", &body, &status) ||
+		    status != 200 || !strstr(body, "# TYPE kvmprof_vm_info"))
+			code = 13;
+		free(body);
+		if (!code && tcp_connect("198.18.0.1", 19418) != -ECONNREFUSED)
+			code = 14;
+		svc_stop(&d);
+		if (code)
+			_exit(code);
+		if (svc_start(&d, NULL,
+			      (const char *const[]){ "--metrics-listen",
+						     "0.0.0.0:19418", NULL },
+			      NULL, NULL))
+			_exit(15);
+		if (tcp_connect("198.18.0.1", 19418))
+			code = 16;
+		svc_stop(&d);
+		_exit(code);
+	}
+	assert_int_equal(wait_exit(pid), 0);
 }
 
 /* After the drop: no capability this kernel does not need for the BPF fds,
@@ -256,6 +311,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(socket_only_for_group_kvmprof),
+		cmocka_unit_test(metrics_port_loopback_only),
 		cmocka_unit_test(privileges_after_drop),
 		cmocka_unit_test(runs_inside_the_unit_sandbox),
 	};

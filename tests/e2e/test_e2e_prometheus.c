@@ -2,15 +2,13 @@
 /*
  * kvmprofd's Prometheus metrics end to end on real KVM: promtool on a live
  * scrape, a real Prometheus server scraping it, PromQL giving exactly the
- * guest's counts, the Grafana dashboard's expressions, the metrics port on
- * loopback only (checked in a private network namespace with a second
- * address), and a VM's series leaving after the grace period.
+ * guest's counts, the Grafana dashboard's expressions, and a VM's series
+ * leaving after the grace period.
  * Expectations come from the requested workload and the VMM's own report,
  * never from the daemon.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -506,58 +504,6 @@ static void dashboard_uses_exported_metrics(void **state)
 	cJSON_Delete(dash);
 }
 
-/*
- * In a private network namespace with a second address (a veth end,
- * 198.18.0.1), kvmprofd with the default configuration answers /metrics
- * on 127.0.0.1:19418 and not on 198.18.0.1:19418; told to listen on
- * 0.0.0.0 it answers there (the check can fail).
- */
-static void metrics_port_loopback_only(void **state)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct kpd d = {};
-		char *body = NULL;
-		long status = 0;
-		int code = 0;
-
-		if (unshare(CLONE_NEWNET) ||
-		    system("ip link set lo up && ip link add kp0 type veth peer "
-			   "name kp1 && ip addr add 198.18.0.1/24 dev kp0 && "
-			   "ip link set kp0 up && ip link set kp1 up"))
-			_exit(10);
-		/* the defaults: no --metrics-listen, no configuration file */
-		if (svc_start(&d, NULL,
-			      (const char *const[]){ "--config",
-						     "/dev/null/none", NULL },
-			      NULL, NULL) == 0)
-			_exit(11); /* a missing named file must fail */
-		d.dir[0] = '\0';
-		if (svc_start(&d, NULL, NULL, NULL, NULL))
-			_exit(12);
-		if (http_get("127.0.0.1:19418", "/metrics", &body, &status) ||
-		    status != 200 || !strstr(body, "# TYPE kvmprof_vm_info"))
-			code = 13;
-		free(body);
-		if (!code && tcp_connect("198.18.0.1", 19418) != -ECONNREFUSED)
-			code = 14;
-		svc_stop(&d);
-		if (code)
-			_exit(code);
-		if (svc_start(&d, NULL,
-			      (const char *const[]){ "--metrics-listen",
-						     "0.0.0.0:19418", NULL },
-			      NULL, NULL))
-			_exit(15);
-		if (tcp_connect("198.18.0.1", 19418))
-			code = 16;
-		svc_stop(&d);
-		_exit(code);
-	}
-	assert_int_equal(wait_exit(pid), 0);
-}
-
 /* A VM's series stay with its final counts for the grace period after it
  * exits, then disappear from the scrape. */
 static void vm_series_leave_after_grace(void **state)
@@ -610,7 +556,6 @@ int main(void)
 		cmocka_unit_test(dashboard_uses_exported_metrics),
 	};
 	const struct CMUnitTest alone[] = {
-		cmocka_unit_test(metrics_port_loopback_only),
 		cmocka_unit_test(vm_series_leave_after_grace),
 	};
 	int r = svc_begin();
