@@ -5,6 +5,7 @@
  * by the tests of its commands (no daemon client here).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,14 +107,23 @@ int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want)
 	return 0;
 }
 
+/* "  @label@suffix" before the items of @o; false (nothing printed) if it
+ * has none. */
+static bool heading(const char *label, const char *suffix, const cJSON *o)
+{
+	if (!o || !o->child)
+		return false;
+	printf("  %s%s", label, suffix);
+	return true;
+}
+
 /* "by_reason"-style object as "A=1 B=2" */
 void cli_print_kv(const char *label, const cJSON *o)
 {
 	const cJSON *it;
 
-	if (!o || !o->child)
+	if (!heading(label, ":", o))
 		return;
-	printf("  %s:", label);
 	cJSON_ArrayForEach(it, o)
 		printf(" %s=%.0f", it->string, it->valuedouble);
 	printf("\n");
@@ -123,9 +133,8 @@ void cli_print_hist(const char *label, const cJSON *arr)
 {
 	const cJSON *b;
 
-	if (!arr || !arr->child)
+	if (!heading(label, " (log2 buckets, ns >= min):\n", arr))
 		return;
-	printf("  %s (log2 buckets, ns >= min):\n", label);
 	cJSON_ArrayForEach(b, arr)
 		printf("    >= %-12.0f %.0f\n", cli_num(b, "min"),
 		       cli_num(b, "count"));
