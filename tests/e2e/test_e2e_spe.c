@@ -516,6 +516,23 @@ static void kvm_exit_entry_raw(void **state)
 	cJSON_Delete(vm);
 }
 
+/* Start VM @pid's raw SPE recording: the first raw read does. */
+static void raw_recording_start(const struct kpd *d, pid_t pid)
+{
+	char path[96];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	long status = 0;
+
+	snprintf(path, sizeof(path), "/v1/vms/%d/spe/raw?cursor=0&refresh=1",
+		 (int)pid);
+	assert_int_equal(kp_api_get_raw(d->sock, path, &buf, &len, &status,
+					NULL, NULL, 0),
+			 0);
+	assert_int_equal(status, 200);
+	free(buf);
+}
+
 static void record_roundtrip(void **state)
 {
 	char path[256], file[160], pidstr[16];
@@ -535,25 +552,14 @@ static void record_roundtrip(void **state)
 	assert_int_equal(inject_open(&in), 0);
 	prog = find_prog("kp_spe_copy_out", min_id);
 	assert_true(prog >= 0);
+	/* recording starts with the first raw read: here, so that the
+	 * recorder gets every block injected below */
+	raw_recording_start(&kpd, getpid());
 	{
 		char *argv[] = { bin_path("kvmprof", path, sizeof(path)),
 				 "--socket", kpd.sock, "record", pidstr, "-o",
 				 file, "--duration", "3", NULL };
 
-		/* recording starts with the first raw read: start it here,
-		 * so that the recorder gets every block injected below */
-		char raw[96];
-		uint8_t *buf0 = NULL;
-		size_t len0 = 0;
-		long status = 0;
-
-		snprintf(raw, sizeof(raw), "/v1/vms/%d/spe/raw?cursor=0",
-			 getpid());
-		assert_int_equal(kp_api_get_raw(kpd.sock, raw, &buf0, &len0,
-						&status, NULL, NULL, 0),
-				 0);
-		assert_int_equal(status, 200);
-		free(buf0);
 		rec = spawn(argv);
 	}
 	stream_make(&s[0], 11, 3000);
