@@ -4,6 +4,7 @@
 #define KVMPROF_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct cli_ctx {
@@ -52,6 +53,15 @@ void cli_print_hist(const char *label, const struct cJSON *arr);
 int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want);
 
 /* Per-VM views of the patched-kernel data (cli/vmcmds.c). */
+/*
+ * What the event table (lib/events.c) says about a counted event in a
+ * vCPU's (or vm_level's) object @c: its section, its total, its "by"
+ * object or histogram array (NULL when it has none).  (cli/vmcmds.c)
+ */
+const struct cJSON *cli_ev_section(const struct cJSON *c, uint32_t event);
+double cli_ev_total(const struct cJSON *c, uint32_t event);
+const struct cJSON *cli_ev_by(const struct cJSON *c, uint32_t event);
+
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv);

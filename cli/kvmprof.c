@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <kvmprof/abi.h>
 #include <kvmprof/client.h>
 #include "cli.h"
 #include "table.h"
@@ -100,33 +101,36 @@ static void show_human(const cJSON *vm)
 	       cli_num(vm, "vcpus"));
 	table_init(&t, 8, head);
 	cJSON_ArrayForEach(c, per) {
-		const cJSON *w = cli_obj(c, "halt_wakeups");
+		const cJSON *w = cli_ev_section(c, KP_EV_VCPU_WAKEUP);
+		const cJSON *pio = cli_ev_section(c, KP_EV_PIO);
+		const cJSON *mmio = cli_ev_section(c, KP_EV_MMIO);
 
 		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
 			  cli_num(c, "vcpu"),
-			  cli_num(cli_obj(c, "userspace_exits"), "total"),
-			  cli_num(cli_obj(c, "pio"), "out"), cli_num(cli_obj(c, "pio"), "in"),
-			  cli_num(cli_obj(c, "mmio"), "write"),
-			  cli_num(cli_obj(c, "mmio"), "read"),
+			  cli_ev_total(c, KP_EV_USERSPACE_EXIT),
+			  cli_num(pio, "out"), cli_num(pio, "in"),
+			  cli_num(mmio, "write"), cli_num(mmio, "read"),
 			  cli_num(w, "waited") + cli_num(w, "polled"),
-			  cli_num(cli_obj(c, "exits"), "total"));
+			  cli_ev_total(c, KP_EV_EXIT));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
 	cJSON_ArrayForEach(c, per) {
 		printf("vCPU %.0f\n", cli_num(c, "vcpu"));
 		cli_print_kv("userspace exits",
-			 cli_obj(cli_obj(c, "userspace_exits"), "by_reason"));
-		cli_print_kv("exits", cli_obj(cli_obj(c, "exits"), "by_reason"));
-		cli_print_hist("exit->entry", cli_obj(c, "exit_to_entry_ns_log2"));
-		cli_print_hist("halt time", cli_obj(c, "halt_ns_log2"));
+			     cli_ev_by(c, KP_EV_USERSPACE_EXIT));
+		cli_print_kv("exits", cli_ev_by(c, KP_EV_EXIT));
+		cli_print_hist("exit->entry", cli_ev_by(c, KP_EV_EXIT_LAT));
+		cli_print_hist("halt time", cli_ev_by(c, KP_EV_WAKEUP_LAT));
 	}
 	c = cli_obj(vm, "vm_level");
-	if (c && (cli_num(cli_obj(c, "irq"), "set_irq") || cli_num(cli_obj(c, "irq"), "msi"))) {
+	if (c && (cli_ev_total(c, KP_EV_SET_IRQ) ||
+		  cli_ev_total(c, KP_EV_MSI_SET_IRQ))) {
 		printf("VM level (VMM threads)\n");
-		printf("  set_irq=%.0f msi=%.0f\n", cli_num(cli_obj(c, "irq"), "set_irq"),
-		       cli_num(cli_obj(c, "irq"), "msi"));
-		cli_print_kv("set_irq by gsi", cli_obj(cli_obj(c, "irq"), "set_irq_by_gsi"));
+		printf("  set_irq=%.0f msi=%.0f\n",
+		       cli_ev_total(c, KP_EV_SET_IRQ),
+		       cli_ev_total(c, KP_EV_MSI_SET_IRQ));
+		cli_print_kv("set_irq by gsi", cli_ev_by(c, KP_EV_SET_IRQ));
 	}
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Per-VM views of the data the kvmprof kernel patches provide, and SPE
+ * Per-VM views of the data the kvmprof kernel patches provide, read
+ * through the event table (cli_ev_*(), also used by `show`), and SPE
  * recording: kvmprof apf VM, kvmprof sysreg VM, kvmprof spe VM,
  * kvmprof record VM -o FILE.
  */
@@ -25,6 +26,29 @@
 #include <kvmprof/util.h>
 #include "cli.h"
 #include "table.h"
+
+const cJSON *cli_ev_section(const cJSON *c, uint32_t event)
+{
+	const struct kp_event_desc *e = kp_event(event);
+
+	return !e || !e->section ? NULL :
+	       *e->section	 ? cli_obj(c, e->section) :
+				   c;
+}
+
+double cli_ev_total(const cJSON *c, uint32_t event)
+{
+	const struct kp_event_desc *e = kp_event(event);
+
+	return e && e->total ? cli_num(cli_ev_section(c, event), e->total) : 0;
+}
+
+const cJSON *cli_ev_by(const cJSON *c, uint32_t event)
+{
+	const struct kp_event_desc *e = kp_event(event);
+
+	return e && e->by ? cli_obj(cli_ev_section(c, event), e->by) : NULL;
+}
 
 /* GET /v1/vms/{ref}{sub}?refresh=1 */
 static int get_vm(struct cli_ctx *ctx, const char *ref, const char *sub,
@@ -83,7 +107,6 @@ static int apf_columns(const char **ret, int max)
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *sec = kp_event(KP_EV_APF_TRY)->section;
-	const char *hist = kp_event(KP_EV_APF_LAT)->by;
 	const char *cols[TABLE_MAX_COLS], *head[TABLE_MAX_COLS];
 	char heads[TABLE_MAX_COLS][KP_EV_LABEL_MAX + 2];
 	int ncols = 0;
@@ -113,7 +136,7 @@ int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	table_init(&t, ncols, head);
 	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
-		const cJSON *a = cli_obj(c, sec);
+		const cJSON *a = cli_ev_section(c, KP_EV_APF_TRY);
 		char row[TABLE_MAX_COLS * 24];
 		size_t len = 0;
 
@@ -126,7 +149,7 @@ int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 	table_print(&t, stdout);
 	table_free(&t);
 	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
-		const cJSON *h = cli_obj(cli_obj(c, sec), hist);
+		const cJSON *h = cli_ev_by(c, KP_EV_APF_LAT);
 
 		if (h && h->child) {
 			printf("vCPU %.0f\n", cli_num(c, "vcpu"));
@@ -150,13 +173,16 @@ int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv)
 	    get_vm(ctx, argv[1], "", &vm))
 		return 1;
 	if (ctx->json)
-		return print_vcpu_sections(vm, "registers", "sysreg",
-					   "registers");
+		return print_vcpu_sections(
+			vm, "registers", kp_event(KP_EV_SYSREG_DIRTY)->section,
+			"registers");
 	printf("VM %s (%s): EL1 register saves elided vs write traps taken\n",
 	       cli_str(vm, "name"), cli_str(vm, "id"));
 	table_init(&t, 5, head);
 	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu"))
-		cJSON_ArrayForEach(r, cli_obj(cli_obj(c, "sysreg"), "registers")) {
+		cJSON_ArrayForEach(
+			r, cli_obj(cli_ev_section(c, KP_EV_SYSREG_DIRTY),
+				   "registers")) {
 			const cJSON *ratio = cli_obj(r, "elided_per_trap");
 			char rs[32] = "-";
 
