@@ -4,8 +4,9 @@
  * only for group kvmprof, the metrics port on loopback only (checked in a
  * private network namespace with a second address), no capability after
  * the drop (and --user), and the daemon inside its unit's identity,
- * capabilities and system call filter, still counting exactly.  Expectations come from the requested workload, the
- * VMM's own report and /proc, never from the daemon.
+ * capabilities and system call filter, still counting exactly.
+ * Expectations come from the requested workload, the VMM's own report and
+ * /proc, never from the daemon.
  */
 #include <errno.h>
 #include <grp.h>

@@ -17,13 +17,13 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "harness.h"
 #include "http.h"
 #include "svc.h"
+#include "wait.h"
 
 /* /v1/status counts one reload at *@arg ("service.reloads_ok", ...) */
 static bool one_reload(const cJSON *st, const void *arg)
@@ -88,8 +88,8 @@ static void systemd_notify_protocol(void **state)
 	snprintf(want, sizeof(want), "STATUS=%d of ", attached);
 	assert_non_null(strstr(buf, want));
 	/* watchdog pings every 200 ms */
-	t0 = (uint64_t)time(NULL);
-	while (wd < 4 && (uint64_t)time(NULL) - t0 < 5) {
+	t0 = kp_mono_ms();
+	while (wd < 4 && kp_mono_ms() - t0 < 5000) {
 		if (recv_msg(fd, buf, sizeof(buf), 1000) > 0 &&
 		    !strcmp(buf, "WATCHDOG=1"))
 			wd++;
