@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <kvmprof/events.h>
+#include <kvmprof/util.h>
 #include "metrics.h"
 #include "metrics_int.h"
 #include "registry.h"
@@ -62,11 +63,8 @@ const struct family metrics_self_families[] = {
 	SELF("process_start_time_seconds", M_GAUGE,
 	     "Start time of kvmprofd, Unix seconds", metrics_emit_self),
 };
-const size_t metrics_nself =
-	sizeof(metrics_self_families) / sizeof(metrics_self_families[0]);
-_Static_assert(sizeof(metrics_self_families) /
-			       sizeof(metrics_self_families[0]) <=
-		       METRICS_MAX_SELF,
+const size_t metrics_nself = ARRAY_SIZE(metrics_self_families);
+_Static_assert(ARRAY_SIZE(metrics_self_families) <= METRICS_MAX_SELF,
 	       "METRICS_MAX_SELF too small");
 
 void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,

@@ -111,7 +111,7 @@ static const char *const exit_names[] = {
 
 const char *kg_exit_name(unsigned int reason)
 {
-	if (reason < sizeof(exit_names) / sizeof(exit_names[0]))
+	if (reason < ARRAY_SIZE(exit_names))
 		return exit_names[reason];
 	return NULL;
 }
