@@ -1,5 +1,5 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
-UNIT_TESTS := vmname registry procfs config metrics
+UNIT_TESTS := vmname registry procfs config metrics render
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c daemon/spe_capture.c lib/procfs.c \
 	lib/vmname.c $(SPE_SRCS) $(SPE_IO_SRCS)
@@ -7,6 +7,7 @@ UNIT_DEPS_procfs := lib/procfs.c
 UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
+UNIT_DEPS_render := daemon/render.c $(UNIT_DEPS_metrics)
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
 
