@@ -5,7 +5,6 @@
  * recording: kvmprof apf VM, kvmprof sysreg VM, kvmprof spe VM,
  * kvmprof record VM -o FILE.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -91,25 +90,12 @@ static int print_vcpu_sections(cJSON *vm, const char *name, const char *outer,
 	return 0;
 }
 
-/* The async_pf counters, as the event table names them: @ret up to @max. */
-static int apf_columns(const char **ret, int max)
-{
-	const char *sec = kp_event(KP_EV_APF_TRY)->section;
-	int n = 0;
-
-	for (size_t i = 0; i < kp_events_nr && n < max; i++)
-		if (kp_events[i].section && kp_events[i].total &&
-		    !strcmp(kp_events[i].section, sec))
-			ret[n++] = kp_events[i].total;
-	return n;
-}
-
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 {
+	static const char *const head[] = { "VCPU>", "TRY>", "NOT_PRESENT>",
+					    "READY>", "COMPLETED>",
+					    "REPEATED>", "IN_FLIGHT>" };
 	const char *sec = kp_event(KP_EV_APF_TRY)->section;
-	const char *cols[TABLE_MAX_COLS], *head[TABLE_MAX_COLS];
-	char heads[TABLE_MAX_COLS][KP_EV_LABEL_MAX + 2];
-	int ncols = 0;
 	const cJSON *c;
 	cJSON *vm;
 	struct table t;
@@ -121,31 +107,16 @@ int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 		return print_vcpu_sections(vm, sec, sec, NULL);
 	printf("VM %s (%s): asynchronous page faults\n", cli_str(vm, "name"),
 	       cli_str(vm, "id"));
-	/* VCPU, the counters of the event table, then the derived in_flight */
-	cols[ncols++] = "vcpu";
-	ncols += apf_columns(cols + ncols, TABLE_MAX_COLS - 2);
-	cols[ncols++] = "in_flight";
-	for (int i = 0; i < ncols; i++) {
-		size_t k;
-
-		for (k = 0; cols[i][k] && k < KP_EV_LABEL_MAX; k++)
-			heads[i][k] = (char)toupper((unsigned char)cols[i][k]);
-		heads[i][k++] = '>';
-		heads[i][k] = '\0';
-		head[i] = heads[i];
-	}
-	table_init(&t, ncols, head);
-	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
-		const cJSON *a = cli_ev_section(c, KP_EV_APF_TRY);
-		char row[TABLE_MAX_COLS * 24];
-		size_t len = 0;
-
-		for (int i = 0; i < ncols; i++)
-			len += (size_t)snprintf(row + len, sizeof(row) - len,
-						"%s%.0f", i ? "\t" : "",
-						cli_num(i ? a : c, cols[i]));
-		table_row(&t, "%s", row);
-	}
+	table_init(&t, 7, head);
+	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu"))
+		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+			  cli_num(c, "vcpu"), cli_ev_total(c, KP_EV_APF_TRY),
+			  cli_ev_total(c, KP_EV_APF_NOT_PRESENT),
+			  cli_ev_total(c, KP_EV_APF_READY),
+			  cli_ev_total(c, KP_EV_APF_COMPLETED),
+			  cli_ev_total(c, KP_EV_APF_REPEATED),
+			  cli_num(cli_ev_section(c, KP_EV_APF_TRY),
+				  "in_flight"));
 	table_print(&t, stdout);
 	table_free(&t);
 	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
