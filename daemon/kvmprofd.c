@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 		      &registry_proc_ops);
 	service_configure(&d, d.cfg);
 	d.last_reload_ok = true;
-	d.last_reload_ok_time = unix_time();
+	d.last_reload_ok_time = kp_unix_s();
 	libbpf_set_print(libbpf_log);
 	d.started_ms = kp_mono_ms();
 	if (d.cfg->path)

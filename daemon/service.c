@@ -30,14 +30,6 @@
 
 static int arm_timer(int fd, uint32_t ms);
 
-double unix_time(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int count_attached(const struct daemon *d);
 
 static void notify_ready(struct daemon *d, int attached)
@@ -135,7 +127,7 @@ static void reload(struct service *s)
 	free(old);
 	d->reloads_ok++;
 	d->last_reload_ok = true;
-	d->last_reload_ok_time = unix_time();
+	d->last_reload_ok_time = kp_unix_s();
 	log_info("configuration reloaded%s%s", n->path ? " from " : "",
 		 n->path ? n->path : "");
 	notify_ready(d, count_attached(d));

@@ -27,7 +27,5 @@ int service_start(struct service *s);
 void service_stop(struct service *s);
 /* Tell systemd we are ready (again, after a reload). */
 void service_ready(struct daemon *d);
-/* Wall clock, Unix seconds. */
-double unix_time(void);
 
 #endif

@@ -16,16 +16,6 @@
 #include "status.h"
 #include "version.h"
 
-static double unix_now(clockid_t other, double *ret_other)
-{
-	struct timespec rt, ot;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(other, &ot);
-	*ret_other = (double)ot.tv_sec + (double)ot.tv_nsec / 1e9;
-	return (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
-}
-
 int status_snapshot(struct daemon *d, struct status *s)
 {
 	size_t np = probes_count(d->probes);
@@ -74,9 +64,10 @@ int status_snapshot(struct daemon *d, struct status *s)
 	}
 	if (!probes_drops(d->probes, s->drops))
 		v->drops = s->drops;
-	now = unix_now(CLOCK_MONOTONIC, &mono);
+	now = kp_unix_s();
+	mono = kp_mono_s();
 	v->start_time = now - (mono - (double)d->started_ms / 1e3);
-	now = unix_now(CLOCK_BOOTTIME, &boot);
+	boot = (double)kp_clock_ns(CLOCK_BOOTTIME) / 1e9;
 	v->boot_time = now - boot;
 	return 0;
 }

@@ -8,13 +8,19 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* CLOCK_MONOTONIC in nanoseconds, milliseconds and seconds. */
-static inline uint64_t kp_mono_ns(void)
+/* Clock @id in nanoseconds (CLOCK_REALTIME: since the Unix epoch). */
+static inline uint64_t kp_clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds, milliseconds and seconds. */
+static inline uint64_t kp_mono_ns(void)
+{
+	return kp_clock_ns(CLOCK_MONOTONIC);
 }
 
 static inline uint64_t kp_mono_ms(void)
@@ -25,6 +31,12 @@ static inline uint64_t kp_mono_ms(void)
 static inline double kp_mono_s(void)
 {
 	return (double)kp_mono_ns() / 1e9;
+}
+
+/* Wall clock, Unix seconds. */
+static inline double kp_unix_s(void)
+{
+	return (double)kp_clock_ns(CLOCK_REALTIME) / 1e9;
 }
 
 #endif
