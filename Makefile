@@ -73,17 +73,32 @@ sanobj = $(patsubst %.c,$(O)/san/%.o,$(1))
 .PHONY: all
 all: bins
 
-# Fragments: each component owns its own. lib/spe before the binaries that
-# link it (they use $(SPE_SRCS)).
--include lib/spe/build.mk
--include lib/build.mk
--include bpf/build.mk
--include daemon/build.mk
--include cli/build.mk
--include $(sort $(wildcard tools/*/build.mk))
--include tests/build.mk
--include bench/build.mk
--include dist/build.mk
+# The version: `git describe` of the checkout when there is one.  Only
+# $(O)/gen/version.h has it (rewritten when it changes, so what includes
+# it is rebuilt then).
+KVMPROF_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+VERSION_H := $(O)/gen/version.h
+
+.PHONY: version-force
+$(VERSION_H): version-force
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#define KVMPROF_VERSION "$(KVMPROF_VERSION)"' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+# Fragments: each owns its folder's targets (a missing one is an error).
+# Libraries and tools before what links them (they define *_SRCS).
+include lib/spe/build.mk
+include lib/build.mk
+include bpf/build.mk
+include daemon/build.mk
+include cli/build.mk
+include $(sort $(wildcard tools/*/build.mk))
+include tests/build.mk
+include tests/spe/build.mk
+include tests/service/build.mk
+include bench/build.mk
+include fuzz/build.mk
+include dist/build.mk
 
 .PHONY: bins
 bins: $(BINS)
@@ -97,6 +112,12 @@ $(O)/san/%.o: %.c
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+# The C lines changed since FORMAT_BASE (default: the branch point from
+# main) as clang-format writes them (scripts/format-check.sh).
+.PHONY: format-check
+format-check:
+	$(Q)scripts/format-check.sh $(FORMAT_BASE)
 
 .PHONY: deps
 deps:

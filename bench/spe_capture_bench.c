@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <kvmprof/client.h>
+#include <kvmprof/util.h>
 #include "harness.h"
 #include "inject.h"
 #include "spegen.h"
@@ -28,14 +29,6 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double spe_bytes(const struct kpd *d, char *path, double *ret_lost)
@@ -117,7 +110,7 @@ int main(int argc, char **argv)
 	for (int round = 0; round < ROUNDS; round++) {
 	size_t goal = sent + total;
 
-	t0 = now_s();
+	t0 = kp_mono_s();
 	while (sent < goal) {
 		size_t end = sent + batch;
 
@@ -137,7 +130,7 @@ int main(int argc, char **argv)
 		while (status_bytes(&d) < (double)sent)
 			usleep(5000);
 	}
-	t1 = now_s();
+	t1 = kp_mono_s();
 	gbps[round] = (double)total / (t1 - t0) / 1e9;
 	fprintf(stderr, "round %d: %.3f GB/s\n", round + 1, gbps[round]);
 	}

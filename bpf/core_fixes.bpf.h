@@ -12,10 +12,6 @@
 #include <kvmprof/abi.h>
 #include <bpf/bpf_core_read.h>
 
-struct trace_entry___kp {
-	unsigned short type;
-} __attribute__((preserve_access_index));
-
 /* x86: arch/x86/kvm/trace.h, TRACE_EVENT_KVM_EXIT */
 struct trace_event_raw_kvm_exit___x86 {
 	unsigned int exit_reason;

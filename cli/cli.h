@@ -4,6 +4,8 @@
 #define KVMPROF_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 struct cli_ctx {
 	bool json;		/* --json: machine-readable output everywhere */
@@ -33,10 +35,14 @@ int cli_err(const struct cli_ctx *ctx, int err, const char *fmt, ...)
 int cli_dispatch(struct cli_ctx *ctx, const char *noun,
 		 const struct cli_cmd *table, int argc, char **argv);
 
+/* "  kvmprof NOUN NAME ARGS\n      help" for each command of @t. */
+void cli_print_cmds(FILE *f, const char *noun, const struct cli_cmd *t);
+
 /* Talking to kvmprofd (cli/kvmprof.c): GET @path, JSON; on failure the
  * error is printed (cli_err) and 1 returned. */
 struct cJSON;
 int cli_api_get(struct cli_ctx *ctx, const char *path, struct cJSON **ret);
+/* JSON accessors and printers (cli/common.c) */
 void cli_print_json(const struct cJSON *o);
 double cli_num(const struct cJSON *o, const char *k);
 const char *cli_str(const struct cJSON *o, const char *k);
@@ -47,6 +53,15 @@ void cli_print_hist(const char *label, const struct cJSON *arr);
 int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want);
 
 /* Per-VM views of the patched-kernel data (cli/vmcmds.c). */
+/*
+ * What the event table (lib/events.c) says about a counted event in a
+ * vCPU's (or vm_level's) object @c: its section, its total, its "by"
+ * object or histogram array (NULL when it has none).  (cli/vmcmds.c)
+ */
+const struct cJSON *cli_ev_section(const struct cJSON *c, uint32_t event);
+double cli_ev_total(const struct cJSON *c, uint32_t event);
+const struct cJSON *cli_ev_by(const struct cJSON *c, uint32_t event);
+
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv);

@@ -16,66 +16,11 @@
 
 #include <cjson/cJSON.h>
 
+#include <kvmprof/abi.h>
 #include <kvmprof/client.h>
 #include "cli.h"
 #include "table.h"
-
-#ifndef KVMPROF_VERSION
-#define KVMPROF_VERSION "0.1"
-#endif
-
-int cli_err(const struct cli_ctx *ctx, int err, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (ctx->json) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-
-		cJSON_AddStringToObject(o, "error", msg);
-		cJSON_AddNumberToObject(o, "errno", err < 0 ? -err : err);
-		s = cJSON_PrintUnformatted(o);
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "%s: %s\n", ctx->prog, msg);
-	}
-	return 1;
-}
-
-static void print_cmds(FILE *f, const char *noun, const struct cli_cmd *t)
-{
-	for (; t->name; t++)
-		fprintf(f, "  kvmprof %s%s%s%s%s\n      %s\n",
-			noun ? noun : "", noun ? " " : "", t->name,
-			*t->args ? " " : "", t->args, t->help);
-}
-
-int cli_dispatch(struct cli_ctx *ctx, const char *noun,
-		 const struct cli_cmd *table, int argc, char **argv)
-{
-	const struct cli_cmd *t;
-
-	if (argc < 1)
-		goto usage;
-	for (t = table; t->name; t++)
-		if (!strcmp(t->name, argv[0]))
-			return t->fn(ctx, argc, argv);
-	cli_err(ctx, -EINVAL, "unknown command '%s%s%s'", noun ? noun : "",
-		noun ? " " : "", argv[0]);
-usage:
-	if (!ctx->json) {
-		fprintf(stderr, "Commands:\n");
-		print_cmds(stderr, noun, table);
-	}
-	return argc < 1 ? cli_err(ctx, -EINVAL, "missing command") : 1;
-}
+#include "version.h"
 
 /* GET @path; on failure prints the error and returns 1. */
 int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
@@ -112,45 +57,6 @@ int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
 	return 0;
 }
 
-void cli_print_json(const cJSON *o)
-{
-	char *s = cJSON_Print(o);
-
-	if (s)
-		printf("%s\n", s);
-	free(s);
-}
-
-double cli_num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-const char *cli_str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : "-";
-}
-
-const cJSON *cli_obj(const cJSON *o, const char *k)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-/* Commands take no options beyond the global ones: reject strays. */
-int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want)
-{
-	if (argc > want)
-		return cli_err(ctx, -EINVAL, "%s: unexpected argument '%s'",
-			       argv[0], argv[want]);
-	if (argc < want)
-		return cli_err(ctx, -EINVAL, "%s: missing argument", argv[0]);
-	return 0;
-}
-
 static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const char *const head[] = { "ID", "PID>", "NAME", "VMM",
@@ -182,30 +88,6 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-/* "by_reason"-style object as "A=1 B=2" */
-void cli_print_kv(const char *label, const cJSON *o)
-{
-	const cJSON *it;
-
-	if (!o || !o->child)
-		return;
-	printf("  %s:", label);
-	cJSON_ArrayForEach(it, o)
-		printf(" %s=%.0f", it->string, it->valuedouble);
-	printf("\n");
-}
-
-void cli_print_hist(const char *label, const cJSON *arr)
-{
-	const cJSON *b;
-
-	if (!arr || !arr->child)
-		return;
-	printf("  %s (log2 buckets, ns >= min):\n", label);
-	cJSON_ArrayForEach(b, arr)
-		printf("    >= %-12.0f %.0f\n", cli_num(b, "min"), cli_num(b, "count"));
-}
-
 static void show_human(const cJSON *vm)
 {
 	static const char *const head[] = { "VCPU>", "UEXITS>", "PIO_OUT>",
@@ -219,33 +101,36 @@ static void show_human(const cJSON *vm)
 	       cli_num(vm, "vcpus"));
 	table_init(&t, 8, head);
 	cJSON_ArrayForEach(c, per) {
-		const cJSON *w = cli_obj(c, "halt_wakeups");
+		const cJSON *w = cli_ev_section(c, KP_EV_VCPU_WAKEUP);
+		const cJSON *pio = cli_ev_section(c, KP_EV_PIO);
+		const cJSON *mmio = cli_ev_section(c, KP_EV_MMIO);
 
 		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
 			  cli_num(c, "vcpu"),
-			  cli_num(cli_obj(c, "userspace_exits"), "total"),
-			  cli_num(cli_obj(c, "pio"), "out"), cli_num(cli_obj(c, "pio"), "in"),
-			  cli_num(cli_obj(c, "mmio"), "write"),
-			  cli_num(cli_obj(c, "mmio"), "read"),
+			  cli_ev_total(c, KP_EV_USERSPACE_EXIT),
+			  cli_num(pio, "out"), cli_num(pio, "in"),
+			  cli_num(mmio, "write"), cli_num(mmio, "read"),
 			  cli_num(w, "waited") + cli_num(w, "polled"),
-			  cli_num(cli_obj(c, "exits"), "total"));
+			  cli_ev_total(c, KP_EV_EXIT));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
 	cJSON_ArrayForEach(c, per) {
 		printf("vCPU %.0f\n", cli_num(c, "vcpu"));
 		cli_print_kv("userspace exits",
-			 cli_obj(cli_obj(c, "userspace_exits"), "by_reason"));
-		cli_print_kv("exits", cli_obj(cli_obj(c, "exits"), "by_reason"));
-		cli_print_hist("exit->entry", cli_obj(c, "exit_to_entry_ns_log2"));
-		cli_print_hist("halt time", cli_obj(c, "halt_ns_log2"));
+			     cli_ev_by(c, KP_EV_USERSPACE_EXIT));
+		cli_print_kv("exits", cli_ev_by(c, KP_EV_EXIT));
+		cli_print_hist("exit->entry", cli_ev_by(c, KP_EV_EXIT_LAT));
+		cli_print_hist("halt time", cli_ev_by(c, KP_EV_WAKEUP_LAT));
 	}
 	c = cli_obj(vm, "vm_level");
-	if (c && (cli_num(cli_obj(c, "irq"), "set_irq") || cli_num(cli_obj(c, "irq"), "msi"))) {
+	if (c && (cli_ev_total(c, KP_EV_SET_IRQ) ||
+		  cli_ev_total(c, KP_EV_MSI_SET_IRQ))) {
 		printf("VM level (VMM threads)\n");
-		printf("  set_irq=%.0f msi=%.0f\n", cli_num(cli_obj(c, "irq"), "set_irq"),
-		       cli_num(cli_obj(c, "irq"), "msi"));
-		cli_print_kv("set_irq by gsi", cli_obj(cli_obj(c, "irq"), "set_irq_by_gsi"));
+		printf("  set_irq=%.0f msi=%.0f\n",
+		       cli_ev_total(c, KP_EV_SET_IRQ),
+		       cli_ev_total(c, KP_EV_MSI_SET_IRQ));
+		cli_print_kv("set_irq by gsi", cli_ev_by(c, KP_EV_SET_IRQ));
 	}
 }
 
@@ -427,7 +312,6 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 
 /* `spe dump|records|report FILE` (offline) or `spe VM` (live). */
@@ -474,9 +358,9 @@ static void usage(FILE *f)
 "  -V, --version      print the version\n"
 "\n"
 "Commands:\n");
-	print_cmds(f, NULL, top_cmds);
+	cli_print_cmds(f, NULL, top_cmds);
 	fprintf(f, "  SPE commands:\n");
-	print_cmds(f, "spe", spe_cmds);
+	cli_print_cmds(f, "spe", spe_cmds);
 }
 
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Per-VM views of the data the kvmprof kernel patches provide, and SPE
+ * Per-VM views of the data the kvmprof kernel patches provide, read
+ * through the event table (cli_ev_*(), also used by `show`), and SPE
  * recording: kvmprof apf VM, kvmprof sysreg VM, kvmprof spe VM,
  * kvmprof record VM -o FILE.
  */
@@ -17,10 +18,36 @@
 #include <cjson/cJSON.h>
 #include <zlib.h>
 
+#include <kvmprof/abi.h>
 #include <kvmprof/client.h>
+#include <kvmprof/events.h>
 #include <kvmprof/spefile.h>
+#include <kvmprof/util.h>
 #include "cli.h"
 #include "table.h"
+
+const cJSON *cli_ev_section(const cJSON *c, uint32_t event)
+{
+	const struct kp_event_desc *e = kp_event(event);
+
+	return !e || !e->section ? NULL :
+	       *e->section	 ? cli_obj(c, e->section) :
+				   c;
+}
+
+double cli_ev_total(const cJSON *c, uint32_t event)
+{
+	const struct kp_event_desc *e = kp_event(event);
+
+	return e && e->total ? cli_num(cli_ev_section(c, event), e->total) : 0;
+}
+
+const cJSON *cli_ev_by(const cJSON *c, uint32_t event)
+{
+	const struct kp_event_desc *e = kp_event(event);
+
+	return e && e->by ? cli_obj(cli_ev_section(c, event), e->by) : NULL;
+}
 
 /* GET /v1/vms/{ref}{sub}?refresh=1 */
 static int get_vm(struct cli_ctx *ctx, const char *ref, const char *sub,
@@ -68,6 +95,7 @@ int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 	static const char *const head[] = { "VCPU>", "TRY>", "NOT_PRESENT>",
 					    "READY>", "COMPLETED>",
 					    "REPEATED>", "IN_FLIGHT>" };
+	const char *sec = kp_event(KP_EV_APF_TRY)->section;
 	const cJSON *c;
 	cJSON *vm;
 	struct table t;
@@ -76,24 +104,23 @@ int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 	    get_vm(ctx, argv[1], "", &vm))
 		return 1;
 	if (ctx->json)
-		return print_vcpu_sections(vm, "async_pf", "async_pf", NULL);
+		return print_vcpu_sections(vm, sec, sec, NULL);
 	printf("VM %s (%s): asynchronous page faults\n", cli_str(vm, "name"),
 	       cli_str(vm, "id"));
 	table_init(&t, 7, head);
-	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
-		const cJSON *a = cli_obj(c, "async_pf");
-
+	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu"))
 		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
-			  cli_num(c, "vcpu"), cli_num(a, "try"),
-			  cli_num(a, "not_present"), cli_num(a, "ready"),
-			  cli_num(a, "completed"), cli_num(a, "repeated_fault"),
-			  cli_num(a, "in_flight"));
-	}
+			  cli_num(c, "vcpu"), cli_ev_total(c, KP_EV_APF_TRY),
+			  cli_ev_total(c, KP_EV_APF_NOT_PRESENT),
+			  cli_ev_total(c, KP_EV_APF_READY),
+			  cli_ev_total(c, KP_EV_APF_COMPLETED),
+			  cli_ev_total(c, KP_EV_APF_REPEATED),
+			  cli_num(cli_ev_section(c, KP_EV_APF_TRY),
+				  "in_flight"));
 	table_print(&t, stdout);
 	table_free(&t);
 	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu")) {
-		const cJSON *h = cli_obj(cli_obj(c, "async_pf"),
-					 "not_present_to_ready_ns_log2");
+		const cJSON *h = cli_ev_by(c, KP_EV_APF_LAT);
 
 		if (h && h->child) {
 			printf("vCPU %.0f\n", cli_num(c, "vcpu"));
@@ -117,13 +144,16 @@ int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv)
 	    get_vm(ctx, argv[1], "", &vm))
 		return 1;
 	if (ctx->json)
-		return print_vcpu_sections(vm, "registers", "sysreg",
-					   "registers");
+		return print_vcpu_sections(
+			vm, "registers", kp_event(KP_EV_SYSREG_DIRTY)->section,
+			"registers");
 	printf("VM %s (%s): EL1 register saves elided vs write traps taken\n",
 	       cli_str(vm, "name"), cli_str(vm, "id"));
 	table_init(&t, 5, head);
 	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu"))
-		cJSON_ArrayForEach(r, cli_obj(cli_obj(c, "sysreg"), "registers")) {
+		cJSON_ArrayForEach(
+			r, cli_obj(cli_ev_section(c, KP_EV_SYSREG_DIRTY),
+				   "registers")) {
 			const cJSON *ratio = cli_obj(r, "elided_per_trap");
 			char rs[32] = "-";
 
@@ -214,7 +244,7 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 					    "X-Kvmprof-Lost-Blocks" };
 	char path[512], esc[400], tmp[4096], hv[2][KP_HDR_VAL_MAX];
 	uint64_t cursor = 0, blocks = 0, bytes = 0, lost = 0;
-	struct timespec t0, now;
+	double t0;
 	cJSON *vm, *meta;
 	char *mtext;
 	gzFile gz;
@@ -279,17 +309,14 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = kp_mono_s();
 	for (;;) {
 		uint8_t *buf = NULL;
 		size_t len = 0;
 		long status = 0;
 		bool last;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		last = stop_rec || (double)(now.tv_sec - t0.tv_sec) +
-					   (double)(now.tv_nsec - t0.tv_nsec) /
-						   1e9 >= duration;
+		last = stop_rec || kp_mono_s() - t0 >= duration;
 		snprintf(path, sizeof(path), "/v1/vms/%s/spe/raw?cursor=%llu",
 			 esc, (unsigned long long)cursor);
 		r = kp_api_get_raw(ctx->socket, path, &buf, &len, &status, hdrs,

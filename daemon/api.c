@@ -1,22 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HTTP/1.1 + JSON API (libmicrohttpd, external epoll, one thread).
- *   GET /v1/status          probes, losses, BPF run time, registry size
- *   GET /v1/vms             VM summaries
- *   GET /v1/vms/{ref}       one VM by id, pid or name, per vCPU
+ * HTTP/1.1 + JSON API (libmicrohttpd, external epoll, one thread) on a
+ * Unix socket; the endpoints are route()'s (README.md, "API").
  * `?refresh=1` harvests the BPF counters before answering.
  * Every error is a JSON body {"error": "...", "status": N}.
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
+#include <kvmprof/util.h>
+#include "api.h"
 #include "daemon.h"
+#include "harvest.h"
+#include "probes.h"
 #include "render.h"
 #include "spe_capture.h"
+#include "status.h"
 
 #define API_MAX_REF 128
 #define API_CONN_LIMIT 64
@@ -133,6 +141,18 @@ static MHD_Result_t send_raw(struct api *a, struct MHD_Connection *c,
 	return ret;
 }
 
+static MHD_Result_t send_status(struct MHD_Connection *c, struct daemon *d)
+{
+	struct status st;
+	cJSON *o = NULL;
+
+	if (!status_snapshot(d, &st)) {
+		o = status_json(&st);
+		status_release(&st);
+	}
+	return send_json(c, MHD_HTTP_OK, o);
+}
+
 static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 			  const char *url)
 {
@@ -144,10 +164,10 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 					      "refresh");
 	if (refresh && !strcmp(refresh, "1"))
 		daemon_harvest(d);	/* failures show in /v1/status */
-	now = mono_ms();
+	now = kp_mono_ms();
 
 	if (!strcmp(url, "/v1/status"))
-		return send_json(c, MHD_HTTP_OK, daemon_status(d));
+		return send_status(c, d);
 	if (!strcmp(url, "/v1/vms"))
 		return send_json(c, MHD_HTTP_OK, render_vms(&d->reg, now));
 	if (!strncmp(url, "/v1/vms/", 8)) {
@@ -220,6 +240,52 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	free(*con_cls);
 	*con_cls = NULL;
+}
+
+int api_listen(const char *path, mode_t mode, const char *group, int *ret_fd,
+	       int *ret_chgrp_err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	mode_t old;
+	int fd, r;
+
+	*ret_chgrp_err = 0;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	/* No window in which the socket is wider open than asked. */
+	old = umask(0777 & ~mode);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r || chmod(path, mode) || listen(fd, 64)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (group && *group) {
+		struct group *g = getgrnam(group);
+
+		*ret_chgrp_err =
+			g && chown(path, (uid_t)-1, g->gr_gid) ? -errno : 0;
+	}
+	*ret_fd = fd;
+	return 0;
 }
 
 int api_start(struct daemon *d, int listen_fd, struct api **ret_api)

@@ -11,61 +11,75 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kvmprof/client.h>
+#include <kvmprof/util.h>
 #include "config.h"
-
-enum ktype {
-	K_STR,		/* any text (may be empty) */
-	K_PATH,		/* absolute path */
-	K_PATH_OPT,	/* absolute path, or empty: automatic */
-	K_MODE,		/* octal permissions, not writable by others */
-	K_U32,
-	K_U32_POW2,	/* power of two */
-	K_U64,
-	K_INT,
-	K_BOOL,		/* yes/no, true/false, on/off, 1/0 */
-	K_PROBES,	/* list of tracepoint names, comma separated */
-	K_LISTEN,	/* "ADDR:PORT", "[ADDR6]:PORT" or "off" */
-	K_SYMBOLS,	/* "VMNAME:/absolute/path" */
-};
-
-struct key {
-	const char *name;
-	enum ktype type;
-	bool svc;		/* field of service_opts, else daemon_opts */
-	size_t off;
-	uint64_t min, max;
-	bool reload;		/* applied on SIGHUP */
-};
 
 #define D(f) false, offsetof(struct daemon_opts, f)
 #define S(f) true, offsetof(struct service_opts, f)
 
-static const struct key keys[] = {
-	{ "socket", K_PATH, D(socket_path), 0, 0, false },
-	{ "socket-mode", K_MODE, D(socket_mode), 0, 0, false },
-	{ "socket-group", K_STR, D(socket_group), 0, 0, false },
-	{ "metrics-listen", K_LISTEN, S(metrics_listen), 0, 0, true },
-	{ "metrics-max-kib", K_U32, S(metrics_max_kib), 64, 1u << 20, true },
-	{ "interval-ms", K_U32, D(interval_ms), 10, 3600000, true },
-	{ "grace-ms", K_U64, D(grace_ms), 0, 86400000, true },
-	{ "max-vms", K_U32, D(max_vms), 1, 65536, true },
-	{ "max-counters", K_U32, D(max_counters), 16, 1u << 24, false },
-	{ "disable-probe", K_PROBES, D(disabled), 0, 0, false },
-	{ "guest-symbols", K_SYMBOLS, S(guest_symbols), 0, 0, true },
-	{ "tracefs", K_PATH_OPT, D(tracefs), 0, 0, false },
-	{ "bpf-stats", K_BOOL, D(bpf_stats), 0, 0, false },
-	{ "count-cache", K_BOOL, D(count_cache), 0, 0, false },
-	{ "drop-privileges", K_BOOL, D(drop_privileges), 0, 0, false },
-	{ "user", K_STR, S(user), 0, 0, false },
-	{ "spe-ring-kib", K_U32_POW2, D(spe_ring_kib), 64, 1u << 20, false },
-	{ "spe-wakeup-kib", K_U32, D(spe_wakeup_kib), 1, 1u << 20, false },
-	{ "spe-poll-ms", K_U32, D(spe_poll_ms), 1, 10000, true },
-	{ "spe-raw-mib", K_U32, D(spe_raw_mib), 1, 4096, false },
-	{ "spe-midr", K_U64, D(spe_midr), 0, UINT32_MAX, false },
-	{ "spe-top-pcs", K_U32, D(spe_top_pcs), 0, 1u << 20, false },
-	{ "verbose", K_INT, D(verbosity), 0, 2, true },
+/*
+ * Every key: its type, where it goes, its range, whether SIGHUP applies
+ * it, its default (as written in the file), and how the command line and
+ * --help show it (options.c builds getopt's table and usage() from this).
+ */
+/* clang-format off */
+const struct config_key config_key_table[] = {
+	{ "socket", K_PATH, D(socket_path), 0, 0, false, KP_DEFAULT_SOCKET,
+	  's', "PATH", NULL, "API socket" },
+	{ "socket-mode", K_MODE, D(socket_mode), 0, 0, false, "0660",
+	  0, "MODE", NULL, "socket permissions, octal" },
+	{ "socket-group", K_STR, D(socket_group), 0, 0, false, "kvmprof",
+	  0, "NAME", NULL, "socket group when it exists" },
+	{ "metrics-listen", K_LISTEN, S(metrics_listen), 0, 0, true,
+	  CONFIG_DEFAULT_METRICS, 0, "ADDR", NULL,
+	  "Prometheus /metrics on IPV4:PORT, [IPV6]:PORT or off" },
+	{ "metrics-max-kib", K_U32, S(metrics_max_kib), 64, 1u << 20, true,
+	  "32768", 0, "N", NULL, "largest /metrics response" },
+	{ "interval-ms", K_U32, D(interval_ms), 10, 3600000, true, "1000",
+	  'i', "N", NULL, "harvest period" },
+	{ "grace-ms", K_U64, D(grace_ms), 0, 86400000, true, "30000",
+	  'g', "N", NULL, "keep exited VMs this long" },
+	{ "max-vms", K_U32, D(max_vms), 1, 65536, true, "256",
+	  0, "N", NULL, "VMs tracked at most" },
+	{ "max-counters", K_U32, D(max_counters), 16, 1u << 24, false, "65536",
+	  0, "N", NULL, "BPF counter entries" },
+	{ "disable-probe", K_PROBES, D(disabled), 0, 0, false, "",
+	  0, "NAME", NULL, "do not load the probe on tracepoint NAME" },
+	{ "guest-symbols", K_SYMBOLS, S(guest_symbols), 0, 0, true, "",
+	  0, "VM:PATH", NULL, "symbol file of VM's guest kernel" },
+	{ "tracefs", K_PATH_OPT, D(tracefs), 0, 0, false, "",
+	  0, "DIR", NULL, "tracefs mount (default: found or mounted)" },
+	{ "bpf-stats", K_BOOL, D(bpf_stats), 0, 0, false, "no",
+	  0, NULL, "bpf-stats", "enable kernel BPF run-time stats (costs "
+	  "about as much per event as a probe itself)" },
+	{ "count-cache", K_BOOL, D(count_cache), 0, 0, false, "yes",
+	  0, NULL, "no-count-cache", "count every event in the shared BPF "
+	  "map, not in the per-thread cache (slower)" },
+	{ "drop-privileges", K_BOOL, D(drop_privileges), 0, 0, false, "yes",
+	  0, NULL, "no-drop-privileges", "keep all capabilities after attach" },
+	{ "user", K_STR, S(user), 0, 0, false, "",
+	  0, "NAME", NULL, "run as NAME after attach when started as root, "
+	  "e.g. kvmprof (default: stay uid 0, without capabilities)" },
+	{ "spe-ring-kib", K_U32_POW2, D(spe_ring_kib), 64, 1u << 20, false,
+	  "8192", 0, "N", NULL, "SPE capture ring buffer, power of 2 >= 64" },
+	{ "spe-wakeup-kib", K_U32, D(spe_wakeup_kib), 1, 1u << 20, false,
+	  "256", 0, "N", NULL, "wake kvmprofd past this much SPE data" },
+	{ "spe-poll-ms", K_U32, D(spe_poll_ms), 1, 10000, true, "100",
+	  0, "N", NULL, "and read SPE data at least this often" },
+	{ "spe-raw-mib", K_U32, D(spe_raw_mib), 1, 4096, false, "64",
+	  0, "N", NULL, "raw SPE recording window per VM" },
+	{ "spe-midr", K_U64, D(spe_midr), 0, UINT32_MAX, false, "0",
+	  0, "X", NULL, "MIDR_EL1 of the guests' CPU, for SPE data sources, "
+	  "0: generic" },
+	{ "spe-top-pcs", K_U32, D(spe_top_pcs), 0, 1u << 20, false, "4096",
+	  0, "N", NULL, "top PCs tracked exactly per VM" },
+	{ "verbose", K_INT, D(verbosity), 0, 2, true, "0",
+	  'v', NULL, "verbose", "more logging (twice: libbpf debug)" },
 };
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+/* clang-format on */
+#define NKEYS (ARRAY_SIZE(config_key_table))
+const size_t config_nkeys = NKEYS;
 _Static_assert(NKEYS <= 64, "config: set_line[] too small");
 
 struct config_str {
@@ -73,23 +87,21 @@ struct config_str {
 	char s[];
 };
 
-static void *field(const struct config *c, const struct key *k)
+void *config_field(const struct config *c, const struct config_key *k)
 {
 	return (char *)(k->svc ? (const void *)&c->s : (const void *)&c->d) +
 	       k->off;
 }
 
-static const struct key *find_key(const char *name)
+static const struct config_key *find_key(const char *name)
 {
 	for (size_t i = 0; i < NKEYS; i++)
-		if (!strcmp(keys[i].name, name))
-			return &keys[i];
+		if (!strcmp(config_key_table[i].name, name))
+			return &config_key_table[i];
 	return NULL;
 }
 
-static void errf(struct config_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void errf(struct config_error *err, const char *fmt, ...)
+void config_errf(struct config_error *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -100,7 +112,7 @@ static void errf(struct config_error *err, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *keep(struct config *c, const char *s, size_t len)
+const char *config_keep(struct config *c, const char *s, size_t len)
 {
 	struct config_str *n = malloc(sizeof(*n) + len + 1);
 
@@ -113,15 +125,19 @@ static const char *keep(struct config *c, const char *s, size_t len)
 	return n->s;
 }
 
-void config_init(struct config *c, const struct daemon_opts *d)
+int config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->d = *d;
-	c->s.metrics_listen = CONFIG_DEFAULT_METRICS;
-	c->s.metrics_max_kib = 32768;
-	c->s.user = "";
-	while (c->ndisabled < KP_MAX_LIST && c->d.disabled[c->ndisabled])
-		c->ndisabled++;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &config_key_table[i];
+		int r = config_set(c, k->name, k->def, 0, NULL);
+
+		if (r < 0) {
+			config_free(c);
+			return r;
+		}
+	}
+	return 0;
 }
 
 void config_free(struct config *c)
@@ -251,16 +267,18 @@ static int set_probes(struct config *c, const char *v, struct config_error *err)
 		while (len && isspace((unsigned char)p[len - 1]))
 			len--;
 		if (!valid_probe_name(p, len)) {
-			errf(err, "disable-probe: '%.*s' is not a tracepoint "
-			     "name", (int)len, p);
+			config_errf(err,
+				    "disable-probe: '%.*s' is not a tracepoint "
+				    "name",
+				    (int)len, p);
 			return -EINVAL;
 		}
 		if (c->ndisabled >= KP_MAX_LIST) {
-			errf(err, "disable-probe: more than %d probes",
-			     KP_MAX_LIST);
+			config_errf(err, "disable-probe: more than %d probes",
+				    KP_MAX_LIST);
 			return -E2BIG;
 		}
-		name = keep(c, p, len);
+		name = config_keep(c, p, len);
 		if (!name)
 			return -ENOMEM;
 		c->d.disabled[c->ndisabled++] = name;
@@ -278,30 +296,33 @@ static int set_symbols(struct config *c, const char *v,
 	struct guest_symbols *g;
 
 	if (!sep || sep == v) {
-		errf(err, "guest-symbols: expected VMNAME:/absolute/path, "
-		     "got '%s'", v);
+		config_errf(err,
+			    "guest-symbols: expected VMNAME:/absolute/path, "
+			    "got '%s'",
+			    v);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < c->s.nguest_symbols; i++) {
 		if (strlen(c->s.guest_symbols[i].vm) == (size_t)(sep - v) &&
 		    !strncmp(c->s.guest_symbols[i].vm, v, (size_t)(sep - v))) {
-			errf(err, "guest-symbols: VM '%.*s' given twice",
-			     (int)(sep - v), v);
+			config_errf(err, "guest-symbols: VM '%.*s' given twice",
+				    (int)(sep - v), v);
 			return -EINVAL;
 		}
 	}
 	if (c->s.nguest_symbols >= CONFIG_MAX_GUEST_SYMBOLS) {
-		errf(err, "guest-symbols: more than %d VMs",
-		     CONFIG_MAX_GUEST_SYMBOLS);
+		config_errf(err, "guest-symbols: more than %d VMs",
+			    CONFIG_MAX_GUEST_SYMBOLS);
 		return -E2BIG;
 	}
 	if (access(sep + 1, R_OK)) {
-		errf(err, "guest-symbols: %s: %s", sep + 1, strerror(errno));
+		config_errf(err, "guest-symbols: %s: %s", sep + 1,
+			    strerror(errno));
 		return -EINVAL;
 	}
 	g = &c->s.guest_symbols[c->s.nguest_symbols];
-	g->vm = keep(c, v, (size_t)(sep - v));
-	g->path = keep(c, sep + 1, strlen(sep + 1));
+	g->vm = config_keep(c, v, (size_t)(sep - v));
+	g->path = config_keep(c, sep + 1, strlen(sep + 1));
 	if (!g->vm || !g->path)
 		return -ENOMEM;
 	c->s.nguest_symbols++;
@@ -311,16 +332,16 @@ static int set_symbols(struct config *c, const char *v,
 int config_set(struct config *c, const char *name, const char *v,
 	       unsigned int line, struct config_error *err)
 {
-	const struct key *k = find_key(name);
+	const struct config_key *k = find_key(name);
 	void *f;
 	uint64_t u;
 	bool b;
 
 	if (!k) {
-		errf(err, "unknown key '%s'", name);
+		config_errf(err, "unknown key '%s'", name);
 		return -ENOENT;
 	}
-	f = field(c, k);
+	f = config_field(c, k);
 	switch (k->type) {
 	case K_PROBES:
 		return *v ? set_probes(c, v, err) : 0;
@@ -330,9 +351,9 @@ int config_set(struct config *c, const char *name, const char *v,
 		break;
 	}
 	/* Scalars: once per file (line > 0); the command line overrides. */
-	if (line && c->set_line[k - keys]) {
-		errf(err, "%s: already set on line %u", name,
-		     c->set_line[k - keys]);
+	if (line && c->set_line[k - config_key_table]) {
+		config_errf(err, "%s: already set on line %u", name,
+			    c->set_line[k - config_key_table]);
 		return -EINVAL;
 	}
 	switch (k->type) {
@@ -344,18 +365,21 @@ int config_set(struct config *c, const char *name, const char *v,
 		/* fallthrough */
 	case K_PATH:
 		if (v[0] != '/') {
-			errf(err, "%s: '%s' is not an absolute path", name, v);
+			config_errf(err, "%s: '%s' is not an absolute path",
+				    name, v);
 			return -EINVAL;
 		}
 		/* fallthrough */
 	case K_STR:
 	case K_LISTEN:
 		if (k->type == K_LISTEN && config_parse_listen(v, NULL, NULL) < 0) {
-			errf(err, "%s: '%s': expected IPV4:PORT, [IPV6]:PORT "
-			     "or off", name, v);
+			config_errf(err,
+				    "%s: '%s': expected IPV4:PORT, [IPV6]:PORT "
+				    "or off",
+				    name, v);
 			return -EINVAL;
 		}
-		if (!(*(const char **)f = keep(c, v, strlen(v))))
+		if (!(*(const char **)f = config_keep(c, v, strlen(v))))
 			return -ENOMEM;
 		break;
 	case K_MODE: {
@@ -363,8 +387,10 @@ int config_set(struct config *c, const char *name, const char *v,
 		long m = strtol(v, &end, 8);
 
 		if (!*v || *end || m < 0 || m > 0777 || (m & 0007)) {
-			errf(err, "%s: '%s': octal, and not accessible by "
-			     "others (e.g. 0660)", name, v);
+			config_errf(err,
+				    "%s: '%s': octal, and not accessible by "
+				    "others (e.g. 0660)",
+				    name, v);
 			return -EINVAL;
 		}
 		*(mode_t *)f = (mode_t)m;
@@ -372,7 +398,8 @@ int config_set(struct config *c, const char *name, const char *v,
 	}
 	case K_BOOL:
 		if (parse_bool(v, &b)) {
-			errf(err, "%s: '%s': expected yes or no", name, v);
+			config_errf(err, "%s: '%s': expected yes or no", name,
+				    v);
 			return -EINVAL;
 		}
 		*(bool *)f = b;
@@ -380,11 +407,13 @@ int config_set(struct config *c, const char *name, const char *v,
 	default:	/* numbers */
 		if (parse_u64(v, &u) || u < k->min || u > k->max ||
 		    (k->type == K_U32_POW2 && (u & (u - 1)))) {
-			errf(err, "%s: '%s': expected %s from %llu to %llu",
-			     name, v, k->type == K_U32_POW2 ?
-			     "a power of two" : "a whole number",
-			     (unsigned long long)k->min,
-			     (unsigned long long)k->max);
+			config_errf(err,
+				    "%s: '%s': expected %s from %llu to %llu",
+				    name, v,
+				    k->type == K_U32_POW2 ? "a power of two" :
+							    "a whole number",
+				    (unsigned long long)k->min,
+				    (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		if (k->type == K_U64)
@@ -396,179 +425,8 @@ int config_set(struct config *c, const char *name, const char *v,
 		break;
 	}
 	if (line)
-		c->set_line[k - keys] = line;
+		c->set_line[k - config_key_table] = line;
 	return 0;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-static int parse_line(struct config *c, char *line, unsigned int lineno,
-		      struct config_error *err)
-{
-	char *eq, *key, *val;
-
-	line = trim(line);
-	if (!*line || *line == '#')
-		return 0;
-	eq = strchr(line, '=');
-	if (!eq) {
-		errf(err, "expected 'key = value'");
-		return -EINVAL;
-	}
-	*eq = '\0';
-	key = trim(line);
-	val = trim(eq + 1);
-	if (!*key) {
-		errf(err, "expected 'key = value'");
-		return -EINVAL;
-	}
-	return config_set(c, key, val, lineno, err);
-}
-
-int config_load_file(struct config *c, const char *path, bool must_exist,
-		     struct config_error *err)
-{
-	char *buf = NULL, *p, *nl;
-	unsigned int lineno = 0;
-	struct stat st;
-	size_t len = 0;
-	int fd, r = 0;
-
-	if (err) {
-		memset(err, 0, sizeof(*err));
-		snprintf(err->file, sizeof(err->file), "%s", path);
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		if (r == -ENOENT && !must_exist)
-			return 0;
-		errf(err, "%s", strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size > CONFIG_MAX_FILE) {
-		errf(err, "not a regular file of at most %d bytes",
-		     CONFIG_MAX_FILE);
-		close(fd);
-		return -EINVAL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : 0;
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (r < 0) {
-		errf(err, "%s", strerror(-r));
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len)) {
-		errf(err, "binary file (NUL byte)");
-		free(buf);
-		return -EINVAL;
-	}
-	c->path = keep(c, path, strlen(path));
-	memset(c->set_line, 0, sizeof(c->set_line));
-	for (p = buf; *p || p == buf; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		lineno++;
-		if (strlen(p) > CONFIG_MAX_LINE) {
-			errf(err, "line longer than %d bytes", CONFIG_MAX_LINE);
-			r = -EINVAL;
-		} else {
-			r = parse_line(c, p, lineno, err);
-		}
-		if (r < 0) {
-			if (err)
-				err->line = lineno;
-			break;
-		}
-		if (!nl)
-			break;
-	}
-	free(buf);
-	return r;
-}
-
-static void print_value(const struct config *c, const struct key *k, FILE *f)
-{
-	const void *v = field(c, k);
-
-	switch (k->type) {
-	case K_STR:
-	case K_PATH:
-	case K_PATH_OPT:
-	case K_LISTEN: {
-		const char *s = *(const char *const *)v;
-
-		fprintf(f, "%s = %s\n", k->name, s ? s : "");
-		break;
-	}
-	case K_MODE:
-		fprintf(f, "%s = %04o\n", k->name, (unsigned)*(const mode_t *)v);
-		break;
-	case K_BOOL:
-		fprintf(f, "%s = %s\n", k->name,
-			*(const bool *)v ? "yes" : "no");
-		break;
-	case K_U64:
-		fprintf(f, "%s = %llu\n", k->name,
-			(unsigned long long)*(const uint64_t *)v);
-		break;
-	case K_INT:
-		fprintf(f, "%s = %d\n", k->name, *(const int *)v);
-		break;
-	case K_U32:
-	case K_U32_POW2:
-		fprintf(f, "%s = %u\n", k->name, *(const uint32_t *)v);
-		break;
-	case K_PROBES:
-		fprintf(f, "%s =", k->name);
-		for (size_t i = 0; c->d.disabled[i]; i++)
-			fprintf(f, "%s%s", i ? ", " : " ", c->d.disabled[i]);
-		fputc('\n', f);
-		break;
-	case K_SYMBOLS:
-		if (!c->s.nguest_symbols)
-			fprintf(f, "%s =\n", k->name);
-		for (size_t i = 0; i < c->s.nguest_symbols; i++)
-			fprintf(f, "%s = %s:%s\n", k->name,
-				c->s.guest_symbols[i].vm,
-				c->s.guest_symbols[i].path);
-		break;
-	}
-}
-
-void config_print(const struct config *c, FILE *f)
-{
-	for (size_t i = 0; i < NKEYS; i++)
-		print_value(c, &keys[i], f);
 }
 
 const char *const *config_keys(void)
@@ -576,13 +434,13 @@ const char *const *config_keys(void)
 	static const char *names[NKEYS + 1];
 
 	for (size_t i = 0; i < NKEYS; i++)
-		names[i] = keys[i].name;
+		names[i] = config_key_table[i].name;
 	return names;
 }
 
 int config_key_reloadable(const char *name)
 {
-	const struct key *k = find_key(name);
+	const struct config_key *k = find_key(name);
 
 	return k ? k->reload : -ENOENT;
 }
@@ -593,9 +451,9 @@ static bool str_eq(const char *a, const char *b)
 }
 
 static bool same(const struct config *a, const struct config *b,
-		 const struct key *k)
+		 const struct config_key *k)
 {
-	const void *x = field(a, k), *y = field(b, k);
+	const void *x = config_field(a, k), *y = config_field(b, k);
 
 	switch (k->type) {
 	case K_STR:
@@ -636,13 +494,30 @@ static bool same(const struct config *a, const struct config *b,
 	return true;
 }
 
+/* Bytes of a scalar key's field */
+static size_t scalar_size(enum config_ktype t)
+{
+	switch (t) {
+	case K_U64:
+		return sizeof(uint64_t);
+	case K_BOOL:
+		return sizeof(bool);
+	case K_MODE:
+		return sizeof(mode_t);
+	case K_INT:
+		return sizeof(int);
+	default:
+		return sizeof(uint32_t);
+	}
+}
+
 size_t config_keep_restart_only(const struct config *old, struct config *new,
 				const char **ret_names, size_t max)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
+		const struct config_key *k = &config_key_table[i];
 
 		if (k->reload || same(old, new, k))
 			continue;
@@ -655,8 +530,9 @@ size_t config_keep_restart_only(const struct config *old, struct config *new,
 			new->ndisabled = 0;
 			new->d.disabled[0] = NULL;
 			for (size_t j = 0; old->d.disabled[j]; j++) {
-				const char *s = keep(new, old->d.disabled[j],
-						     strlen(old->d.disabled[j]));
+				const char *s =
+					config_keep(new, old->d.disabled[j],
+						    strlen(old->d.disabled[j]));
 
 				new->d.disabled[j] = s;
 				new->d.disabled[j + 1] = NULL;
@@ -667,19 +543,16 @@ size_t config_keep_restart_only(const struct config *old, struct config *new,
 		case K_PATH:
 		case K_PATH_OPT:
 		case K_LISTEN: {
-			const char *s = *(const char *const *)field(old, k);
+			const char *s =
+				*(const char *const *)config_field(old, k);
 
-			*(const char **)field(new, k) =
-				s ? keep(new, s, strlen(s)) : NULL;
+			*(const char **)config_field(new, k) =
+				s ? config_keep(new, s, strlen(s)) : NULL;
 			break;
 		}
 		default:
-			memcpy(field(new, k), field(old, k),
-			       k->type == K_U64 ? sizeof(uint64_t) :
-			       k->type == K_BOOL ? sizeof(bool) :
-			       k->type == K_MODE ? sizeof(mode_t) :
-			       k->type == K_INT ? sizeof(int) :
-			       sizeof(uint32_t));
+			memcpy(config_field(new, k), config_field(old, k),
+			       scalar_size(k->type));
 			break;
 		}
 	}
@@ -688,9 +561,9 @@ size_t config_keep_restart_only(const struct config *old, struct config *new,
 
 unsigned int config_key_line(const struct config *c, const char *name)
 {
-	const struct key *k = find_key(name);
+	const struct config_key *k = find_key(name);
 
-	return k ? c->set_line[k - keys] : 0;
+	return k ? c->set_line[k - config_key_table] : 0;
 }
 
 const char *config_guest_symbols(const struct config *c, const char *vm_name)

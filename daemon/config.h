@@ -10,8 +10,9 @@
  * List keys (disable-probe, guest-symbols) may repeat and accumulate;
  * setting any other key twice is an error.  Errors name FILE:LINE.
  *
- * Adding a key: a row in keys[] (config.c), a field in struct daemon_opts
- * or struct service_opts, its default, a line in dist/kvmprofd.conf and in
+ * Adding a key: a row in config_key_table[] (config.c: type, range,
+ * default, reload, short option, help), a field in struct daemon_opts or
+ * struct service_opts, a line in dist/kvmprofd.conf and in
  * docs/man/kvmprofd.conf.5 (tests/service/check-docs.sh compares them).
  */
 #ifndef KVMPROFD_CONFIG_H
@@ -64,8 +65,43 @@ struct config_error {
 	char msg[320];
 };
 
-/* Defaults (@d: the daemon's defaults for struct daemon_opts). */
-void config_init(struct config *c, const struct daemon_opts *d);
+enum config_ktype {
+	K_STR,		/* any text (may be empty) */
+	K_PATH,		/* absolute path */
+	K_PATH_OPT,	/* absolute path, or empty: automatic */
+	K_MODE,		/* octal permissions, not writable by others */
+	K_U32,
+	K_U32_POW2,	/* power of two */
+	K_U64,
+	K_INT,
+	K_BOOL,		/* yes/no, true/false, on/off, 1/0 */
+	K_PROBES,	/* list of tracepoint names, comma separated */
+	K_LISTEN,	/* "ADDR:PORT", "[ADDR6]:PORT" or "off" */
+	K_SYMBOLS,	/* "VMNAME:/absolute/path" */
+};
+
+/* One configuration key (config.c: config_key_table[]). */
+struct config_key {
+	const char *name;	/* in the file, and the long option */
+	enum config_ktype type;
+	bool svc;		/* field of service_opts, else daemon_opts */
+	size_t off;
+	uint64_t min, max;
+	bool reload;		/* applied on SIGHUP */
+	const char *def;	/* default, as the file writes it */
+	char shortopt;		/* or 0 */
+	const char *arg;	/* --help's name of the value; NULL: a flag */
+	/* flags: the option setting the opposite of the default (K_BOOL);
+	 * K_INT: the option adding one per use */
+	const char *flag;
+	const char *help;	/* --help text */
+};
+
+extern const struct config_key config_key_table[];
+extern const size_t config_nkeys;
+
+/* The defaults of every key: 0 or -ENOMEM. */
+int config_init(struct config *c);
 void config_free(struct config *c);
 
 /*
@@ -97,6 +133,13 @@ int config_key_reloadable(const char *key);
  */
 size_t config_keep_restart_only(const struct config *old, struct config *new,
 				const char **ret_names, size_t max);
+
+/* For config*.c: where key @k's value is in @c; a copy of @s owned by @c
+ * (NULL: ENOMEM); an error message. */
+void *config_field(const struct config *c, const struct config_key *k);
+const char *config_keep(struct config *c, const char *s, size_t len);
+void config_errf(struct config_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Line of the file where @key was set, 0 if not set there. */
 unsigned int config_key_line(const struct config *c, const char *key);

@@ -6,12 +6,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <cjson/cJSON.h>
-
-#include "loop.h"
-#include "probes.h"
 #include "registry.h"
 #include "spe_capture.h"
+
+struct api;
+struct config;
+struct loop;
+struct metrics;
+struct probes;
 
 #define KP_MAX_LIST 32
 
@@ -57,17 +59,5 @@ struct daemon {
 	bool last_reload_ok;
 	double last_reload_ok_time;	/* Unix seconds */
 };
-
-uint64_t mono_ms(void);
-/* Fold the BPF counters into the registry now. 0 or -errno. */
-int daemon_harvest(struct daemon *d);
-cJSON *daemon_status(struct daemon *d);
-
-/* HTTP API on a Unix socket (api.c), driven from the daemon's epoll loop. */
-struct api;
-int api_start(struct daemon *d, int listen_fd, struct api **ret_api);
-int api_epoll_fd(const struct api *a);
-void api_run(struct api *a);
-void api_stop(struct api *a);
 
 #endif

@@ -1,26 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * kvmprofd: loads the kvmprof BPF probes, harvests their per-VM, per-vCPU
- * counters periodically into a VM registry, and serves them as JSON over
- * HTTP on a Unix socket.  One thread: epoll over signalfd, timerfd and the
- * HTTP server's epoll fd.  Only this file logs.
+ * counters periodically into a VM registry (harvest.c), and serves them as
+ * JSON over HTTP on a Unix socket (api.c) and as Prometheus metrics
+ * (metrics*.c).  One thread: epoll over signalfd, timerfds, the BPF ring
+ * buffers and the HTTP servers' epoll fds (service.c).  This file starts
+ * and stops it all; it and the loop's handlers (service.c) log, nothing
+ * else does.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <grp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -28,80 +21,18 @@
 #include <systemd/sd-daemon.h>
 
 #include <kvmprof/kvmnames.h>
-#include <kvmprof/procfs.h>
-#include <kvmprof/vmname.h>
+#include <kvmprof/util.h>
+#include "api.h"
 #include "config.h"
 #include "daemon.h"
+#include "harvest.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "options.h"
 #include "privs.h"
-
-#ifndef KVMPROF_VERSION
-#define KVMPROF_VERSION "0.1"
-#endif
-#define DEFAULT_SOCKET "/run/kvmprof/kvmprofd.sock"
-
-static const struct daemon_opts default_opts = {
-	.socket_path = DEFAULT_SOCKET,
-	.socket_mode = 0660,
-	.socket_group = "kvmprof",
-	.tracefs = NULL,
-	.interval_ms = 1000,
-	.grace_ms = 30000,
-	.max_vms = 256,
-	.max_counters = 65536,
-	.drop_privileges = true,
-	.bpf_stats = false,
-	.count_cache = true,
-	.spe_ring_kib = 8192,
-	.spe_wakeup_kib = 256,
-	.spe_poll_ms = 100,
-	.spe_raw_mib = 64,
-	.spe_top_pcs = 4096,
-};
-
-uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int daemon_harvest(struct daemon *d)
-{
-	struct kp_count *snap = NULL, *stale = NULL;
-	size_t n = 0, nstale = 0;
-	uint64_t now = mono_ms();
-	int r;
-
-	registry_mark_exited(&d->reg, now);
-	r = probes_snapshot(d->probes, &snap, &n);
-	if (r < 0)
-		goto out;
-	r = registry_update(&d->reg, snap, n, now, &stale, &nstale);
-	if (nstale) {
-		int dr = probes_delete_keys(d->probes, stale, nstale);
-
-		if (!dr)
-			d->keys_deleted += nstale;
-		r = r ? r : dr;
-		/* stale is sorted by VM: forget each VM once */
-		for (size_t i = 0; i < nstale; i++)
-			if (i == 0 || stale[i].key.tgid != stale[i - 1].key.tgid ||
-			    stale[i].key.start_ns != stale[i - 1].key.start_ns)
-				probes_forget_vm(d->probes, stale[i].key.tgid,
-						 stale[i].key.start_ns);
-	}
-out:
-	free(snap);
-	free(stale);
-	d->harvests++;
-	if (r < 0)
-		d->harvest_errors++;
-	return r;
-}
+#include "probes.h"
+#include "service.h"
 
 /* The guest symbol file configured for a VM (config key guest-symbols). */
 static const char *guest_symbols_for(void *ctx, const char *vm_name)
@@ -109,142 +40,6 @@ static const char *guest_symbols_for(void *ctx, const char *vm_name)
 	struct daemon *d = ctx;
 
 	return d->cfg ? config_guest_symbols(d->cfg, vm_name) : NULL;
-}
-
-/* A VM's first event, with its argv read in its own context. */
-static int on_vm_event(void *ctx, void *data, size_t size)
-{
-	struct daemon *d = ctx;
-	const struct kp_vm_event *e = data;
-	char args[KP_ARGS_MAX + 1], comm[17], cgroup[2048], *argv[64];
-	struct kp_vm_ident id;
-	int argc;
-
-	if (size < sizeof(*e))
-		return 0;
-	memcpy(args, e->args, e->args_len <= KP_ARGS_MAX ? e->args_len : 0);
-	args[e->args_len <= KP_ARGS_MAX ? e->args_len : 0] = '\0';
-	memcpy(comm, e->comm, 16);
-	comm[16] = '\0';
-	if (!e->args_len) {
-		/* argv not readable in the VMM: try /proc, then comm only */
-		ssize_t n = kp_proc_read((pid_t)e->tgid, "cmdline", args,
-					 sizeof(args));
-
-		argc = n > 0 ? kp_split_cmdline(args, (size_t)n, argv, 64) : 0;
-	} else {
-		argc = kp_split_cmdline(args, e->args_len, argv, 64);
-	}
-	if (kp_proc_read((pid_t)e->tgid, "cgroup", cgroup, sizeof(cgroup)) < 0)
-		cgroup[0] = '\0';
-	kp_vm_identify(argc, argv, comm, cgroup, &id);
-	if (registry_note_vm(&d->reg, e->tgid, e->start_ns, &id, mono_ms()))
-		d->reg.vms_dropped++;
-	return 0;
-}
-
-cJSON *daemon_status(struct daemon *d)
-{
-	static const char *const drop_names[KP_DROP_MAX] = {
-		[KP_DROP_COUNTS_FULL] = "counters_map_full",
-		[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
-		[KP_DROP_VM_EVENT] = "vm_announcements",
-		[KP_DROP_APF_TRACK] = "async_pf_tracking",
-	};
-	cJSON *o = cJSON_CreateObject(), *probes, *lost, *reg, *spe, *service;
-	uint64_t drops[KP_DROP_MAX], total = 0;
-
-	if (!o)
-		return NULL;
-	cJSON_AddStringToObject(o, "version", KVMPROF_VERSION);
-	cJSON_AddNumberToObject(o, "pid", getpid());
-	cJSON_AddNumberToObject(o, "uptime_ms",
-				(double)(mono_ms() - d->started_ms));
-	cJSON_AddStringToObject(o, "kvm_exit_layout",
-				kp_exit_layout_name(probes_exit_layout(d->probes)));
-	cJSON_AddNumberToObject(o, "harvest_interval_ms", d->opts.interval_ms);
-	cJSON_AddNumberToObject(o, "grace_ms", (double)d->opts.grace_ms);
-	cJSON_AddNumberToObject(o, "harvests", (double)d->harvests);
-	cJSON_AddNumberToObject(o, "harvest_errors", (double)d->harvest_errors);
-	cJSON_AddBoolToObject(o, "bpf_stats", d->bpf_stats_fd >= 0);
-	cJSON_AddStringToObject(o, "count_cache",
-				probes_count_cache(d->probes));
-
-	probes = cJSON_AddArrayToObject(o, "probes");
-	for (size_t i = 0; probes && i < probes_count(d->probes); i++) {
-		const struct probe *p = probes_get(d->probes, i);
-		cJSON *po = cJSON_CreateObject();
-		uint64_t cnt, ns;
-
-		if (!po)
-			break;
-		cJSON_AddStringToObject(po, "name", p->name);
-		cJSON_AddStringToObject(po, "tracepoint", p->name);
-		cJSON_AddStringToObject(po, "kind", p->kind);
-		cJSON_AddStringToObject(po, "state", probe_state_name(p->state));
-		if (p->reason[0])
-			cJSON_AddStringToObject(po, "reason", p->reason);
-		cJSON_AddBoolToObject(po, "loaded", p->loaded);
-		if (!probes_prog_stats(d->probes, i, &cnt, &ns)) {
-			cJSON_AddNumberToObject(po, "run_cnt", (double)cnt);
-			cJSON_AddNumberToObject(po, "run_time_ns", (double)ns);
-		}
-		cJSON_AddItemToArray(probes, po);
-	}
-
-	lost = cJSON_AddObjectToObject(o, "lost");
-	if (lost && !probes_drops(d->probes, drops)) {
-		for (int i = 0; i < KP_DROP_MAX; i++) {
-			if (!drop_names[i])
-				continue;
-			cJSON_AddNumberToObject(lost, drop_names[i],
-						(double)drops[i]);
-			total += drops[i];
-		}
-		cJSON_AddNumberToObject(lost, "total", (double)total);
-	}
-	spe = cJSON_AddObjectToObject(o, "spe_capture");
-	if (spe) {
-		cJSON_AddNumberToObject(spe, "chunks", (double)d->spe.stats.chunks);
-		cJSON_AddNumberToObject(spe, "bytes", (double)d->spe.stats.bytes);
-		cJSON_AddNumberToObject(spe, "malformed",
-					(double)d->spe.stats.malformed);
-		cJSON_AddNumberToObject(spe, "unattributed",
-					(double)d->spe.stats.unattributed);
-		cJSON_AddNumberToObject(spe, "streams_dropped",
-					(double)d->spe.stats.streams_dropped);
-		cJSON_AddNumberToObject(spe, "lost_bytes",
-			(double)registry_total(&d->reg, KP_EV_SPE_LOST_BYTES));
-	}
-	service = cJSON_AddObjectToObject(o, "service");
-	if (service) {
-		cJSON_AddStringToObject(service, "metrics_listen",
-					d->metrics ? metrics_address(d->metrics)
-						   : "");
-		cJSON_AddStringToObject(service, "config",
-					d->cfg && d->cfg->path ? d->cfg->path
-							       : "");
-		cJSON_AddNumberToObject(service, "reloads_ok",
-					(double)d->reloads_ok);
-		cJSON_AddNumberToObject(service, "reloads_failed",
-					(double)d->reloads_failed);
-		cJSON_AddBoolToObject(service, "last_reload_ok",
-				      d->last_reload_ok);
-	}
-	reg = cJSON_AddObjectToObject(o, "registry");
-	if (reg) {
-		cJSON_AddNumberToObject(reg, "vms", (double)d->reg.nvms);
-		cJSON_AddNumberToObject(reg, "max_vms", (double)d->reg.max_vms);
-		cJSON_AddNumberToObject(reg, "vms_not_tracked",
-					(double)d->reg.vms_dropped);
-		cJSON_AddNumberToObject(reg, "max_counters",
-					probes_max_counters(d->probes));
-		cJSON_AddNumberToObject(reg, "keys_deleted",
-					(double)d->keys_deleted);
-		cJSON_AddNumberToObject(reg, "async_pf_completed_unattributed",
-			(double)d->reg.unattributed[KP_EV_APF_UNATTRIBUTED]);
-	}
-	return o;
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
@@ -279,53 +74,6 @@ static const char *find_tracefs(void)
 	return cands[0];
 }
 
-/* Bind the API socket; refuses to steal the socket of a live daemon. */
-static int open_socket(const struct daemon_opts *o, int *ret_fd)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)], *slash;
-	mode_t old;
-	int fd, r;
-
-	if (strlen(o->socket_path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, o->socket_path);
-	strcpy(dir, o->socket_path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -EADDRINUSE;
-	}
-	unlink(o->socket_path);
-	/* No window in which the socket is wider open than asked. */
-	old = umask(0777 & ~o->socket_mode);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r || chmod(o->socket_path, o->socket_mode) ||
-	    listen(fd, 64)) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (o->socket_group && *o->socket_group) {
-		struct group *g = getgrnam(o->socket_group);
-
-		if (g && chown(o->socket_path, (uid_t)-1, g->gr_gid))
-			log_warn("chgrp %s %s: %s", o->socket_group,
-				 o->socket_path, strerror(errno));
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
 /*
  * Privileges after attach (privs.c): does this kernel refuse BPF map and
  * program queries on fds we hold without CAP_BPF?  -EPERM if so.
@@ -344,407 +92,6 @@ static int bpf_access_probe(void *ctx)
 			return probes_prog_stats(d->probes, i, &cnt, &ns) ==
 					       -EPERM ? -EPERM : 0;
 	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: kvmprofd [OPTIONS]\n"
-"Host-side KVM profiler daemon: BPF counters per VM and vCPU, served as\n"
-"JSON over HTTP on a Unix socket and as Prometheus metrics over TCP.\n"
-"Options override the configuration file (kvmprofd.conf(5)); each long\n"
-"option that takes a value is the file's key of the same name.\n"
-"\n"
-"  -c, --config FILE          configuration file (default\n"
-"                             " CONFIG_DEFAULT_PATH ")\n"
-"      --print-config         print the effective configuration and exit\n"
-"  -s, --socket PATH          API socket (default " DEFAULT_SOCKET ")\n"
-"      --socket-mode MODE     socket permissions, octal (default 0660)\n"
-"      --socket-group NAME    socket group when it exists (default kvmprof)\n"
-"      --metrics-listen ADDR  Prometheus /metrics on IPV4:PORT, [IPV6]:PORT\n"
-"                             or off (default " CONFIG_DEFAULT_METRICS ")\n"
-"      --metrics-max-kib N    largest /metrics response (default 32768)\n"
-"  -i, --interval-ms N        harvest period (default 1000)\n"
-"  -g, --grace-ms N           keep exited VMs this long (default 30000)\n"
-"      --max-vms N            VMs tracked at most (default 256)\n"
-"      --max-counters N       BPF counter entries (default 65536)\n"
-"      --disable-probe NAME   do not load the probe on tracepoint NAME\n"
-"      --guest-symbols VM:PATH  symbol file of VM's guest kernel\n"
-"      --tracefs DIR          tracefs mount (default: found or mounted)\n"
-"      --user NAME            run as NAME after attach when started as\n"
-"                             root, e.g. kvmprof (default: stay uid 0,\n"
-"                             without capabilities)\n"
-"      --no-drop-privileges   keep all capabilities after attach\n"
-"      --bpf-stats            enable kernel BPF run-time stats (costs about\n"
-"                             as much per event as a probe itself)\n"
-"      --no-count-cache       count every event in the shared BPF map, not\n"
-"                             in the per-thread cache (slower)\n"
-"      --load-unavailable     load (not attach) probes whose tracepoint is\n"
-"                             missing, for BPF_PROG_TEST_RUN (testing)\n"
-"      --spe-ring-kib N       SPE capture ring buffer, power of 2 >= 64\n"
-"                             (default 8192)\n"
-"      --spe-wakeup-kib N     wake kvmprofd past this much SPE data\n"
-"                             (default 256)\n"
-"      --spe-poll-ms N        and read SPE data at least this often\n"
-"                             (default 100)\n"
-"      --spe-raw-mib N        raw SPE recording window per VM (default 64)\n"
-"      --spe-midr X           MIDR_EL1 of the guests' CPU, for SPE data\n"
-"                             sources (default 0: generic)\n"
-"      --spe-top-pcs N        top PCs tracked exactly per VM (default 4096)\n"
-"  -v, --verbose              more logging (twice: libbpf debug)\n"
-"  -h, --help                 this text\n"
-"      --version              print the version\n"
-"\n"
-"SIGHUP reloads the configuration file.\n");
-}
-
-/* The configuration file named on the command line, or NULL. */
-static const char *config_arg(int argc, char **argv)
-{
-	const char *path = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
-		    i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strncmp(argv[i], "-c", 2) && argv[i][2])
-			path = argv[i] + 2;
-	}
-	return path;
-}
-
-/*
- * Apply the command line to @c (over the file).  Long options that take a
- * value are configuration keys.  Returns 0, 1 for --print-config, or
- * -EINVAL with the message printed.
- */
-static int parse_args(int argc, char **argv, struct config *c)
-{
-	enum { O_KEY = 256, O_CONFIG, O_PRINT, O_NODROP, O_NOSTATS, O_VERSION,
-	       O_LOADALL, O_NOCACHE };
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "print-config", no_argument, NULL, O_PRINT },
-		{ "socket", required_argument, NULL, O_KEY },
-		{ "socket-mode", required_argument, NULL, O_KEY },
-		{ "socket-group", required_argument, NULL, O_KEY },
-		{ "metrics-listen", required_argument, NULL, O_KEY },
-		{ "metrics-max-kib", required_argument, NULL, O_KEY },
-		{ "interval-ms", required_argument, NULL, O_KEY },
-		{ "grace-ms", required_argument, NULL, O_KEY },
-		{ "max-vms", required_argument, NULL, O_KEY },
-		{ "max-counters", required_argument, NULL, O_KEY },
-		{ "disable-probe", required_argument, NULL, O_KEY },
-		{ "guest-symbols", required_argument, NULL, O_KEY },
-		{ "tracefs", required_argument, NULL, O_KEY },
-		{ "user", required_argument, NULL, O_KEY },
-		{ "no-drop-privileges", no_argument, NULL, O_NODROP },
-		{ "bpf-stats", no_argument, NULL, O_NOSTATS },
-		{ "no-count-cache", no_argument, NULL, O_NOCACHE },
-		{ "load-unavailable", no_argument, NULL, O_LOADALL },
-		{ "spe-ring-kib", required_argument, NULL, O_KEY },
-		{ "spe-wakeup-kib", required_argument, NULL, O_KEY },
-		{ "spe-poll-ms", required_argument, NULL, O_KEY },
-		{ "spe-raw-mib", required_argument, NULL, O_KEY },
-		{ "spe-midr", required_argument, NULL, O_KEY },
-		{ "spe-top-pcs", required_argument, NULL, O_KEY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, O_VERSION },
-		{}
-	};
-	struct config_error err = {};
-	bool print = false;
-	int ch, idx;
-
-	optind = 0;	/* parsed again on every reload */
-	while ((ch = getopt_long(argc, argv, "c:s:i:g:vh", lo, &idx)) != -1) {
-		const char *key = NULL, *val = optarg;
-
-		switch (ch) {
-		case O_KEY:
-			key = lo[idx].name;
-			break;
-		case 's':
-			key = "socket";
-			break;
-		case 'i':
-			key = "interval-ms";
-			break;
-		case 'g':
-			key = "grace-ms";
-			break;
-		case 'c':
-		case O_CONFIG:
-			break;	/* read before the other options */
-		case O_PRINT:
-			print = true;
-			break;
-		case O_NODROP:
-			key = "drop-privileges";
-			val = "no";
-			break;
-		case O_NOSTATS:	/* --bpf-stats */
-			key = "bpf-stats";
-			val = "yes";
-			break;
-		case O_NOCACHE:
-			key = "count-cache";
-			val = "no";
-			break;
-		case O_LOADALL:
-			c->d.load_unavailable = true;
-			break;
-		case 'v':
-			c->d.verbosity++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case O_VERSION:
-			printf("kvmprofd %s\n", KVMPROF_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-		if (key && config_set(c, key, val, 0, &err)) {
-			fprintf(stderr, "kvmprofd: --%s: %s\n", key, err.msg);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "kvmprofd: unexpected argument '%s'\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	return print ? 1 : 0;
-}
-
-/* Defaults, then the file, then the command line.  0, 1 (print), -errno
- * with the message in @err (file errors) or printed (options). */
-static int load_config(int argc, char **argv, struct config *c,
-		       struct config_error *err)
-{
-	const char *path = config_arg(argc, argv);
-	int r;
-
-	config_init(c, &default_opts);
-	r = config_load_file(c, path ? path : CONFIG_DEFAULT_PATH, path != NULL,
-			     err);
-	if (r < 0)
-		return r;
-	r = parse_args(argc, argv, c);
-	if (r < 0)
-		err->file[0] = '\0';	/* already reported */
-	return r;
-}
-
-/* Event sources of the loop owned by the top level. */
-struct sources {
-	struct daemon *d;
-	int sfd, tfd, pfd, wfd;
-	struct ring_buffer *rb;
-	int argc;		/* the command line, applied again on reload */
-	char **argv;
-};
-
-static int arm_timer(int fd, uint32_t ms);
-
-static double unix_time(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void notify_ready(struct daemon *d, int attached)
-{
-	sd_notifyf(0, "READY=1\nSTATUS=%d of %zu probes attached; API on %s; "
-		   "metrics %s", attached, probes_count(d->probes),
-		   d->opts.socket_path, d->metrics && *metrics_address(d->metrics)
-		   ? metrics_address(d->metrics) : "off");
-}
-
-static int count_attached(const struct daemon *d)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < probes_count(d->probes); i++)
-		n += probes_get(d->probes, i)->state == PROBE_ATTACHED;
-	return n;
-}
-
-/*
- * SIGHUP: read the configuration again.  Keys that need a restart keep
- * their running value (with a warning); on any error the running
- * configuration stays in force whole.
- */
-static void reload(struct sources *s)
-{
-	struct daemon *d = s->d;
-	struct config *old = d->cfg, *n = calloc(1, sizeof(*n));
-	struct config_error err = {};
-	const char *names[32];
-	size_t nrev;
-	int r, mfd = -1;
-
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)mono_ms() * 1000ull);
-	if (!n) {
-		log_err("reload: out of memory; keeping the running "
-			"configuration");
-		goto fail;
-	}
-	r = load_config(s->argc, s->argv, n, &err);
-	if (r < 0) {
-		if (err.file[0] && err.line)
-			log_err("%s:%u: %s; keeping the running configuration",
-				err.file, err.line, err.msg);
-		else if (err.file[0])
-			log_err("%s: %s; keeping the running configuration",
-				err.file, err.msg);
-		goto fail;
-	}
-	nrev = config_keep_restart_only(old, n, names, 32);
-	for (size_t i = 0; i < nrev && i < 32; i++)
-		log_warn("%s%s%s: changed, takes effect at the next start",
-			 n->path ? n->path : "", n->path ? ": " : "", names[i]);
-	if (strcmp(old->s.metrics_listen, n->s.metrics_listen)) {
-		r = metrics_listen(n->s.metrics_listen, &mfd);
-		if (r < 0) {
-			unsigned int line = config_key_line(n, "metrics-listen");
-
-			if (line)
-				log_err("%s:%u: metrics-listen %s: %s; keeping "
-					"the running configuration", n->path,
-					line, n->s.metrics_listen,
-					strerror(-r));
-			else
-				log_err("--metrics-listen %s: %s; keeping the "
-					"running configuration",
-					n->s.metrics_listen, strerror(-r));
-			goto fail;
-		}
-		if (d->metrics)
-			r = metrics_rebind(d->metrics, mfd);
-		else if (mfd >= 0)
-			r = metrics_start(d, mfd, &d->metrics);
-		if (r < 0)
-			log_err("metrics on %s: %s", n->s.metrics_listen,
-				strerror(-r));
-	}
-	d->opts = n->d;
-	d->cfg = n;
-	d->reg.grace_ms = n->d.grace_ms;
-	d->reg.max_vms = n->d.max_vms;
-	log_max_level = n->d.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
-	arm_timer(s->tfd, n->d.interval_ms);
-	arm_timer(s->pfd, n->d.spe_poll_ms);
-	config_free(old);
-	free(old);
-	d->reloads_ok++;
-	d->last_reload_ok = true;
-	d->last_reload_ok_time = unix_time();
-	log_info("configuration reloaded%s%s", n->path ? " from " : "",
-		 n->path ? n->path : "");
-	notify_ready(d, count_attached(d));
-	return;
-fail:
-	if (n) {
-		config_free(n);
-		free(n);
-	}
-	d->reloads_failed++;
-	d->last_reload_ok = false;
-	notify_ready(d, count_attached(d));
-}
-
-static int on_signal(void *ctx)
-{
-	struct sources *s = ctx;
-	struct signalfd_siginfo si;
-
-	if (read(s->sfd, &si, sizeof(si)) != sizeof(si))
-		return 0;
-	if (si.ssi_signo == SIGHUP) {
-		log_info("SIGHUP: reloading the configuration, harvesting");
-		reload(s);
-		daemon_harvest(s->d);
-		return 0;
-	}
-	log_info("signal %d: exiting", si.ssi_signo);
-	sd_notify(0, "STOPPING=1");
-	return 1;
-}
-
-/* systemd watchdog: the loop is alive if it gets here. */
-static int on_watchdog(void *ctx)
-{
-	struct sources *s = ctx;
-	uint64_t ticks;
-
-	if (read(s->wfd, &ticks, sizeof(ticks)) >= 0)
-		sd_notify(0, "WATCHDOG=1");
-	return 0;
-}
-
-static int on_timer(void *ctx)
-{
-	struct sources *s = ctx;
-	uint64_t ticks;
-	int r;
-
-	if (read(s->tfd, &ticks, sizeof(ticks)) < 0)
-		return 0;
-	r = daemon_harvest(s->d);
-	if (r < 0)
-		log_warn("harvest: %s", strerror(-r));
-	api_run(s->d->api);	/* connection timeouts */
-	metrics_run(s->d->metrics);
-	return 0;
-}
-
-static int on_api(void *ctx)
-{
-	struct sources *s = ctx;
-
-	api_run(s->d->api);
-	return 0;
-}
-
-static int on_ring(void *ctx)
-{
-	struct sources *s = ctx;
-
-	ring_buffer__consume(s->rb);
-	return 0;
-}
-
-/* SPE chunks are submitted without wakeup below a size threshold. */
-static int on_poll_timer(void *ctx)
-{
-	struct sources *s = ctx;
-	uint64_t ticks;
-
-	if (read(s->pfd, &ticks, sizeof(ticks)) >= 0)
-		ring_buffer__consume(s->rb);
-	return 0;
-}
-
-static int arm_timer(int fd, uint32_t ms)
-{
-	struct itimerspec its = {};
-
-	its.it_value.tv_sec = ms / 1000;
-	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
-	its.it_interval = its.it_value;
-	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
 /* Close to the end of the start: no CAP_SYS_ADMIN past this point. */
@@ -786,20 +133,23 @@ static int drop_privileges(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .opts = default_opts, .bpf_stats_fd = -1 };
+	struct daemon d = { .bpf_stats_fd = -1 };
 	struct probe_opts po = {};
 	struct ring_buffer *rb = NULL;
-	struct sources src = { .d = &d, .pfd = -1, .wfd = -1, .argc = argc,
+	struct service svc = { .d = &d,
+			       .sfd = -1,
+			       .tfd = -1,
+			       .pfd = -1,
+			       .wfd = -1,
+			       .argc = argc,
 			       .argv = argv };
 	struct config_error err = {};
-	int lfd = -1, mfd = -1, sfd = -1, tfd = -1, r, attached = 0;
-	uint64_t wd_usec = 0;
-	sigset_t mask;
+	int lfd = -1, mfd = -1, r, attached = 0, chgrp_err = 0;
 
 	d.cfg = calloc(1, sizeof(*d.cfg));
 	if (!d.cfg)
 		return 1;
-	r = load_config(argc, argv, d.cfg, &err);
+	r = options_load(argc, argv, d.cfg, &err);
 	if (r < 0) {
 		if (err.file[0] && err.line)
 			fprintf(stderr, "kvmprofd: %s:%u: %s\n", err.file,
@@ -813,28 +163,28 @@ int main(int argc, char **argv)
 		config_print(d.cfg, stdout);
 		return 0;
 	}
-	d.opts = d.cfg->d;
+	registry_init(&d.reg, d.cfg->d.max_vms, d.cfg->d.grace_ms,
+		      &registry_proc_ops);
+	service_configure(&d, d.cfg);
 	d.last_reload_ok = true;
-	d.last_reload_ok_time = unix_time();
-	log_max_level = d.opts.verbosity > 0 ? LOG_DEBUG : LOG_INFO;
+	d.last_reload_ok_time = kp_unix_s();
 	libbpf_set_print(libbpf_log);
-	d.started_ms = mono_ms();
+	d.started_ms = kp_mono_ms();
 	if (d.cfg->path)
 		log_info("configuration from %s", d.cfg->path);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	service_block_signals();
 
-	r = open_socket(&d.opts, &lfd);
+	r = api_listen(d.opts.socket_path, d.opts.socket_mode,
+		       d.opts.socket_group, &lfd, &chgrp_err);
 	if (r < 0) {
 		log_err("socket %s: %s%s", d.opts.socket_path, strerror(-r),
 			r == -EADDRINUSE ? " (another kvmprofd serves it)" : "");
 		return 1;
 	}
+	if (chgrp_err)
+		log_warn("chgrp %s %s: %s", d.opts.socket_group,
+			 d.opts.socket_path, strerror(-chgrp_err));
 	/* Bound before privileges go: a port below 1024 works too. */
 	r = metrics_listen(d.cfg->s.metrics_listen, &mfd);
 	if (r < 0) {
@@ -883,8 +233,6 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 
-	registry_init(&d.reg, d.opts.max_vms, d.opts.grace_ms,
-		      &registry_proc_ops);
 	r = loop_new(&d.loop);
 	if (r < 0) {
 		log_err("event loop: %s", strerror(-r));
@@ -896,7 +244,8 @@ int main(int argc, char **argv)
 	d.spe.top_pcs = d.opts.spe_top_pcs;
 	d.spe.symbols_for = guest_symbols_for;
 	d.spe.symbols_ctx = &d;
-	rb = ring_buffer__new(probes_events_fd(d.probes), on_vm_event, &d, NULL);
+	rb = ring_buffer__new(probes_events_fd(d.probes), daemon_on_vm_event,
+			      &d, NULL);
 	if (!rb || ring_buffer__add(rb, probes_spe_fd(d.probes),
 				    spe_capture_chunk, &d.spe)) {
 		r = -errno;
@@ -917,51 +266,15 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (sfd < 0 || tfd < 0) {
-		r = -errno;
-		log_err("signalfd/timerfd: %s", strerror(-r));
-		goto out;
-	}
-	src.pfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (src.pfd < 0 || arm_timer(tfd, d.opts.interval_ms) ||
-	    arm_timer(src.pfd, d.opts.spe_poll_ms)) {
-		r = -errno;
-		log_err("timers: %s", strerror(-r));
-		goto out;
-	}
-	src.sfd = sfd;
-	src.tfd = tfd;
-	src.rb = rb;
-	r = loop_add(d.loop, sfd, on_signal, &src);
-	if (!r)
-		r = loop_add(d.loop, tfd, on_timer, &src);
-	if (!r)
-		r = loop_add(d.loop, api_epoll_fd(d.api), on_api, &src);
-	if (!r)
-		r = loop_add(d.loop, ring_buffer__epoll_fd(rb), on_ring, &src);
-	if (!r)
-		r = loop_add(d.loop, src.pfd, on_poll_timer, &src);
-	/* systemd watchdog (WatchdogSec=): ping at half the period */
-	if (!r && sd_watchdog_enabled(0, &wd_usec) > 0) {
-		uint64_t ms = wd_usec / 2000 ? wd_usec / 2000 : 1;
-
-		src.wfd = timerfd_create(CLOCK_MONOTONIC,
-					 TFD_CLOEXEC | TFD_NONBLOCK);
-		r = src.wfd < 0 ? -errno :
-		    arm_timer(src.wfd, ms > UINT32_MAX ? UINT32_MAX :
-				       (uint32_t)ms);
-		if (!r)
-			r = loop_add(d.loop, src.wfd, on_watchdog, &src);
-	}
+	svc.rb = rb;
+	r = service_start(&svc);
 	if (r < 0) {
 		log_err("event loop: %s", strerror(-r));
 		goto out;
 	}
 	log_info("serving on %s; metrics on %s", d.opts.socket_path,
 		 d.metrics ? metrics_address(d.metrics) : "off");
-	notify_ready(&d, attached);
+	service_ready(&d);
 
 	r = loop_run(d.loop);
 	if (r < 0)
@@ -976,14 +289,7 @@ out:
 		close(lfd);
 		unlink(d.opts.socket_path);
 	}
-	if (sfd >= 0)
-		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
-	if (src.pfd >= 0)
-		close(src.pfd);
-	if (src.wfd >= 0)
-		close(src.wfd);
+	service_stop(&svc);
 	ring_buffer__free(rb);
 	loop_free(d.loop);
 	registry_fini(&d.reg);

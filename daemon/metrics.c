@@ -5,8 +5,8 @@
  * Table-driven.  Every family is a row of families[] below:
  *  - per-VM families take the VM's BPF counters (struct kp_count) whose
  *    event is in .events, per vCPU (labels vm, vcpu) or per VM (label vm),
- *    and a label function turns (event, sub) into the remaining label
- *    pairs (returning -1 skips the counter).  Counters with the same label
+ *    and the event's row (kp_event_labels()) turns (event, sub) into the
+ *    remaining label pairs.  Counters with the same label
  *    text are summed; at most MAX_SERIES distinct label texts per VM/vCPU,
  *    the rest is summed into .overflow.
  *  - histograms (.type M_HISTOGRAM) take a log2-of-nanoseconds event
@@ -15,8 +15,9 @@
  *    HIST_LE_LOG2[]; _sum from the KP_EV_LAT_SUM counter whose sub is
  *    the histogram's event.
  *  - self-metrics have .emit, a function writing the samples.
- * To add e.g. an SPE or sysreg family: one row (name, type, help, events
- * mask, scope, label function), plus its line in docs/service.md.
+ * The per-VM families are the event table's (lib/events.c): a new counted
+ * event is a row there (plus its line in docs/service.md); the VM
+ * metadata and self-metrics are rows here.
  *
  * Series names: base units (seconds, bytes), counters end in _total.
  * Labels: vm (the VM's name; see vm_labels()), vcpu, and small closed sets
@@ -31,8 +32,10 @@
 #include <string.h>
 
 #include <kvmprof/abi.h>
-#include <kvmprof/kvmnames.h>
+#include <kvmprof/events.h>
+#include <kvmprof/util.h>
 #include "metrics.h"
+#include "metrics_int.h"
 #include "registry.h"
 #include "spe_capture.h"
 
@@ -43,14 +46,7 @@ static const unsigned int HIST_LE_LOG2[] = {
 	8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34
 };
 
-/* --- output buffer, bounded --- */
-struct mbuf {
-	char *p;
-	size_t len, cap, max;
-	int err;
-};
-
-static void put(struct mbuf *b, const char *s, size_t n)
+void metrics_put(struct mbuf *b, const char *s, size_t n)
 {
 	if (b->err)
 		return;
@@ -79,9 +75,7 @@ static void put(struct mbuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void putf(struct mbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void putf(struct mbuf *b, const char *fmt, ...)
+void metrics_putf(struct mbuf *b, const char *fmt, ...)
 {
 	char tmp[1024];
 	va_list ap;
@@ -92,15 +86,12 @@ static void putf(struct mbuf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	metrics_put(b, tmp,
+		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-/*
- * A label value, escaped for the text format (\\, \", \n) and made valid
- * UTF-8 (Prometheus rejects a scrape otherwise): invalid bytes become '?'.
- * Truncated to fit @len.
- */
-static void esc(char *out, size_t len, const char *in)
+/* see metrics_int.h */
+void metrics_esc(char *out, size_t len, const char *in)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t o = 0;
@@ -140,12 +131,6 @@ static void esc(char *out, size_t len, const char *in)
 	}
 	out[o] = '\0';
 }
-
-/* --- VM names as label values --- */
-struct vm_out {
-	const struct vm *vm;
-	char label[96];		/* escaped value of the vm label */
-};
 
 static int cmp_vm(const void *a, const void *b)
 {
@@ -203,193 +188,14 @@ static size_t vm_labels(const struct registry *r, struct vm_out **ret)
 			snprintf(raw, sizeof(raw), "%s/%s", vm->ident.name,
 				 vm->id);
 		o[w].vm = vm;
-		esc(o[w].label, sizeof(o[w].label), raw);
+		metrics_esc(o[w].label, sizeof(o[w].label), raw);
 		w++;
 	}
 	*ret = o;
 	return w;
 }
 
-/* --- label functions: (event, sub) -> label pairs --- */
-typedef int (*label_fn)(const struct metrics_view *v, uint32_t event,
-			uint32_t sub, char *buf, size_t len);
-
-static int lab_none(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	buf[0] = '\0';
-	return 0;
-}
-
-static int lab_userspace_exit(const struct metrics_view *v, uint32_t ev,
-			      uint32_t sub, char *buf, size_t len)
-{
-	const char *n = kp_userspace_exit_name(sub);
-
-	if (sub & KP_SUB_ERRNO)
-		snprintf(buf, len, "reason=\"errno_%u\"", sub & ~KP_SUB_ERRNO);
-	else if (n)
-		snprintf(buf, len, "reason=\"%s\"", n);
-	else
-		snprintf(buf, len, "reason=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_exit(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	const char *n = kp_exit_reason_name(v->exit_layout, sub);
-
-	if (n)
-		snprintf(buf, len, "reason=\"%s\"", n);
-	else
-		snprintf(buf, len, "reason=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_pio(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	snprintf(buf, len, "port=\"0x%x\",direction=\"%s\"",
-		 KP_PIO_SUB_PORT(sub), KP_PIO_SUB_RW(sub) ? "out" : "in");
-	return 0;
-}
-
-static int lab_mmio(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	const char *n = kp_mmio_type_name(sub);
-
-	if (n)
-		snprintf(buf, len, "type=\"%s\"", n);
-	else
-		snprintf(buf, len, "type=\"type_%u\"", sub);
-	return 0;
-}
-
-static int lab_wakeup(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		      char *buf, size_t len)
-{
-	snprintf(buf, len, "result=\"%s\"", !(sub & 2) ? "invalid" :
-		 (sub & 1) ? "waited" : "polled");
-	return 0;
-}
-
-static int lab_grow(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		    char *buf, size_t len)
-{
-	snprintf(buf, len, "direction=\"%s\"", sub ? "grow" : "shrink");
-	return 0;
-}
-
-static int lab_irq(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	snprintf(buf, len, "kind=\"%s\"", ev == KP_EV_MSI_SET_IRQ ? "msi" :
-		 "gsi");
-	return 0;
-}
-
-static int lab_apf(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	static const char *const names[] = {
-		[KP_EV_APF_TRY] = "try",
-		[KP_EV_APF_NOT_PRESENT] = "not_present",
-		[KP_EV_APF_READY] = "ready",
-		[KP_EV_APF_COMPLETED] = "completed",
-		[KP_EV_APF_REPEATED] = "repeated_fault",
-	};
-
-	if (ev >= sizeof(names) / sizeof(names[0]) || !names[ev])
-		return -1;
-	snprintf(buf, len, "event=\"%s\"", names[ev]);
-	return 0;
-}
-
-static int lab_spe_reason(const struct metrics_view *v, uint32_t ev,
-			  uint32_t sub, char *buf, size_t len)
-{
-	static const char *const names[] = {
-		[KP_SPE_REASON_BUF_FULL] = "buffer_full",
-		[KP_SPE_REASON_GUEST_STOP] = "guest_stop",
-		[KP_SPE_REASON_VCPU_PUT] = "vcpu_put",
-	};
-
-	if (sub < sizeof(names) / sizeof(names[0]))
-		snprintf(buf, len, "reason=\"%s\"", names[sub]);
-	else
-		snprintf(buf, len, "reason=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_spe_lost(const struct metrics_view *v, uint32_t ev,
-			uint32_t sub, char *buf, size_t len)
-{
-	static const char *const names[] = {
-		[KP_SPE_LOST_RING_FULL] = "ring_full",
-		[KP_SPE_LOST_TOO_LONG] = "too_long",
-		[KP_SPE_LOST_FAULT] = "read_fault",
-	};
-
-	if (sub < sizeof(names) / sizeof(names[0]))
-		snprintf(buf, len, "cause=\"%s\"", names[sub]);
-	else
-		snprintf(buf, len, "cause=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_errno(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		     char *buf, size_t len)
-{
-	snprintf(buf, len, "errno=\"%u\"", sub);
-	return 0;
-}
-
-static int lab_ec(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		  char *buf, size_t len)
-{
-	snprintf(buf, len, "ec=\"0x%02x\"", sub);
-	return 0;
-}
-
-/* sys_reg(op0, op1, CRn, CRm, op2) as arm64 names it: S3_0_C1_C0_0 */
-static int lab_sysreg(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		      char *buf, size_t len)
-{
-	snprintf(buf, len, "sysreg=\"S%u_%u_C%u_C%u_%u\"", (sub >> 19) & 3,
-		 (sub >> 16) & 7, (sub >> 12) & 15, (sub >> 8) & 15,
-		 (sub >> 5) & 7);
-	return 0;
-}
-
-static int lab_bit(const struct metrics_view *v, uint32_t ev, uint32_t sub,
-		   char *buf, size_t len)
-{
-	snprintf(buf, len, "bit=\"%u\"", sub);
-	return 0;
-}
-
 /* --- the families --- */
-enum mtype { M_COUNTER, M_GAUGE, M_HISTOGRAM };
-enum scope { PER_VCPU, PER_VM };
-
-struct family;
-typedef void (*emit_fn)(struct mbuf *b, const struct metrics_view *v,
-			const struct family *f, const struct vm_out *vms,
-			size_t nvms);
-
-struct family {
-	const char *name;
-	enum mtype type;
-	const char *help;
-	uint64_t events;	/* bit per enum kp_event */
-	enum scope scope;
-	label_fn labels;
-	const char *overflow;	/* label text for series past MAX_SERIES */
-	emit_fn emit;		/* self-metrics and VM metadata */
-};
-
 #define EV(e) (1ull << (e))
 
 static void emit_vm_info(struct mbuf *, const struct metrics_view *,
@@ -401,147 +207,66 @@ static void emit_vm_vcpus(struct mbuf *, const struct metrics_view *,
 			  const struct family *, const struct vm_out *, size_t);
 static void emit_vm_start(struct mbuf *, const struct metrics_view *,
 			  const struct family *, const struct vm_out *, size_t);
-static void emit_self(struct mbuf *, const struct metrics_view *,
-		      const struct family *, const struct vm_out *, size_t);
 
-#define CNT(n, h, ev, sc, lab, ovf) { .name = n, .type = M_COUNTER, \
-	.help = h, .events = ev, .scope = sc, .labels = lab, .overflow = ovf }
-#define HIST(n, h, ev) { .name = n, .type = M_HISTOGRAM, .help = h, \
-	.events = EV(ev), .scope = PER_VCPU }
-#define SELF(n, t, h, fn) { .name = n, .type = t, .help = h, .emit = fn }
-
-static const struct family families[] = {
-	/* VM metadata */
+static const struct family meta_families[] = {
 	SELF("kvmprof_vm_info", M_GAUGE,
 	     "VM metadata (always 1): name, kvmprof id, VMM process id, VMM "
-	     "kind, UUID", emit_vm_info),
+	     "kind, UUID",
+	     emit_vm_info),
 	SELF("kvmprof_vm_running", M_GAUGE,
 	     "1 while the VMM runs, 0 once it exited (its series stay for the "
-	     "grace period)", emit_vm_running),
+	     "grace period)",
+	     emit_vm_running),
 	SELF("kvmprof_vm_vcpus", M_GAUGE, "vCPUs seen with events",
 	     emit_vm_vcpus),
 	SELF("kvmprof_vm_start_time_seconds", M_GAUGE,
 	     "Start time of the VMM process, Unix seconds", emit_vm_start),
-	/* generic KVM tracepoints */
-	CNT("kvmprof_userspace_exits_total",
-	    "KVM_RUN returns to the VMM (kvm_userspace_exit), by KVM_EXIT_* "
-	    "reason", EV(KP_EV_USERSPACE_EXIT), PER_VCPU, lab_userspace_exit,
-	    "reason=\"other\""),
-	CNT("kvmprof_exits_total",
-	    "Guest exits to the host kernel (kvm_exit), by exit reason",
-	    EV(KP_EV_EXIT), PER_VCPU, lab_exit, "reason=\"other\""),
-	CNT("kvmprof_entries_total", "Guest entries (kvm_entry)",
-	    EV(KP_EV_ENTRY), PER_VCPU, lab_none, NULL),
-	HIST("kvmprof_exit_to_entry_seconds",
-	     "Time from a guest exit to the next entry of the vCPU",
-	     KP_EV_EXIT_LAT),
-	CNT("kvmprof_pio_total",
-	    "Port I/O accesses (kvm_pio), by port and direction",
-	    EV(KP_EV_PIO), PER_VCPU, lab_pio,
-	    "port=\"other\",direction=\"other\""),
-	CNT("kvmprof_mmio_total", "MMIO accesses (kvm_mmio), by type",
-	    EV(KP_EV_MMIO), PER_VCPU, lab_mmio, "type=\"other\""),
-	CNT("kvmprof_halt_wakeups_total",
-	    "Wake-ups from a halt (kvm_vcpu_wakeup), by result",
-	    EV(KP_EV_VCPU_WAKEUP), PER_VCPU, lab_wakeup, NULL),
-	HIST("kvmprof_halt_duration_seconds",
-	     "Time a vCPU spent halted, per wake-up", KP_EV_WAKEUP_LAT),
-	CNT("kvmprof_halt_poll_changes_total",
-	    "Halt-polling window changes (kvm_halt_poll_ns), by direction",
-	    EV(KP_EV_HALT_POLL_NS), PER_VCPU, lab_grow, NULL),
-	CNT("kvmprof_irq_injections_total",
-	    "Interrupts injected by the VMM: GSI (kvm_set_irq) or MSI "
-	    "(kvm_msi_set_irq)", EV(KP_EV_SET_IRQ) | EV(KP_EV_MSI_SET_IRQ),
-	    PER_VM, lab_irq, NULL),
-	/* async page faults */
-	CNT("kvmprof_async_pf_total",
-	    "Asynchronous page fault events, by event",
-	    EV(KP_EV_APF_TRY) | EV(KP_EV_APF_NOT_PRESENT) |
-	    EV(KP_EV_APF_READY) | EV(KP_EV_APF_COMPLETED) |
-	    EV(KP_EV_APF_REPEATED), PER_VCPU, lab_apf, NULL),
-	HIST("kvmprof_async_pf_latency_seconds",
-	     "Time from an async page fault (page not present) to the page "
-	     "being ready", KP_EV_APF_LAT),
-	/* guest SPE (kvmprof kernel patches) */
-	CNT("kvmprof_spe_copies_total",
-	    "SPE buffer copy-outs by KVM, by reason", EV(KP_EV_SPE_COPY),
-	    PER_VCPU, lab_spe_reason, NULL),
-	CNT("kvmprof_spe_bytes_total",
-	    "SPE bytes copied out by KVM, by reason", EV(KP_EV_SPE_BYTES),
-	    PER_VCPU, lab_spe_reason, NULL),
-	CNT("kvmprof_spe_copy_errors_total",
-	    "Failed SPE copy-outs, by errno", EV(KP_EV_SPE_COPY_ERR),
-	    PER_VCPU, lab_errno, "errno=\"other\""),
-	CNT("kvmprof_spe_lost_bytes_total",
-	    "SPE bytes kvmprof could not capture, by cause",
-	    EV(KP_EV_SPE_LOST_BYTES), PER_VM, lab_spe_lost, NULL),
-	CNT("kvmprof_spe_buffer_events_total",
-	    "SPE buffer management events injected, by PMBSR_EL1.EC",
-	    EV(KP_EV_SPE_BME), PER_VCPU, lab_ec, "ec=\"other\""),
-	/* sysreg save elision (kvmprof kernel patches) */
-	CNT("kvmprof_sysreg_dirty_total",
-	    "Guest writes to trapped system registers, by register",
-	    EV(KP_EV_SYSREG_DIRTY), PER_VCPU, lab_sysreg,
-	    "sysreg=\"other\""),
-	CNT("kvmprof_sysreg_saves_elided_total",
-	    "System register group saves elided, by group bit",
-	    EV(KP_EV_SYSREG_ELIDED), PER_VCPU, lab_bit, "bit=\"other\""),
-	/* the daemon itself */
-	SELF("kvmprof_build_info", M_GAUGE, "kvmprofd build (always 1)",
-	     emit_self),
-	SELF("kvmprof_probe_attached", M_GAUGE,
-	     "1 if the probe is attached; state and reason say why not",
-	     emit_self),
-	SELF("kvmprof_bpf_prog_runs_total", M_COUNTER,
-	     "Runs of the probe's BPF program (kernel BPF stats)", emit_self),
-	SELF("kvmprof_bpf_prog_run_seconds_total", M_COUNTER,
-	     "Time spent in the probe's BPF program (kernel BPF stats)",
-	     emit_self),
-	SELF("kvmprof_bpf_stats_enabled", M_GAUGE,
-	     "1 if kernel BPF run-time statistics are on", emit_self),
-	SELF("kvmprof_events_lost_total", M_COUNTER,
-	     "Events the BPF side could not record, by cause", emit_self),
-	SELF("kvmprof_spe_chunks_total", M_COUNTER,
-	     "SPE chunks received from the BPF ring buffer", emit_self),
-	SELF("kvmprof_spe_received_bytes_total", M_COUNTER,
-	     "SPE bytes received from the BPF ring buffer", emit_self),
-	SELF("kvmprof_spe_chunks_dropped_total", M_COUNTER,
-	     "SPE chunks dropped by kvmprofd, by cause", emit_self),
-	SELF("kvmprof_async_pf_unattributed_total", M_COUNTER,
-	     "Completed async page faults no VM could be found for",
-	     emit_self),
-	SELF("kvmprof_harvests_total", M_COUNTER,
-	     "Harvests of the BPF counters", emit_self),
-	SELF("kvmprof_harvest_errors_total", M_COUNTER,
-	     "Harvests that failed", emit_self),
-	SELF("kvmprof_vms", M_GAUGE,
-	     "VMs in the registry (running or in their grace period)",
-	     emit_self),
-	SELF("kvmprof_vms_max", M_GAUGE, "VMs tracked at most (max-vms)",
-	     emit_self),
-	SELF("kvmprof_vms_not_tracked_total", M_COUNTER,
-	     "VMs seen but not tracked (max-vms reached)", emit_self),
-	SELF("kvmprof_bpf_counters_max", M_GAUGE,
-	     "Entries of the BPF counter map (max-counters)", emit_self),
-	SELF("kvmprof_bpf_keys_deleted_total", M_COUNTER,
-	     "BPF counter entries deleted after their VM exited", emit_self),
-	SELF("kvmprof_config_last_reload_successful", M_GAUGE,
-	     "1 if the last configuration load succeeded", emit_self),
-	SELF("kvmprof_config_last_reload_success_timestamp_seconds", M_GAUGE,
-	     "Time of the last successful configuration load, Unix seconds",
-	     emit_self),
-	SELF("kvmprof_config_reloads_total", M_COUNTER,
-	     "Configuration reloads (SIGHUP), by result", emit_self),
-	SELF("process_start_time_seconds", M_GAUGE,
-	     "Start time of kvmprofd, Unix seconds", emit_self),
 };
-#define NFAMILIES (sizeof(families) / sizeof(families[0]))
+
+#define NMETA (ARRAY_SIZE(meta_families))
+
+/* VM metadata, the families of the event table (lib/events.c), self. */
+static struct family families[NMETA + KP_EV_MAX + METRICS_MAX_SELF];
+static size_t nfamilies;
+
+static void families_init(void)
+{
+	size_t n = 0;
+
+	if (nfamilies)
+		return;
+	for (size_t i = 0; i < NMETA; i++)
+		families[n++] = meta_families[i];
+	for (size_t i = 0; i < kp_events_nr; i++) {
+		const struct kp_event_desc *e = &kp_events[i];
+		size_t j;
+
+		if (!e->family)
+			continue;
+		for (j = NMETA; j < n; j++)
+			if (!strcmp(families[j].name, e->family))
+				break;
+		if (j == n)
+			families[n++] = (struct family){
+				.name = e->family,
+				.type = e->hist ? M_HISTOGRAM : M_COUNTER,
+				.help = e->help,
+				.scope = e->vm_scope ? PER_VM : PER_VCPU,
+				.overflow = e->overflow,
+			};
+		families[j].events |= EV(e->event);
+	}
+	for (size_t i = 0; i < metrics_nself; i++)
+		families[n++] = metrics_self_families[i];
+	nfamilies = n;
+}
 
 const char *const *metrics_family_names(void)
 {
-	static const char *names[NFAMILIES + 1];
+	static const char *names[NMETA + KP_EV_MAX + METRICS_MAX_SELF + 1];
 
-	for (size_t i = 0; i < NFAMILIES; i++)
+	families_init();
+	for (size_t i = 0; i < nfamilies; i++)
 		names[i] = families[i].name;
 	return names;
 }
@@ -551,8 +276,8 @@ static void header(struct mbuf *b, const struct family *f)
 	static const char *const types[] = { "counter", "gauge", "histogram" };
 
 	/* help texts are ours: no backslash or newline to escape */
-	putf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-	     types[f->type]);
+	metrics_putf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
+		     f->name, types[f->type]);
 }
 
 /* --- per-VM families from the BPF counters --- */
@@ -618,27 +343,45 @@ static void group_emit(struct mbuf *b, const struct family *f,
 
 		for (size_t i = 0; i < KP_HIST_BUCKETS; i++)
 			total += g->hist[i];
-		for (size_t k = 0; k < sizeof(HIST_LE_LOG2) / sizeof(HIST_LE_LOG2[0]);
-		     k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(HIST_LE_LOG2); k++) {
 			for (; next <= HIST_LE_LOG2[k]; next++)
 				cum += g->hist[next];
 			le_text(le, sizeof(le), HIST_LE_LOG2[k]);
-			putf(b, "%s_bucket{%s,le=\"%s\"} %llu\n", f->name,
-			     prefix, le, (unsigned long long)cum);
+			metrics_putf(b, "%s_bucket{%s,le=\"%s\"} %llu\n",
+				     f->name, prefix, le,
+				     (unsigned long long)cum);
 		}
-		putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name, prefix,
-		     (unsigned long long)total);
-		putf(b, "%s_sum{%s} %llu.%09llu\n", f->name, prefix,
-		     (unsigned long long)(g->sum_ns / 1000000000ull),
-		     (unsigned long long)(g->sum_ns % 1000000000ull));
-		putf(b, "%s_count{%s} %llu\n", f->name, prefix,
-		     (unsigned long long)total);
+		metrics_putf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", f->name,
+			     prefix, (unsigned long long)total);
+		metrics_putf(b, "%s_sum{%s} %llu.%09llu\n", f->name, prefix,
+			     (unsigned long long)(g->sum_ns / 1000000000ull),
+			     (unsigned long long)(g->sum_ns % 1000000000ull));
+		metrics_putf(b, "%s_count{%s} %llu\n", f->name, prefix,
+			     (unsigned long long)total);
 		return;
 	}
 	for (size_t i = 0; i < g->n; i++)
-		putf(b, "%s{%s%s%s} %llu\n", f->name, prefix,
-		     g->s[i].labels[0] ? "," : "", g->s[i].labels,
-		     (unsigned long long)g->s[i].value);
+		metrics_putf(b, "%s{%s%s%s} %llu\n", f->name, prefix,
+			     g->s[i].labels[0] ? "," : "", g->s[i].labels,
+			     (unsigned long long)g->s[i].value);
+}
+
+/* A counter's labels from its event row: 'name="value",...' */
+static int label_text(const struct metrics_view *v, const struct kp_count *c,
+		      char *buf, size_t len)
+{
+	const struct kp_event_desc *e = kp_event(c->key.event);
+	struct kp_ev_labels l;
+	int n = e ? kp_event_labels(e, c->key.sub, v->exit_layout, true, &l) :
+		    -1;
+
+	buf[0] = '\0';
+	if (n == 1)
+		snprintf(buf, len, "%s=\"%s\"", e->labels[0], l.v[0]);
+	else if (n == 2)
+		snprintf(buf, len, "%s=\"%s\",%s=\"%s\"", e->labels[0], l.v[0],
+			 e->labels[1], l.v[1]);
+	return n < 0 ? -1 : 0;
 }
 
 static void emit_counts(struct mbuf *b, const struct metrics_view *v,
@@ -679,8 +422,7 @@ static void emit_counts(struct mbuf *b, const struct metrics_view *v,
 				}
 				continue;
 			}
-			if (f->labels(v, c->key.event, c->key.sub, labels,
-				      sizeof(labels)) < 0)
+			if (label_text(v, c, labels, sizeof(labels)) < 0)
 				continue;
 			group_add(g, f, labels, c->value);
 		}
@@ -707,12 +449,14 @@ static void emit_vm_info(struct mbuf *b, const struct metrics_view *v,
 		const struct vm *vm = vms[i].vm;
 		char name[96], vmm[48], uuid[80];
 
-		esc(name, sizeof(name), vm->ident.name);
-		esc(vmm, sizeof(vmm), vm->ident.vmm);
-		esc(uuid, sizeof(uuid), vm->ident.uuid);
-		putf(b, "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
-		     "vmm=\"%s\",uuid=\"%s\"} 1\n", f->name, vms[i].label,
-		     name, vm->id, vm->pid, vmm, uuid);
+		metrics_esc(name, sizeof(name), vm->ident.name);
+		metrics_esc(vmm, sizeof(vmm), vm->ident.vmm);
+		metrics_esc(uuid, sizeof(uuid), vm->ident.uuid);
+		metrics_putf(b,
+			     "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
+			     "vmm=\"%s\",uuid=\"%s\"} 1\n",
+			     f->name, vms[i].label, name, vm->id, vm->pid, vmm,
+			     uuid);
 	}
 }
 
@@ -721,8 +465,8 @@ static void emit_vm_running(struct mbuf *b, const struct metrics_view *v,
 			    size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		putf(b, "%s{vm=\"%s\"} %d\n", f->name, vms[i].label,
-		     vms[i].vm->exited ? 0 : 1);
+		metrics_putf(b, "%s{vm=\"%s\"} %d\n", f->name, vms[i].label,
+			     vms[i].vm->exited ? 0 : 1);
 }
 
 static void emit_vm_vcpus(struct mbuf *b, const struct metrics_view *v,
@@ -739,7 +483,8 @@ static void emit_vm_vcpus(struct mbuf *b, const struct metrics_view *v,
 			    (k == 0 || vm->counts[k - 1].key.vcpu !=
 					       vm->counts[k].key.vcpu))
 				c++;
-		putf(b, "%s{vm=\"%s\"} %zu\n", f->name, vms[i].label, c);
+		metrics_putf(b, "%s{vm=\"%s\"} %zu\n", f->name, vms[i].label,
+			     c);
 	}
 }
 
@@ -750,105 +495,8 @@ static void emit_vm_start(struct mbuf *b, const struct metrics_view *v,
 	if (v->boot_time <= 0)
 		return;
 	for (size_t i = 0; i < n; i++)
-		putf(b, "%s{vm=\"%s\"} %.3f\n", f->name, vms[i].label,
-		     v->boot_time + (double)vms[i].vm->start_ns / 1e9);
-}
-
-/* --- the daemon itself --- */
-static void emit_self(struct mbuf *b, const struct metrics_view *v,
-		      const struct family *f, const struct vm_out *vms,
-		      size_t n)
-{
-	static const char *const drop_names[KP_DROP_MAX] = {
-		[KP_DROP_COUNTS_FULL] = "counters_map_full",
-		[KP_DROP_EXIT_TS_FULL] = "exit_timestamps_full",
-		[KP_DROP_VM_EVENT] = "vm_announcements",
-		[KP_DROP_APF_TRACK] = "async_pf_tracking",
-	};
-	const char *name = f->name;
-	char a[128], c[160];
-
-#define IS(s) (!strcmp(name, s))
-	if (IS("kvmprof_build_info")) {
-		esc(a, sizeof(a), v->version ? v->version : "");
-		esc(c, sizeof(c), v->libbpf_version ? v->libbpf_version : "");
-		putf(b, "%s{version=\"%s\",libbpf=\"%s\"} 1\n", name, a, c);
-	} else if (IS("kvmprof_probe_attached")) {
-		for (size_t i = 0; i < v->nprobes; i++) {
-			const struct metrics_probe *p = &v->probes[i];
-
-			esc(a, sizeof(a), p->state);
-			esc(c, sizeof(c), p->reason ? p->reason : "");
-			putf(b, "%s{probe=\"%s\",kind=\"%s\",state=\"%s\","
-			     "reason=\"%s\"} %d\n", name, p->name, p->kind, a,
-			     c, !strcmp(p->state, "attached"));
-		}
-	} else if (IS("kvmprof_bpf_prog_runs_total") ||
-		   IS("kvmprof_bpf_prog_run_seconds_total")) {
-		for (size_t i = 0; i < v->nprobes; i++) {
-			const struct metrics_probe *p = &v->probes[i];
-
-			if (!p->have_stats)
-				continue;
-			if (IS("kvmprof_bpf_prog_runs_total"))
-				putf(b, "%s{probe=\"%s\"} %llu\n", name,
-				     p->name,
-				     (unsigned long long)p->run_cnt);
-			else
-				putf(b, "%s{probe=\"%s\"} %.9f\n", name,
-				     p->name, (double)p->run_time_ns / 1e9);
-		}
-	} else if (IS("kvmprof_bpf_stats_enabled")) {
-		putf(b, "%s %d\n", name, v->bpf_stats);
-	} else if (IS("kvmprof_events_lost_total")) {
-		for (int i = 0; v->drops && i < KP_DROP_MAX; i++)
-			if (drop_names[i])
-				putf(b, "%s{cause=\"%s\"} %llu\n", name,
-				     drop_names[i],
-				     (unsigned long long)v->drops[i]);
-	} else if (IS("kvmprof_spe_chunks_total") && v->spe) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->spe->chunks);
-	} else if (IS("kvmprof_spe_received_bytes_total") && v->spe) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->spe->bytes);
-	} else if (IS("kvmprof_spe_chunks_dropped_total") && v->spe) {
-		putf(b, "%s{cause=\"malformed\"} %llu\n", name,
-		     (unsigned long long)v->spe->malformed);
-		putf(b, "%s{cause=\"unattributed\"} %llu\n", name,
-		     (unsigned long long)v->spe->unattributed);
-		putf(b, "%s{cause=\"too_many_vcpus\"} %llu\n", name,
-		     (unsigned long long)v->spe->streams_dropped);
-	} else if (IS("kvmprof_async_pf_unattributed_total") && v->reg) {
-		putf(b, "%s %llu\n", name, (unsigned long long)
-		     v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
-	} else if (IS("kvmprof_harvests_total")) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->harvests);
-	} else if (IS("kvmprof_harvest_errors_total")) {
-		putf(b, "%s %llu\n", name,
-		     (unsigned long long)v->harvest_errors);
-	} else if (IS("kvmprof_vms") && v->reg) {
-		putf(b, "%s %zu\n", name, v->reg->nvms);
-	} else if (IS("kvmprof_vms_max") && v->reg) {
-		putf(b, "%s %zu\n", name, v->reg->max_vms);
-	} else if (IS("kvmprof_vms_not_tracked_total") && v->reg) {
-		putf(b, "%s %llu\n", name,
-		     (unsigned long long)v->reg->vms_dropped);
-	} else if (IS("kvmprof_bpf_counters_max")) {
-		putf(b, "%s %u\n", name, v->max_counters);
-	} else if (IS("kvmprof_bpf_keys_deleted_total")) {
-		putf(b, "%s %llu\n", name, (unsigned long long)v->keys_deleted);
-	} else if (IS("kvmprof_config_last_reload_successful")) {
-		putf(b, "%s %d\n", name, v->last_reload_ok);
-	} else if (IS("kvmprof_config_last_reload_success_timestamp_seconds")) {
-		putf(b, "%s %.3f\n", name, v->last_reload_ok_time);
-	} else if (IS("kvmprof_config_reloads_total")) {
-		putf(b, "%s{result=\"success\"} %llu\n", name,
-		     (unsigned long long)v->reloads_ok);
-		putf(b, "%s{result=\"failure\"} %llu\n", name,
-		     (unsigned long long)v->reloads_failed);
-	} else if (IS("process_start_time_seconds")) {
-		putf(b, "%s %.3f\n", name, v->start_time);
-	}
-#undef IS
+		metrics_putf(b, "%s{vm=\"%s\"} %.3f\n", f->name, vms[i].label,
+			     v->boot_time + (double)vms[i].vm->start_ns / 1e9);
 }
 
 int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
@@ -867,7 +515,8 @@ int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
 		free(g);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < NFAMILIES && !b.err; i++) {
+	families_init();
+	for (size_t i = 0; i < nfamilies && !b.err; i++) {
 		const struct family *f = &families[i];
 
 		header(&b, f);
@@ -885,7 +534,7 @@ int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
 		return b.err;
 	}
 	if (!b.p)
-		put(&b, "", 0);
+		metrics_put(&b, "", 0);
 	*ret_buf = b.p;
 	*ret_len = b.len;
 	return b.err;

@@ -25,13 +25,13 @@ struct metrics_probe {
 	const char *kind;	/* "raw_tp", "tracepoint" */
 	const char *state;	/* attached, unavailable, disabled, failed */
 	const char *reason;	/* why not attached; "" when attached */
-	bool have_stats;	/* run_cnt/run_time_ns valid */
+	bool have_stats;	/* run_cnt/run_time_ns read */
 	uint64_t run_cnt;
 	uint64_t run_time_ns;
 };
 
-/* Everything the renderer reads: filled from the daemon (metrics_http.c)
- * or by hand (tests). */
+/* Everything the renderer reads: the daemon's status snapshot (status.c,
+ * also behind /v1/status) or filled by hand (tests). */
 struct metrics_view {
 	const struct registry *reg;
 	int exit_layout;			/* enum kp_exit_layout */
@@ -49,6 +49,14 @@ struct metrics_view {
 	uint64_t reloads_ok, reloads_failed;
 	bool last_reload_ok;
 	double last_reload_ok_time;	/* Unix seconds */
+	/* /v1/status only */
+	int pid;
+	uint64_t uptime_ms;
+	uint32_t interval_ms;
+	uint64_t grace_ms;
+	const char *count_cache;
+	const char *metrics_listen;
+	const char *config_path;
 };
 
 /*

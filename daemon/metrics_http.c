@@ -13,15 +13,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
 #include <microhttpd.h>
 
 #include "config.h"
 #include "daemon.h"
+#include "loop.h"
 #include "metrics.h"
+#include "status.h"
 
 #define METRICS_CONN_LIMIT 16
 #define METRICS_CONN_TIMEOUT_S 10
@@ -31,10 +31,6 @@
 typedef int MHD_Result_t;
 #else
 typedef enum MHD_Result MHD_Result_t;
-#endif
-
-#ifndef KVMPROF_VERSION
-#define KVMPROF_VERSION "0.1"
 #endif
 
 struct metrics {
@@ -70,65 +66,18 @@ int metrics_listen(const char *listen_addr, int *ret_fd)
 	return 0;
 }
 
-static double unix_now(clockid_t other, double *ret_other)
-{
-	struct timespec rt, ot;
-
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(other, &ot);
-	*ret_other = (double)ot.tv_sec + (double)ot.tv_nsec / 1e9;
-	return (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
-}
-
-/* The view of the daemon at this instant, rendered. */
+/* The daemon at this instant, rendered. */
 static int render_daemon(struct daemon *d, char **ret_buf, size_t *ret_len)
 {
-	size_t np = probes_count(d->probes);
-	struct metrics_probe *probes = calloc(np ? np : 1, sizeof(*probes));
-	uint64_t drops[KP_DROP_MAX];
-	struct metrics_view v = {
-		.reg = &d->reg,
-		.exit_layout = probes_exit_layout(d->probes),
-		.probes = probes,
-		.nprobes = np,
-		.spe = &d->spe.stats,
-		.harvests = d->harvests,
-		.harvest_errors = d->harvest_errors,
-		.keys_deleted = d->keys_deleted,
-		.max_counters = probes_max_counters(d->probes),
-		.bpf_stats = d->bpf_stats_fd >= 0,
-		.version = KVMPROF_VERSION,
-		.libbpf_version = libbpf_version_string(),
-		.reloads_ok = d->reloads_ok,
-		.reloads_failed = d->reloads_failed,
-		.last_reload_ok = d->last_reload_ok,
-		.last_reload_ok_time = d->last_reload_ok_time,
-	};
-	double mono, boot, now;
+	struct status st;
 	int r;
 
-	if (!probes)
-		return -ENOMEM;
-	for (size_t i = 0; i < np; i++) {
-		const struct probe *p = probes_get(d->probes, i);
-
-		probes[i].name = p->name;
-		probes[i].kind = p->kind;
-		probes[i].state = probe_state_name(p->state);
-		probes[i].reason = p->reason;
-		probes[i].have_stats = d->bpf_stats_fd >= 0 &&
-			!probes_prog_stats(d->probes, i, &probes[i].run_cnt,
-					   &probes[i].run_time_ns);
-	}
-	if (!probes_drops(d->probes, drops))
-		v.drops = drops;
-	now = unix_now(CLOCK_MONOTONIC, &mono);
-	v.start_time = now - (mono - (double)d->started_ms / 1e3);
-	now = unix_now(CLOCK_BOOTTIME, &boot);
-	v.boot_time = now - boot;
-	r = metrics_render(&v, (size_t)d->cfg->s.metrics_max_kib * 1024,
+	r = status_snapshot(d, &st);
+	if (r < 0)
+		return r;
+	r = metrics_render(&st.v, (size_t)d->cfg->s.metrics_max_kib * 1024,
 			   ret_buf, ret_len);
-	free(probes);
+	status_release(&st);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cap-ng.h>
 
+#include <kvmprof/util.h>
 #include "privs.h"
 
 #ifndef CAP_PERFMON
@@ -25,13 +26,13 @@ int privs_limit(void)
 	 * SETGID, and SETPCAP to clear the bounding set. */
 	static const int keep[] = { CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH,
 				    CAP_SETUID, CAP_SETGID, CAP_SETPCAP };
-	bool have[sizeof(keep) / sizeof(keep[0])];
+	bool have[ARRAY_SIZE(keep)];
 
 	capng_get_caps_process();
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
 		have[i] = capng_have_capability(CAPNG_PERMITTED, keep[i]);
 	capng_clear(CAPNG_SELECT_CAPS);
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
 		if (!have[i])
 			continue;
 		if (keep[i] == CAP_DAC_READ_SEARCH && getuid() == 0)

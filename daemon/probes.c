@@ -10,10 +10,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <kvmprof/util.h>
 #include "probes.h"
 #include "kvmprof.skel.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define PROBE(tp, prog_name, k) { .name = tp, .prog = prog_name, .kind = k }
 #define PROBE_ARM64(tp, prog_name, k, a, ak)                                \

@@ -27,9 +27,14 @@ void registry_init(struct registry *r, size_t max_vms, uint64_t grace_ms,
 		   const struct registry_ops *ops)
 {
 	memset(r, 0, sizeof(*r));
+	registry_set_limits(r, max_vms, grace_ms);
+	r->ops = *ops;
+}
+
+void registry_set_limits(struct registry *r, size_t max_vms, uint64_t grace_ms)
+{
 	r->max_vms = max_vms;
 	r->grace_ms = grace_ms;
-	r->ops = *ops;
 }
 
 static void vm_free(struct vm *vm)

@@ -51,6 +51,8 @@ struct registry {
 void registry_init(struct registry *r, size_t max_vms, uint64_t grace_ms,
 		   const struct registry_ops *ops);
 void registry_fini(struct registry *r);
+/* VMs tracked at most, and how long exited ones stay (configuration). */
+void registry_set_limits(struct registry *r, size_t max_vms, uint64_t grace_ms);
 
 /*
  * Harvest protocol: registry_mark_exited(), then snapshot the BPF counters,

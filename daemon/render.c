@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <kvmprof/abi.h>
+#include <kvmprof/events.h>
 #include <kvmprof/kvmnames.h>
 #include "render.h"
 #include "spe_capture.h"
@@ -34,21 +36,6 @@ static void hist_add(cJSON *arr, uint32_t bucket, uint64_t v)
 	add_u64(b, "min", bucket ? 1ull << (bucket - 1) : 0);
 	add_u64(b, "count", v);
 	cJSON_AddItemToArray(arr, b);
-}
-
-static const char *spe_reason_name(uint32_t r, char *buf, size_t len)
-{
-	switch (r) {
-	case KP_SPE_REASON_BUF_FULL:
-		return "buf_full";
-	case KP_SPE_REASON_GUEST_STOP:
-		return "guest_stop";
-	case KP_SPE_REASON_VCPU_PUT:
-		return "vcpu_put";
-	default:
-		snprintf(buf, len, "reason_%u", r);
-		return buf;
-	}
 }
 
 /*
@@ -90,227 +77,123 @@ static bool render_sysregs(const struct vm *vm, int32_t vcpu, cJSON *sysreg)
 	return true;
 }
 
+/* Object @name of @o ("": @o itself), created on first use; NULL: ENOMEM. */
+static cJSON *sub_obj(cJSON *o, const char *name)
+{
+	cJSON *it;
+
+	if (!o || !*name)
+		return o;
+	it = cJSON_GetObjectItemCaseSensitive(o, name);
+	return it ? it : cJSON_AddObjectToObject(o, name);
+}
+
+static cJSON *sub_arr(cJSON *o, const char *name)
+{
+	cJSON *it = o ? cJSON_GetObjectItemCaseSensitive(o, name) : NULL;
+
+	return it ? it : o ? cJSON_AddArrayToObject(o, name) : NULL;
+}
+
+/* An object with @values at 0 (NULL: none); NULL on ENOMEM. */
+static cJSON *seeded(cJSON *o, const char *name, const char *const *values)
+{
+	cJSON *it = sub_obj(o, name);
+	bool fresh = it && !cJSON_GetArraySize(it);
+
+	for (; fresh && values && *values; values++)
+		add_u64(it, *values, 0);
+	return it;
+}
+
+/* The sections of event row @e in @o, as before anything is counted. */
+static bool seed(cJSON *o, const struct kp_event_desc *e)
+{
+	cJSON *sec = seeded(o, e->section, e->hist ? NULL : e->values);
+
+	if (!sec)
+		return false;
+	if (e->hist)
+		return sub_arr(sec, e->by) != NULL;
+	if (e->total && !cJSON_GetObjectItemCaseSensitive(sec, e->total))
+		add_u64(sec, e->total, 0);
+	return !e->by || sub_obj(sec, e->by);
+}
+
+/* One counter (event, sub) += @v into @o, as its event row says. */
+static bool add_count(cJSON *o, const struct kp_event_desc *e, uint32_t sub,
+		      uint64_t v, int layout)
+{
+	cJSON *sec = sub_obj(o, e->section), *by;
+	struct kp_ev_labels l;
+	int n;
+
+	if (e->hist) {
+		hist_add(sub_arr(sec, e->by), sub, v);
+		return true;
+	}
+	if (e->total)
+		inc(sec, e->total, v);
+	if (!e->by)
+		return true;
+	n = kp_event_labels(e, sub, layout, false, &l);
+	by = sub_obj(sec, e->by);
+	if (n == 2) {
+		/* the section sums the second label; @by holds objects */
+		inc(sec, l.v[1], v);
+		by = seeded(by, l.v[0], e->values);
+		n = 1;
+		memmove(l.v[0], l.v[1], sizeof(l.v[0]));
+	}
+	if (n == 1 && by)
+		inc(by, l.v[0], v);
+	return by != NULL;
+}
+
 /* All counters of @vm for @vcpu (KP_VCPU_NONE: VM-level events). */
 static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON *ue, *ue_by, *pio, *ports, *mmio, *wake, *wlat, *poll, *ex,
-		*ex_by, *exlat, *irq, *irq_by, *apf, *apflat, *spe, *spe_copies,
-		*spe_bytes, *spe_err, *spe_lost, *spe_bme, *sysreg, *sr_dirty,
-		*sr_elided;
+	const struct kp_event_desc *np_ev = kp_event(KP_EV_APF_NOT_PRESENT);
+	cJSON *o = cJSON_CreateObject(), *sysreg;
 	uint64_t np = 0, rd = 0;
-	char name[32];
 
 	if (!o)
 		return NULL;
 	if (vcpu >= 0)
 		cJSON_AddNumberToObject(o, "vcpu", vcpu);
-	ue = cJSON_AddObjectToObject(o, "userspace_exits");
-	add_u64(ue, "total", 0);
-	ue_by = cJSON_AddObjectToObject(ue, "by_reason");
-	pio = cJSON_AddObjectToObject(o, "pio");
-	add_u64(pio, "out", 0);
-	add_u64(pio, "in", 0);
-	ports = cJSON_AddObjectToObject(pio, "ports");
-	mmio = cJSON_AddObjectToObject(o, "mmio");
-	add_u64(mmio, "write", 0);
-	add_u64(mmio, "read", 0);
-	add_u64(mmio, "read_unsatisfied", 0);
-	wake = cJSON_AddObjectToObject(o, "halt_wakeups");
-	add_u64(wake, "waited", 0);
-	add_u64(wake, "polled", 0);
-	add_u64(wake, "invalid", 0);
-	wlat = cJSON_AddArrayToObject(o, "halt_ns_log2");
-	poll = cJSON_AddObjectToObject(o, "halt_poll_ns_changes");
-	add_u64(poll, "grow", 0);
-	add_u64(poll, "shrink", 0);
-	ex = cJSON_AddObjectToObject(o, "exits");
-	add_u64(ex, "total", 0);
-	add_u64(ex, "entries", 0);
-	ex_by = cJSON_AddObjectToObject(ex, "by_reason");
-	exlat = cJSON_AddArrayToObject(o, "exit_to_entry_ns_log2");
-	irq = cJSON_AddObjectToObject(o, "irq");
-	add_u64(irq, "set_irq", 0);
-	add_u64(irq, "msi", 0);
-	irq_by = cJSON_AddObjectToObject(irq, "set_irq_by_gsi");
-	apf = cJSON_AddObjectToObject(o, "async_pf");
-	add_u64(apf, "try", 0);
-	add_u64(apf, "not_present", 0);
-	add_u64(apf, "ready", 0);
-	add_u64(apf, "completed", 0);
-	add_u64(apf, "repeated_fault", 0);
-	apflat = cJSON_AddArrayToObject(apf, "not_present_to_ready_ns_log2");
-	spe = cJSON_AddObjectToObject(o, "spe_buffer");
-	spe_copies = cJSON_AddObjectToObject(spe, "copy_outs_by_reason");
-	spe_bytes = cJSON_AddObjectToObject(spe, "bytes_by_reason");
-	spe_err = cJSON_AddObjectToObject(spe, "copy_errors_by_errno");
-	spe_lost = cJSON_AddObjectToObject(spe, "lost_bytes_by_cause");
-	spe_bme = cJSON_AddObjectToObject(spe, "bme_by_ec");
-	sysreg = cJSON_AddObjectToObject(o, "sysreg");
-	sr_dirty = cJSON_AddObjectToObject(sysreg, "write_traps_by_sysreg");
-	sr_elided = cJSON_AddObjectToObject(sysreg, "saves_elided_by_bit");
-	if (!ue_by || !ports || !mmio || !wake || !wlat || !poll || !ex_by ||
-	    !exlat || !irq_by || !apflat || !spe_copies || !spe_bytes ||
-	    !spe_err || !spe_lost || !spe_bme || !sr_dirty || !sr_elided) {
-		cJSON_Delete(o);
-		return NULL;
-	}
+	for (size_t i = 0; i < kp_events_nr; i++)
+		if (kp_events[i].section && !seed(o, &kp_events[i]))
+			goto fail;
 
 	for (size_t i = 0; i < vm->ncounts; i++) {
 		const struct kp_key *k = &vm->counts[i].key;
 		uint64_t v = vm->counts[i].value;
-		const char *n;
+		const struct kp_event_desc *e;
 
 		if (k->vcpu != vcpu)
 			continue;
-		switch (k->event) {
-		case KP_EV_USERSPACE_EXIT:
-			inc(ue, "total", v);
-			if (k->sub & KP_SUB_ERRNO) {
-				snprintf(name, sizeof(name), "errno_%u",
-					 k->sub & ~KP_SUB_ERRNO);
-				n = name;
-			} else {
-				n = kp_userspace_exit_name(k->sub);
-				if (!n) {
-					snprintf(name, sizeof(name), "%u",
-						 k->sub);
-					n = name;
-				}
-			}
-			inc(ue_by, n, v);
-			break;
-		case KP_EV_PIO: {
-			const char *dir = KP_PIO_SUB_RW(k->sub) ? "out" : "in";
-			cJSON *port;
-
-			inc(pio, dir, v);
-			snprintf(name, sizeof(name), "0x%x",
-				 KP_PIO_SUB_PORT(k->sub));
-			port = cJSON_GetObjectItemCaseSensitive(ports, name);
-			if (!port) {
-				port = cJSON_AddObjectToObject(ports, name);
-				if (!port)
-					break;
-				add_u64(port, "out", 0);
-				add_u64(port, "in", 0);
-			}
-			inc(port, dir, v);
-			break;
-		}
-		case KP_EV_MMIO:
-			n = kp_mmio_type_name(k->sub);
-			if (!n) {
-				snprintf(name, sizeof(name), "type_%u", k->sub);
-				n = name;
-			}
-			inc(mmio, n, v);
-			break;
-		case KP_EV_VCPU_WAKEUP:
-			if (!(k->sub & 2))
-				inc(wake, "invalid", v);
-			else
-				inc(wake, (k->sub & 1) ? "waited" : "polled", v);
-			break;
-		case KP_EV_WAKEUP_LAT:
-			hist_add(wlat, k->sub, v);
-			break;
-		case KP_EV_HALT_POLL_NS:
-			inc(poll, k->sub ? "grow" : "shrink", v);
-			break;
-		case KP_EV_SET_IRQ:
-			inc(irq, "set_irq", v);
-			snprintf(name, sizeof(name), "%u", k->sub);
-			inc(irq_by, name, v);
-			break;
-		case KP_EV_MSI_SET_IRQ:
-			inc(irq, "msi", v);
-			break;
-		case KP_EV_EXIT:
-			inc(ex, "total", v);
-			n = kp_exit_reason_name(layout, k->sub);
-			if (!n) {
-				snprintf(name, sizeof(name), "%u", k->sub);
-				n = name;
-			}
-			inc(ex_by, n, v);
-			break;
-		case KP_EV_ENTRY:
-			inc(ex, "entries", v);
-			break;
-		case KP_EV_EXIT_LAT:
-			hist_add(exlat, k->sub, v);
-			break;
-		case KP_EV_APF_TRY:
-			inc(apf, "try", v);
-			break;
-		case KP_EV_APF_NOT_PRESENT:
-			inc(apf, "not_present", v);
-			np += v;
-			break;
-		case KP_EV_APF_READY:
-			inc(apf, "ready", v);
-			rd += v;
-			break;
-		case KP_EV_APF_COMPLETED:
-			inc(apf, "completed", v);
-			break;
-		case KP_EV_APF_REPEATED:
-			inc(apf, "repeated_fault", v);
-			break;
-		case KP_EV_APF_LAT:
-			hist_add(apflat, k->sub, v);
-			break;
-		case KP_EV_LAT_SUM:
+		if (k->event == KP_EV_LAT_SUM) {
 			/* the sum of a histogram's values, next to it */
-			if (k->sub == KP_EV_APF_LAT)
-				inc(apf, "not_present_to_ready_ns_sum", v);
-			else if (k->sub == KP_EV_EXIT_LAT)
-				inc(ex, "exit_to_entry_ns_sum", v);
-			else if (k->sub == KP_EV_WAKEUP_LAT)
-				inc(wake, "halt_ns_sum", v);
-			break;
-		case KP_EV_SPE_COPY:
-			inc(spe_copies, spe_reason_name(k->sub, name,
-							sizeof(name)), v);
-			break;
-		case KP_EV_SPE_BYTES:
-			inc(spe_bytes, spe_reason_name(k->sub, name,
-						       sizeof(name)), v);
-			break;
-		case KP_EV_SPE_COPY_ERR:
-			snprintf(name, sizeof(name), "%u", k->sub);
-			inc(spe_err, name, v);
-			break;
-		case KP_EV_SPE_LOST_BYTES:
-			inc(spe_lost, k->sub == KP_SPE_LOST_RING_FULL ?
-					      "ring_full" :
-				      k->sub == KP_SPE_LOST_TOO_LONG ?
-					      "too_long" : "read_fault", v);
-			break;
-		case KP_EV_SPE_BME:
-			snprintf(name, sizeof(name), "0x%02x", k->sub);
-			inc(spe_bme, name, v);
-			break;
-		case KP_EV_SYSREG_DIRTY:
-			snprintf(name, sizeof(name), "0x%x", k->sub);
-			inc(sr_dirty, name, v);
-			break;
-		case KP_EV_SYSREG_ELIDED:
-			snprintf(name, sizeof(name), "%u", k->sub);
-			inc(sr_elided, name, v);
-			break;
-		default:
-			break;
+			e = kp_event(k->sub);
+			if (e && e->sum_key)
+				inc(sub_obj(o, e->sum_section), e->sum_key, v);
+			continue;
 		}
+		np += k->event == KP_EV_APF_NOT_PRESENT ? v : 0;
+		rd += k->event == KP_EV_APF_READY ? v : 0;
+		e = kp_event(k->event);
+		if (e && e->section && !add_count(o, e, k->sub, v, layout))
+			goto fail;
 	}
 	/* faults not yet ready (a fault is ready on the vCPU it hit) */
-	add_u64(apf, "in_flight", np > rd ? np - rd : 0);
-	if (!render_sysregs(vm, vcpu, sysreg)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
+	add_u64(sub_obj(o, np_ev->section), "in_flight", np > rd ? np - rd : 0);
+	sysreg = sub_obj(o, kp_event(KP_EV_SYSREG_DIRTY)->section);
+	if (!sysreg || !render_sysregs(vm, vcpu, sysreg))
+		goto fail;
 	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
 }
 
 static const char *state_of(const struct vm *vm)

@@ -8,6 +8,7 @@
 
 #include <kvmprof/spe.h>
 #include <kvmprof/spe_profile.h>
+#include <kvmprof/util.h>
 #include "registry.h"
 #include "spe_capture.h"
 
@@ -68,14 +69,6 @@ void vm_spe_free(struct vm_spe *s)
 	spe_profile_free(&s->prof);
 	spe_symtab_free(&s->syms);
 	free(s);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static struct spe_stream *stream_of(struct vm_spe *s, int32_t vcpu)
@@ -169,8 +162,8 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 	c->stats.chunks++;
 	c->stats.bytes += h->len;
 	vm = registry_get(c->reg, h->tgid, h->start_ns);
-	if (!vm && !registry_note_vm(c->reg, h->tgid, h->start_ns, NULL,
-				     now_ms()))
+	if (!vm &&
+	    !registry_note_vm(c->reg, h->tgid, h->start_ns, NULL, kp_mono_ms()))
 		vm = registry_get(c->reg, h->tgid, h->start_ns);
 	if (!vm) {
 		c->stats.unattributed++;

@@ -2,7 +2,6 @@
 # sysusers (user and group kvmprof), configuration, man pages, bash
 # completion, Grafana dashboard, Prometheus rules.  With an empty DESTDIR,
 # as root, it also creates the user/group and reloads systemd.
-# Also pulls in the service tests' fragment (tests/service/build.mk).
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
@@ -84,5 +83,3 @@ uninstall:
 		$(DESTDIR)$(KVMPROF_DATADIR)/prometheus/kvmprof-rules.yml \
 		$(DESTDIR)$(KVMPROF_DATADIR)/prometheus/prometheus-scrape.yml
 	$(Q)echo "  kept $(DESTDIR)$(SYSCONFDIR)/kvmprof and the user kvmprof"
-
--include tests/service/build.mk

@@ -3,8 +3,7 @@
 
 #include <kvmprof/abi.h>
 #include <kvmprof/kvmnames.h>
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include <kvmprof/util.h>
 
 /* include/uapi/linux/kvm.h */
 static const char *const userspace_exit[] = {
@@ -117,19 +116,3 @@ const struct kp_elidable_sysreg kp_elidable_sysregs[] = {
 };
 
 const unsigned int kp_elidable_sysregs_nr = ARRAY_SIZE(kp_elidable_sysregs);
-
-const struct kp_elidable_sysreg *kp_sysreg_by_enc(uint32_t enc)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(kp_elidable_sysregs); i++)
-		if (kp_elidable_sysregs[i].enc == enc)
-			return &kp_elidable_sysregs[i];
-	return NULL;
-}
-
-const struct kp_elidable_sysreg *kp_sysreg_by_bit(unsigned int bit)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(kp_elidable_sysregs); i++)
-		if (kp_elidable_sysregs[i].hfgwtr_bit == bit)
-			return &kp_elidable_sysregs[i];
-	return NULL;
-}

@@ -1,12 +1,15 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
-UNIT_TESTS := vmname registry procfs
+UNIT_TESTS := vmname registry procfs config metrics render
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c daemon/spe_capture.c lib/procfs.c \
 	lib/vmname.c $(SPE_SRCS) $(SPE_IO_SRCS)
 UNIT_DEPS_procfs := lib/procfs.c
+UNIT_DEPS_config := daemon/config.c daemon/config_file.c
+UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
+	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
+UNIT_DEPS_render := daemon/render.c $(UNIT_DEPS_metrics)
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
-$(O)/san/tests/unit/test_registry.o: $(BPF_SKELS)
 
 define unit_test_rule
 $(O)/tests/test_$(1): $(call sanobj,tests/unit/test_$(1).c $(UNIT_DEPS_$(1)))
@@ -17,13 +20,16 @@ TEST_BINS += $(O)/tests/test_$(1)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 
-# End-to-end tests: release-built daemon/CLI/guest, sanitized test program.
-E2E_HARNESS := tests/e2e/harness.c lib/client.c
+# End-to-end tests: release-built daemon/CLI/guest, sanitized test program,
+# over the shared test code of tests/lib/ (also linked by the bench).
+E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c \
+	lib/client.c
 E2E_TESTS := generic spe apf
-E2E_EXTRA_spe := tests/e2e/inject.c tools/spegen/spegen.c lib/spefile.c \
+E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spefile.c \
 	$(SPE_SRCS)
-$(call sanobj,tests/e2e/inject.c): $(O)/gen/test_kaddr.skel.h
-$(O)/san/tests/e2e/%.o: SAN_CFLAGS += -Itools/spegen
+$(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
+$(O)/san/tests/e2e/%.o $(O)/san/tests/lib/%.o: SAN_CFLAGS += -Itests/lib \
+	-Itools/spegen
 
 define e2e_test_rule
 $(O)/tests/test_e2e_$(1): $(call sanobj,tests/e2e/test_e2e_$(1).c $(E2E_HARNESS) $(E2E_EXTRA_$(1))) | $(BINS)
@@ -33,6 +39,13 @@ $(O)/tests/test_e2e_$(1): $(call sanobj,tests/e2e/test_e2e_$(1).c $(E2E_HARNESS)
 TEST_BINS += $(O)/tests/test_e2e_$(1)
 endef
 $(foreach t,$(E2E_TESTS),$(eval $(call e2e_test_rule,$(t))))
+
+# kvmprofd as a service (real guests, real Prometheus), by concern.
+SVC_E2E_TESTS := prometheus privileges systemd
+$(foreach t,$(SVC_E2E_TESTS),$(eval E2E_EXTRA_$(t) := tests/lib/svc.c \
+	tests/lib/http.c tests/lib/guest.c))
+$(foreach t,$(SVC_E2E_TESTS),$(eval $(call e2e_test_rule,$(t))))
+$(O)/tests/test_e2e_privileges: | $(O)/tests/unit-exec
 
 # Test-only BPF objects (kernel addresses for BPF_PROG_TEST_RUN injection).
 $(O)/bpf/$(BPF_ARCH)/test_%.tmp.o: tests/bpf/%.bpf.c

@@ -31,10 +31,6 @@ struct kp_elidable_sysreg {
 extern const struct kp_elidable_sysreg kp_elidable_sysregs[];
 extern const unsigned int kp_elidable_sysregs_nr;
 
-/* Entry by encoding / by HFGWTR_EL2 bit, or NULL. */
-const struct kp_elidable_sysreg *kp_sysreg_by_enc(uint32_t enc);
-const struct kp_elidable_sysreg *kp_sysreg_by_bit(unsigned int bit);
-
 /* enum kp_exit_layout as text */
 const char *kp_exit_layout_name(int layout);
 

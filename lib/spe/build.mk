@@ -1,5 +1,6 @@
-# SPE decoder: library, generator, tests, bench, fuzz target.
-# Included by the top-level Makefile (one make, one dependency graph).
+# SPE decoder library.  Its generator is tools/spegen/build.mk's, its tests
+# tests/spe/build.mk's, its bench bench/build.mk's, its fuzz target
+# fuzz/build.mk's.
 
 # The library, linked by the daemon, the CLI, the tests and the bench:
 # SPE_SRCS needs no other library; SPE_IO_SRCS (symbols from ELF files,
@@ -8,68 +9,3 @@ SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c \
 	lib/spe/profile.c lib/spe/text.c lib/spe/symtab.c
 SPE_IO_SRCS := lib/spe/symbols.c lib/spe/input.c
 SPE_IO_LIBS := $(ELF_LIBS) $(ZLIB_LIBS)
-
-# The synthetic stream generator (ground truth for tests and benches; the
-# daemon's tests may link it too).
-SPEGEN_SRCS := tools/spegen/spegen.c
-
-SPE_TEST_NAMES := test_pkt test_decode test_corrupt test_profile
-
-define spe_test_rule
-$(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c tests/spe/util.c \
-		$(SPE_SRCS) $(SPE_IO_SRCS) $(SPEGEN_SRCS))
-	$$(call msg,LD,$$@)
-	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(SAN_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$(CMOCKA_LIBS) $$(ZLIB_LIBS) $$(ELF_LIBS) -lm
-endef
-$(foreach t,$(SPE_TEST_NAMES),$(eval $(call spe_test_rule,$(t))))
-
-TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
-
-# The CLI part (cli/spe.c) with a stand-in for cli/kvmprof.c's dispatch.
-$(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
-		tests/spe/cli_stub.c cli/spe.c lib/spefile.c $(SPE_SRCS) \
-		$(SPE_IO_SRCS) $(SPEGEN_SRCS))
-	$(call msg,LD,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(CJSON_LIBS) \
-		$(ZLIB_LIBS) $(ELF_LIBS) -lm
-
-TEST_BINS += $(O)/tests/spe/test_cli
-
-# spegen: synthetic streams with ground truth.
-$(O)/spegen: $(call obj,tools/spegen/main.c $(SPEGEN_SRCS) $(SPE_SRCS))
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ZLIB_LIBS) -lm
-
-BINS += $(O)/spegen
-
-# Decode throughput (release objects).
-$(O)/bench/spe_bench: $(call obj,bench/spe/spe_bench.c $(SPE_SRCS) $(SPEGEN_SRCS))
-	$(call msg,LD,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
-
-BENCH_BINS += $(O)/bench/spe_bench
-
-# libFuzzer target over the packet and record layers (clang, ASan/UBSan).
-# `make fuzz [FUZZ_TIME=seconds]`: new inputs go to $(O)/fuzz/corpus-spe,
-# the seed corpus (fuzz/corpus/spe) is only read.
-FUZZ_TIME ?= 300
-SPE_FUZZ := $(O)/fuzz/spe_fuzz
-SPE_FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Iinclude -Ilib -D_GNU_SOURCE \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
-
-$(SPE_FUZZ): fuzz/spe_fuzz.c $(SPE_SRCS) $(wildcard include/kvmprof/spe*.h \
-		lib/spe/*.h)
-	$(call msg,FUZZ-CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(SPE_FUZZ_CFLAGS) -o $@ fuzz/spe_fuzz.c $(SPE_SRCS)
-
-.PHONY: fuzz
-fuzz: $(SPE_FUZZ)
-	$(Q)mkdir -p $(O)/fuzz/corpus-spe
-	$(Q)$(SPE_FUZZ) -max_total_time=$(FUZZ_TIME) -max_len=16384 \
-		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		$(O)/fuzz/corpus-spe fuzz/corpus/spe

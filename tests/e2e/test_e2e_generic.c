@@ -23,6 +23,7 @@
 
 #include <kvmprof/abi.h>
 #include "harness.h"
+#include "wait.h"
 
 #define PORT "0x3f8"
 #define GRACE_MS 1500
@@ -46,6 +47,29 @@ static pid_t start_guest(const char *name, const char *vcpus, const char *pio,
 			 "--timeout", "120", "--report", (char *)report, NULL };
 
 	return spawn(argv);
+}
+
+/* `kvmprof show NAME` (which folds the BPF counters in first) exits with
+ * @rc and, when 0, shows the VM in @state. */
+struct show_wait {
+	const char *name;
+	int rc;
+	const char *state;
+};
+
+static bool shown(void *ctx)
+{
+	const struct show_wait *w = ctx;
+	cJSON *vm;
+	bool r;
+	int rc;
+
+	vm = cli_json(&kpd, &rc, "show", w->name);
+	r = rc == w->rc &&
+	    (rc || (cJSON_IsString(jget(vm, "state")) &&
+		    !strcmp(jget(vm, "state")->valuestring, w->state)));
+	cJSON_Delete(vm);
+	return r;
 }
 
 /* Run the guest to completion; returns its report. */
@@ -202,13 +226,16 @@ static void exited_vm_pruned_after_grace(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(jnum(vcpu_of(vm, 0), "pio.ports." PORT ".out"), 10);
 	cJSON_Delete(vm);
-	msleep(2 * INTERVAL_MS + 50);
+	wait_until(shown, &(struct show_wait){ name, 0, "exited" },
+		   10 * INTERVAL_MS);
 	vm = cli_json(&kpd, &rc, "show", name);
 	assert_string_equal(jget(vm, "state")->valuestring, "exited");
 	cJSON_Delete(vm);
 	/* the BPF map holds nothing for it any more */
 	assert_int_equal(map_keys_of(&kpd, pid), 0);
-	msleep(GRACE_MS + 2 * INTERVAL_MS);
+	/* gone after the grace period */
+	wait_until(shown, &(struct show_wait){ name, 1, NULL },
+		   GRACE_MS + 10 * INTERVAL_MS);
 	vm = cli_json(&kpd, &rc, "show", name);
 	assert_int_equal(rc, 1);
 	assert_non_null(vm);
@@ -336,7 +363,9 @@ static void in_kernel_exits_published_while_running(void **state)
 	assert_true(jnum(cJSON_GetArrayItem(jget(r, "vcpus"), 0), "kvm_run") <=
 		    2);
 	assert_int_equal(updates, 2);
-	usleep(3 * INTERVAL_MS * 1000);
+	/* the final counts, once the VM is found exited */
+	wait_until(shown, &(struct show_wait){ name, 0, "exited" },
+		   10 * INTERVAL_MS);
 	vm = cli_json(&kpd, &rc, "show", name);
 	assert_int_equal(rc, 0);
 	assert_int_equal(jnum(vcpu_of(vm, 0), "pio.ports.0x21.out"), n);

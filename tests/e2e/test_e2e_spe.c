@@ -71,17 +71,18 @@ static uint64_t rnd(uint64_t n)
 	return (z ^ (z >> 31)) % n;
 }
 
-/* GET a daemon path with refresh, as JSON. */
-static cJSON *get(const struct kpd *d, const char *path)
+/* at least *@arg SPE bytes received for the VM */
+static bool bytes_at_least(const cJSON *spe, const void *arg)
 {
-	cJSON *j = NULL;
-	long st = 0;
+	return jnum(spe, "bytes") >= *(const double *)arg;
+}
 
-	if (kp_api_get(d->sock, path, &j, &st) || st != 200) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
+/* SPE bytes received and lost (status) reach *@arg */
+static bool all_accounted(const cJSON *st, const void *arg)
+{
+	return jnum(st, "spe_capture.bytes") +
+		       jnum(st, "spe_capture.lost_bytes") >=
+	       *(const double *)arg;
 }
 
 /* Wait until the daemon has received @bytes SPE bytes for VM @pid. */
@@ -90,15 +91,7 @@ static cJSON *wait_spe(const struct kpd *d, pid_t pid, double bytes)
 	char path[96];
 
 	snprintf(path, sizeof(path), "/v1/vms/%d/spe?refresh=1", (int)pid);
-	for (int i = 0; i < 200; i++) {
-		cJSON *j = get(d, path);
-
-		if (j && jnum(j, "bytes") >= bytes)
-			return j;
-		cJSON_Delete(j);
-		msleep(50);
-	}
-	return get(d, path);
+	return kpd_wait(d, path, bytes_at_least, &bytes, 10000);
 }
 
 static const cJSON *spe_vcpu(const cJSON *spe, int v)
@@ -293,7 +286,7 @@ static void ground_truth_two_vcpus_two_vms(void **state)
 
 	/* the kernel-side counters: copy-outs by reason, errors */
 	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
-	vm = get(&kpd, path);
+	vm = kpd_get(&kpd, path);
 	assert_non_null(vm);
 	{
 		double c[3] = {}, e = 0, bytes = 0;
@@ -301,13 +294,16 @@ static void ground_truth_two_vcpus_two_vms(void **state)
 		for (int v = 0; v < 2; v++) {
 			const cJSON *pc = vcpu_of(vm, v);
 
-			c[0] += jnum(pc, "spe_buffer.copy_outs_by_reason.buf_full");
+			c[0] += jnum(
+				pc,
+				"spe_buffer.copy_outs_by_reason.buffer_full");
 			c[1] += jnum(pc, "spe_buffer.copy_outs_by_reason.guest_stop");
 			c[2] += jnum(pc, "spe_buffer.copy_outs_by_reason.vcpu_put");
 			e += jnum(pc, "spe_buffer.copy_errors_by_errno.14");
 			for (int r = 0; r < 3; r++) {
-				static const char *const rn[] = {
-					"buf_full", "guest_stop", "vcpu_put" };
+				static const char *const rn[] = { "buffer_full",
+								  "guest_stop",
+								  "vcpu_put" };
 				char k[64];
 				double b;
 
@@ -386,7 +382,7 @@ static void bme_and_sysreg_counters(void **state)
 		assert_int_equal(run_raw_tp(pe, a, 3), 0);
 	}
 	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
-	vm = get(&kpd, path);
+	vm = kpd_get(&kpd, path);
 	assert_non_null(vm);
 	assert_int_equal(jnum(vcpu_of(vm, 2), "spe_buffer.bme_by_ec.0x00"), 3);
 	assert_int_equal(jnum(vcpu_of(vm, 2), "spe_buffer.bme_by_ec.0x24"), 2);
@@ -478,7 +474,7 @@ static void kvm_exit_entry_raw(void **state)
 	cJSON *vm, *st;
 	int px, pe;
 
-	st = get(&kpd, "/v1/status");
+	st = kpd_get(&kpd, "/v1/status");
 	assert_non_null(st);
 	cJSON_ArrayForEach(c, jget(st, "probes")) {
 		const char *name = jget(c, "name")->valuestring;
@@ -503,7 +499,7 @@ static void kvm_exit_entry_raw(void **state)
 		assert_int_equal(run_raw_tp(pe, e, 1), 0);
 	}
 	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
-	vm = get(&kpd, path);
+	vm = kpd_get(&kpd, path);
 	assert_non_null(vm);
 	/* no vCPU loaded on the test thread: the VM-level counters */
 	assert_int_equal(jnum(vm, "vm_level.exits.entries"), n);
@@ -518,6 +514,23 @@ static void kvm_exit_entry_raw(void **state)
 	 * 32 us or more (a lost exit time would give ~2^40 ns) */
 	assert_true(b15 < (uint64_t)n);
 	cJSON_Delete(vm);
+}
+
+/* Start VM @pid's raw SPE recording: the first raw read does. */
+static void raw_recording_start(const struct kpd *d, pid_t pid)
+{
+	char path[96];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	long status = 0;
+
+	snprintf(path, sizeof(path), "/v1/vms/%d/spe/raw?cursor=0&refresh=1",
+		 (int)pid);
+	assert_int_equal(kp_api_get_raw(d->sock, path, &buf, &len, &status,
+					NULL, NULL, 0),
+			 0);
+	assert_int_equal(status, 200);
+	free(buf);
 }
 
 static void record_roundtrip(void **state)
@@ -539,6 +552,9 @@ static void record_roundtrip(void **state)
 	assert_int_equal(inject_open(&in), 0);
 	prog = find_prog("kp_spe_copy_out", min_id);
 	assert_true(prog >= 0);
+	/* recording starts with the first raw read: here, so that the
+	 * recorder gets every block injected below */
+	raw_recording_start(&kpd, getpid());
 	{
 		char *argv[] = { bin_path("kvmprof", path, sizeof(path)),
 				 "--socket", kpd.sock, "record", pidstr, "-o",
@@ -546,7 +562,6 @@ static void record_roundtrip(void **state)
 
 		rec = spawn(argv);
 	}
-	msleep(500);	/* recording has started */
 	stream_make(&s[0], 11, 3000);
 	stream_make(&s[1], 12, 3000);
 	inject_streams(&in, prog, s, 2, copies, errs);
@@ -709,9 +724,11 @@ static void ring_overflow_counted(void **state)
 						 s.len - off < 4096 ?
 							 s.len - off : 4096,
 						 off, 0, 0), 0);
-	msleep(2000);	/* one poll drains what fitted */
+	/* one poll drains what fitted: all is received or lost */
+	cJSON_Delete(kpd_wait(&d2, "/v1/status?refresh=1", all_accounted,
+			      &(double){ (double)s.len }, 5000));
 	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", getpid());
-	vm = get(&d2, path);
+	vm = kpd_get(&d2, path);
 	assert_non_null(vm);
 	lost = jnum(vcpu_of(vm, 0), "spe_buffer.lost_bytes_by_cause.ring_full");
 	cJSON_Delete(vm);
@@ -720,7 +737,7 @@ static void ring_overflow_counted(void **state)
 	cJSON_Delete(spe);
 	assert_true(lost > 0);
 	assert_int_equal(got + lost, s.len);
-	st = get(&d2, "/v1/status");
+	st = kpd_get(&d2, "/v1/status");
 	assert_int_equal(jnum(st, "spe_capture.lost_bytes"), lost);
 	cJSON_Delete(st);
 

@@ -1,26 +1,15 @@
-# Service and monitoring tests (issue 8): configuration, metrics renderer,
-# service end to end (metrics scraped by Prometheus, privileges, systemd
-# notification), packaging and docs.  Included from dist/build.mk.
-SVC_UNIT_TESTS := config metrics
-UNIT_DEPS_config := daemon/config.c
-# the registry test's dependencies (tests/build.mk) follow the registry
-UNIT_DEPS_metrics := daemon/metrics.c $(UNIT_DEPS_registry) \
-	$(filter-out $(UNIT_DEPS_registry),lib/kvmnames.c)
-$(O)/san/tests/unit/test_metrics.o: $(BPF_SKELS)
-$(foreach t,$(SVC_UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
+# SPDX-License-Identifier: GPL-2.0-only
+# Service checks (packaging, rules, docs) and unit-exec, which the
+# privileges test runs kvmprofd through.
 
 # Script tests (run from the source tree; O tells them where the build is).
 TEST_BINS += tests/service/check-docs.sh tests/service/check-rules.sh \
 	tests/service/check-install.sh
 
 # unit-exec: runs a command inside a unit's identity, capabilities and
-# system call filter (for test_e2e_service).
+# system call filter (for test_e2e_privileges).
 SECCOMP_LIBS := $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null || echo -lseccomp)
 $(O)/tests/unit-exec: $(call obj,tests/service/unit-exec.c)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SECCOMP_LIBS) $(CAPNG_LIBS)
-
-# End-to-end service test (real guests, real Prometheus).
-$(eval $(call e2e_test_rule,service))
-$(O)/tests/test_e2e_service: | $(O)/tests/unit-exec

@@ -12,23 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <kvmprof/util.h>
 #include "config.h"
-
-static const struct daemon_opts defaults = {
-	.socket_path = "/run/kvmprof/kvmprofd.sock",
-	.socket_mode = 0660,
-	.socket_group = "kvmprof",
-	.interval_ms = 1000,
-	.grace_ms = 30000,
-	.max_vms = 256,
-	.max_counters = 65536,
-	.drop_privileges = true,
-	.bpf_stats = true,
-	.spe_ring_kib = 8192,
-	.spe_wakeup_kib = 256,
-	.spe_poll_ms = 100,
-	.spe_raw_mib = 64,
-};
 
 static char path[64];
 
@@ -52,7 +37,7 @@ static int load(struct config *c, const char *text, struct config_error *err)
 {
 	int r;
 
-	config_init(c, &defaults);
+	config_init(c);
 	r = config_load_file(c, write_conf(text), true, err);
 	unlink(path);
 	return r;
@@ -63,7 +48,7 @@ static void defaults_without_file(void **state)
 	struct config c;
 	struct config_error err;
 
-	config_init(&c, &defaults);
+	config_init(&c);
 	assert_int_equal(config_load_file(&c, "/nonexistent/kvmprofd.conf",
 					  false, &err), 0);
 	assert_null(c.path);
@@ -173,7 +158,7 @@ static void errors_name_the_line(void **state)
 		{ "verbose = 3\n", 1, "from 0 to 2" },
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct config c;
 		struct config_error err;
 		int r = load(&c, bad[i].text, &err);
@@ -216,7 +201,7 @@ static void bounded_input(void **state)
 	free(text);
 
 	/* NUL bytes */
-	config_init(&c, &defaults);
+	config_init(&c);
 	{
 		FILE *f;
 		int fd;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <kvmprof/util.h>
 #include "metrics.h"
 #include "registry.h"
 #include "fake_procs.h"
@@ -214,7 +215,7 @@ static void exact_samples(void **state)
 	proc(1, 200, 5, 1);
 	registry_init(&r, 16, 1000, &ops);
 	name_vm(&r, 100, 9, "web", 0);
-	harvest(&r, snap, sizeof(snap) / sizeof(snap[0]), 0);
+	harvest(&r, snap, ARRAY_SIZE(snap), 0);
 	t = render(&r, 1 << 20, &rc);
 	assert_int_equal(rc, 0);
 	check_structure(t);

@@ -7,9 +7,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <kvmprof/util.h>
 #include <kvmprof/vmname.h>
 
-#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define ARGC(a) ((int)ARRAY_SIZE(a))
 
 static void check(int argc, char *const argv[], const char *comm,
 		  const char *cgroup, const char *vmm, const char *name)

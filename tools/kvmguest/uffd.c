@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kvmprof/util.h>
 #include "uffd.h"
 #include "vm.h"
 
@@ -45,14 +46,6 @@ struct kg_uffd {
 	/* Controller: time of the last periodic MSI per vCPU. */
 	double last_msi[MAX_VCPUS];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int uffd_fail(struct kg_vm *vm, int err, const char *what)
 {
@@ -234,7 +227,7 @@ int kg_uffd_poll(struct kg_vm *vm, bool *busy)
 	if (!ival || !vm->cfg->irqchip || !outstanding)
 		return 0;
 	*busy = true;	/* poll finely: keep the interval accurate */
-	t = now_s();
+	t = kp_mono_s();
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
 		struct kg_vcpu *v = &vm->vcpus[i];
 		int err;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kvmprof/util.h>
 #include "uffd.h"
 #include "vm.h"
 
@@ -59,14 +60,6 @@ vm_fail(struct kg_vm *vm, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return err;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ------------------------------------------------- parameter blocks */
@@ -118,7 +111,7 @@ static const char *const exit_names[] = {
 
 const char *kg_exit_name(unsigned int reason)
 {
-	if (reason < sizeof(exit_names) / sizeof(exit_names[0]))
+	if (reason < ARRAY_SIZE(exit_names))
 		return exit_names[reason];
 	return NULL;
 }
@@ -825,7 +818,7 @@ int kg_vm_run(struct kg_vm *vm)
 	sigaddset(&stopsigs, SIGINT);
 	sigaddset(&stopsigs, SIGTERM);
 
-	t0 = now_s();
+	t0 = kp_mono_s();
 	deadline_stop = c->duration > 0 ? t0 + c->duration : 0;
 	deadline_fail = c->timeout > 0 ? t0 + c->timeout : 0;
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
@@ -872,7 +865,7 @@ int kg_vm_run(struct kg_vm *vm)
 			if (err)
 				goto out;
 		}
-		t = now_s();
+		t = kp_mono_s();
 		if (all_done) {
 			t_done = t;
 			break;
@@ -903,7 +896,7 @@ out:
 	stop_threads(vm);
 	if (vm->uffd)
 		kg_uffd_stop(vm);
-	vm->elapsed = (t_done ? t_done : now_s()) - t0;
+	vm->elapsed = (t_done ? t_done : kp_mono_s()) - t0;
 	return err;
 }
 

@@ -13,14 +13,7 @@
 
 #include <kvmprof/client.h>
 #include "harness.h"
-
-void msleep(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+#include "wait.h"
 
 char *bin_path(const char *rel, char *buf, size_t len)
 {
@@ -159,22 +152,38 @@ int kpd_start(struct kpd *d, const char *const *extra)
 	return kpd_wait_ready(d->sock, &d->pid);
 }
 
+struct ready_wait {
+	const char *sock;
+	pid_t *pid;
+	int r;
+};
+
+/* The daemon answered (w->r: 0, or -EIO if not 200) or died (-ECHILD). */
+static bool answered(void *ctx)
+{
+	struct ready_wait *w = ctx;
+	cJSON *j = NULL;
+	long status = 0;
+
+	if (!kp_api_get(w->sock, "/v1/status", &j, &status)) {
+		cJSON_Delete(j);
+		w->r = status == 200 ? 0 : -EIO;
+		return true;
+	}
+	if (waitpid(*w->pid, NULL, WNOHANG) == *w->pid) {
+		*w->pid = -1;
+		w->r = -ECHILD;
+		return true;
+	}
+	return false;
+}
+
 int kpd_wait_ready(const char *sock, pid_t *pid)
 {
-	for (int i = 0; i < 300; i++) {
-		cJSON *j = NULL;
-		long status = 0;
+	struct ready_wait w = { sock, pid, 0 };
 
-		if (!kp_api_get(sock, "/v1/status", &j, &status)) {
-			cJSON_Delete(j);
-			return status == 200 ? 0 : -EIO;
-		}
-		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-			*pid = -1;
-			return -ECHILD;
-		}
-		msleep(50);
-	}
+	if (wait_until(answered, &w, 15000))
+		return w.r;
 	kill(*pid, SIGKILL);
 	wait_exit(*pid);
 	*pid = -1;
@@ -195,12 +204,55 @@ int kpd_stop(struct kpd *d)
 	return st;
 }
 
+cJSON *kpd_get(const struct kpd *d, const char *path)
+{
+	cJSON *j = NULL;
+	long status = 0;
+
+	if (kp_api_get(d->sock, path, &j, &status) || status != 200) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+struct json_wait {
+	const struct kpd *d;
+	const char *path;
+	bool (*ok)(const cJSON *j, const void *arg);
+	const void *arg;
+	cJSON *j;
+};
+
+static bool json_ok(void *ctx)
+{
+	struct json_wait *w = ctx;
+
+	cJSON_Delete(w->j);
+	w->j = kpd_get(w->d, w->path);
+	return w->j && w->ok(w->j, w->arg);
+}
+
+cJSON *kpd_wait(const struct kpd *d, const char *path,
+		bool (*ok)(const cJSON *j, const void *arg), const void *arg,
+		unsigned int timeout_ms)
+{
+	struct json_wait w = { d, path, ok, arg, NULL };
+
+	wait_until(json_ok, &w, timeout_ms);
+	return w.j;
+}
+
 cJSON *cli_json(const struct kpd *d, int *ret_rc, const char *a1,
 		const char *a2)
 {
 	char path[256], *out = NULL;
-	char *argv[] = { bin_path("kvmprof", path, sizeof(path)), "--socket",
-			 (char *)d->sock, "--json", (char *)a1, (char *)a2,
+	char *argv[] = { bin_path("kvmprof", path, sizeof(path)),
+			 "--socket",
+			 (char *)d->sock,
+			 "--json",
+			 (char *)a1,
+			 (char *)a2,
 			 NULL };
 	cJSON *j;
 

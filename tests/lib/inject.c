@@ -114,9 +114,8 @@ int find_prog(const char *name, uint32_t min_id)
 	return best;
 }
 
-int inject_copy_out(struct inject *in, int prog_fd, int v,
-		    const uint8_t *bytes, size_t len, uint64_t guest_va,
-		    uint8_t reason, int ret)
+int inject_copy_out(struct inject *in, int prog_fd, int v, const uint8_t *bytes,
+		    size_t len, uint64_t guest_va, uint8_t reason, int ret)
 {
 	static uint8_t buf[KT_DATA_SIZE];
 	const uint8_t *src = bytes;

@@ -33,8 +33,7 @@ uint32_t max_prog_id(void);
 int run_raw_tp(int prog_fd, const uint64_t *args, size_t nargs);
 
 /* kvm_spe_copy_out(vcpu[v], data <- bytes, len, guest_va, reason, ret) */
-int inject_copy_out(struct inject *in, int prog_fd, int v,
-		    const uint8_t *bytes, size_t len, uint64_t guest_va,
-		    uint8_t reason, int ret);
+int inject_copy_out(struct inject *in, int prog_fd, int v, const uint8_t *bytes,
+		    size_t len, uint64_t guest_va, uint8_t reason, int ret);
 
 #endif

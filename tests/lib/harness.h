@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* End-to-end test harness: real kvmprofd, real guests, real CLI. */
+/*
+ * End-to-end test harness (tests/lib/, also linked by the bench): real
+ * kvmprofd, real guests, real CLI.  Waits are on conditions (wait.h).
+ */
 #ifndef KP_TEST_HARNESS_H
 #define KP_TEST_HARNESS_H
 
@@ -22,6 +25,10 @@ char *bin_path(const char *rel, char *buf, size_t len);
 
 /* Why this machine cannot run KVM+BPF tests, or NULL if it can. */
 const char *kvm_bpf_missing(void);
+/* Start of an end-to-end test program (e2e.c): SKIP_EXIT (the reason
+ * printed) when this machine cannot run it, else 0 with the cmocka test
+ * filter of $KP_TEST_FILTER (e.g. 'reload*') in force. */
+int e2e_begin(void);
 
 /* Start kvmprofd on a private socket with extra arguments (NULL-ended);
  * waits until it answers /v1/status. 0 or -errno. */
@@ -40,6 +47,14 @@ pid_t spawn(char *const argv[]);
 /* Wait for @pid; returns its exit status, or 128+signal. */
 int wait_exit(pid_t pid);
 
+/* GET @path of @d's API: the JSON if the status is 200, else NULL. */
+cJSON *kpd_get(const struct kpd *d, const char *path);
+/* GET @path until @ok(answer, @arg) or @timeout_ms: the last answer (or
+ * NULL), to check and cJSON_Delete(). */
+cJSON *kpd_wait(const struct kpd *d, const char *path,
+		bool (*ok)(const cJSON *j, const void *arg), const void *arg,
+		unsigned int timeout_ms);
+
 /* `kvmprof --socket S --json ARGS...` parsed; exit status in *ret_rc. */
 cJSON *cli_json(const struct kpd *d, int *ret_rc, const char *a1,
 		const char *a2);
@@ -50,7 +65,5 @@ const cJSON *jget(const cJSON *o, const char *path);
 
 /* Per-vCPU object with "vcpu" == id in the daemon's per_vcpu array */
 const cJSON *vcpu_of(const cJSON *vm, int id);
-
-void msleep(unsigned int ms);
 
 #endif

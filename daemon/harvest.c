@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* BPF counters and VM announcements into the registry: see harvest.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <kvmprof/procfs.h>
+#include <kvmprof/vmname.h>
+#include <kvmprof/util.h>
+#include "daemon.h"
+#include "harvest.h"
+#include "probes.h"
+
+int daemon_harvest(struct daemon *d)
+{
+	struct kp_count *snap = NULL, *stale = NULL;
+	size_t n = 0, nstale = 0;
+	uint64_t now = kp_mono_ms();
+	int r;
+
+	registry_mark_exited(&d->reg, now);
+	r = probes_snapshot(d->probes, &snap, &n);
+	if (r < 0)
+		goto out;
+	r = registry_update(&d->reg, snap, n, now, &stale, &nstale);
+	if (nstale) {
+		int dr = probes_delete_keys(d->probes, stale, nstale);
+
+		if (!dr)
+			d->keys_deleted += nstale;
+		r = r ? r : dr;
+		/* stale is sorted by VM: forget each VM once */
+		for (size_t i = 0; i < nstale; i++)
+			if (i == 0 ||
+			    stale[i].key.tgid != stale[i - 1].key.tgid ||
+			    stale[i].key.start_ns != stale[i - 1].key.start_ns)
+				probes_forget_vm(d->probes, stale[i].key.tgid,
+						 stale[i].key.start_ns);
+	}
+out:
+	free(snap);
+	free(stale);
+	d->harvests++;
+	if (r < 0)
+		d->harvest_errors++;
+	return r;
+}
+
+int daemon_on_vm_event(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	const struct kp_vm_event *e = data;
+	char args[KP_ARGS_MAX + 1], comm[17], cgroup[2048], *argv[64];
+	struct kp_vm_ident id;
+	int argc;
+
+	if (size < sizeof(*e))
+		return 0;
+	memcpy(args, e->args, e->args_len <= KP_ARGS_MAX ? e->args_len : 0);
+	args[e->args_len <= KP_ARGS_MAX ? e->args_len : 0] = '\0';
+	memcpy(comm, e->comm, 16);
+	comm[16] = '\0';
+	if (!e->args_len) {
+		/* argv not readable in the VMM: try /proc, then comm only */
+		ssize_t n = kp_proc_read((pid_t)e->tgid, "cmdline", args,
+					 sizeof(args));
+
+		argc = n > 0 ? kp_split_cmdline(args, (size_t)n, argv, 64) : 0;
+	} else {
+		argc = kp_split_cmdline(args, e->args_len, argv, 64);
+	}
+	if (kp_proc_read((pid_t)e->tgid, "cgroup", cgroup, sizeof(cgroup)) < 0)
+		cgroup[0] = '\0';
+	kp_vm_identify(argc, argv, comm, cgroup, &id);
+	if (registry_note_vm(&d->reg, e->tgid, e->start_ns, &id, kp_mono_ms()))
+		d->reg.vms_dropped++;
+	return 0;
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The JSON API's view of a VM (daemon/render.c, driven by the event table
+ * of lib/events.c) from known counters: every section and key, the
+ * histograms and their sums, the derived in-flight count, VM-level
+ * events, and one spelling per value shared with the Prometheus metrics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <kvmprof/abi.h>
+#include <kvmprof/util.h>
+#include "metrics.h"
+#include "registry.h"
+#include "render.h"
+
+/* sys_reg(3, 0, 10, 2, 3): PIR_EL1, HFGWTR_EL2 bit 58 */
+#define PIR_EL1 ((3u << 19) | (0u << 16) | (10u << 12) | (2u << 8) | (3u << 5))
+
+#define C(vc, ev, s, v)                 \
+	{                               \
+		.key = { .tgid = 100,   \
+			 .start_ns = 9, \
+			 .vcpu = vc,    \
+			 .event = ev,   \
+			 .sub = s },    \
+		.value = v              \
+	}
+
+/* sorted by (vcpu, event, sub), as the registry keeps them */
+static struct kp_count counts[] = {
+	C(-1, KP_EV_SET_IRQ, 4, 2),
+	C(-1, KP_EV_SET_IRQ, 8, 3),
+	C(-1, KP_EV_MSI_SET_IRQ, 0, 4),
+	C(0, KP_EV_USERSPACE_EXIT, 2, 501), /* IO */
+	C(0, KP_EV_USERSPACE_EXIT, 6, 167), /* MMIO */
+	C(0, KP_EV_USERSPACE_EXIT, KP_SUB_ERRNO | 4, 1),
+	C(0, KP_EV_PIO, KP_PIO_SUB(0, 0x60), 3),
+	C(0, KP_EV_PIO, KP_PIO_SUB(1, 0x3f8), 501),
+	C(0, KP_EV_MMIO, 2, 167),	/* write */
+	C(0, KP_EV_VCPU_WAKEUP, 0, 9),	/* invalid */
+	C(0, KP_EV_VCPU_WAKEUP, 2, 1),	/* valid, polled */
+	C(0, KP_EV_VCPU_WAKEUP, 3, 4),	/* valid, waited */
+	C(0, KP_EV_HALT_POLL_NS, 1, 2), /* grow */
+	C(0, KP_EV_EXIT, 30, 70),	/* IO_INSTRUCTION */
+	C(0, KP_EV_ENTRY, 0, 71),
+	C(0, KP_EV_EXIT_LAT, 10, 6),
+	C(0, KP_EV_WAKEUP_LAT, 16, 5),
+	C(0, KP_EV_SYSREG_DIRTY, PIR_EL1, 4),
+	C(0, KP_EV_SYSREG_ELIDED, 58, 7),
+	C(0, KP_EV_SPE_COPY, KP_SPE_REASON_BUF_FULL, 3),
+	C(0, KP_EV_SPE_BYTES, KP_SPE_REASON_BUF_FULL, 300),
+	C(0, KP_EV_SPE_COPY_ERR, 14, 1),
+	C(0, KP_EV_SPE_LOST_BYTES, KP_SPE_LOST_TOO_LONG, 11),
+	C(0, KP_EV_SPE_BME, 0x24, 2),
+	C(0, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, 900),
+	C(0, KP_EV_LAT_SUM, KP_EV_WAKEUP_LAT, 1500),
+	C(1, KP_EV_APF_TRY, 0, 9),
+	C(1, KP_EV_APF_NOT_PRESENT, 0, 6),
+	C(1, KP_EV_APF_READY, 0, 4),
+	C(1, KP_EV_APF_COMPLETED, 0, 4),
+	C(1, KP_EV_APF_REPEATED, 0, 1),
+	C(1, KP_EV_APF_LAT, 20, 4),
+	C(1, KP_EV_LAT_SUM, KP_EV_APF_LAT, 77),
+};
+
+/* The number at "a.b.c" under @o (keys may hold dots: "0x3f8" does not) */
+static double num(const cJSON *o, const char *path)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k && o;
+	     k = strtok_r(NULL, ".", &save))
+		o = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(o))
+		fail_msg("%s: not a number", path);
+	return o->valuedouble;
+}
+
+static const cJSON *vcpu(const cJSON *vm, int id)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(vm, "per_vcpu"))
+		if (num(c, "vcpu") == id)
+			return c;
+	fail_msg("no vCPU %d", id);
+	return NULL;
+}
+
+/* count of bucket @b in log2 histogram array @arr (0 if absent) */
+static double bucket(const cJSON *arr, int b)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, arr)
+		if (num(e, "bucket") == b)
+			return num(e, "count");
+	return 0;
+}
+
+static struct vm web;
+
+static cJSON *render(void)
+{
+	memset(&web, 0, sizeof(web));
+	web.pid = 100;
+	web.start_ns = 9;
+	snprintf(web.id, sizeof(web.id), "100-9");
+	snprintf(web.ident.name, sizeof(web.ident.name), "web");
+	web.counts = counts;
+	web.ncounts = ARRAY_SIZE(counts);
+	return render_vm(&web, KP_EXIT_LAYOUT_X86, 0, NULL);
+}
+
+/* vCPU (-1: vm_level), path, value: what the counters above must give */
+static const struct expect {
+	int vcpu;
+	const char *path;
+	double want;
+} expected[] = {
+	{ 0, "userspace_exits.total", 669 },
+	{ 0, "userspace_exits.by_reason.IO", 501 },
+	{ 0, "userspace_exits.by_reason.MMIO", 167 },
+	{ 0, "userspace_exits.by_reason.errno_4", 1 },
+	{ 0, "pio.out", 501 },
+	{ 0, "pio.in", 3 },
+	{ 0, "pio.ports.0x3f8.out", 501 },
+	{ 0, "pio.ports.0x3f8.in", 0 },
+	{ 0, "pio.ports.0x60.in", 3 },
+	{ 0, "mmio.write", 167 },
+	{ 0, "mmio.read", 0 },
+	{ 0, "halt_wakeups.waited", 4 },
+	{ 0, "halt_wakeups.polled", 1 },
+	{ 0, "halt_wakeups.invalid", 9 },
+	{ 0, "halt_wakeups.halt_ns_sum", 1500 },
+	{ 0, "halt_poll_ns_changes.grow", 2 },
+	{ 0, "halt_poll_ns_changes.shrink", 0 },
+	{ 0, "exits.total", 70 },
+	{ 0, "exits.entries", 71 },
+	{ 0, "exits.by_reason.IO_INSTRUCTION", 70 },
+	{ 0, "exits.exit_to_entry_ns_sum", 900 },
+	{ -1, "irq.set_irq", 5 },
+	{ -1, "irq.msi", 4 },
+	{ -1, "irq.set_irq_by_gsi.4", 2 },
+	{ -1, "irq.set_irq_by_gsi.8", 3 },
+	{ 0, "irq.set_irq", 0 },
+	{ 1, "async_pf.try", 9 },
+	{ 1, "async_pf.not_present", 6 },
+	{ 1, "async_pf.ready", 4 },
+	{ 1, "async_pf.completed", 4 },
+	{ 1, "async_pf.repeated_fault", 1 },
+	{ 1, "async_pf.in_flight", 2 },
+	{ 1, "async_pf.not_present_to_ready_ns_sum", 77 },
+	{ 0, "spe_buffer.copy_outs_by_reason.buffer_full", 3 },
+	{ 0, "spe_buffer.bytes_by_reason.buffer_full", 300 },
+	{ 0, "spe_buffer.copy_errors_by_errno.14", 1 },
+	{ 0, "spe_buffer.lost_bytes_by_cause.too_long", 11 },
+	{ 0, "spe_buffer.bme_by_ec.0x24", 2 },
+	{ 0, "sysreg.saves_elided_by_bit.58", 7 },
+	{ 0, "sysreg.write_traps_by_sysreg.0x18a260", 4 },
+};
+
+/* log2 histograms: vCPU, section ("": the vCPU's object), array, bucket */
+static const struct expect_bucket {
+	int vcpu;
+	const char *section, *array;
+	int bucket;
+	double want;
+} expected_buckets[] = {
+	{ 0, "", "halt_ns_log2", 16, 5 },
+	{ 0, "", "exit_to_entry_ns_log2", 10, 6 },
+	{ 1, "async_pf", "not_present_to_ready_ns_log2", 20, 4 },
+};
+
+static const cJSON *at(const cJSON *vm, int id)
+{
+	return id < 0 ? cJSON_GetObjectItem(vm, "vm_level") : vcpu(vm, id);
+}
+
+static void every_section(void **state)
+{
+	cJSON *vm = render();
+	const cJSON *r;
+
+	assert_non_null(vm);
+	for (size_t i = 0; i < ARRAY_SIZE(expected); i++) {
+		const struct expect *e = &expected[i];
+
+		if (num(at(vm, e->vcpu), e->path) != e->want)
+			fail_msg("vCPU %d %s: %g, not %g", e->vcpu, e->path,
+				 num(at(vm, e->vcpu), e->path), e->want);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(expected_buckets); i++) {
+		const struct expect_bucket *e = &expected_buckets[i];
+		const cJSON *sec = at(vm, e->vcpu);
+
+		if (*e->section)
+			sec = cJSON_GetObjectItem(sec, e->section);
+		assert_int_equal(bucket(cJSON_GetObjectItem(sec, e->array),
+					e->bucket),
+				 e->want);
+	}
+	/* the sysreg view joins traps and elided saves per register */
+	r = cJSON_GetArrayItem(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(vcpu(vm, 0), "sysreg"),
+				    "registers"),
+		0);
+	assert_string_equal(cJSON_GetObjectItem(r, "name")->valuestring,
+			    "PIR_EL1");
+	assert_int_equal(num(r, "write_traps"), 4);
+	assert_int_equal(num(r, "saves_elided"), 7);
+	cJSON_Delete(vm);
+}
+
+/* The Prometheus metrics of the same counters spell every value as the
+ * JSON does (the SPE reason was buf_full in one, buffer_full in the other). */
+static void same_spelling_in_metrics(void **state)
+{
+	struct vm *vms[1] = { &web };
+	struct registry r = { .vms = vms, .nvms = 1, .max_vms = 1 };
+	struct metrics_view v = { .reg = &r,
+				  .exit_layout = KP_EXIT_LAYOUT_X86 };
+	static const char *const want[] = {
+		"kvmprof_spe_copies_total{vm=\"web\",vcpu=\"0\","
+		"reason=\"buffer_full\"} 3",
+		"kvmprof_spe_bytes_total{vm=\"web\",vcpu=\"0\","
+		"reason=\"buffer_full\"} 300",
+		"kvmprof_spe_lost_bytes_total{vm=\"web\",cause=\"too_long\"} 11",
+		"kvmprof_halt_wakeups_total{vm=\"web\",vcpu=\"0\","
+		"result=\"invalid\"} 9",
+		"kvmprof_halt_poll_changes_total{vm=\"web\",vcpu=\"0\","
+		"direction=\"grow\"} 2",
+		"kvmprof_async_pf_total{vm=\"web\",vcpu=\"1\","
+		"event=\"repeated_fault\"} 1",
+		"kvmprof_mmio_total{vm=\"web\",vcpu=\"0\",type=\"write\"} 167",
+	};
+	char *text = NULL;
+	size_t len = 0;
+
+	cJSON_Delete(render());
+	assert_int_equal(metrics_render(&v, 1 << 20, &text, &len), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (!strstr(text, want[i]))
+			fail_msg("missing: %s", want[i]);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_section),
+		cmocka_unit_test(same_spelling_in_metrics),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
