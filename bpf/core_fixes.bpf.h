@@ -37,8 +37,22 @@ static __always_inline int kvm_exit_layout(void)
 }
 
 /*
+ * arm64: the exception class of a trap, else KP_ARM64_NOT_TRAP | the
+ * exception code (an IRQ, SError or illegal exception return: @esr_ec is
+ * left over from an earlier exit).  @ret may carry ARM_EXIT_WITH_SERROR_BIT
+ * (bit 31).
+ */
+static __always_inline __u32 kvm_arm64_exit_reason(int ret, unsigned int esr_ec)
+{
+	__u32 code = (__u32)ret & ~(1u << 31);
+
+	return code == KP_ARM64_EXCEPTION_TRAP ? esr_ec & 0x3f :
+						 KP_ARM64_NOT_TRAP | (code & 0xff);
+}
+
+/*
  * Exit reason of a kvm_exit record: x86 exit_reason (VMX basic exit reason
- * in the low 16 bits, or the SVM exit code), arm64 ESR_EL2.EC.
+ * in the low 16 bits, or the SVM exit code), arm64 kvm_arm64_exit_reason().
  * Returns -1 when the layout is not known.
  */
 static __always_inline long kvm_exit_reason(void *ctx)
@@ -53,7 +67,8 @@ static __always_inline long kvm_exit_reason(void *ctx)
 				  esr_ec)) {
 		struct trace_event_raw_kvm_exit___arm64 *e = ctx;
 
-		return BPF_CORE_READ(e, esr_ec);
+		return kvm_arm64_exit_reason(BPF_CORE_READ(e, ret),
+					     BPF_CORE_READ(e, esr_ec));
 	}
 	return -1;
 }

@@ -63,7 +63,6 @@ struct {
  */
 #define KP_TC_SLOTS		16
 #define kp_barrier()		asm volatile("" ::: "memory")
-#define KP_TC_MAX_AGE_MS	50
 
 struct kp_tc_slot {
 	__u32 event;
@@ -314,14 +313,16 @@ static __always_inline void kp_add_who(const struct kp_who *w, __u32 event,
 
 /*
  * Coarse clock of the count cache: jiffies (tracing programs may not call
- * bpf_ktime_get_coarse_ns()).  HZ from the kernel's configuration when
- * libbpf finds it, else a guess (the age limit then stays within 12..120 ms).
+ * bpf_ktime_get_coarse_ns()).  KP_TC_MAX_AGE_MS in jiffies, set by the
+ * loader from the tick it measures (the resolution of
+ * CLOCK_MONOTONIC_COARSE): no __kconfig extern, whose resolution fails the
+ * whole load on kernels without /proc/config.gz or /boot/config-*.
  */
-extern unsigned int CONFIG_HZ __kconfig __weak;
+const volatile __u64 kp_tc_max_age_jiffies = 12;
 
 static __always_inline __u64 kp_tc_max_age(void)
 {
-	return CONFIG_HZ ? CONFIG_HZ * KP_TC_MAX_AGE_MS / 1000 : 12;
+	return kp_tc_max_age_jiffies;
 }
 
 /*
@@ -566,7 +567,7 @@ int kp_exit(void *ctx)
 SEC("raw_tp/kvm_exit")
 int BPF_PROG(kp_exit_raw, int ret, unsigned int esr_ec, unsigned long pc)
 {
-	kp_count_exit(esr_ec, -1);
+	kp_count_exit(kvm_arm64_exit_reason(ret, esr_ec), -1);
 	return 0;
 }
 

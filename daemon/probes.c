@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -86,6 +87,23 @@ static int detect_layout(struct probes *p)
 	return 0;
 }
 
+/*
+ * @ms in jiffies, at least 1.  The tick is the resolution of
+ * CLOCK_MONOTONIC_COARSE (TICK_NSEC), which every kernel reports, whether
+ * or not its configuration can be read; HZ 250 if even that fails.
+ */
+uint64_t probes_tc_max_age_jiffies(unsigned int ms)
+{
+	struct timespec res;
+	uint64_t tick_ns = 4000000, j;
+
+	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec &&
+	    res.tv_nsec > 0)
+		tick_ns = (uint64_t)res.tv_nsec;
+	j = (uint64_t)ms * 1000000 / tick_ns;
+	return j ? j : 1;
+}
+
 int probes_open_load_attach(const struct probe_opts *opts,
 			    struct probes **ret_p)
 {
@@ -115,6 +133,8 @@ int probes_open_load_attach(const struct probe_opts *opts,
 		goto fail;
 	if (opts->spe_wakeup_bytes)
 		p->skel->rodata->kp_spe_wakeup_bytes = opts->spe_wakeup_bytes;
+	p->skel->rodata->kp_tc_max_age_jiffies =
+		probes_tc_max_age_jiffies(KP_TC_MAX_AGE_MS);
 
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
 		struct probe *pr = &p->probe[i];

@@ -53,6 +53,7 @@ struct probes;
 
 int probes_open_load_attach(const struct probe_opts *opts,
 			    struct probes **ret_p);
+uint64_t probes_tc_max_age_jiffies(unsigned int ms);
 void probes_destroy(struct probes *p);
 
 size_t probes_count(const struct probes *p);

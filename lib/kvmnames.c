@@ -60,6 +60,15 @@ static const char *const arm64_ec[] = {
 	[0x3c] = "BRK64",
 };
 
+/* arch/arm64/include/asm/kvm_asm.h ARM_EXCEPTION_*: exits other than traps
+ * (kvm_exit's own names, kvm_arm_exception_type, where it has one) */
+static const char *const arm64_exception[] = {
+	[0] = "IRQ",
+	[1] = "SERROR",
+	[2] = "TRAP",
+	[3] = "IL",
+};
+
 #define LOOKUP(tab, i) ((i) < ARRAY_SIZE(tab) ? (tab)[i] : NULL)
 
 const char *kp_userspace_exit_name(uint32_t reason)
@@ -74,6 +83,9 @@ const char *kp_exit_reason_name(int layout, uint32_t reason)
 		/* Only the basic exit reason (bits 15:0) names the exit. */
 		return LOOKUP(vmx_exit, reason & 0xffffu);
 	case KP_EXIT_LAYOUT_ARM64:
+		if (reason & KP_ARM64_NOT_TRAP)
+			return LOOKUP(arm64_exception,
+				      reason & ~KP_ARM64_NOT_TRAP);
 		return LOOKUP(arm64_ec, reason);
 	default:
 		return NULL;

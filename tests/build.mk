@@ -20,12 +20,21 @@ TEST_BINS += $(O)/tests/test_$(1)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 
+# The loader's parts that need no kernel: the BPF object (skeleton) and
+# what it is given before load.
+$(call sanobj,tests/unit/test_probes.c daemon/probes.c): $(BPF_SKELS)
+$(O)/tests/test_probes: $(call sanobj,tests/unit/test_probes.c daemon/probes.c)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBBPF_LIBS) $(ZLIB_LIBS)
+TEST_BINS += $(O)/tests/test_probes
+
 # End-to-end tests: release-built daemon/CLI/guest, sanitized test program,
 # over the shared test code of tests/lib/ (also linked by the bench).
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c \
 	lib/client.c
 E2E_TESTS := generic spe apf
-E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spefile.c \
+E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spefile.c lib/kvmnames.c \
 	$(SPE_SRCS)
 $(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o $(O)/san/tests/lib/%.o: SAN_CFLAGS += -Itests/lib \

@@ -85,6 +85,10 @@ enum kp_event {
 };
 
 #define KP_SUB_ERRNO 0x80000000u
+
+/* The count cache (bpf/kvmprof.bpf.c) flushes at an event this long after
+ * its last flush; the loader converts it to jiffies (kp_tc_max_age_jiffies). */
+#define KP_TC_MAX_AGE_MS 50
 #define KP_PIO_SUB(rw, port) ((((__u32)(rw) & 1u) << 16) | ((__u32)(port) & 0xffffu))
 #define KP_PIO_SUB_RW(sub) (((sub) >> 16) & 1u)
 #define KP_PIO_SUB_PORT(sub) ((sub) & 0xffffu)
@@ -211,5 +215,15 @@ enum kp_exit_layout {
 	KP_EXIT_LAYOUT_X86 = 1,
 	KP_EXIT_LAYOUT_ARM64 = 2,
 };
+
+/*
+ * KP_EV_EXIT sub-key on arm64: ESR_EL2.EC of a trap (kvm_exit's ret is
+ * ARM_EXCEPTION_TRAP, 2); for any other exit (ARM_EXCEPTION_IRQ 0,
+ * ARM_EXCEPTION_EL1_SERROR 1, ARM_EXCEPTION_IL 3), whose esr_ec argument is
+ * left over from an earlier exit, KP_ARM64_NOT_TRAP | that code.  The
+ * kernel's own kvm_exit record reports EC 0 for those.
+ */
+#define KP_ARM64_EXCEPTION_TRAP 2u
+#define KP_ARM64_NOT_TRAP 0x100u
 
 #endif /* KVMPROF_ABI_H */

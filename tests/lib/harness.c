@@ -23,18 +23,26 @@ char *bin_path(const char *rel, char *buf, size_t len)
 	return buf;
 }
 
-const char *kvm_bpf_missing(void)
+const char *bpf_missing(void)
 {
-	int fd;
-
 	if (geteuid() != 0)
 		return "needs root (BPF load/attach)";
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
+	return NULL;
+}
+
+const char *kvm_bpf_missing(void)
+{
+	const char *why = bpf_missing();
+	int fd;
+
+	if (why)
+		return why;
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return "/dev/kvm not available";
 	close(fd);
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
 	return NULL;
 }
 

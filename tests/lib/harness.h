@@ -24,6 +24,9 @@ struct kpd {
 char *bin_path(const char *rel, char *buf, size_t len);
 
 /* Why this machine cannot run KVM+BPF tests, or NULL if it can. */
+/* Why a test that needs root and BPF with BTF (bpf_missing), and also
+ * /dev/kvm (kvm_bpf_missing), cannot run here; NULL if it can. */
+const char *bpf_missing(void);
 const char *kvm_bpf_missing(void);
 /* Start of an end-to-end test program (e2e.c): SKIP_EXIT (the reason
  * printed) when this machine cannot run it, else 0 with the cmocka test
