@@ -2,11 +2,23 @@
 /*
  * kvmprof-vmm: a minimal static arm64 VMM used by `make qemu-test`.
  *
- *   kvmprof-vmm run [--mair N] [--vbar N] [--idle N]
+ * Every command takes "--name NAME" anywhere on its command line, as kvmtool
+ * does (it stays in argv, where kvmprofd reads the VM's name), and "run",
+ * "apf" and "linux" end with the VMM's own accounting as one JSON line:
+ *   vmm-json: {"name":..., "command":..., "pid":..., "kvm_run_calls":N,
+ *	       "exit_reasons":{"MMIO":N,...}, "errors":{"EINTR":N,...},
+ *	       "stats":{<every single-valued vCPU binary stat>}}
+ * (exit_reasons: KVM_RUN returns by kvm_run->exit_reason, names as in
+ * <linux/kvm.h> without KVM_EXIT_; errors: KVM_RUN calls that failed).
+ *
+ *   kvmprof-vmm run [--mair N] [--vbar N] [--idle N] [--until FILE]
  *	Runs guest.S in a one-vCPU VM without an in-kernel irqchip and checks,
  *	at every exit, that KVM_GET_ONE_REG returns what the guest wrote.
  *	Prints "vmm: stat <name> <value>" for the vCPU binary stats whose name
  *	starts with "sysreg_", the number of KVM_RUN calls and a verdict line.
+ *	With --until, the guest repeats its idle exits (one every 10 ms) until
+ *	FILE exists: a VM that runs alongside another one for as long as
+ *	that one needs.
  *
  *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
@@ -118,6 +130,41 @@ extern const unsigned char guest_spe[];
 
 static int failures;
 
+/* The VMM's own accounting ("vmm-json:" line, see the top of the file) */
+static const char *vm_name = "";
+static struct {
+	unsigned long runs;		/* KVM_RUN calls */
+	unsigned long reasons[64];	/* returns, by kvm_run->exit_reason */
+	unsigned long errors[256];	/* failed calls, by errno */
+} vmm_acct;
+
+/* <linux/kvm.h> KVM_EXIT_* values, the ones an arm64 VMM can see */
+static const char *const exit_names[64] = {
+	[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+	[KVM_EXIT_HYPERCALL] = "HYPERCALL", [KVM_EXIT_DEBUG] = "DEBUG",
+	[KVM_EXIT_MMIO] = "MMIO", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+	[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
+	[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT", [KVM_EXIT_ARM_NISV] = "ARM_NISV",
+	[KVM_EXIT_MEMORY_FAULT] = "MEMORY_FAULT",
+};
+
+/* KVM_RUN, counted */
+static int vcpu_run(int vcpu, const struct kvm_run *run)
+{
+	int e;
+
+	vmm_acct.runs++;
+	if (ioctl(vcpu, KVM_RUN, NULL)) {
+		e = errno;
+		vmm_acct.errors[e & 0xff]++;
+		errno = e;
+		return -1;
+	}
+	vmm_acct.reasons[run->exit_reason & 63]++;
+	return 0;
+}
+
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -154,7 +201,9 @@ static __u64 get_reg(int vcpu, __u64 id)
 	return val;
 }
 
-static void print_stats(int vcpu)
+/* for_each_stat(): @fn(name, value, arg) for each single-valued vCPU stat */
+static void for_each_stat(int vcpu, void (*fn)(const char *, __u64, void *),
+			  void *arg)
 {
 	struct kvm_stats_header hdr;
 	struct kvm_stats_desc *desc;
@@ -180,15 +229,67 @@ static void print_stats(int vcpu)
 		__u64 val;
 
 		desc = (struct kvm_stats_desc *)(descs + i * desc_sz);
-		if (strncmp(desc->name, "sysreg_", 7) && strcmp(desc->name, "exits"))
-			continue;
+		if (desc->size != 1)
+			continue;	/* histograms */
 		if (pread(fd, &val, sizeof(val), hdr.data_offset + desc->offset) !=
 		    sizeof(val))
 			die("read stat");
-		printf("vmm: stat %s %llu\n", desc->name, (unsigned long long)val);
+		fn(desc->name, val, arg);
 	}
 	free(descs);
 	close(fd);
+}
+
+static void print_stat(const char *name, __u64 val, void *arg)
+{
+	(void)arg;
+	if (!strncmp(name, "sysreg_", 7) || !strcmp(name, "exits"))
+		printf("vmm: stat %s %llu\n", name, (unsigned long long)val);
+}
+
+static void print_stats(int vcpu)
+{
+	for_each_stat(vcpu, print_stat, NULL);
+}
+
+static void json_stat(const char *name, __u64 val, void *arg)
+{
+	const char **sep = arg;
+
+	printf("%s\"%s\":%llu", *sep, name, (unsigned long long)val);
+	*sep = ",";
+}
+
+/* The "vmm-json:" line: KVM_RUN accounting and the vCPU's binary stats */
+static void print_acct(const char *command, int vcpu)
+{
+	const char *sep = "";
+	int i;
+
+	printf("vmm-json: {\"name\":\"%s\",\"command\":\"%s\",\"pid\":%d,"
+	       "\"kvm_run_calls\":%lu,\"exit_reasons\":{",
+	       vm_name, command, (int)getpid(), vmm_acct.runs);
+	for (i = 0; i < 64; i++) {
+		if (!vmm_acct.reasons[i])
+			continue;
+		if (exit_names[i])
+			printf("%s\"%s\":%lu", sep, exit_names[i], vmm_acct.reasons[i]);
+		else
+			printf("%s\"%d\":%lu", sep, i, vmm_acct.reasons[i]);
+		sep = ",";
+	}
+	printf("},\"errors\":{");
+	sep = "";
+	for (i = 0; i < 256; i++) {
+		if (!vmm_acct.errors[i])
+			continue;
+		printf("%s\"%d\":%lu", sep, i, vmm_acct.errors[i]);
+		sep = ",";
+	}
+	printf("},\"stats\":{");
+	sep = "";
+	for_each_stat(vcpu, json_stat, &sep);
+	printf("}}\n");
 }
 
 static int parse_count(const char *s)
@@ -231,6 +332,7 @@ static int cmd_run(int argc, char **argv)
 {
 	int nmair = 5, nvbar = 3, nidle = 10, seen_mair = 0, seen_vbar = 0;
 	int seen_idle = 0, runs = 0, kvm, vm, vcpu, i;
+	const char *until = NULL;
 	__u64 amair0, ctxidr0, tcr0;
 	struct kvm_run *run;
 	bool done = false;
@@ -244,11 +346,14 @@ static int cmd_run(int argc, char **argv)
 			nvbar = parse_count(argv[++i]);
 		else if (!strcmp(argv[i], "--idle"))
 			nidle = parse_count(argv[++i]);
+		else if (!strcmp(argv[i], "--until"))
+			until = argv[++i];
 		else
 			break;
 	}
-	if (i != argc) {
-		printf("usage: %s run [--mair N] [--vbar N] [--idle N]\n", argv[0]);
+	if (i != argc || (until && !nidle)) {
+		printf("usage: %s run [--mair N] [--vbar N] [--idle N] [--until FILE]\n",
+		       argv[0]);
 		return 2;
 	}
 
@@ -270,7 +375,7 @@ static int cmd_run(int argc, char **argv)
 		__u64 addr, data = 0;
 
 		runs++;
-		if (ioctl(vcpu, KVM_RUN, NULL))
+		if (vcpu_run(vcpu, run))
 			die("KVM_RUN");
 
 		switch (run->exit_reason) {
@@ -302,6 +407,13 @@ static int cmd_run(int argc, char **argv)
 				break;
 			case DB_IDLE:
 				seen_idle++;
+				if (until && access(until, F_OK)) {
+					/* once more: x2 counts down after the exit */
+					set_reg(vcpu, CORE_REG(regs.regs[2]),
+						get_reg(vcpu, CORE_REG(regs.regs[2])) + 1);
+					nidle++;
+					usleep(10000);
+				}
 				break;
 			case DB_SET_MAIR:
 				set_reg(vcpu, REG_MAIR_EL1, MAIR_MAGIC);
@@ -349,6 +461,7 @@ static int cmd_run(int argc, char **argv)
 	       seen_mair, seen_vbar, seen_idle);
 	printf("vmm: runs %d\n", runs);
 	print_stats(vcpu);
+	print_acct("run", vcpu);
 	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
 	return failures ? 1 : 0;
 }
@@ -568,7 +681,7 @@ static int cmd_apf(int argc, char **argv)
 	while (!done) {
 		__u64 data64 = 0;
 
-		if (ioctl(vcpu, KVM_RUN, NULL)) {
+		if (vcpu_run(vcpu, run)) {
 			if (errno == EINTR)
 				continue;
 			die("KVM_RUN");
@@ -634,6 +747,7 @@ static int cmd_apf(int argc, char **argv)
 		printf("vmm: apf-pv guest notified not-present %llu ready %llu, waited %s\n",
 		       (unsigned long long)pv_np, (unsigned long long)pv_ready,
 		       pv_waits ? "running" : "never");
+	print_acct("apf", vcpu);
 	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
 	return failures ? 1 : 0;
 }
@@ -793,7 +907,7 @@ static int cmd_linux(int argc, char **argv)
 	while (!done) {
 		__u64 addr, val = 0;
 
-		if (ioctl(vcpu, KVM_RUN, NULL)) {
+		if (vcpu_run(vcpu, run)) {
 			if (errno == EINTR)
 				continue;
 			die("KVM_RUN");
@@ -852,6 +966,7 @@ static int cmd_linux(int argc, char **argv)
 		fail("%d page(s) did not fault exactly once through userfaultfd", bad);
 	printf("vmm: linux pages %d delay-ms %d uffd-faults-ok %d\n",
 	       npages, delay_ms, npages - bad);
+	print_acct("linux", vcpu);
 	return failures ? 1 : 0;
 }
 
@@ -1067,7 +1182,7 @@ static int cmd_spe(int argc, char **argv)
 	while (!done) {
 		__u64 data = 0;
 
-		if (ioctl(vcpu, KVM_RUN, NULL))
+		if (vcpu_run(vcpu, run))
 			die("KVM_RUN");
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
@@ -1119,7 +1234,23 @@ static int cmd_spe(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	int i, n;
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* "--name NAME": the commands below see argv without it */
+	for (i = n = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--name") && i + 1 < argc) {
+			vm_name = argv[++i];
+			if (strpbrk(vm_name, "\"\\")) {
+				printf("vmm: bad --name '%s'\n", vm_name);
+				return 2;
+			}
+			continue;
+		}
+		argv[n++] = argv[i];
+	}
+	argc = n;
+	argv[argc] = NULL;
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "apf"))

@@ -14,6 +14,8 @@ START=$(now)
 WT=$CACHE/linux-image
 BUILD=$CACHE/build-image
 OUT=$CACHE/qemu
+# what the guest's kvmprof printed, per boot: $KP_RESULTS/<boot>/kvmprof/
+KP_RESULTS=$CACHE/qemu-test
 
 # The set of registers elided in the "on" runs, and what the guest does.
 ELIDE=mair_el1,amair_el1,vbar_el1,contextidr_el1,tcr_el1
@@ -33,9 +35,12 @@ prepare_base
 apply_series "$WT"
 build_image "$WT" "$BUILD" "$CACHE/build-image.log"
 
-rm -rf "$OUT"
-mkdir -p "$OUT"
+rm -rf "$OUT" "$KP_RESULTS"
+mkdir -p "$OUT" "$KP_RESULTS"
 busybox_root "$OUT/root" "$KP_DIR/qemu/init"
+# kvmprof for arm64, started by /init in every boot (see qemu/init)
+build_kvmprof "$CACHE/kvmprof-arm64" "$OUT/kvmprof-build.log"
+install_kvmprof "$OUT/root" "$CACHE/kvmprof-arm64"
 build_static "$OUT/root/vmm" "$BUILD/usr/include" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S"
 # The series' arm64 KVM selftests, static, against the patched UAPI headers.
 SELFTESTS="aarch64/async_pf aarch64/hypercalls aarch64/spe"
@@ -228,6 +233,45 @@ check_apf() {
 	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
 }
 
+# What kvmprofd, running in the guest, reported about the same runs:
+# exact figures against the VMM's own accounting, the vCPU's binary stats
+# and tracefs (scripts/kvmprof-check.py, one line per check in
+# $OUT/<boot>.kvmprof.log).
+check_kvmprof() {
+	local name=$1 elide=$2 dir=$KP_RESULTS/$1/kvmprof summary
+	if python3 "$KP_DIR/scripts/kvmprof-check.py" "$OUT/$name.log" "$dir" "$name" \
+		"$elide" >"$OUT/$name.kvmprof.log" 2>&1; then
+		log "$name: $(tail -1 "$OUT/$name.kvmprof.log")"
+	else
+		grep -E '^FAIL|Traceback|Error' "$OUT/$name.kvmprof.log" >&2 || tail -20 "$OUT/$name.kvmprof.log" >&2
+		log "FAIL: $name: kvmprof in the guest (above; $OUT/$name.kvmprof.log)"
+		FAILS=$((FAILS + 1))
+	fi
+	summary=$(python3 - "$dir" <<'PY'
+import json, sys, os
+d = sys.argv[1]
+def j(n):
+    try:
+        return json.load(open(os.path.join(d, n)))
+    except Exception:
+        return {}
+def v0(o, s):
+    return next((c.get(s) or {} for c in o.get("per_vcpu", []) if c.get("vcpu") == 0), {})
+ex = v0(j("sysreg-show.json"), "exits")
+regs = {r["name"]: r for r in (v0(j("sysreg-sysreg.json"), "registers") or [])}
+apf = v0(j("apf-apf.json"), "async_pf")
+st = j("status.json")
+att = sum(1 for p in st.get("probes", []) if p.get("state") == "attached")
+print(f"exits {ex.get('total')} ({', '.join(f'{k} {v}' for k, v in sorted(ex.get('by_reason', {}).items()))}); "
+      f"write traps MAIR_EL1 {regs.get('MAIR_EL1', {}).get('write_traps', 0)} VBAR_EL1 {regs.get('VBAR_EL1', {}).get('write_traps', 0)}, "
+      f"saves elided {sum(r.get('saves_elided', 0) for r in regs.values())}; "
+      f"apf try/not_present/ready/completed {apf.get('try')}/{apf.get('not_present')}/{apf.get('ready')}/{apf.get('completed')}; "
+      f"{att} probes attached, {st.get('lost', {}).get('total')} events lost")
+PY
+)
+	echo "$name kvmprofd: $summary" >>"$OUT/results"
+}
+
 # Elision on: every write traps once (each one is followed by an exit to the
 # VMM, i.e. a vcpu_put and, on nVHE, a save), and every save elides the
 # registers the guest did not write since the last one.
@@ -270,22 +314,26 @@ run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
 check_boot vhe-on vhe
 check_apf vhe-on
 check_on vhe-on vhe
+check_kvmprof vhe-on on
 
 run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
 check_boot nvhe-on nvhe
 check_apf nvhe-on
 check_on nvhe-on nvhe
+check_kvmprof nvhe-on on
 
 run_qemu vhe-off "kvm-arm.sysreg_elide=off"
 check_boot vhe-off vhe
 check_apf vhe-off
 check_off vhe-off
+check_kvmprof vhe-off off
 
 # Default set (PIR_EL1, PIRE0_EL1): QEMU has no S1PIE, so nothing to elide.
 run_qemu nvhe-default "kvm-arm.mode=nvhe"
 check_boot nvhe-default nvhe
 check_apf nvhe-default
 check_off nvhe-default
+check_kvmprof nvhe-default off
 
 log "QEMU measurements (TCG, $("$QEMU" --version | head -1)):"
 sed 's/^/    /' "$OUT/results" >&2
