@@ -98,8 +98,13 @@ static const struct pkt_case cases[] = {
 	   0x48, 0x2e),
 	/* 0b1_001_1_0_1_0: SME, ETS 128 << (1 << 1 | 0) = 512, FP */
 	OK("op-sme", OP_TYPE, 0, 1, 0x9a, "SME-OTHER ETS 512 FP", 0x48, 0x9a),
-	/* 0b0001_0000: reserved subclass, perf prints nothing */
-	OK("op-other-rsvd", OP_TYPE, 0, 1, 0x10, "", 0x48, 0x10),
+	/* reserved subclasses: perf 6.12 prints OTHER and bit 0 */
+	OK("op-other-rsvd", OP_TYPE, 0, 1, 0x10, "OTHER INSN-OTHER",
+	   0x48, 0x10),
+	OK("op-other-8f", OP_TYPE, 0, 1, 0x8f, "OTHER COND-SELECT",
+	   0x48, 0x8f),
+	OK("op-other-1b", OP_TYPE, 0, 1, 0x1b, "OTHER COND-SELECT",
+	   0x48, 0x1b),
 	/* class 1 load/store/atomic */
 	OK("op-ld-gp", OP_TYPE, 1, 1, 0x00, "LD GP-REG", 0x49, 0x00),
 	OK("op-st-gp", OP_TYPE, 1, 1, 0x01, "ST GP-REG", 0x49, 0x01),
@@ -264,6 +269,42 @@ static void test_header_set(void **state)
 	}
 }
 
+/*
+ * Every packet describes itself: each header byte (and extended header)
+ * with payloads of all-zero, all-one and every single byte value.
+ */
+static void test_desc_nonempty(void **state)
+{
+	(void)state;
+	for (unsigned int h = 0; h < 256 * 256; h++) {
+		for (unsigned int fill = 0; fill < 258; fill++) {
+			uint8_t buf[16];
+			char desc[SPE_DESC_MAX];
+			struct spe_pkt pkt;
+			int ret;
+
+			memset(buf, fill < 256 ? fill : 0xa5, sizeof(buf));
+			if (fill == 257)
+				for (unsigned int i = 0; i < sizeof(buf); i++)
+					buf[i] = (uint8_t)(i * 37 + 11);
+			buf[0] = h & 0xff;
+			/* second bytes 0..255 after each extended header */
+			if (h >= 256) {
+				if ((buf[0] & 0xfc) != 0x20)
+					break;
+				buf[1] = h >> 8;
+			}
+			ret = spe_pkt_parse(buf, sizeof(buf), &pkt);
+			if (ret <= 0)
+				continue;
+			assert_true(spe_pkt_desc(&pkt, 0, desc,
+						 sizeof(desc)) > 0);
+			if (!desc[0])
+				fail_msg("header %#06x fill %u: empty", h, fill);
+		}
+	}
+}
+
 static void test_events_n1(void **state)
 {
 	struct spe_pkt pkt;
@@ -382,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_prefix_and_extra),
 		cmocka_unit_test(test_header_set),
+		cmocka_unit_test(test_desc_nonempty),
 		cmocka_unit_test(test_events_n1),
 		cmocka_unit_test(test_dump_lines),
 		cmocka_unit_test(test_op_decode),
