@@ -31,9 +31,7 @@ struct stream {
 };
 
 struct input {
-	uint8_t *data;		/* the decompressed file */
-	size_t len;
-	enum spe_input_fmt fmt;
+	struct spe_input file;	/* the decompressed (or mapped) file */
 	bool recording;
 	uint64_t midr;		/* from the recording's metadata, or 0 */
 	struct stream *streams;
@@ -194,7 +192,7 @@ static void input_free(struct input *in)
 		if (in->recording)
 			free(in->streams[i].buf);
 	free(in->streams);
-	free(in->data);
+	spe_input_close(&in->file);
 }
 
 static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
@@ -205,8 +203,7 @@ static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
 	int ret;
 
 	memset(in, 0, sizeof(*in));
-	ret = spe_input_load(file, SPE_INPUT_MAX, &in->data, &in->len,
-			     &in->fmt);
+	ret = spe_input_open(&in->file, file, SPE_INPUT_MAX);
 	if (ret == -EBADMSG)
 		return cli_err(ctx, ret, "spe %s: %s: corrupt or truncated "
 			       "compressed data", cmd, file);
@@ -216,21 +213,22 @@ static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
 	if (ret)
 		return cli_err(ctx, ret, "spe %s: %s: %s", cmd, file,
 			       strerror(-ret));
-	if (!kp_spefile_is(in->data, in->len)) {
+	if (!kp_spefile_is(in->file.data, in->file.len)) {
 		in->streams = calloc(1, sizeof(*in->streams));
 		if (!in->streams) {
 			input_free(in);
 			return cli_err(ctx, -ENOMEM, "out of memory");
 		}
 		in->streams[0] = (struct stream){
-			.vcpu = -1, .buf = in->data, .len = in->len,
+			.vcpu = -1, .buf = in->file.data,
+			.len = in->file.len,
 		};
 		in->nstreams = 1;
 		return 0;
 	}
 	in->recording = true;
-	ret = kp_spefile_walk(in->data, in->len, &meta, &meta_len, add_block,
-			      in);
+	ret = kp_spefile_walk(in->file.data, in->file.len, &meta, &meta_len,
+			      add_block, in);
 	if (ret) {
 		input_free(in);
 		return cli_err(ctx, ret, "spe %s: %s: %s", cmd, file,
@@ -243,47 +241,60 @@ static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
 	return 0;
 }
 
-/*
- * Decodes every stream once to check that the input is SPE data at all:
- * bytes but not one record and some bad bytes is an error.
- */
-static int input_check(struct cli_ctx *ctx, const char *cmd, const char *file,
-		       const struct input *in, struct spe_dec_stats *ret_st)
+static void stats_add(struct spe_dec_stats *sum, const struct spe_dec_stats *st)
 {
-	struct spe_record recs[64];
+	sum->bytes += st->bytes;
+	sum->records += st->records;
+	sum->bad_bytes += st->bad_bytes;
+	sum->resyncs += st->resyncs;
+	sum->dropped += st->dropped;
+	sum->truncated += st->truncated;
+	sum->dups += st->dups;
+}
+
+static int no_record(void *arg, const struct spe_record *r)
+{
+	return 0;
+}
+
+/* Decodes every stream, each record to @fn; sums the decoders' counters. */
+static int decode_all(const struct input *in, spe_rec_fn fn, void *arg,
+		      struct spe_dec_stats *ret_st)
+{
 	struct spe_dec *d = malloc(sizeof(*d));
 
 	if (!d)
-		return cli_err(ctx, -ENOMEM, "out of memory");
+		return -ENOMEM;
 	memset(ret_st, 0, sizeof(*ret_st));
 	for (size_t i = 0; i < in->nstreams; i++) {
-		const uint8_t *p = in->streams[i].buf;
-		size_t len = in->streams[i].len;
-
 		spe_dec_init(d, NULL);
-		while (len) {
-			size_t used;
-
-			spe_dec_feed(d, p, len, &used, recs, 64);
-			p += used;
-			len -= used;
-		}
-		spe_dec_finish(d);
-		ret_st->bytes += d->stats.bytes;
-		ret_st->records += d->stats.records;
-		ret_st->bad_bytes += d->stats.bad_bytes;
-		ret_st->resyncs += d->stats.resyncs;
-		ret_st->dropped += d->stats.dropped;
-		ret_st->truncated += d->stats.truncated;
-		ret_st->dups += d->stats.dups;
+		spe_dec_run(d, in->streams[i].buf, in->streams[i].len, true,
+			    fn, arg);
+		stats_add(ret_st, &d->stats);
 	}
 	free(d);
-	if (!ret_st->records && ret_st->bad_bytes)
+	return 0;
+}
+
+/* Bytes but not one record and some bad bytes: not SPE data. */
+static int check_stats(struct cli_ctx *ctx, const char *cmd, const char *file,
+		       const struct spe_dec_stats *st)
+{
+	if (!st->records && st->bad_bytes)
 		return cli_err(ctx, -EBADMSG, "spe %s: %s: not SPE data (no "
 			       "record in %llu bytes, %llu bad)", cmd, file,
-			       (unsigned long long)ret_st->bytes,
-			       (unsigned long long)ret_st->bad_bytes);
+			       (unsigned long long)st->bytes,
+			       (unsigned long long)st->bad_bytes);
 	return 0;
+}
+
+/* Decodes every stream once to check that the input is SPE data at all. */
+static int input_check(struct cli_ctx *ctx, const char *cmd, const char *file,
+		       const struct input *in, struct spe_dec_stats *ret_st)
+{
+	if (decode_all(in, no_record, NULL, ret_st))
+		return cli_err(ctx, -ENOMEM, "out of memory");
+	return check_stats(ctx, cmd, file, ret_st);
 }
 
 /* Ends a command: any write error on stdout fails it. */
@@ -335,6 +346,9 @@ static int begin(struct cli_ctx *ctx, int argc, char **argv, struct opts *o,
 		return ret;
 	if (!o->have_midr)
 		o->midr = in->midr;
+	/* report decodes once, and checks what that pass counted */
+	if (report)
+		return 0;
 	ret = input_check(ctx, argv[0], o->file, in, st);
 	if (ret)
 		input_free(in);
@@ -587,7 +601,7 @@ static void report_text(const struct opts *o, const struct input *in,
 
 	spe_profile_rates(p, &rt);
 	printf("SPE report: %s (%s%s, %zu stream%s), cpu %s\n", o->file,
-	       fmts[in->fmt], in->recording ? " recording" : "", in->nstreams,
+	       fmts[in->file.fmt], in->recording ? " recording" : "", in->nstreams,
 	       in->nstreams == 1 ? "" : "s", spe_cpu_name(p->cpu));
 	print_stats_text(stdout, st);
 	printf("samples: %" PRIu64 " (without PC: %" PRIu64 ")\n\n",
@@ -690,7 +704,6 @@ static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	struct spe_profile_opts po;
 	struct spe_profile p;
 	struct spe_dec_stats st;
-	struct spe_dec *d;
 	struct input in;
 	struct opts o;
 	int ret;
@@ -710,18 +723,22 @@ static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	po = (struct spe_profile_opts){ .midr = o.midr };
-	d = malloc(sizeof(*d));
-	ret = d ? spe_profile_init(&p, &po) : -ENOMEM;
+	ret = spe_profile_init(&p, &po);
 	if (ret) {
-		free(d);
 		spe_symtab_free(&syms);
 		input_free(&in);
 		return cli_err(ctx, ret, "out of memory");
 	}
-	for (size_t i = 0; i < in.nstreams; i++) {
-		spe_dec_init(d, NULL);
-		spe_dec_run(d, in.streams[i].buf, in.streams[i].len, true,
-			    add_to_profile, &p);
+	ret = decode_all(&in, add_to_profile, &p, &st);
+	if (ret)
+		ret = cli_err(ctx, ret, "out of memory");
+	else
+		ret = check_stats(ctx, "report", o.file, &st);
+	if (ret) {
+		spe_profile_free(&p);
+		spe_symtab_free(&syms);
+		input_free(&in);
+		return ret;
 	}
 	if (o.json)
 		ret = spe_profile_json(stdout, &p, &syms, &st, o.top);
@@ -729,7 +746,6 @@ static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		report_text(&o, &in, &p, &st, &syms);
 	spe_profile_free(&p);
 	spe_symtab_free(&syms);
-	free(d);
 	input_free(&in);
 	if (ret)
 		return cli_err(ctx, ret, "spe report: %s", strerror(-ret));

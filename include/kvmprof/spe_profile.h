@@ -34,54 +34,40 @@ void spe_hist_add(struct spe_hist *h, uint64_t v);
 /* Upper bound of the bucket holding quantile @q (0..1); 0 when empty. */
 uint64_t spe_hist_quantile(const struct spe_hist *h, double q);
 
-/* ---- top-K (space-saving) --------------------------------------------------
+/* ---- top-K (Misra-Gries with purges) ---------------------------------------
  *
- * Metwally et al.'s space-saving sketch with K counters.  After N items:
- * every key's estimate c satisfies c - err <= true count <= c, with
- * err <= N / K; every key whose true count exceeds N / K is present.
- * Until the first eviction (at most K distinct keys seen) the counters are
- * exact and an item is a hash probe and an increment; from then on they
- * are kept as the paper's "stream summary" (counters grouped in buckets of
- * equal count, buckets listed by count), so an item is still O(1): a
- * probe and at most a bucket move.  Memory fixed at init.
+ * The frequent-items summary of Misra and Gries (1982) as a hash table of
+ * 2K counters that, when full, subtracts the median count from every
+ * counter and forgets those left at zero (the "reverse purge" of Apache
+ * DataSketches' frequent-items sketch).  After N items, every key's
+ * estimate c (its counter plus the sum of all purges) and error err
+ * satisfy c - err <= true count <= c, with err <= N / K; every key whose
+ * true count exceeds N / K is present.  Until the first purge (at most 2K
+ * distinct keys seen) the counts are exact (err 0).  An item is one hash
+ * probe; a purge (amortised over at least K new keys) sorts nothing.
+ * Memory fixed at init: 4K..8K slots of 16 bytes and 2K words.
  */
 struct spe_topk_entry {
 	uint64_t key;
 	uint64_t count;		/* estimate (upper bound) */
 	uint64_t err;		/* overestimate bound for this key */
-	uint32_t slot;		/* private: hash slot */
-	uint32_t bucket;	/* private: its bucket */
-	uint32_t prev, next;	/* private: entries of the same bucket */
 };
 
-/* private: a group of entries with the same count */
-struct spe_topk_bucket {
-	uint64_t count;
-	uint32_t first;		/* an entry, or UINT32_MAX when free */
-	uint32_t prev, next;	/* buckets by increasing count */
-};
-
-/* private: a hash slot, with the key inline (one cache line per probe)
- * and, until the first eviction, the count too */
+/* private: a hash slot (count 0: empty) */
 struct spe_topk_slot {
 	uint64_t key;
-	uint64_t count;		/* before the summary is built */
-	uint32_t idx;		/* counter index, UINT32_MAX: empty */
-	uint32_t pad;
+	uint64_t count;		/* since the key came in, minus purges */
 };
 
 struct spe_topk {
 	uint32_t cap;		/* K */
-	uint32_t n;
+	uint32_t n;		/* keys held, at most 2K */
 	uint64_t total;		/* items added */
-	struct spe_topk_entry *heap;	/* the K counters, in no order */
-	struct spe_topk_slot *hash;	/* open addressing, 2K..4K slots */
+	uint64_t offset;	/* sum of the purges: every entry's error */
+	struct spe_topk_slot *hash;	/* open addressing */
 	uint32_t hmask;
-	struct spe_topk_bucket *buckets;	/* K of them */
-	uint32_t min_bucket;	/* lowest count, UINT32_MAX: none */
-	uint32_t free_bucket;	/* free list through .next */
-	int summary;		/* buckets built (after the first eviction) */
-	uint32_t *order;	/* K indexes: scratch to build the buckets */
+	uint32_t max_n;		/* 2K */
+	uint64_t *scratch;	/* 2K words for purges */
 };
 
 #define SPE_TOPK_MAX		(1u << 20)
@@ -217,5 +203,18 @@ enum spe_input_fmt { SPE_IN_RAW, SPE_IN_GZIP, SPE_IN_ZLIB };
  */
 int spe_input_load(const char *path, size_t max, uint8_t **ret_buf,
 		   size_t *ret_len, enum spe_input_fmt *ret_fmt);
+
+/* A whole input file in memory, as spe_input_load() gives it, but a raw
+ * regular file is mapped rather than copied.  Close with
+ * spe_input_close(). */
+struct spe_input {
+	uint8_t *data;
+	size_t len;
+	enum spe_input_fmt fmt;
+	size_t map_len;		/* private: bytes mapped, 0: allocated */
+};
+
+int spe_input_open(struct spe_input *in, const char *path, size_t max);
+void spe_input_close(struct spe_input *in);
 
 #endif

@@ -65,9 +65,7 @@ uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
 	return h->max;
 }
 
-/* ---- space-saving top-K -------------------------------------------------- */
-
-#define EMPTY	UINT32_MAX
+/* ---- top-K: Misra-Gries with purges ---------------------------------------- */
 
 static uint32_t key_hash(uint64_t k)
 {
@@ -77,17 +75,6 @@ static uint32_t key_hash(uint64_t k)
 	return k;
 }
 
-static void buckets_reset(struct spe_topk *t)
-{
-	for (uint32_t b = 0; b < t->cap; b++) {
-		t->buckets[b].first = EMPTY;
-		t->buckets[b].next = b + 1 < t->cap ? b + 1 : EMPTY;
-	}
-	t->free_bucket = 0;
-	t->min_bucket = EMPTY;
-	t->summary = 0;
-}
-
 int spe_topk_init(struct spe_topk *t, uint32_t k)
 {
 	uint32_t hcap = 4;
@@ -95,29 +82,25 @@ int spe_topk_init(struct spe_topk *t, uint32_t k)
 	memset(t, 0, sizeof(*t));
 	if (!k || k > SPE_TOPK_MAX)
 		return -EINVAL;
-	while (hcap < 2 * k)
+	/* 2K counters in 4K..8K slots: probes stay short */
+	while (hcap < 4 * k)
 		hcap <<= 1;
-	t->heap = calloc(k, sizeof(*t->heap));
-	t->hash = malloc(hcap * sizeof(*t->hash));
-	t->buckets = malloc(k * sizeof(*t->buckets));
-	t->order = malloc(k * sizeof(*t->order));
-	if (!t->heap || !t->hash || !t->buckets || !t->order) {
+	t->hash = calloc(hcap, sizeof(*t->hash));
+	t->scratch = malloc(2 * (size_t)k * sizeof(*t->scratch));
+	if (!t->hash || !t->scratch) {
 		spe_topk_free(t);
 		return -ENOMEM;
 	}
 	t->cap = k;
+	t->max_n = 2 * k;
 	t->hmask = hcap - 1;
-	memset(t->hash, 0xff, hcap * sizeof(*t->hash));
-	buckets_reset(t);
 	return 0;
 }
 
 void spe_topk_free(struct spe_topk *t)
 {
-	free(t->heap);
 	free(t->hash);
-	free(t->buckets);
-	free(t->order);
+	free(t->scratch);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -125,204 +108,104 @@ void spe_topk_clear(struct spe_topk *t)
 {
 	t->n = 0;
 	t->total = 0;
+	t->offset = 0;
 	if (t->hash)
-		memset(t->hash, 0xff, (t->hmask + 1) * sizeof(*t->hash));
-	if (t->buckets)
-		buckets_reset(t);
+		memset(t->hash, 0, (t->hmask + 1) * sizeof(*t->hash));
 }
 
-/* Linear probing: the slot holding @key, or the empty slot for it. */
-static uint32_t find_slot(const struct spe_topk *t, uint64_t key)
+/* The slot holding @key, or the empty slot where it would go. */
+static struct spe_topk_slot *find_slot(const struct spe_topk *t, uint64_t key)
 {
 	uint32_t s = key_hash(key) & t->hmask;
 
-	while (t->hash[s].idx != EMPTY && t->hash[s].key != key)
+	while (t->hash[s].count && t->hash[s].key != key)
 		s = (s + 1) & t->hmask;
-	return s;
+	return &t->hash[s];
 }
 
-/* Deletes slot @s, shifting back the entries of its probe run. */
-static void hash_delete(struct spe_topk *t, uint32_t s)
+static void swap_u64(uint64_t *a, uint64_t *b)
 {
-	uint32_t j = s;
+	uint64_t x = *a;
 
-	for (;;) {
-		uint32_t home;
+	*a = *b;
+	*b = x;
+}
 
-		j = (j + 1) & t->hmask;
-		if (t->hash[j].idx == EMPTY)
-			break;
-		home = key_hash(t->hash[j].key) & t->hmask;
-		/* move j's entry into the hole if its home is not in (s, j] */
-		if (((j - home) & t->hmask) >= ((j - s) & t->hmask)) {
-			t->hash[s] = t->hash[j];
-			t->heap[t->hash[s].idx].slot = s;
-			s = j;
+/* The @k-th smallest of @v[0..n) (Wirth's selection; reorders @v). */
+static uint64_t select_nth(uint64_t *v, long n, long k)
+{
+	long l = 0, m = n - 1;
+
+	while (l < m) {
+		uint64_t x = v[k];
+		long i = l, j = m;
+
+		do {
+			while (v[i] < x)
+				i++;
+			while (x < v[j])
+				j--;
+			if (i <= j)
+				swap_u64(&v[i++], &v[j--]);
+		} while (i <= j);
+		if (j < k)
+			l = i;
+		if (k < i)
+			m = j;
+	}
+	return v[k];
+}
+
+/*
+ * All 2K counters in use: subtract their median m from every counter and
+ * forget those left at zero (at least half of them).  At least K counters
+ * held m or more, so a purge cancels at least m * K of the N items seen;
+ * the sum of the purges (t->offset) is therefore at most N / K.
+ */
+static void purge(struct spe_topk *t)
+{
+	uint32_t nslots = t->hmask + 1, n = 0;
+	uint64_t m;
+
+	for (uint32_t s = 0; s < nslots; s++)
+		if (t->hash[s].count)
+			t->scratch[n++] = t->hash[s].count;
+	m = select_nth(t->scratch, n, n / 2);
+	t->offset += m;
+	/* survivors (count > m, fewer than half) go to scratch as pairs */
+	n = 0;
+	for (uint32_t s = 0; s < nslots; s++) {
+		if (t->hash[s].count > m) {
+			t->scratch[n++] = t->hash[s].key;
+			t->scratch[n++] = t->hash[s].count - m;
 		}
 	}
-	t->hash[s].idx = EMPTY;
-}
+	memset(t->hash, 0, nslots * sizeof(*t->hash));
+	for (uint32_t i = 0; i < n; i += 2) {
+		struct spe_topk_slot *sl = find_slot(t, t->scratch[i]);
 
-/* A new bucket of @count after bucket @after (EMPTY: at the head). */
-static uint32_t bucket_new(struct spe_topk *t, uint64_t count, uint32_t after)
-{
-	uint32_t b = t->free_bucket;
-	struct spe_topk_bucket *nb = &t->buckets[b];
-
-	/* Never runs dry: a bucket is only made for an entry leaving a
-	 * bucket that keeps others, or for a new entry, so there are never
-	 * more buckets than entries (<= K). */
-	t->free_bucket = nb->next;
-	nb->count = count;
-	nb->first = EMPTY;
-	nb->prev = after;
-	nb->next = after == EMPTY ? t->min_bucket : t->buckets[after].next;
-	if (nb->next != EMPTY)
-		t->buckets[nb->next].prev = b;
-	if (after == EMPTY)
-		t->min_bucket = b;
-	else
-		t->buckets[after].next = b;
-	return b;
-}
-
-static void bucket_free(struct spe_topk *t, uint32_t b)
-{
-	struct spe_topk_bucket *ob = &t->buckets[b];
-
-	if (ob->prev != EMPTY)
-		t->buckets[ob->prev].next = ob->next;
-	else
-		t->min_bucket = ob->next;
-	if (ob->next != EMPTY)
-		t->buckets[ob->next].prev = ob->prev;
-	ob->first = EMPTY;
-	ob->next = t->free_bucket;
-	t->free_bucket = b;
-}
-
-static void entry_unlink(struct spe_topk *t, uint32_t i)
-{
-	struct spe_topk_entry *e = &t->heap[i];
-
-	if (e->prev != EMPTY)
-		t->heap[e->prev].next = e->next;
-	else
-		t->buckets[e->bucket].first = e->next;
-	if (e->next != EMPTY)
-		t->heap[e->next].prev = e->prev;
-}
-
-static void entry_link(struct spe_topk *t, uint32_t i, uint32_t b)
-{
-	struct spe_topk_entry *e = &t->heap[i];
-
-	e->bucket = b;
-	e->prev = EMPTY;
-	e->next = t->buckets[b].first;
-	if (e->next != EMPTY)
-		t->heap[e->next].prev = i;
-	t->buckets[b].first = i;
-}
-
-/* count + 1 for counter @i: to the next bucket up, made if needed. */
-static void entry_increment(struct spe_topk *t, uint32_t i)
-{
-	struct spe_topk_entry *e = &t->heap[i];
-	uint32_t b, nb;
-
-	e->count++;
-	b = e->bucket;
-	nb = t->buckets[b].next;
-	entry_unlink(t, i);
-	if (nb == EMPTY || t->buckets[nb].count != e->count) {
-		if (t->buckets[b].first == EMPTY) {
-			/* alone in its bucket: the bucket moves up with it */
-			t->buckets[b].count = e->count;
-			entry_link(t, i, b);
-			return;
-		}
-		nb = bucket_new(t, e->count, b);
+		sl->key = t->scratch[i];
+		sl->count = t->scratch[i + 1];
 	}
-	entry_link(t, i, nb);
-	if (t->buckets[b].first == EMPTY)
-		bucket_free(t, b);
-}
-
-static int cmp_by_count(const void *a, const void *b, void *arg)
-{
-	const struct spe_topk *t = arg;
-	uint64_t x = t->heap[*(const uint32_t *)a].count;
-	uint64_t y = t->heap[*(const uint32_t *)b].count;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The first eviction: group the (so far exact) counters into buckets. */
-static void build_summary(struct spe_topk *t)
-{
-	uint32_t *idx = t->order, last = EMPTY;
-
-	buckets_reset(t);
-	t->summary = 1;
-	for (uint32_t i = 0; i < t->n; i++) {
-		t->heap[i].count = t->hash[t->heap[i].slot].count;
-		idx[i] = i;
-	}
-	qsort_r(idx, t->n, sizeof(*idx), cmp_by_count, t);
-	for (uint32_t k = 0; k < t->n; k++) {
-		uint32_t i = idx[k];
-
-		if (last == EMPTY || t->buckets[last].count != t->heap[i].count)
-			last = bucket_new(t, t->heap[i].count, last);
-		entry_link(t, i, last);
-	}
+	t->n = n / 2;
 }
 
 void spe_topk_add(struct spe_topk *t, uint64_t key)
 {
-	uint32_t s = find_slot(t, key), i;
+	struct spe_topk_slot *sl = find_slot(t, key);
 
 	t->total++;
-	if (t->hash[s].idx != EMPTY) {
-		/* exact phase: the count lives in the slot just probed */
-		if (!t->summary)
-			t->hash[s].count++;
-		else
-			entry_increment(t, t->hash[s].idx);
+	if (sl->count) {
+		sl->count++;
 		return;
 	}
-	if (t->n < t->cap) {
-		struct spe_topk_entry *e = &t->heap[t->n];
-		uint32_t b = t->min_bucket;
-
-		i = t->n++;
-		e->key = key;
-		e->count = 1;
-		e->err = 0;
-		e->slot = s;
-		t->hash[s].key = key;
-		t->hash[s].idx = i;
-		t->hash[s].count = 1;
-		if (!t->summary)
-			return;
-		if (b == EMPTY || t->buckets[b].count != 1)
-			b = bucket_new(t, 1, EMPTY);
-		entry_link(t, i, b);
-		return;
+	if (t->n == t->max_n) {
+		purge(t);
+		sl = find_slot(t, key);
 	}
-	/* replace a minimum counter: it inherits its count as error */
-	if (!t->summary)
-		build_summary(t);
-	i = t->buckets[t->min_bucket].first;
-	hash_delete(t, t->heap[i].slot);
-	s = find_slot(t, key);
-	t->heap[i].key = key;
-	t->heap[i].err = t->heap[i].count;
-	t->heap[i].slot = s;
-	t->hash[s].key = key;
-	t->hash[s].idx = i;
-	entry_increment(t, i);
+	sl->key = key;
+	sl->count = 1;
+	t->n++;
 }
 
 static int cmp_entry_desc(const void *a, const void *b)
@@ -338,7 +221,7 @@ size_t spe_topk_sorted(const struct spe_topk *t,
 		       struct spe_topk_entry *ret_entries, size_t max)
 {
 	struct spe_topk_entry *all = ret_entries;
-	size_t n = t->n < max ? t->n : max;
+	size_t n = t->n < max ? t->n : max, k = 0;
 
 	if (!n)
 		return 0;
@@ -348,10 +231,13 @@ size_t spe_topk_sorted(const struct spe_topk *t,
 		if (!all)
 			return 0;
 	}
-	memcpy(all, t->heap, t->n * sizeof(*all));
-	if (!t->summary)	/* exact phase: counts are in the slots */
-		for (uint32_t i = 0; i < t->n; i++)
-			all[i].count = t->hash[all[i].slot].count;
+	for (uint32_t s = 0; s <= t->hmask; s++)
+		if (t->hash[s].count)
+			all[k++] = (struct spe_topk_entry){
+				.key = t->hash[s].key,
+				.count = t->hash[s].count + t->offset,
+				.err = t->offset,
+			};
 	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
 	if (all != ret_entries) {
 		memcpy(ret_entries, all, n * sizeof(*all));

@@ -103,14 +103,15 @@ static void test_topk_bound(void **state)
 	}
 	assert_int_equal(t.total, N);
 	n = spe_topk_sorted(&t, e, K);
-	assert_int_equal(n, K);
+	assert_true(n > 0 && n <= K);
+	assert_true(t.offset > 0);	/* purged: estimates, not counts */
 	{
-		/* space-saving: the K counters always sum to N exactly */
+		/* the lower bounds (what the counters hold) sum to at most N */
 		uint64_t sum = 0;
 
 		for (size_t i = 0; i < n; i++)
-			sum += e[i].count;
-		assert_int_equal(sum, N);
+			sum += e[i].count - e[i].err;
+		assert_true(sum <= N);
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t k = e[i].key * 0xf1de83e19937733dULL;	/* inverse */
