@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -241,24 +242,13 @@ static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
 	return 0;
 }
 
-static void stats_add(struct spe_dec_stats *sum, const struct spe_dec_stats *st)
-{
-	sum->bytes += st->bytes;
-	sum->records += st->records;
-	sum->bad_bytes += st->bad_bytes;
-	sum->resyncs += st->resyncs;
-	sum->dropped += st->dropped;
-	sum->truncated += st->truncated;
-	sum->dups += st->dups;
-}
-
 static int no_record(void *arg, const struct spe_record *r)
 {
 	return 0;
 }
 
 /* Decodes every stream, each record to @fn; sums the decoders' counters. */
-static int decode_all(const struct input *in, spe_rec_fn fn, void *arg,
+static int decode_all(const struct input *in, spe_rec_fn fn,
 		      struct spe_dec_stats *ret_st)
 {
 	struct spe_dec *d = malloc(sizeof(*d));
@@ -269,11 +259,30 @@ static int decode_all(const struct input *in, spe_rec_fn fn, void *arg,
 	for (size_t i = 0; i < in->nstreams; i++) {
 		spe_dec_init(d, NULL);
 		spe_dec_run(d, in->streams[i].buf, in->streams[i].len, true,
-			    fn, arg);
-		stats_add(ret_st, &d->stats);
+			    fn, NULL);
+		spe_dec_stats_add(ret_st, &d->stats);
 	}
 	free(d);
 	return 0;
+}
+
+/* Decodes every stream into @p, on both cores when there are two. */
+static int profile_all(const struct input *in, struct spe_profile *p,
+		       struct spe_dec_stats *ret_st)
+{
+	struct spe_stream_in *s = calloc(in->nstreams, sizeof(*s));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < in->nstreams; i++)
+		s[i] = (struct spe_stream_in){ in->streams[i].buf,
+					       in->streams[i].len };
+	ret = spe_profile_decode_streams(p, s, in->nstreams,
+					 ncpu > 1 ? 2 : 1, ret_st);
+	free(s);
+	return ret;
 }
 
 /* Bytes but not one record and some bad bytes: not SPE data. */
@@ -292,7 +301,7 @@ static int check_stats(struct cli_ctx *ctx, const char *cmd, const char *file,
 static int input_check(struct cli_ctx *ctx, const char *cmd, const char *file,
 		       const struct input *in, struct spe_dec_stats *ret_st)
 {
-	if (decode_all(in, no_record, NULL, ret_st))
+	if (decode_all(in, no_record, ret_st))
 		return cli_err(ctx, -ENOMEM, "out of memory");
 	return check_stats(ctx, cmd, file, ret_st);
 }
@@ -692,12 +701,6 @@ static void report_text(const struct opts *o, const struct input *in,
 	free(top);
 }
 
-static int add_to_profile(void *arg, const struct spe_record *r)
-{
-	spe_profile_add(arg, r);
-	return 0;
-}
-
 static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct spe_symtab syms = { 0 };
@@ -729,7 +732,7 @@ static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		input_free(&in);
 		return cli_err(ctx, ret, "out of memory");
 	}
-	ret = decode_all(&in, add_to_profile, &p, &st);
+	ret = profile_all(&in, &p, &st);
 	if (ret)
 		ret = cli_err(ctx, ret, "out of memory");
 	else

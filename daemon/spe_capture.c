@@ -141,12 +141,13 @@ static struct vm_spe *vm_spe_of(struct spe_capture *c, struct vm *vm)
 }
 
 static void fold(struct vm_spe *s, struct spe_stream *st,
-		 const struct spe_record *r)
+		 const struct spe_record *recs, int n)
 {
-	spe_profile_add(&s->prof, r);
-	st->records++;
-	if (spe_rec_has_addr(r, SPE_ADDR_PC))
-		st->by_el[spe_addr_el(r->addr[SPE_ADDR_PC])]++;
+	spe_profile_add_batch(&s->prof, recs, n);
+	st->records += n;
+	for (int i = 0; i < n; i++)
+		if (spe_rec_has_addr(&recs[i], SPE_ADDR_PC))
+			st->by_el[spe_addr_el(recs[i].addr[SPE_ADDR_PC])]++;
 }
 
 int spe_capture_chunk(void *ctx, void *data, size_t size)
@@ -210,8 +211,7 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 
 		if (n < 0)
 			break;
-		for (int i = 0; i < n; i++)
-			fold(s, st, &recs[i]);
+		fold(s, st, recs, n);
 		off += used;
 		if (!used && !n)
 			break;

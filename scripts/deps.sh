@@ -27,8 +27,9 @@ done
 missing=()
 for p in "${PKGS[@]}"; do
 	[[ "$p" == \#* ]] && continue
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ "$st" == "install ok installed" ]] || missing+=("$p")
+	# one line per installed architecture (a foreign one may be there too)
+	st=$(dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null || true)
+	grep -qx "install ok installed" <<<"$st" || missing+=("$p")
 done
 if ((${#missing[@]})); then
 	if [[ $(id -u) -ne 0 ]]; then

@@ -490,6 +490,13 @@ typedef int (*spe_rec_fn)(void *arg, const struct spe_record *rec);
 int spe_dec_run(struct spe_dec *dec, const void *buf, size_t len,
 		bool finish, spe_rec_fn fn, void *arg);
 
+typedef int (*spe_batch_fn)(void *arg, const struct spe_record *recs,
+			    size_t n);
+
+/* The same, @fn called with batches of up to 32 records (n >= 1). */
+int spe_dec_run_batches(struct spe_dec *dec, const void *buf, size_t len,
+			bool finish, spe_batch_fn fn, void *arg);
+
 /* ---- text forms --------------------------------------------------------- */
 
 #define SPE_DESC_MAX		256

@@ -76,6 +76,8 @@ int spe_topk_init(struct spe_topk *t, uint32_t k);
 void spe_topk_free(struct spe_topk *t);
 void spe_topk_add(struct spe_topk *t, uint64_t key);
 void spe_topk_clear(struct spe_topk *t);
+/* Adds @b's counts to @a (same K); the bound holds for the union. */
+int spe_topk_merge(struct spe_topk *a, const struct spe_topk *b);
 /* Copies up to @max entries, highest count first; returns how many (0
  * also when @max < n and no memory could be had for sorting). */
 size_t spe_topk_sorted(const struct spe_topk *t,
@@ -119,6 +121,9 @@ struct spe_profile {
 	/* time */
 	uint64_t ts_records;
 	uint64_t ts_first, ts_last;	/* min and max timestamp */
+	/* private: lookup tables (profile.c) */
+	uint16_t op_tab[4][256];
+	uint8_t ds_tab[16];
 };
 
 int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o);
@@ -126,6 +131,36 @@ void spe_profile_free(struct spe_profile *p);
 /* Forgets the samples, keeps the configuration and memory. */
 void spe_profile_clear(struct spe_profile *p);
 void spe_profile_add(struct spe_profile *p, const struct spe_record *r);
+/* The same for @n records (faster: the top-K probes are started first). */
+void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
+			   size_t n);
+/* Adds @b (same MIDR and K) to @a: -EINVAL if they differ. */
+int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b);
+/* Adds decoder counters. */
+void spe_dec_stats_add(struct spe_dec_stats *sum,
+		       const struct spe_dec_stats *st);
+
+/* One SPE byte stream (a vCPU's, or a whole raw file). */
+struct spe_stream_in {
+	const uint8_t *buf;
+	size_t len;
+};
+
+/*
+ * Decodes @n streams (a decoder each, from its start) into @p, on up to
+ * @threads threads (1: this one; 2: this one decodes, a helper adds
+ * batches to a second profile merged at the end).  The counters (and the
+ * top-K within its bound) do not depend on @threads.  *@ret_st (if not
+ * NULL): the decoders' counters summed.
+ */
+int spe_profile_decode_streams(struct spe_profile *p,
+			       const struct spe_stream_in *streams, size_t n,
+			       unsigned int threads,
+			       struct spe_dec_stats *ret_st);
+/* Decodes @len bytes with @dec into the profile (spe_dec_run() with
+ * batches); @finish: the end of the stream. */
+int spe_profile_decode(struct spe_profile *p, struct spe_dec *dec,
+		       const void *buf, size_t len, bool finish);
 
 /* Rates, as fractions (0 when the denominator is 0). */
 struct spe_profile_rates {

@@ -781,30 +781,53 @@ void spe_dec_discontinuity(struct spe_dec *d)
 	go_broken(d);
 }
 
-int spe_dec_run(struct spe_dec *dec, const void *buf, size_t len,
-		bool finish, spe_rec_fn fn, void *arg)
+int spe_dec_run_batches(struct spe_dec *dec, const void *buf, size_t len,
+			bool finish, spe_batch_fn fn, void *arg)
 {
 	struct spe_record recs[32];
 	const uint8_t *p = buf;
 
 	while (len) {
 		size_t used;
-		int n = spe_dec_feed(dec, p, len, &used, recs, 32);
+		int ret, n = spe_dec_feed(dec, p, len, &used, recs, 32);
 
 		if (n < 0)
 			return n;
-		for (int i = 0; i < n; i++) {
-			int ret = fn(arg, &recs[i]);
-
-			if (ret)
-				return ret;
-		}
+		ret = n ? fn(arg, recs, n) : 0;
+		if (ret)
+			return ret;
 		p += used;
 		len -= used;
 	}
 	if (finish)
 		spe_dec_finish(dec);
 	return 0;
+}
+
+struct run_one {
+	spe_rec_fn fn;
+	void *arg;
+};
+
+static int run_one_cb(void *arg, const struct spe_record *recs, size_t n)
+{
+	const struct run_one *c = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		int ret = c->fn(c->arg, &recs[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int spe_dec_run(struct spe_dec *dec, const void *buf, size_t len,
+		bool finish, spe_rec_fn fn, void *arg)
+{
+	struct run_one c = { fn, arg };
+
+	return spe_dec_run_batches(dec, buf, len, finish, run_one_cb, &c);
 }
 
 bool spe_record_equal(const struct spe_record *a, const struct spe_record *b)

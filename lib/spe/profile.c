@@ -1,28 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * SPE profile aggregation: histograms, a space-saving top-K sketch, and the
+ * SPE profile aggregation: histograms, a frequent-items top-K sketch, and the
  * per-profile counters `kvmprof spe report` prints and the daemon keeps.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <kvmprof/spe_profile.h>
 
+/* op_tab entries: the subclass, and what the operation mix counts */
+#define OPT_SUB		0x00ff
+#define OPT_LD		0x0100
+#define OPT_ST		0x0200
+#define OPT_COND	0x0400
+#define OPT_IND		0x0800
+#define OPT_CALL	0x1000
+#define OPT_RET		0x2000
+
 /* ---- histograms --------------------------------------------------------- */
-
-unsigned int spe_hist_bucket(uint64_t v)
-{
-	unsigned int msb;
-
-	if (v < 4)
-		return v;
-	if (v > 0xffff)
-		v = 0xffff;
-	msb = 63 - __builtin_clzll(v);
-	/* 4 buckets per power of two: the two bits below the top one */
-	return 4 * (msb - 1) + ((v >> (msb - 2)) & 3);
-}
 
 uint64_t spe_hist_lo(unsigned int b)
 {
@@ -39,13 +36,36 @@ uint64_t spe_hist_hi(unsigned int b)
 	return b + 1 < SPE_HIST_BUCKETS ? spe_hist_lo(b + 1) - 1 : 0xffff;
 }
 
-void spe_hist_add(struct spe_hist *h, uint64_t v)
+static inline unsigned int hist_bucket(uint64_t v)
+{
+	unsigned int msb;
+
+	if (v < 4)
+		return v;
+	if (v > 0xffff)
+		v = 0xffff;
+	msb = 63 - __builtin_clzll(v);
+	/* 4 buckets per power of two: the two bits below the top one */
+	return 4 * (msb - 1) + ((v >> (msb - 2)) & 3);
+}
+
+static inline void hist_add(struct spe_hist *h, uint64_t v)
 {
 	h->count++;
 	h->sum += v;
 	if (v > h->max)
 		h->max = v;
-	h->bucket[spe_hist_bucket(v)]++;
+	h->bucket[hist_bucket(v)]++;
+}
+
+void spe_hist_add(struct spe_hist *h, uint64_t v)
+{
+	hist_add(h, v);
+}
+
+unsigned int spe_hist_bucket(uint64_t v)
+{
+	return hist_bucket(v);
 }
 
 uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
@@ -190,7 +210,7 @@ static void purge(struct spe_topk *t)
 	t->n = n / 2;
 }
 
-void spe_topk_add(struct spe_topk *t, uint64_t key)
+static inline void topk_add(struct spe_topk *t, uint64_t key)
 {
 	struct spe_topk_slot *sl = find_slot(t, key);
 
@@ -206,6 +226,57 @@ void spe_topk_add(struct spe_topk *t, uint64_t key)
 	sl->key = key;
 	sl->count = 1;
 	t->n++;
+}
+
+void spe_topk_add(struct spe_topk *t, uint64_t key)
+{
+	topk_add(t, key);
+}
+
+/* @w items of @key at once (a purge's argument holds for weights too). */
+static void topk_add_n(struct spe_topk *t, uint64_t key, uint64_t w)
+{
+	struct spe_topk_slot *sl = find_slot(t, key);
+
+	if (!w)
+		return;
+	t->total += w;
+	if (sl->count) {
+		sl->count += w;
+		return;
+	}
+	if (t->n == t->max_n) {
+		purge(t);
+		sl = find_slot(t, key);
+	}
+	sl->key = key;
+	sl->count = w;
+	t->n++;
+}
+
+/*
+ * Adds @b's counters to @a.  Every purge, here or before, cancels at
+ * least K times its amount of the items the two saw, so the sum of both
+ * offsets stays within N / K (Agarwal et al., "Mergeable summaries").
+ */
+int spe_topk_merge(struct spe_topk *a, const struct spe_topk *b)
+{
+	uint64_t total = a->total + b->total;
+
+	if (a->cap != b->cap)
+		return -EINVAL;
+	for (uint32_t s = 0; s <= b->hmask; s++)
+		if (b->hash[s].count)
+			topk_add_n(a, b->hash[s].key, b->hash[s].count);
+	a->offset += b->offset;
+	a->total = total;
+	return 0;
+}
+
+/* Starts loading the slot of @key (a batch hides the cache misses). */
+static inline void topk_prefetch(const struct spe_topk *t, uint64_t key)
+{
+	__builtin_prefetch(&t->hash[key_hash(key) & t->hmask]);
 }
 
 static int cmp_entry_desc(const void *a, const void *b)
@@ -248,6 +319,35 @@ size_t spe_topk_sorted(const struct spe_topk *t,
 
 /* ---- profile --------------------------------------------------------------- */
 
+/*
+ * Per-profile lookup tables: what add_op() needs of each (class, payload)
+ * (spe_op_decode() once per value instead of per record), and the data
+ * source names of raw values 0..15 for the profile's CPU.
+ */
+static void tables_init(struct spe_profile *p)
+{
+	for (unsigned int cls = 0; cls < 4; cls++) {
+		for (unsigned int v = 0; v < 256; v++) {
+			struct spe_op_info op;
+			uint16_t e;
+
+			spe_op_decode(cls, v, &op);
+			e = op.sub;
+			if (op.cls == SPE_OPC_LDST)
+				e |= op.flags & SPE_OPF_ST ? OPT_ST : OPT_LD;
+			if (op.cls == SPE_OPC_BRANCH) {
+				e |= op.flags & SPE_OPF_COND ? OPT_COND : 0;
+				e |= op.flags & SPE_OPF_IND ? OPT_IND : 0;
+				e |= op.cr == SPE_BR_CR_BL ? OPT_CALL : 0;
+				e |= op.cr == SPE_BR_CR_RET ? OPT_RET : 0;
+			}
+			p->op_tab[cls][v] = e;
+		}
+	}
+	for (unsigned int v = 0; v < 16; v++)
+		p->ds_tab[v] = spe_ds_decode(p->cpu, v);
+}
+
 int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o)
 {
 	struct spe_profile_opts def = { 0 };
@@ -258,6 +358,7 @@ int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o)
 	memset(p, 0, sizeof(*p));
 	p->midr = o->midr;
 	p->cpu = spe_cpu_from_midr(o->midr);
+	tables_init(p);
 	ret = spe_topk_init(&p->pcs, o->top_pcs ? o->top_pcs : 4096);
 	if (!ret)
 		ret = spe_topk_init(&p->ctx, o->top_ctx ? o->top_ctx : 256);
@@ -283,35 +384,33 @@ void spe_profile_clear(struct spe_profile *p)
 	p->ctx = ctx;
 	p->midr = midr;
 	p->cpu = cpu;
+	tables_init(p);
 	spe_topk_clear(&p->pcs);
 	spe_topk_clear(&p->ctx);
 }
 
-static void add_op(struct spe_profile *p, const struct spe_record *r)
+static inline void add_op(struct spe_profile *p, const struct spe_record *r)
 {
-	struct spe_op_info op;
+	unsigned int cls = r->op_class & 3;
+	uint16_t e;
 
 	if (!(r->flags & SPE_REC_OP)) {
 		p->no_op++;
 		return;
 	}
-	spe_op_decode(r->op_class, r->op, &op);
-	p->op_class[op.cls]++;
-	p->op_sub[op.sub]++;
-	if (op.cls == SPE_OPC_LDST) {
-		if (op.flags & SPE_OPF_ST)
-			p->stores++;
-		else
-			p->loads++;
-	} else if (op.cls == SPE_OPC_BRANCH) {
-		p->br_cond += !!(op.flags & SPE_OPF_COND);
-		p->br_ind += !!(op.flags & SPE_OPF_IND);
-		p->br_call += op.cr == SPE_BR_CR_BL;
-		p->br_ret += op.cr == SPE_BR_CR_RET;
-	}
+	e = p->op_tab[cls][r->op];
+	p->op_class[cls]++;
+	p->op_sub[e & OPT_SUB]++;
+	p->loads += !!(e & OPT_LD);
+	p->stores += !!(e & OPT_ST);
+	p->br_cond += !!(e & OPT_COND);
+	p->br_ind += !!(e & OPT_IND);
+	p->br_call += !!(e & OPT_CALL);
+	p->br_ret += !!(e & OPT_RET);
 }
 
-void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
+static inline void profile_add(struct spe_profile *p,
+			       const struct spe_record *r)
 {
 	p->samples++;
 	if (spe_rec_has_addr(r, SPE_ADDR_PC)) {
@@ -320,7 +419,7 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 
 		p->el[el]++;
 		p->el_ns[el][spe_addr_ns(pc)]++;
-		spe_topk_add(&p->pcs, spe_addr_canon(pc));
+		topk_add(&p->pcs, spe_addr_canon(pc));
 	} else {
 		p->no_pc++;
 	}
@@ -336,17 +435,19 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 	}
 	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++)
 		if (spe_rec_has_cnt(r, i))
-			spe_hist_add(&p->lat[i], r->cnt[i]);
+			hist_add(&p->lat[i], r->cnt[i]);
 	if (r->flags & SPE_REC_DS) {
 		p->ds_records++;
-		p->ds[spe_ds_decode(p->cpu, r->ds)]++;
-		if (r->ds < 16)
+		if (r->ds < 16) {
+			p->ds[p->ds_tab[r->ds]]++;
 			p->ds_raw[r->ds]++;
-		else
+		} else {
+			p->ds[spe_ds_decode(p->cpu, r->ds)]++;
 			p->ds_raw_other++;
+		}
 	}
 	if (r->ctx_mask & (1u << SPE_CTX_EL1))
-		spe_topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
+		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
 	else
 		p->no_ctx++;
 	if (r->flags & SPE_REC_TS) {
@@ -355,6 +456,100 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 		if (r->ts > p->ts_last)
 			p->ts_last = r->ts;
 	}
+}
+
+void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
+{
+	profile_add(p, r);
+}
+
+void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (spe_rec_has_addr(&r[i], SPE_ADDR_PC))
+			topk_prefetch(&p->pcs,
+				      spe_addr_canon(r[i].addr[SPE_ADDR_PC]));
+	for (size_t i = 0; i < n; i++)
+		profile_add(p, &r[i]);
+}
+
+static int add_batch_cb(void *arg, const struct spe_record *r, size_t n)
+{
+	spe_profile_add_batch(arg, r, n);
+	return 0;
+}
+
+int spe_profile_decode(struct spe_profile *p, struct spe_dec *dec,
+		       const void *buf, size_t len, bool finish)
+{
+	return spe_dec_run_batches(dec, buf, len, finish, add_batch_cb, p);
+}
+
+static void hist_merge(struct spe_hist *a, const struct spe_hist *b)
+{
+	a->count += b->count;
+	a->sum += b->sum;
+	if (b->max > a->max)
+		a->max = b->max;
+	for (unsigned int i = 0; i < SPE_HIST_BUCKETS; i++)
+		a->bucket[i] += b->bucket[i];
+}
+
+static void add_u64s(uint64_t *a, const uint64_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		a[i] += b[i];
+}
+
+/* The profile's plain counters (and arrays of them): merged by adding. */
+#define PROF_SUM(f)	{ offsetof(struct spe_profile, f), \
+			  sizeof(((struct spe_profile *)0)->f) / sizeof(uint64_t) }
+static const struct {
+	size_t off, n;
+} prof_sums[] = {
+	PROF_SUM(samples), PROF_SUM(no_pc), PROF_SUM(el), PROF_SUM(el_ns),
+	PROF_SUM(no_op), PROF_SUM(op_class), PROF_SUM(op_sub),
+	PROF_SUM(loads), PROF_SUM(stores), PROF_SUM(br_cond),
+	PROF_SUM(br_ind), PROF_SUM(br_call), PROF_SUM(br_ret),
+	PROF_SUM(ev_records), PROF_SUM(ev), PROF_SUM(ds_records),
+	PROF_SUM(ds), PROF_SUM(ds_raw), PROF_SUM(ds_raw_other),
+	PROF_SUM(no_ctx), PROF_SUM(ts_records),
+};
+
+int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b)
+{
+	int ret;
+
+	if (a->midr != b->midr)
+		return -EINVAL;
+	ret = spe_topk_merge(&a->pcs, &b->pcs);
+	if (!ret)
+		ret = spe_topk_merge(&a->ctx, &b->ctx);
+	if (ret)
+		return ret;
+	if (b->ts_records) {
+		if (!a->ts_records || b->ts_first < a->ts_first)
+			a->ts_first = b->ts_first;
+		if (b->ts_last > a->ts_last)
+			a->ts_last = b->ts_last;
+	}
+	for (size_t i = 0; i < sizeof(prof_sums) / sizeof(prof_sums[0]); i++)
+		add_u64s((uint64_t *)((char *)a + prof_sums[i].off),
+			 (const uint64_t *)((const char *)b + prof_sums[i].off),
+			 prof_sums[i].n);
+	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++)
+		hist_merge(&a->lat[i], &b->lat[i]);
+	return 0;
+}
+
+void spe_dec_stats_add(struct spe_dec_stats *sum,
+		       const struct spe_dec_stats *st)
+{
+	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0,
+		       "spe_dec_stats: counters only");
+	add_u64s((uint64_t *)sum, (const uint64_t *)st,
+		 sizeof(*st) / sizeof(uint64_t));
 }
 
 static double ratio(uint64_t a, uint64_t b)
