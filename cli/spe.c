@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include <kvmprof/spe.h>
+#include <kvmprof/spe_pprof.h>
 #include <kvmprof/spe_profile.h>
 #include <kvmprof/spefile.h>
 #include "cli.h"
@@ -35,6 +36,7 @@ struct input {
 	struct spe_input file;	/* the decompressed (or mapped) file */
 	bool recording;
 	uint64_t midr;		/* from the recording's metadata, or 0 */
+	char vm[128];		/* VM name from the metadata, or "" */
 	struct stream *streams;
 	size_t nstreams;
 };
@@ -42,6 +44,7 @@ struct input {
 struct opts {
 	const char *file;
 	const char *symbols;
+	const char *pprof;	/* report --pprof OUT.pb.gz */
 	uint64_t midr;
 	bool have_midr;
 	bool csv;
@@ -92,6 +95,9 @@ static int parse_args(struct cli_ctx *ctx, int argc, char **argv,
 		} else if (allow_report && !strcmp(a, "--symbols") &&
 			   i + 1 < argc) {
 			o->symbols = argv[++i];
+		} else if (allow_report && !strcmp(a, "--pprof") &&
+			   i + 1 < argc) {
+			o->pprof = argv[++i];
 		} else if (allow_report && !strcmp(a, "--top") && i + 1 < argc) {
 			char *end;
 
@@ -173,11 +179,16 @@ static int cmp_stream(const void *a, const void *b)
 	return x->vcpu < y->vcpu ? -1 : x->vcpu > y->vcpu;
 }
 
-static uint64_t meta_midr(const char *meta, size_t len)
+static uint64_t meta_midr(const char *meta, size_t len, char *vm,
+			  size_t vm_size)
 {
 	cJSON *m = cJSON_ParseWithLength(meta, len);
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "midr");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "vm");
 	uint64_t midr = 0;
+
+	if (cJSON_IsString(name))
+		snprintf(vm, vm_size, "%s", name->valuestring);
 
 	if (cJSON_IsString(v) && parse_midr(v->valuestring, &midr))
 		midr = 0;
@@ -237,7 +248,7 @@ static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
 			       ret == -E2BIG ? "too many vCPUs in recording" :
 			       strerror(-ret));
 	}
-	in->midr = meta_midr(meta, meta_len);
+	in->midr = meta_midr(meta, meta_len, in->vm, sizeof(in->vm));
 	qsort(in->streams, in->nstreams, sizeof(*in->streams), cmp_stream);
 	return 0;
 }
@@ -701,6 +712,64 @@ static void report_text(const struct opts *o, const struct input *in,
 	free(top);
 }
 
+struct pprof_arg {
+	struct spe_pprof *pp;
+	int32_t vcpu;
+	int err;
+};
+
+static int pprof_cb(void *arg, const struct spe_record *r)
+{
+	struct pprof_arg *a = arg;
+
+	a->err = spe_pprof_add(a->pp, a->vcpu, r);
+	return a->err;
+}
+
+/* report --pprof OUT: every record again, by PC, target and labels. */
+static int write_pprof(struct cli_ctx *ctx, const struct opts *o,
+		       const struct input *in, const struct spe_symtab *syms)
+{
+	struct pprof_arg a = { .pp = spe_pprof_new(o->midr) };
+	struct spe_dec *d = malloc(sizeof(*d));
+	FILE *f = NULL;
+	int ret = 0;
+
+	if (!a.pp || !d) {
+		ret = cli_err(ctx, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < in->nstreams && !a.err; i++) {
+		a.vcpu = in->streams[i].vcpu;
+		spe_dec_init(d, NULL);
+		spe_dec_run(d, in->streams[i].buf, in->streams[i].len, true,
+			    pprof_cb, &a);
+	}
+	if (a.err) {
+		ret = cli_err(ctx, a.err, "spe report: --pprof: %s",
+			      a.err == -E2BIG ? "too many distinct samples" :
+			      strerror(-a.err));
+		goto out;
+	}
+	f = fopen(o->pprof, "w");
+	if (!f) {
+		ret = cli_err(ctx, -errno, "spe report: %s: %s", o->pprof,
+			      strerror(errno));
+		goto out;
+	}
+	ret = spe_pprof_write(a.pp, f, syms->n ? syms : NULL,
+			      in->vm[0] ? in->vm : NULL, 0);
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	if (ret)
+		ret = cli_err(ctx, ret, "spe report: %s: %s", o->pprof,
+			      strerror(-ret));
+out:
+	free(d);
+	spe_pprof_free(a.pp);
+	return ret;
+}
+
 static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct spe_symtab syms = { 0 };
@@ -743,6 +812,15 @@ static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 		input_free(&in);
 		return ret;
 	}
+	if (o.pprof) {
+		ret = write_pprof(ctx, &o, &in, &syms);
+		if (ret) {
+			spe_profile_free(&p);
+			spe_symtab_free(&syms);
+			input_free(&in);
+			return ret;
+		}
+	}
 	if (o.json)
 		ret = spe_profile_json(stdout, &p, &syms, &st, o.top);
 	else
@@ -761,7 +839,8 @@ const struct cli_cmd spe_cmds[] = {
 	{ "records", cmd_records, "FILE [--json|--csv] [--midr X]",
 	  "decoded SPE records, every field" },
 	{ "report", cmd_report,
-	  "FILE [--midr X] [--symbols ELF|kallsyms] [--top N] [--json]",
+	  "FILE [--midr X] [--symbols ELF|kallsyms] [--top N] [--json] "
+	  "[--pprof OUT.pb.gz]",
 	  "profile: ELs, top PCs and guest PIDs, op mix, event rates, "
 	  "latency histograms, data sources" },
 	{ NULL, NULL, NULL, NULL },

@@ -6,7 +6,7 @@
 # compressed input) needs $(SPE_IO_LIBS).
 SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c \
 	lib/spe/profile.c lib/spe/parallel.c lib/spe/text.c lib/spe/symtab.c
-SPE_IO_SRCS := lib/spe/symbols.c lib/spe/input.c
+SPE_IO_SRCS := lib/spe/symbols.c lib/spe/input.c lib/spe/pprof.c
 SPE_IO_LIBS := $(ELF_LIBS) $(ZLIB_LIBS)
 
 # The synthetic stream generator (ground truth for tests and benches; the
@@ -36,6 +36,9 @@ $(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
 		$(ZLIB_LIBS) $(ELF_LIBS) -lm
 
 TEST_BINS += $(O)/tests/spe/test_cli
+
+# --pprof output read by go tool pprof (needs $(O)/kvmprof and spegen).
+TEST_BINS += tests/spe/test_pprof.sh
 
 # spegen: synthetic streams with ground truth.
 $(O)/spegen: $(call obj,tools/spegen/main.c $(SPEGEN_SRCS) $(SPE_SRCS))
