@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <zlib.h>
 
 #include <kvmprof/client.h>
 #include <kvmprof/spefile.h>
@@ -188,19 +187,6 @@ static void on_stop(int s)
 	stop_rec = 1;
 }
 
-static int gz_all(gzFile gz, const void *p, size_t len)
-{
-	return len && gzwrite(gz, p, (unsigned int)len) != (int)len ? -EIO : 0;
-}
-
-static int put_le32(gzFile gz, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 24) };
-
-	return gz_all(gz, b, 4);
-}
-
 /*
  * kvmprof record VM -o FILE [--duration S] [--midr X]: the VM's raw SPE
  * stream, gzip-compressed (include/kvmprof/spefile.h).  Written to a
@@ -212,13 +198,14 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	double duration = 10;
 	static const char *const hdrs[] = { "X-Kvmprof-Cursor",
 					    "X-Kvmprof-Lost-Blocks" };
-	char path[512], esc[400], tmp[4096], hv[2][KP_HDR_VAL_MAX];
+	char path[512], esc[400], hv[2][KP_HDR_VAL_MAX];
 	uint64_t cursor = 0, blocks = 0, bytes = 0, lost = 0;
+	struct kp_spefile_writer w;
 	struct timespec t0, now;
+	char trailer[256];
 	cJSON *vm, *meta;
 	char *mtext;
-	gzFile gz;
-	int fd, r = 0;
+	int r = 0;
 
 	if (argc < 2)
 		return cli_err(ctx, -EINVAL, "record: missing VM");
@@ -263,20 +250,10 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	mtext = cJSON_PrintUnformatted(meta);
 	cJSON_Delete(meta);
 
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		free(mtext);
-		return cli_err(ctx, -errno, "record: %s: %s", out,
-			       strerror(errno));
-	}
-	gz = gzdopen(fd, "wb");
-	if (!gz || gz_all(gz, KP_SPEFILE_MAGIC, KP_SPEFILE_MAGIC_LEN) ||
-	    put_le32(gz, (uint32_t)strlen(mtext)) ||
-	    gz_all(gz, mtext, strlen(mtext))) {
-		r = -EIO;
-		goto fail;
-	}
+	r = mtext ? kp_spefile_create(&w, out, mtext) : -ENOMEM;
+	free(mtext);
+	if (r)
+		return cli_err(ctx, r, "record: %s: %s", out, strerror(-r));
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -301,7 +278,7 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		/* blocks that left the daemon's window before we read them */
 		lost += strtoull(hv[1], NULL, 10);
-		if (gz_all(gz, buf, len)) {
+		if (kp_spefile_blocks(&w, buf, len)) {
 			free(buf);
 			r = -EIO;
 			goto fail;
@@ -320,31 +297,13 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		usleep(200000);
 	}
-	{
-		char trailer[256];
-
-		snprintf(trailer, sizeof(trailer),
-			 "{\"blocks\":%llu,\"bytes\":%llu,\"lost_blocks\":%llu}",
-			 (unsigned long long)blocks, (unsigned long long)bytes,
-			 (unsigned long long)lost);
-		if (put_le32(gz, KP_SPEFILE_TRAILER) ||
-		    put_le32(gz, (uint32_t)strlen(trailer)) ||
-		    gz_all(gz, trailer, strlen(trailer))) {
-			r = -EIO;
-			goto fail;
-		}
-	}
-	if (gzclose(gz) != Z_OK) {
-		gz = NULL;
-		r = -EIO;
-		goto fail;
-	}
-	gz = NULL;
-	if (rename(tmp, out)) {
-		r = -errno;
-		goto fail;
-	}
-	free(mtext);
+	snprintf(trailer, sizeof(trailer),
+		 "{\"blocks\":%llu,\"bytes\":%llu,\"lost_blocks\":%llu}",
+		 (unsigned long long)blocks, (unsigned long long)bytes,
+		 (unsigned long long)lost);
+	r = kp_spefile_commit(&w, trailer);
+	if (r)
+		goto out;
 	if (ctx->json)
 		printf("{\"file\":\"%s\",\"blocks\":%llu,\"bytes\":%llu}\n",
 		       out, (unsigned long long)blocks,
@@ -355,10 +314,8 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		       out);
 	return 0;
 fail:
-	if (gz)
-		gzclose(gz);
-	unlink(tmp);
-	free(mtext);
+	kp_spefile_abort(&w);
+out:
 	return cli_err(ctx, r, "record: %s", r == -EIO ?
 		       "writing the recording or reading from kvmprofd failed" :
 		       strerror(-r));

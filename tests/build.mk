@@ -1,8 +1,7 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
 UNIT_TESTS := vmname registry procfs
 UNIT_DEPS_vmname := lib/vmname.c
-UNIT_DEPS_registry := daemon/registry.c daemon/spe_capture.c lib/procfs.c \
-	lib/vmname.c $(SPE_SRCS) $(SPE_IO_SRCS)
+UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
 UNIT_DEPS_procfs := lib/procfs.c
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
@@ -20,7 +19,7 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 # End-to-end tests: release-built daemon/CLI/guest, sanitized test program.
 E2E_HARNESS := tests/e2e/harness.c lib/client.c
 E2E_TESTS := generic spe apf
-E2E_EXTRA_spe := tests/e2e/inject.c tools/spegen/spegen.c lib/spefile.c \
+E2E_EXTRA_spe := tests/e2e/inject.c tools/spegen/spegen.c lib/spe/spefile.c \
 	$(SPE_SRCS)
 $(call sanobj,tests/e2e/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o: SAN_CFLAGS += -Itools/spegen

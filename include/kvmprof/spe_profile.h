@@ -215,6 +215,12 @@ const char *spe_symtab_lookup(const struct spe_symtab *t, uint64_t addr,
 int spe_profile_json(FILE *f, const struct spe_profile *p,
 		     const struct spe_symtab *syms,
 		     const struct spe_dec_stats *st, size_t ntop);
+/* The same, with "symbols_error": -@syms_err when the symbols could not be
+ * loaded (@syms_err < 0); the daemon's form. */
+int spe_profile_json_ex(FILE *f, const struct spe_profile *p,
+			const struct spe_symtab *syms,
+			const struct spe_dec_stats *st, size_t ntop,
+			int syms_err);
 
 /* One record as a CSV line (and the header line) or a JSON object. */
 int spe_record_csv_header(FILE *f);

@@ -6,7 +6,8 @@
 # compressed input) needs $(SPE_IO_LIBS).
 SPE_SRCS := lib/spe/pkt.c lib/spe/fields.c lib/spe/desc.c lib/spe/decode.c \
 	lib/spe/profile.c lib/spe/parallel.c lib/spe/text.c lib/spe/symtab.c
-SPE_IO_SRCS := lib/spe/symbols.c lib/spe/input.c lib/spe/pprof.c
+SPE_IO_SRCS := lib/spe/symbols.c lib/spe/input.c lib/spe/pprof.c \
+	lib/spe/spefile.c
 SPE_IO_LIBS := $(ELF_LIBS) $(ZLIB_LIBS)
 
 # The synthetic stream generator (ground truth for tests and benches; the
@@ -28,7 +29,7 @@ TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
 
 # The CLI part (cli/spe.c) with a stand-in for cli/kvmprof.c's dispatch.
 $(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
-		tests/spe/cli_stub.c cli/spe.c lib/spefile.c $(SPE_SRCS) \
+		tests/spe/cli_stub.c cli/spe.c $(SPE_SRCS) \
 		$(SPE_IO_SRCS) $(SPEGEN_SRCS))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
