@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include <kvmprof/spe.h>
+#include <kvmprof/spe_perfdata.h>
 #include <kvmprof/spe_pprof.h>
 #include <kvmprof/spe_profile.h>
 #include <kvmprof/spefile.h>
@@ -34,7 +35,8 @@ struct stream {
 
 struct input {
 	struct spe_input file;	/* the decompressed (or mapped) file */
-	bool recording;
+	bool recording;		/* streams per vCPU (KPSPE or perf.data) */
+	bool perfdata;
 	uint64_t midr;		/* from the recording's metadata, or 0 */
 	char vm[128];		/* VM name from the metadata, or "" */
 	struct stream *streams;
@@ -172,6 +174,13 @@ static int add_block(void *arg, uint32_t vcpu, const uint8_t *data,
 	return 0;
 }
 
+/* A perf.data AUXTRACE record: its CPU's (or AUX buffer's) stream. */
+static int add_aux(void *arg, uint32_t idx, uint32_t cpu,
+		   const uint8_t *data, size_t len)
+{
+	return add_block(arg, cpu != UINT32_MAX ? cpu : idx, data, len);
+}
+
 static int cmp_stream(const void *a, const void *b)
 {
 	const struct stream *x = a, *y = b;
@@ -225,6 +234,28 @@ static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
 	if (ret)
 		return cli_err(ctx, ret, "spe %s: %s: %s", cmd, file,
 			       strerror(-ret));
+	if (spe_perfdata_is(in->file.data, in->file.len)) {
+		in->recording = true;
+		in->perfdata = true;
+		ret = spe_perfdata_walk(in->file.data, in->file.len, add_aux,
+					in);
+		if (ret) {
+			input_free(in);
+			return cli_err(ctx, ret, "spe %s: %s: %s", cmd, file,
+				       ret == -EBADMSG ? "malformed perf.data" :
+				       ret == -EPROTONOSUPPORT ?
+				       "pipe-mode perf.data is not supported" :
+				       ret == -ENOTSUP ? "perf.data holds "
+				       "another trace than Arm SPE" :
+				       ret == -ENODATA ? "no Arm SPE trace in "
+				       "perf.data" :
+				       ret == -E2BIG ? "too many CPUs" :
+				       strerror(-ret));
+		}
+		qsort(in->streams, in->nstreams, sizeof(*in->streams),
+		      cmp_stream);
+		return 0;
+	}
 	if (!kp_spefile_is(in->file.data, in->file.len)) {
 		in->streams = calloc(1, sizeof(*in->streams));
 		if (!in->streams) {
@@ -621,7 +652,8 @@ static void report_text(const struct opts *o, const struct input *in,
 
 	spe_profile_rates(p, &rt);
 	printf("SPE report: %s (%s%s, %zu stream%s), cpu %s\n", o->file,
-	       fmts[in->file.fmt], in->recording ? " recording" : "", in->nstreams,
+	       fmts[in->file.fmt], in->perfdata ? " perf.data" :
+	       in->recording ? " recording" : "", in->nstreams,
 	       in->nstreams == 1 ? "" : "s", spe_cpu_name(p->cpu));
 	print_stats_text(stdout, st);
 	printf("samples: %" PRIu64 " (without PC: %" PRIu64 ")\n\n",
