@@ -454,7 +454,8 @@ static const struct cli_cmd top_cmds[] = {
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },
 	{ "sysreg", cmd_sysreg, "VM",
 	  "a VM's sysreg write traps vs elided saves" },
-	{ "record", cmd_record, "VM -o FILE [--duration S] [--midr X]",
+	{ "record", cmd_record,
+	  "VM -o FILE [--duration S] [--midr X] [--format F]",
 	  "record a VM's raw guest SPE stream (gzip)" },
 	{ "help", cmd_help, "", "this text" },
 	{}

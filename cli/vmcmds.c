@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include <kvmprof/client.h>
+#include <kvmprof/spe_perfdata.h>
 #include <kvmprof/spefile.h>
 #include "cli.h"
 #include "table.h"
@@ -195,12 +196,14 @@ static void on_stop(int s)
 int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *out = NULL, *midr = NULL;
+	bool perf = false;	/* --format perf: perf.data */
 	double duration = 10;
 	static const char *const hdrs[] = { "X-Kvmprof-Cursor",
 					    "X-Kvmprof-Lost-Blocks" };
 	char path[512], esc[400], hv[2][KP_HDR_VAL_MAX];
 	uint64_t cursor = 0, blocks = 0, bytes = 0, lost = 0;
 	struct kp_spefile_writer w;
+	struct spe_perfdata_writer pw;
 	struct timespec t0, now;
 	char trailer[256];
 	cJSON *vm, *meta;
@@ -222,6 +225,11 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 					       "record: bad --duration");
 		} else if (!strcmp(argv[i], "--midr") && i + 1 < argc) {
 			midr = argv[++i];
+		} else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			perf = !strcmp(argv[++i], "perf");
+			if (!perf && strcmp(argv[i], "kpspe"))
+				return cli_err(ctx, -EINVAL, "record: --format "
+					       "takes kpspe or perf");
 		} else {
 			return cli_err(ctx, -EINVAL, "record: unexpected "
 				       "argument '%s'", argv[i]);
@@ -250,7 +258,10 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	mtext = cJSON_PrintUnformatted(meta);
 	cJSON_Delete(meta);
 
-	r = mtext ? kp_spefile_create(&w, out, mtext) : -ENOMEM;
+	if (perf)
+		r = mtext ? spe_perfdata_create(&pw, out) : -ENOMEM;
+	else
+		r = mtext ? kp_spefile_create(&w, out, mtext) : -ENOMEM;
 	free(mtext);
 	if (r)
 		return cli_err(ctx, r, "record: %s: %s", out, strerror(-r));
@@ -278,15 +289,25 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		/* blocks that left the daemon's window before we read them */
 		lost += strtoull(hv[1], NULL, 10);
-		if (kp_spefile_blocks(&w, buf, len)) {
+		if (!perf && kp_spefile_blocks(&w, buf, len)) {
 			free(buf);
 			r = -EIO;
 			goto fail;
 		}
 		for (size_t off = 0; off + 8 <= len;) {
-			uint32_t bl;
+			uint32_t vcpu, bl;
 
+			memcpy(&vcpu, buf + off, 4);
 			memcpy(&bl, buf + off + 4, 4);
+			if (off + 8 + bl > len)
+				break;
+			/* perf.data: an AUXTRACE record per block */
+			r = perf ? spe_perfdata_aux(&pw, vcpu, buf + off + 8,
+						    bl) : 0;
+			if (r) {
+				free(buf);
+				goto fail;
+			}
 			blocks++;
 			bytes += bl;
 			off += 8 + bl;
@@ -301,7 +322,7 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		 "{\"blocks\":%llu,\"bytes\":%llu,\"lost_blocks\":%llu}",
 		 (unsigned long long)blocks, (unsigned long long)bytes,
 		 (unsigned long long)lost);
-	r = kp_spefile_commit(&w, trailer);
+	r = perf ? spe_perfdata_commit(&pw) : kp_spefile_commit(&w, trailer);
 	if (r)
 		goto out;
 	if (ctx->json)
@@ -314,7 +335,10 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		       out);
 	return 0;
 fail:
-	kp_spefile_abort(&w);
+	if (perf)
+		spe_perfdata_abort(&pw);
+	else
+		kp_spefile_abort(&w);
 out:
 	return cli_err(ctx, r, "record: %s", r == -EIO ?
 		       "writing the recording or reading from kvmprofd failed" :

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* One AUXTRACE record's data: AUX buffer @idx, @cpu (UINT32_MAX: per
  * thread). */
@@ -26,5 +27,27 @@ bool spe_perfdata_is(const uint8_t *buf, size_t len);
  */
 int spe_perfdata_walk(const uint8_t *buf, size_t len,
 		      spe_perfdata_fn fn, void *arg);
+
+/*
+ * Writing a perf.data that perf report -D and perf script decode as Arm
+ * SPE (on any host): a temporary file next to @path, renamed on commit.
+ */
+#define SPE_PERFDATA_MAX_CPUS	4096
+
+struct spe_perfdata_writer {
+	FILE *f;
+	uint64_t data_off, data_len;
+	uint64_t *offs;		/* per CPU: bytes written so far */
+	int err;
+	char path[4096];
+	char tmp[4096];
+};
+
+int spe_perfdata_create(struct spe_perfdata_writer *w, const char *path);
+/* The next @len bytes of @cpu's SPE stream (one AUXTRACE record). */
+int spe_perfdata_aux(struct spe_perfdata_writer *w, uint32_t cpu,
+		     const void *data, size_t len);
+int spe_perfdata_commit(struct spe_perfdata_writer *w);
+void spe_perfdata_abort(struct spe_perfdata_writer *w);
 
 #endif

@@ -14,7 +14,7 @@ SPE_IO_LIBS := $(ELF_LIBS) $(ZLIB_LIBS)
 # daemon's tests may link it too).
 SPEGEN_SRCS := tools/spegen/spegen.c
 
-SPE_TEST_NAMES := test_pkt test_decode test_corrupt test_profile
+SPE_TEST_NAMES := test_pkt test_decode test_corrupt test_profile test_perfdata
 
 define spe_test_rule
 $(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c tests/spe/util.c \

@@ -3,6 +3,7 @@
 #ifndef KVMPROF_SPE_INTERNAL_H
 #define KVMPROF_SPE_INTERNAL_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include <kvmprof/spe.h>
@@ -105,6 +106,17 @@ void spe_samples_of(const struct spe_record *r, size_t n,
 		    struct spe_sample *out);
 void spe_profile_add_samples(struct spe_profile *p,
 			     const struct spe_sample *smp, size_t n);
+
+/*
+ * Files written whole or not at all (lib/spe/spefile.c): a temporary file
+ * next to @path (its fd, or -errno; its name in @ret_tmp), then renamed
+ * over @path when @ret is 0, removed otherwise; returns @ret or -errno.
+ */
+int spe_tmp_create(const char *path, char *ret_tmp, size_t size);
+/* The same as a stdio stream in *@ret_f; 0 or -errno. */
+int spe_tmp_fopen(const char *path, char *ret_tmp, size_t size,
+		  FILE **ret_f);
+int spe_tmp_finish(const char *tmp, const char *path, int ret);
 
 /* Payload of @n (0..8) bytes at @p, little-endian. */
 static inline uint64_t spe_load_le(const uint8_t *p, unsigned int n)

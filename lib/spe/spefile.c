@@ -12,6 +12,8 @@
 
 #include <kvmprof/spefile.h>
 
+#include "internal.h"
+
 static uint32_t get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
@@ -81,6 +83,40 @@ static int put_le32(gzFile gz, uint32_t v)
 	return gz_all(gz, b, 4);
 }
 
+int spe_tmp_create(const char *path, char *ret_tmp, size_t size)
+{
+	int fd;
+
+	if (snprintf(ret_tmp, size, "%s.XXXXXX", path) >= (int)size)
+		return -ENAMETOOLONG;
+	fd = mkstemp(ret_tmp);
+	return fd < 0 ? -errno : fd;
+}
+
+int spe_tmp_fopen(const char *path, char *ret_tmp, size_t size,
+		  FILE **ret_f)
+{
+	int fd = spe_tmp_create(path, ret_tmp, size);
+
+	if (fd < 0)
+		return fd;
+	*ret_f = fdopen(fd, "w");
+	if (*ret_f)
+		return 0;
+	close(fd);
+	unlink(ret_tmp);
+	return -ENOMEM;
+}
+
+int spe_tmp_finish(const char *tmp, const char *path, int ret)
+{
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
 int kp_spefile_create(struct kp_spefile_writer *w, const char *path,
 		      const char *meta)
 {
@@ -90,13 +126,10 @@ int kp_spefile_create(struct kp_spefile_writer *w, const char *path,
 	memset(w, 0, sizeof(*w));
 	if (mlen > KP_SPEFILE_MAX_META)
 		return -E2BIG;
-	if (snprintf(w->tmp, sizeof(w->tmp), "%s.XXXXXX", path) >=
-	    (int)sizeof(w->tmp))
-		return -ENAMETOOLONG;
 	snprintf(w->path, sizeof(w->path), "%s", path);
-	fd = mkstemp(w->tmp);
+	fd = spe_tmp_create(path, w->tmp, sizeof(w->tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	w->gz = gzdopen(fd, "wb");
 	if (!w->gz) {
 		close(fd);
@@ -128,6 +161,15 @@ int kp_spefile_blocks(struct kp_spefile_writer *w, const void *blocks,
 	return gz_all(w->gz, blocks, len);
 }
 
+/* Closes; renamed into place when @ret is 0, removed otherwise. */
+static int finish(struct kp_spefile_writer *w, int ret)
+{
+	if (w->gz && gzclose(w->gz) != Z_OK && !ret)
+		ret = -EIO;
+	w->gz = NULL;
+	return spe_tmp_finish(w->tmp, w->path, ret);
+}
+
 int kp_spefile_commit(struct kp_spefile_writer *w, const char *trailer)
 {
 	int ret = 0;
@@ -135,20 +177,10 @@ int kp_spefile_commit(struct kp_spefile_writer *w, const char *trailer)
 	if (trailer)
 		ret = kp_spefile_block(w, KP_SPEFILE_TRAILER, trailer,
 				       strlen(trailer));
-	if (gzclose(w->gz) != Z_OK && !ret)
-		ret = -EIO;
-	w->gz = NULL;
-	if (!ret && rename(w->tmp, w->path))
-		ret = -errno;
-	if (ret)
-		unlink(w->tmp);
-	return ret;
+	return finish(w, ret);
 }
 
 void kp_spefile_abort(struct kp_spefile_writer *w)
 {
-	if (w->gz)
-		gzclose(w->gz);
-	w->gz = NULL;
-	unlink(w->tmp);
+	finish(w, -ECANCELED);
 }
