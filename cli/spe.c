@@ -816,12 +816,17 @@ static int cmd_report(struct cli_ctx *ctx, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (o.symbols) {
-		ret = spe_symtab_load(&syms, o.symbols);
+		ret = spe_symtab_load_spec(&syms, o.symbols);
 		if (ret) {
 			input_free(&in);
 			return cli_err(ctx, ret, "spe report: %s: %s", o.symbols,
 				       ret == -ENOEXEC ? "no symbols (not ELF "
-				       "with .symtab/.dynsym, nor kallsyms)" :
+				       "with .symtab/.dynsym, kallsyms or "
+				       "/proc/modules)" :
+				       ret == -EINVAL ? "expected "
+				       "PATH[@OFFSET][,PATH[@OFFSET]...]" :
+				       ret == -ENODATA ? "no _text in the ELF "
+				       "file to derive the KASLR offset" :
 				       ret == -E2BIG ? "too many symbols" :
 				       strerror(-ret));
 		}
@@ -871,7 +876,7 @@ const struct cli_cmd spe_cmds[] = {
 	{ "records", cmd_records, "FILE [--json|--csv] [--midr X]",
 	  "decoded SPE records, every field" },
 	{ "report", cmd_report,
-	  "FILE [--midr X] [--symbols ELF|kallsyms] [--top N] [--json] "
+	  "FILE [--midr X] [--symbols PATH[@OFFSET],...] [--top N] [--json] "
 	  "[--pprof OUT.pb.gz]",
 	  "profile: ELs, top PCs and guest PIDs, op mix, event rates, "
 	  "latency histograms, data sources" },

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <kvmprof/spe_symspec.h>
 #include "config.h"
 
 enum ktype {
@@ -276,6 +277,7 @@ static int set_symbols(struct config *c, const char *v,
 {
 	const char *sep = strstr(v, ":/");
 	struct guest_symbols *g;
+	int r;
 
 	if (!sep || sep == v) {
 		errf(err, "guest-symbols: expected VMNAME:/absolute/path, "
@@ -295,8 +297,12 @@ static int set_symbols(struct config *c, const char *v,
 		     CONFIG_MAX_GUEST_SYMBOLS);
 		return -E2BIG;
 	}
-	if (access(sep + 1, R_OK)) {
-		errf(err, "guest-symbols: %s: %s", sep + 1, strerror(errno));
+	/* PATH[@OFFSET][,PATH[@OFFSET]...] */
+	r = spe_symspec_check(sep + 1);
+	if (r) {
+		errf(err, "guest-symbols: %s: %s", sep + 1,
+		     r == -EINVAL ? "expected PATH[@OFFSET][,...]" :
+		     strerror(-r));
 		return -EINVAL;
 	}
 	g = &c->s.guest_symbols[c->s.nguest_symbols];

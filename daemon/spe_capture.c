@@ -301,7 +301,7 @@ static cJSON *profile_json(struct spe_capture *c, struct vm *vm,
 		s->syms_tried = true;
 		path = c->symbols_for(c->symbols_ctx, vm->ident.name);
 		if (path)
-			s->syms_err = spe_symtab_load(&s->syms, path);
+			s->syms_err = spe_symtab_load_spec(&s->syms, path);
 	}
 	f = open_memstream(&text, &len);
 	if (!f)

@@ -199,6 +199,15 @@ struct spe_symtab {
  * (-ENOEXEC: neither format, -E2BIG: over the limits).
  */
 int spe_symtab_load(struct spe_symtab *t, const char *path);
+/*
+ * A guest's symbols from a list "PATH[@OFFSET][,PATH[@OFFSET]...]":
+ * kallsyms-format files and /proc/modules-format files ("[module]" over
+ * each module) at their runtime addresses; ELF files (the guest's
+ * vmlinux) moved by OFFSET, or by the KASLR offset derived from a
+ * kallsyms file in the list (its _text minus the ELF's).  -EINVAL: bad
+ * list; -ENODATA: no _text in the ELF to derive the offset from.
+ */
+int spe_symtab_load_spec(struct spe_symtab *t, const char *spec);
 void spe_symtab_free(struct spe_symtab *t);
 /* Name of the function containing @addr, NULL if none; *ret_off is the
  * offset in it. */

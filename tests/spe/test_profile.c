@@ -443,6 +443,87 @@ static void test_elf_symbols(void **state)
 	spe_symtab_free(&t);
 }
 
+static uint64_t sym_addr(const struct spe_symtab *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->names + t->syms[i].name, name))
+			return t->syms[i].addr;
+	return 0;
+}
+
+/*
+ * A guest vmlinux (this test program with a _text symbol added by
+ * objcopy) under KASLR: the offset given, or derived from a kallsyms
+ * _text; modules from a /proc/modules file.
+ */
+static void test_symbols_kaslr(void **state)
+{
+	const uint64_t kaslr = 0x40000000;
+	char vmlinux[] = "/tmp/spe-vmlinux-XXXXXX", cmd[4200], spec[256];
+	char self[4096];
+	ssize_t n;
+	struct spe_symtab t;
+	uint64_t fn, text, off;
+	char *ks, *mods, line[128];
+	int fd;
+
+	(void)state;
+	fd = mkstemp(vmlinux);
+	assert_true(fd >= 0);
+	close(fd);
+	/* this program's file (in the shell, /proc/self is objcopy) */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	snprintf(cmd, sizeof(cmd), "objcopy --add-symbol _text=.text:1,global "
+		 "%s %s", self, vmlinux);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(spe_symtab_load(&t, vmlinux), 0);
+	fn = sym_addr(&t, "test_symbols_kaslr");
+	text = sym_addr(&t, "_text");
+	assert_true(fn && text);
+	spe_symtab_free(&t);
+	snprintf(line, sizeof(line), "%llx T _text\n",
+		 (unsigned long long)(text + kaslr));
+	ks = write_tmp(line, strlen(line));
+	snprintf(line, sizeof(line),
+		 "mymod 8192 0 - Live 0xffff000012340000\n"
+		 "other 4096 1 mymod, Live 0xffff000012350000 (O)\n");
+	mods = write_tmp(line, strlen(line));
+
+	/* derived from kallsyms' _text */
+	snprintf(spec, sizeof(spec), "%s,%s", vmlinux, ks);
+	assert_int_equal(spe_symtab_load_spec(&t, spec), 0);
+	assert_string_equal(spe_symtab_lookup(&t, fn + kaslr + 4, &off),
+			    "test_symbols_kaslr");
+	assert_int_equal(off, 4);
+	spe_symtab_free(&t);
+	/* given, with modules */
+	snprintf(spec, sizeof(spec), "%s@%#llx,%s", vmlinux,
+		 (unsigned long long)kaslr, mods);
+	assert_int_equal(spe_symtab_load_spec(&t, spec), 0);
+	assert_string_equal(spe_symtab_lookup(&t, fn + kaslr, &off),
+			    "test_symbols_kaslr");
+	assert_string_equal(spe_symtab_lookup(&t, 0xffff000012340010, &off),
+			    "[mymod]");
+	assert_int_equal(off, 0x10);
+	assert_string_equal(spe_symtab_lookup(&t, 0xffff000012350ff0, &off),
+			    "[other]");
+	assert_null(spe_symtab_lookup(&t, 0xffff000012351000, &off));
+	spe_symtab_free(&t);
+	/* errors: a bad offset, an ELF without _text next to kallsyms */
+	snprintf(spec, sizeof(spec), "%s@zz", vmlinux);
+	assert_int_equal(spe_symtab_load_spec(&t, spec), -EINVAL);
+	snprintf(spec, sizeof(spec), "/proc/self/exe,%s", ks);
+	assert_int_equal(spe_symtab_load_spec(&t, spec), -ENODATA);
+	assert_int_equal(spe_symtab_load_spec(&t, "/nonexistent"), -ENOENT);
+	unlink(vmlinux);
+	unlink(ks);
+	unlink(mods);
+	free(ks);
+	free(mods);
+}
+
 static void test_input(void **state)
 {
 	uint8_t data[5000], gz[6000], *out;
@@ -521,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_profile_counts),
 		cmocka_unit_test(test_kallsyms),
 		cmocka_unit_test(test_elf_symbols),
+		cmocka_unit_test(test_symbols_kaslr),
 		cmocka_unit_test(test_input),
 	};
 
