@@ -80,34 +80,6 @@ static inline struct spe_fast *spe_fast_of(const struct spe_dec *d)
 }
 
 /*
- * What a profile needs of a record, in 48 bytes (a struct spe_record is
- * over 400): the two-thread profile ships these between cores.  has:
- * SPE_REC_OP/EV/DS/TS as in spe_record.flags, and the SMP_* bits.
- */
-#define SMP_PC		0x0100
-#define SMP_CTX		0x0200
-#define SMP_CNT(i)	(0x0400u << (i))	/* i < SPE_CNT_NR_KNOWN */
-
-struct spe_sample {
-	uint64_t pc;		/* raw PC payload */
-	uint64_t events;
-	uint64_t ds;
-	uint64_t ts;
-	uint32_t ctx;		/* CONTEXTIDR_EL1 */
-	uint16_t cnt[3];	/* total, issue, translation latency */
-	uint16_t has;
-	uint8_t op_class;
-	uint8_t op;
-};
-
-struct spe_profile;
-
-void spe_samples_of(const struct spe_record *r, size_t n,
-		    struct spe_sample *out);
-void spe_profile_add_samples(struct spe_profile *p,
-			     const struct spe_sample *smp, size_t n);
-
-/*
  * Files written whole or not at all (lib/spe/spefile.c): a temporary file
  * next to @path (its fd, or -errno; its name in @ret_tmp), then renamed
  * over @path when @ret is 0, removed otherwise; returns @ret or -errno.

@@ -16,14 +16,11 @@
 
 #include <kvmprof/spe_profile.h>
 
-#include "internal.h"
-
 #define MT_BATCH	64
 #define MT_RING		16	/* power of two */
 
-/* compact samples: 3 KiB a batch, not 25 (records cross cores) */
 struct mt_batch {
-	struct spe_sample smp[MT_BATCH];
+	struct spe_record recs[MT_BATCH];
 	size_t n;
 };
 
@@ -71,7 +68,7 @@ static void *helper_main(void *arg)
 		}
 		idle = 0;
 		b = &mt->ring[tail % MT_RING];
-		spe_profile_add_samples(&mt->helper, b->smp, b->n);
+		spe_profile_add_batch(&mt->helper, b->recs, b->n);
 		atomic_store_explicit(&mt->tail, tail + 1, memory_order_release);
 	}
 }
@@ -79,11 +76,15 @@ static void *helper_main(void *arg)
 /* Decodes one stream: batches to the helper while it keeps up. */
 static int decode_stream(struct mt *mt, struct spe_profile *p,
 			 struct spe_dec *dec, const uint8_t *buf, size_t len,
-			 struct spe_record *recs)
+			 struct spe_record *own)
 {
 	while (len) {
 		uint64_t head = atomic_load_explicit(&mt->head,
 						     memory_order_relaxed);
+		bool full = head - atomic_load_explicit(&mt->tail,
+						memory_order_acquire) >= MT_RING;
+		struct spe_record *recs = full ? own :
+					  mt->ring[head % MT_RING].recs;
 		size_t used;
 		int n = spe_dec_feed(dec, buf, len, &used, recs, MT_BATCH);
 
@@ -93,13 +94,10 @@ static int decode_stream(struct mt *mt, struct spe_profile *p,
 		len -= used;
 		if (!n)
 			continue;
-		if (head - atomic_load_explicit(&mt->tail,
-				memory_order_acquire) >= MT_RING) {
-			/* the helper is behind: this batch is ours */
+		if (full) {
 			spe_profile_add_batch(p, recs, n);
 			continue;
 		}
-		spe_samples_of(recs, n, mt->ring[head % MT_RING].smp);
 		mt->ring[head % MT_RING].n = n;
 		atomic_store_explicit(&mt->head, head + 1, memory_order_release);
 	}
@@ -112,7 +110,7 @@ int spe_profile_decode_streams(struct spe_profile *p,
 			       unsigned int threads,
 			       struct spe_dec_stats *ret_st)
 {
-	struct spe_record *recs = NULL;
+	struct spe_record *own = NULL;
 	struct spe_dec *dec;
 	struct mt *mt = NULL;
 	pthread_t helper;
@@ -130,17 +128,17 @@ int spe_profile_decode_streams(struct spe_profile *p,
 		};
 
 		mt = calloc(1, sizeof(*mt));
-		recs = malloc(MT_BATCH * sizeof(*recs));
-		if (!mt || !recs || spe_profile_init(&mt->helper, &po)) {
-			free(recs);
+		own = malloc(MT_BATCH * sizeof(*own));
+		if (!mt || !own || spe_profile_init(&mt->helper, &po)) {
+			free(own);
 			free(mt);
-			recs = NULL;
+			own = NULL;
 			mt = NULL;
 		} else if (pthread_create(&helper, NULL, helper_main, mt)) {
 			spe_profile_free(&mt->helper);
-			free(recs);
+			free(own);
 			free(mt);
-			recs = NULL;
+			own = NULL;
 			mt = NULL;
 		}
 	}
@@ -148,7 +146,7 @@ int spe_profile_decode_streams(struct spe_profile *p,
 		spe_dec_init(dec, NULL);
 		if (mt)
 			ret = decode_stream(mt, p, dec, streams[i].buf,
-					    streams[i].len, recs);
+					    streams[i].len, own);
 		else
 			ret = spe_profile_decode(p, dec, streams[i].buf,
 						 streams[i].len, true);
@@ -162,7 +160,7 @@ int spe_profile_decode_streams(struct spe_profile *p,
 			ret = spe_profile_merge(p, &mt->helper);
 		spe_profile_free(&mt->helper);
 		free(mt);
-		free(recs);
+		free(own);
 	}
 	free(dec);
 	return ret;

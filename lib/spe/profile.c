@@ -10,8 +10,6 @@
 
 #include <kvmprof/spe_profile.h>
 
-#include "internal.h"
-
 /* op_tab entries: the subclass, and what the operation mix counts */
 #define OPT_SUB		0x00ff
 #define OPT_LD		0x0100
@@ -391,37 +389,12 @@ void spe_profile_clear(struct spe_profile *p)
 	spe_topk_clear(&p->ctx);
 }
 
-/* What a profile needs of a record, in one cache line (see internal.h). */
-static inline void sample_of(const struct spe_record *r, struct spe_sample *o)
+static inline void add_op(struct spe_profile *p, const struct spe_record *r)
 {
-	o->has = r->flags & (SPE_REC_OP | SPE_REC_EV | SPE_REC_DS |
-			     SPE_REC_TS);
-	if (spe_rec_has_addr(r, SPE_ADDR_PC)) {
-		o->has |= SMP_PC;
-		o->pc = r->addr[SPE_ADDR_PC];
-	}
-	o->op_class = r->op_class & 3;
-	o->op = r->op;
-	o->events = r->events;
-	o->ds = r->ds;
-	o->ts = r->ts;
-	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++) {
-		o->cnt[i] = r->cnt[i];
-		if (spe_rec_has_cnt(r, i))
-			o->has |= SMP_CNT(i);
-	}
-	if (r->ctx_mask & (1u << SPE_CTX_EL1)) {
-		o->has |= SMP_CTX;
-		o->ctx = r->ctx[SPE_CTX_EL1];
-	}
-}
-
-static inline void add_op(struct spe_profile *p, const struct spe_sample *r)
-{
-	unsigned int cls = r->op_class;
+	unsigned int cls = r->op_class & 3;
 	uint16_t e;
 
-	if (!(r->has & SPE_REC_OP)) {
+	if (!(r->flags & SPE_REC_OP)) {
 		p->no_op++;
 		return;
 	}
@@ -436,20 +409,22 @@ static inline void add_op(struct spe_profile *p, const struct spe_sample *r)
 	p->br_ret += !!(e & OPT_RET);
 }
 
-static inline void add_sample(struct spe_profile *p, const struct spe_sample *r)
+static inline void profile_add(struct spe_profile *p,
+			       const struct spe_record *r)
 {
 	p->samples++;
-	if (r->has & SMP_PC) {
-		unsigned int el = spe_addr_el(r->pc);
+	if (spe_rec_has_addr(r, SPE_ADDR_PC)) {
+		uint64_t pc = r->addr[SPE_ADDR_PC];
+		unsigned int el = spe_addr_el(pc);
 
 		p->el[el]++;
-		p->el_ns[el][spe_addr_ns(r->pc)]++;
-		topk_add(&p->pcs, spe_addr_canon(r->pc));
+		p->el_ns[el][spe_addr_ns(pc)]++;
+		topk_add(&p->pcs, spe_addr_canon(pc));
 	} else {
 		p->no_pc++;
 	}
 	add_op(p, r);
-	if (r->has & SPE_REC_EV) {
+	if (r->flags & SPE_REC_EV) {
 		uint64_t ev = r->events;
 
 		p->ev_records++;
@@ -459,9 +434,9 @@ static inline void add_sample(struct spe_profile *p, const struct spe_sample *r)
 		}
 	}
 	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++)
-		if (r->has & SMP_CNT(i))
+		if (spe_rec_has_cnt(r, i))
 			hist_add(&p->lat[i], r->cnt[i]);
-	if (r->has & SPE_REC_DS) {
+	if (r->flags & SPE_REC_DS) {
 		p->ds_records++;
 		if (r->ds < 16) {
 			p->ds[p->ds_tab[r->ds]]++;
@@ -471,11 +446,11 @@ static inline void add_sample(struct spe_profile *p, const struct spe_sample *r)
 			p->ds_raw_other++;
 		}
 	}
-	if (r->has & SMP_CTX)
-		topk_add(&p->ctx, r->ctx);
+	if (r->ctx_mask & (1u << SPE_CTX_EL1))
+		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
 	else
 		p->no_ctx++;
-	if (r->has & SPE_REC_TS) {
+	if (r->flags & SPE_REC_TS) {
 		if (!p->ts_records++ || r->ts < p->ts_first)
 			p->ts_first = r->ts;
 		if (r->ts > p->ts_last)
@@ -485,42 +460,18 @@ static inline void add_sample(struct spe_profile *p, const struct spe_sample *r)
 
 void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 {
-	struct spe_sample smp;
-
-	sample_of(r, &smp);
-	add_sample(p, &smp);
-}
-
-void spe_samples_of(const struct spe_record *r, size_t n,
-		    struct spe_sample *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sample_of(&r[i], &out[i]);
-}
-
-void spe_profile_add_samples(struct spe_profile *p,
-			     const struct spe_sample *smp, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (smp[i].has & SMP_PC)
-			topk_prefetch(&p->pcs, spe_addr_canon(smp[i].pc));
-	for (size_t i = 0; i < n; i++)
-		add_sample(p, &smp[i]);
+	profile_add(p, r);
 }
 
 void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n)
 {
-	struct spe_sample smp[64];
-
-	while (n) {
-		size_t k = n < 64 ? n : 64;
-
-		spe_samples_of(r, k, smp);
-		spe_profile_add_samples(p, smp, k);
-		r += k;
-		n -= k;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (spe_rec_has_addr(&r[i], SPE_ADDR_PC))
+			topk_prefetch(&p->pcs,
+				      spe_addr_canon(r[i].addr[SPE_ADDR_PC]));
+	for (size_t i = 0; i < n; i++)
+		profile_add(p, &r[i]);
 }
 
 static int add_batch_cb(void *arg, const struct spe_record *r, size_t n)
