@@ -182,15 +182,30 @@ static uint64_t select_nth(uint64_t *v, long n, long k)
  * held m or more, so a purge cancels at least m * K of the N items seen;
  * the sum of the purges (t->offset) is therefore at most N / K.
  */
+#define PURGE_SMALL	8
+
 static void purge(struct spe_topk *t)
 {
-	uint32_t nslots = t->hmask + 1, n = 0;
-	uint64_t m;
+	uint32_t nslots = t->hmask + 1, n = 0, small[PURGE_SMALL] = { 0 };
+	uint64_t m = 0;
 
-	for (uint32_t s = 0; s < nslots; s++)
-		if (t->hash[s].count)
-			t->scratch[n++] = t->hash[s].count;
-	m = select_nth(t->scratch, n, n / 2);
+	/* the median is usually a small count (a long tail of keys seen
+	 * once or twice): count those, select only otherwise */
+	for (uint32_t s = 0; s < nslots; s++) {
+		uint64_t c = t->hash[s].count;
+
+		if (c) {
+			t->scratch[n++] = c;
+			small[c < PURGE_SMALL ? c : 0]++;
+		}
+	}
+	for (uint32_t c = 1, below = 0; c < PURGE_SMALL && !m; c++) {
+		below += small[c];
+		if (below > n / 2)	/* the (n / 2)-th smallest is c */
+			m = c;
+	}
+	if (!m)
+		m = select_nth(t->scratch, n, n / 2);
 	t->offset += m;
 	/* survivors (count > m, fewer than half) go to scratch as pairs */
 	n = 0;
