@@ -7,10 +7,12 @@
  * anything is printed, so a bad file gives one error and no output.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -37,6 +39,7 @@ struct input {
 	struct spe_input file;	/* the decompressed (or mapped) file */
 	bool recording;		/* streams per vCPU (KPSPE or perf.data) */
 	bool perfdata;
+	int fd;			/* >= 0: a raw file decoded as it is read */
 	uint64_t midr;		/* from the recording's metadata, or 0 */
 	char vm[128];		/* VM name from the metadata, or "" */
 	struct stream *streams;
@@ -214,16 +217,96 @@ static void input_free(struct input *in)
 			free(in->streams[i].buf);
 	free(in->streams);
 	spe_input_close(&in->file);
+	if (in->fd >= 0)
+		close(in->fd);
+}
+
+#define READ_CHUNK	(1u << 20)
+
+/*
+ * report on a raw, uncompressed regular file: the file is read 1 MiB at a
+ * time and decoded as it comes (mapping it whole cost more than decoding:
+ * a first pass over 256 MiB of fresh mappings took 0.31-0.43 s against
+ * 0.22-0.28 s read in chunks, on this VM).  Returns 1 when @file is not
+ * such a file (load it whole).
+ */
+static int input_stream(const char *file, struct input *in)
+{
+	uint8_t head[8];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!strcmp(file, "-"))
+		return 1;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;	/* the whole-file path says why */
+	n = pread(fd, head, sizeof(head), 0);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || n <= 0 ||
+	    (uint64_t)st.st_size > SPE_INPUT_MAX ||
+	    spe_input_is_compressed(head, n) || kp_spefile_is(head, n) ||
+	    spe_perfdata_is(head, n)) {
+		close(fd);
+		return 1;
+	}
+	in->streams = calloc(1, sizeof(*in->streams));
+	if (!in->streams) {
+		close(fd);
+		return -ENOMEM;
+	}
+	in->streams[0] = (struct stream){ .vcpu = -1, .len = st.st_size };
+	in->nstreams = 1;
+	in->fd = fd;
+	return 0;
+}
+
+/* Decodes the streamed file into @p (one thread: it is read as it goes). */
+static int profile_read(struct input *in, struct spe_profile *p,
+			struct spe_dec_stats *ret_st)
+{
+	struct spe_dec *d = malloc(sizeof(*d));
+	uint8_t *buf = malloc(READ_CHUNK);
+	ssize_t n;
+	int ret = 0;
+
+	if (!d || !buf) {
+		free(d);
+		free(buf);
+		return -ENOMEM;
+	}
+	spe_dec_init(d, NULL);
+	while ((n = read(in->fd, buf, READ_CHUNK)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		spe_profile_decode(p, d, buf, n, false);
+	}
+	spe_dec_finish(d);
+	memset(ret_st, 0, sizeof(*ret_st));
+	spe_dec_stats_add(ret_st, &d->stats);
+	free(buf);
+	free(d);
+	return ret;
 }
 
 static int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
-		      struct input *in)
+		      struct input *in, bool stream)
 {
 	const char *meta;
 	size_t meta_len;
 	int ret;
 
 	memset(in, 0, sizeof(*in));
+	in->fd = -1;
+	if (stream) {
+		ret = input_stream(file, in);
+		if (ret <= 0)
+			return ret ? cli_err(ctx, ret, "out of memory") : 0;
+	}
 	ret = spe_input_open(&in->file, file, SPE_INPUT_MAX);
 	if (ret == -EBADMSG)
 		return cli_err(ctx, ret, "spe %s: %s: corrupt or truncated "
@@ -317,11 +400,14 @@ static int decode_all(const struct input *in, spe_rec_fn fn,
 static int profile_all(const struct input *in, struct spe_profile *p,
 		       struct spe_dec_stats *ret_st)
 {
-	struct spe_stream_in *s = calloc(in->nstreams, sizeof(*s));
+	struct spe_stream_in *s;
 	const char *env = getenv("KVMPROF_SPE_THREADS");
 	long threads = env ? atol(env) : 1;
 	int ret;
 
+	if (in->fd >= 0)
+		return profile_read((struct input *)in, p, ret_st);
+	s = calloc(in->nstreams, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i < in->nstreams; i++)
@@ -398,7 +484,8 @@ static int begin(struct cli_ctx *ctx, int argc, char **argv, struct opts *o,
 	ret = parse_args(ctx, argc, argv, o, fmt, report);
 	if (ret)
 		return ret;
-	ret = input_load(ctx, argv[0], o->file, in);
+	/* report without --pprof decodes a raw file as it reads it */
+	ret = input_load(ctx, argv[0], o->file, in, report && !o->pprof);
 	if (ret)
 		return ret;
 	if (!o->have_midr)

@@ -253,6 +253,8 @@ enum spe_input_fmt { SPE_IN_RAW, SPE_IN_GZIP, SPE_IN_ZLIB };
  */
 int spe_input_load(const char *path, size_t max, uint8_t **ret_buf,
 		   size_t *ret_len, enum spe_input_fmt *ret_fmt);
+/* Do these first bytes start gzip or zlib data? */
+bool spe_input_is_compressed(const uint8_t *p, size_t len);
 
 /* A whole input file in memory, as spe_input_load() gives it, but a raw
  * regular file is mapped rather than copied.  Close with

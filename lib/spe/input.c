@@ -79,6 +79,11 @@ static bool is_zlib(const uint8_t *p, size_t len)
 	       ((p[0] << 8) | p[1]) % 31 == 0;
 }
 
+bool spe_input_is_compressed(const uint8_t *p, size_t len)
+{
+	return is_gzip(p, len) || is_zlib(p, len);
+}
+
 static int inflate_all(const uint8_t *in, size_t len, bool gzip,
 		       struct growbuf *out)
 {
