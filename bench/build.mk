@@ -21,3 +21,41 @@ $(O)/bench/spe_bench: $(call obj,bench/spe/spe_bench.c $(SPE_SRCS) $(SPEGEN_SRCS
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 BENCH_BINS += $(O)/bench/spe_bench
+
+# End to end against perf's own decoder (bench/spe/spe_e2e_bench.c): perf's
+# tools/perf/util/arm-spe-decoder/ from Debian's linux-source-6.12,
+# extracted at bench time (never committed), built with our stand-in
+# headers (bench/spe/perfshim).
+PERF_SPE_DIR := $(O)/bench/perf-spe
+PERF_SPE_SRCS := $(addprefix $(PERF_SPE_DIR)/arm-spe-decoder/, \
+	arm-spe-decoder.c arm-spe-pkt-decoder.c)
+PERF_SPE_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE \
+	-Ibench/spe/perfshim/include -I$(PERF_SPE_DIR)
+
+$(PERF_SPE_DIR)/.stamp: bench/spe/perf-src.sh
+	$(call msg,PERF-SRC,$(PERF_SPE_DIR))
+	$(Q)bench/spe/perf-src.sh $(PERF_SPE_DIR)
+	$(Q)touch $@
+$(PERF_SPE_SRCS): $(PERF_SPE_DIR)/.stamp
+
+$(PERF_SPE_DIR)/%.o: $(PERF_SPE_DIR)/%.c $(wildcard bench/spe/perfshim/*.h \
+		bench/spe/perfshim/include/linux/*.h)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(PERF_SPE_CFLAGS) -c $< -o $@
+
+$(call obj,bench/spe/perf_loop.c): $(PERF_SPE_DIR)/.stamp
+$(call obj,bench/spe/perf_loop.c): CFLAGS_ALL += -Ibench/spe/perfshim/include \
+	-I$(PERF_SPE_DIR)
+$(call obj,bench/spe/spe_e2e_bench.c): CFLAGS_ALL += -Idaemon -Itools/spegen
+
+SPE_E2E_BENCH_SRCS := bench/spe/spe_e2e_bench.c bench/spe/perf_loop.c \
+	daemon/spe_capture.c daemon/registry.c lib/procfs.c lib/vmname.c \
+	lib/kvmnames.c $(SPE_SRCS) \
+	$(SPE_IO_SRCS) $(SPEGEN_SRCS)
+$(O)/bench/spe_e2e_bench: $(call obj,$(SPE_E2E_BENCH_SRCS)) \
+		$(PERF_SPE_SRCS:.c=.o)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(ELF_LIBS) $(ZLIB_LIBS) -lm
+
+BENCH_BINS += $(O)/bench/spe_e2e_bench

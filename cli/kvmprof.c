@@ -329,7 +329,8 @@ static int cmd_spe_any(struct cli_ctx *ctx, int argc, char **argv)
 
 static const struct cli_cmd top_cmds[] = {
 	{ "vms", cmd_vms, "", "list the VMs kvmprofd sees" },
-	{ "show", cmd_show, "VM", "per-vCPU profile of a VM (by name, pid or id)" },
+	{ "show", cmd_show, "VM",
+	  "per-vCPU profile of a VM (by name, pid or id)" },
 	{ "status", cmd_status, "", "probe states, events lost, BPF run time" },
 	{ "top", cmd_top, "[--interval S] [--count N]",
 	  "live per-VM rates, refreshed" },
@@ -338,7 +339,8 @@ static const struct cli_cmd top_cmds[] = {
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },
 	{ "sysreg", cmd_sysreg, "VM",
 	  "a VM's sysreg write traps vs elided saves" },
-	{ "record", cmd_record, "VM -o FILE [--duration S] [--midr X]",
+	{ "record", cmd_record,
+	  "VM -o FILE [--duration S] [--midr X] [--format F]",
 	  "record a VM's raw guest SPE stream (gzip)" },
 	{ "help", cmd_help, "", "this text" },
 	{}

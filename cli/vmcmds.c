@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <zlib.h>
 
 #include <kvmprof/abi.h>
 #include <kvmprof/client.h>
 #include <kvmprof/events.h>
+#include <kvmprof/spe_perfdata.h>
 #include <kvmprof/spefile.h>
 #include <kvmprof/util.h>
 #include "cli.h"
@@ -218,19 +218,6 @@ static void on_stop(int s)
 	stop_rec = 1;
 }
 
-static int gz_all(gzFile gz, const void *p, size_t len)
-{
-	return len && gzwrite(gz, p, (unsigned int)len) != (int)len ? -EIO : 0;
-}
-
-static int put_le32(gzFile gz, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 24) };
-
-	return gz_all(gz, b, 4);
-}
-
 /*
  * kvmprof record VM -o FILE [--duration S] [--midr X]: the VM's raw SPE
  * stream, gzip-compressed (include/kvmprof/spefile.h).  Written to a
@@ -239,16 +226,19 @@ static int put_le32(gzFile gz, uint32_t v)
 int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *out = NULL, *midr = NULL;
+	bool perf = false; /* --format perf: perf.data */
 	double duration = 10;
 	static const char *const hdrs[] = { "X-Kvmprof-Cursor",
 					    "X-Kvmprof-Lost-Blocks" };
-	char path[512], esc[400], tmp[4096], hv[2][KP_HDR_VAL_MAX];
+	char path[512], esc[400], hv[2][KP_HDR_VAL_MAX];
 	uint64_t cursor = 0, blocks = 0, bytes = 0, lost = 0;
+	struct kp_spefile_writer w;
+	struct spe_perfdata_writer pw;
+	char trailer[256];
 	double t0;
 	cJSON *vm, *meta;
 	char *mtext;
-	gzFile gz;
-	int fd, r = 0;
+	int r = 0;
 
 	if (argc < 2)
 		return cli_err(ctx, -EINVAL, "record: missing VM");
@@ -265,6 +255,12 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 					       "record: bad --duration");
 		} else if (!strcmp(argv[i], "--midr") && i + 1 < argc) {
 			midr = argv[++i];
+		} else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			perf = !strcmp(argv[++i], "perf");
+			if (!perf && strcmp(argv[i], "kpspe"))
+				return cli_err(ctx, -EINVAL,
+					       "record: --format "
+					       "takes kpspe or perf");
 		} else {
 			return cli_err(ctx, -EINVAL, "record: unexpected "
 				       "argument '%s'", argv[i]);
@@ -293,20 +289,13 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 	mtext = cJSON_PrintUnformatted(meta);
 	cJSON_Delete(meta);
 
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		free(mtext);
-		return cli_err(ctx, -errno, "record: %s: %s", out,
-			       strerror(errno));
-	}
-	gz = gzdopen(fd, "wb");
-	if (!gz || gz_all(gz, KP_SPEFILE_MAGIC, KP_SPEFILE_MAGIC_LEN) ||
-	    put_le32(gz, (uint32_t)strlen(mtext)) ||
-	    gz_all(gz, mtext, strlen(mtext))) {
-		r = -EIO;
-		goto fail;
-	}
+	if (perf)
+		r = mtext ? spe_perfdata_create(&pw, out) : -ENOMEM;
+	else
+		r = mtext ? kp_spefile_create(&w, out, mtext) : -ENOMEM;
+	free(mtext);
+	if (r)
+		return cli_err(ctx, r, "record: %s: %s", out, strerror(-r));
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	t0 = kp_mono_s();
@@ -328,15 +317,26 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		/* blocks that left the daemon's window before we read them */
 		lost += strtoull(hv[1], NULL, 10);
-		if (gz_all(gz, buf, len)) {
+		if (!perf && kp_spefile_blocks(&w, buf, len)) {
 			free(buf);
 			r = -EIO;
 			goto fail;
 		}
 		for (size_t off = 0; off + 8 <= len;) {
-			uint32_t bl;
+			uint32_t vcpu, bl;
 
+			memcpy(&vcpu, buf + off, 4);
 			memcpy(&bl, buf + off + 4, 4);
+			if (off + 8 + bl > len)
+				break;
+			/* perf.data: an AUXTRACE record per block */
+			r = perf ? spe_perfdata_aux(&pw, vcpu, buf + off + 8,
+						    bl) :
+				   0;
+			if (r) {
+				free(buf);
+				goto fail;
+			}
 			blocks++;
 			bytes += bl;
 			off += 8 + bl;
@@ -347,31 +347,13 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 			break;
 		usleep(200000);
 	}
-	{
-		char trailer[256];
-
-		snprintf(trailer, sizeof(trailer),
-			 "{\"blocks\":%llu,\"bytes\":%llu,\"lost_blocks\":%llu}",
-			 (unsigned long long)blocks, (unsigned long long)bytes,
-			 (unsigned long long)lost);
-		if (put_le32(gz, KP_SPEFILE_TRAILER) ||
-		    put_le32(gz, (uint32_t)strlen(trailer)) ||
-		    gz_all(gz, trailer, strlen(trailer))) {
-			r = -EIO;
-			goto fail;
-		}
-	}
-	if (gzclose(gz) != Z_OK) {
-		gz = NULL;
-		r = -EIO;
-		goto fail;
-	}
-	gz = NULL;
-	if (rename(tmp, out)) {
-		r = -errno;
-		goto fail;
-	}
-	free(mtext);
+	snprintf(trailer, sizeof(trailer),
+		 "{\"blocks\":%llu,\"bytes\":%llu,\"lost_blocks\":%llu}",
+		 (unsigned long long)blocks, (unsigned long long)bytes,
+		 (unsigned long long)lost);
+	r = perf ? spe_perfdata_commit(&pw) : kp_spefile_commit(&w, trailer);
+	if (r)
+		goto out;
 	if (ctx->json)
 		printf("{\"file\":\"%s\",\"blocks\":%llu,\"bytes\":%llu}\n",
 		       out, (unsigned long long)blocks,
@@ -382,10 +364,11 @@ int cmd_record(struct cli_ctx *ctx, int argc, char **argv)
 		       out);
 	return 0;
 fail:
-	if (gz)
-		gzclose(gz);
-	unlink(tmp);
-	free(mtext);
+	if (perf)
+		spe_perfdata_abort(&pw);
+	else
+		kp_spefile_abort(&w);
+out:
 	return cli_err(ctx, r, "record: %s", r == -EIO ?
 		       "writing the recording or reading from kvmprofd failed" :
 		       strerror(-r));

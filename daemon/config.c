@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <kvmprof/client.h>
+#include <kvmprof/spe_symspec.h>
 #include <kvmprof/util.h>
 #include "config.h"
 
@@ -294,6 +295,7 @@ static int set_symbols(struct config *c, const char *v,
 {
 	const char *sep = strstr(v, ":/");
 	struct guest_symbols *g;
+	int r;
 
 	if (!sep || sep == v) {
 		config_errf(err,
@@ -315,9 +317,12 @@ static int set_symbols(struct config *c, const char *v,
 			    CONFIG_MAX_GUEST_SYMBOLS);
 		return -E2BIG;
 	}
-	if (access(sep + 1, R_OK)) {
+	/* PATH[@OFFSET][,PATH[@OFFSET]...] */
+	r = spe_symspec_check(sep + 1);
+	if (r) {
 		config_errf(err, "guest-symbols: %s: %s", sep + 1,
-			    strerror(errno));
+			    r == -EINVAL ? "expected PATH[@OFFSET][,...]" :
+					   strerror(-r));
 		return -EINVAL;
 	}
 	g = &c->s.guest_symbols[c->s.nguest_symbols];

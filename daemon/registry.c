@@ -6,7 +6,6 @@
 
 #include <kvmprof/procfs.h>
 #include "registry.h"
-#include "spe_capture.h"
 
 static int cmp_count(const void *a, const void *b)
 {
@@ -37,11 +36,12 @@ void registry_set_limits(struct registry *r, size_t max_vms, uint64_t grace_ms)
 	r->grace_ms = grace_ms;
 }
 
-static void vm_free(struct vm *vm)
+static void vm_free(struct registry *r, struct vm *vm)
 {
 	if (vm) {
+		if (r->on_vm_free)
+			r->on_vm_free(r->on_vm_free_arg, vm);
 		free(vm->counts);
-		vm_spe_free(vm->spe);
 	}
 	free(vm);
 }
@@ -49,7 +49,7 @@ static void vm_free(struct vm *vm)
 void registry_fini(struct registry *r)
 {
 	for (size_t i = 0; i < r->nvms; i++)
-		vm_free(r->vms[i]);
+		vm_free(r, r->vms[i]);
 	free(r->vms);
 	memset(r, 0, sizeof(*r));
 }
@@ -179,7 +179,7 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 		struct vm *vm = r->vms[i];
 
 		if (vm->exited && now_ms - vm->exited_ms >= r->grace_ms) {
-			vm_free(vm);
+			vm_free(r, vm);
 			continue;
 		}
 		r->vms[w++] = vm;

@@ -44,6 +44,10 @@ struct registry {
 	uint64_t grace_ms;
 	struct registry_ops ops;
 	uint64_t vms_dropped;	/* VMs not tracked: max_vms reached */
+	/* called for each VM as it leaves the registry (its other state, e.g.
+	 * vm->spe, belongs to whoever set the hook); may be NULL */
+	void (*on_vm_free)(void *arg, struct vm *vm);
+	void *on_vm_free_arg;
 	/* counters under tgid 0: events no VM could be found for */
 	uint64_t unattributed[KP_EV_MAX];
 };

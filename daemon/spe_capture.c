@@ -49,12 +49,21 @@ struct vm_spe {
 	uint64_t raw_bytes;
 };
 
+/* The registry's hook: a VM leaves, its SPE state goes with it. */
+static void vm_gone(void *arg, struct vm *vm)
+{
+	vm_spe_free(vm->spe);
+	vm->spe = NULL;
+}
+
 void spe_capture_init(struct spe_capture *c, struct registry *reg,
 		      uint64_t raw_max)
 {
 	memset(c, 0, sizeof(*c));
 	c->reg = reg;
 	c->raw_max = raw_max;
+	reg->on_vm_free = vm_gone;
+	reg->on_vm_free_arg = c;
 }
 
 void vm_spe_free(struct vm_spe *s)
@@ -134,12 +143,13 @@ static struct vm_spe *vm_spe_of(struct spe_capture *c, struct vm *vm)
 }
 
 static void fold(struct vm_spe *s, struct spe_stream *st,
-		 const struct spe_record *r)
+		 const struct spe_record *recs, int n)
 {
-	spe_profile_add(&s->prof, r);
-	st->records++;
-	if (spe_rec_has_addr(r, SPE_ADDR_PC))
-		st->by_el[spe_addr_el(r->addr[SPE_ADDR_PC])]++;
+	spe_profile_add_batch(&s->prof, recs, n);
+	st->records += n;
+	for (int i = 0; i < n; i++)
+		if (spe_rec_has_addr(&recs[i], SPE_ADDR_PC))
+			st->by_el[spe_addr_el(recs[i].addr[SPE_ADDR_PC])]++;
 }
 
 int spe_capture_chunk(void *ctx, void *data, size_t size)
@@ -203,8 +213,7 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 
 		if (n < 0)
 			break;
-		for (int i = 0; i < n; i++)
-			fold(s, st, &recs[i]);
+		fold(s, st, recs, n);
 		off += used;
 		if (!used && !n)
 			break;
@@ -266,8 +275,11 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
 	cJSON_AddNumberToObject(o, k, (double)v);
 }
 
-/* The library's profile JSON (counts, rates, histograms, data sources,
- * top PCs with symbols, CONTEXTIDRs), parsed back to embed it. */
+/*
+ * The profile (counts, rates, histograms, data sources, top PCs with
+ * symbols, CONTEXTIDRs) as the library writes it for the CLI too,
+ * embedded as it is (a raw cJSON item: not parsed back).
+ */
 static cJSON *profile_json(struct spe_capture *c, struct vm *vm,
 			   struct vm_spe *s)
 {
@@ -276,25 +288,25 @@ static cJSON *profile_json(struct spe_capture *c, struct vm *vm,
 	size_t len = 0;
 	cJSON *j = NULL;
 	FILE *f;
+	int ret;
 
 	if (!s->syms_tried && c->symbols_for) {
 		s->syms_tried = true;
 		path = c->symbols_for(c->symbols_ctx, vm->ident.name);
 		if (path)
-			s->syms_err = spe_symtab_load(&s->syms, path);
+			s->syms_err = spe_symtab_load_spec(&s->syms, path);
 	}
 	f = open_memstream(&text, &len);
 	if (!f)
 		return NULL;
-	if (!spe_profile_json(f, &s->prof, s->syms.n ? &s->syms : NULL, NULL,
-			      20) &&
-	    !fclose(f))
-		j = cJSON_ParseWithLength(text, len);
-	else
-		fclose(f);
+	ret = spe_profile_json_ex(f, &s->prof, s->syms.n ? &s->syms : NULL,
+				  NULL, 20, s->syms_err);
+	if (!fclose(f) && !ret) {
+		if (len && text[len - 1] == '\n')
+			text[len - 1] = '\0';
+		j = cJSON_CreateRaw(text);
+	}
 	free(text);
-	if (j && s->syms_err)
-		cJSON_AddNumberToObject(j, "symbols_error", -s->syms_err);
 	return j;
 }
 

@@ -44,6 +44,7 @@ struct spe_capture {
 	struct spe_capture_stats stats;
 };
 
+/* Also sets @reg's on_vm_free hook: call after registry_init(). */
 void spe_capture_init(struct spe_capture *c, struct registry *reg,
 		      uint64_t raw_max);
 

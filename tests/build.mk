@@ -1,13 +1,14 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
 UNIT_TESTS := vmname registry procfs config metrics render
 UNIT_DEPS_vmname := lib/vmname.c
-UNIT_DEPS_registry := daemon/registry.c daemon/spe_capture.c lib/procfs.c \
-	lib/vmname.c $(SPE_SRCS) $(SPE_IO_SRCS)
+UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
 UNIT_DEPS_procfs := lib/procfs.c
 UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
-UNIT_DEPS_render := daemon/render.c $(UNIT_DEPS_metrics)
+# (render.c embeds a VM's SPE profile: spe_capture.c and the decoder)
+UNIT_DEPS_render := daemon/render.c daemon/spe_capture.c $(SPE_SRCS) \
+	$(SPE_IO_SRCS) $(UNIT_DEPS_metrics)
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
 
@@ -34,7 +35,7 @@ TEST_BINS += $(O)/tests/test_probes
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c \
 	lib/client.c
 E2E_TESTS := generic spe apf
-E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spefile.c lib/kvmnames.c \
+E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spe/spefile.c lib/kvmnames.c \
 	$(SPE_SRCS)
 $(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o $(O)/san/tests/lib/%.o: SAN_CFLAGS += -Itests/lib \

@@ -188,24 +188,14 @@ static int run_layout(enum spegen_layout l, const char *layout, size_t mib,
 		      unsigned int runs)
 {
 	struct spegen_opts go = { .seed = 42, .layout = l };
-	size_t len = 0, cap = (mib << 20) + SPEGEN_REC_MAX;
 	double mem, naive;
-	struct spegen g;
 	uint8_t *buf;
+	size_t len;
 
-	buf = malloc(cap);
-	if (!buf || spegen_init(&g, &go)) {
-		free(buf);
+	if (spegen_bytes(&go, mib << 20, &buf, &len, NULL)) {
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	while (len < mib << 20) {
-		struct spe_record t;
-
-		len += spegen_record(&g, buf + len, cap - len, &t);
-	}
-	spegen_free(&g);
-
 	mem = bench("memread", run_memread, 0, buf, len, runs, layout, 0, 0);
 	naive = bench("spe_decode_naive", run_naive, 0, buf, len, runs, layout,
 		      mem, 0);

@@ -398,30 +398,8 @@ struct spe_dec_stats {
 
 #define SPE_REC_MAX_LEN		65536	/* longer records are dropped */
 
-/* Fast-path layout templates; private, see lib/spe/decode.c. */
-#define SPE_TPL_NR		8
-#define SPE_TPL_LEN		64
-#define SPE_TPL_OPS		10
-#define SPE_TPL_CAND		4
-
-struct spe_tpl_op {
-	uint16_t dst;		/* byte offset in struct spe_record */
-	uint16_t src;		/* payload offset in the record */
-};
-
-struct spe_tpl {
-	uint8_t mask[SPE_TPL_LEN] __attribute__((aligned(16)));
-	uint8_t want[SPE_TPL_LEN] __attribute__((aligned(16)));
-	uint8_t head[16];	/* first 16 bytes of the record */
-	uint64_t ev_mask;	/* events / data source payload masks */
-	uint64_t ds_mask;
-	uint16_t ev_src;	/* and offsets */
-	uint16_t ds_src;
-	uint32_t len;
-	uint32_t nops;
-	uint64_t is_ts;		/* 1: ends with a Timestamp, 0: with End */
-	struct spe_tpl_op ops[SPE_TPL_OPS];
-};
+/* Bytes of the fast path's template cache (lib/spe/internal.h). */
+#define SPE_DEC_FAST_SIZE 2688
 
 /*
  * Decoder state: plain data, embed one per stream (vCPU) and initialise
@@ -437,21 +415,9 @@ struct spe_dec {
 	uint64_t offset;	/* stream offset of the next byte after carry */
 	struct spe_dec_stats stats;
 	struct spe_record cur;	/* record in progress between feeds */
-	/* fast path */
-	uint32_t ntpl;
-	uint32_t tpl_next;	/* replacement cursor */
-	uint16_t key_pos[2];
-	uint16_t key_tpl[256];	/* key → template byte offset in tpl[]; the
-				 * last template never matches */
-	uint32_t tpl_miss;
-	uint32_t tpl_len;	/* length of every template */
-	uint64_t win_records;	/* template usefulness window */
-	uint64_t win_fast;
-	uint8_t tpl_learning;
-	uint8_t tpl_backoff;
-	uint32_t cand_next;
-	uint64_t cand[SPE_TPL_CAND];	/* layouts seen once (hashes) */
-	struct spe_tpl tpl[SPE_TPL_NR + 1];	/* + one that never matches */
+	/* private: the fast path's template cache (struct spe_fast,
+	 * lib/spe/internal.h) */
+	uint8_t fast[SPE_DEC_FAST_SIZE] __attribute__((aligned(16)));
 };
 
 void spe_dec_init(struct spe_dec *dec, const struct spe_dec_opts *opts);
@@ -489,6 +455,12 @@ typedef int (*spe_rec_fn)(void *arg, const struct spe_record *rec);
  */
 int spe_dec_run(struct spe_dec *dec, const void *buf, size_t len,
 		bool finish, spe_rec_fn fn, void *arg);
+
+typedef int (*spe_batch_fn)(void *arg, const struct spe_record *recs, size_t n);
+
+/* The same, @fn called with batches of up to 32 records (n >= 1). */
+int spe_dec_run_batches(struct spe_dec *dec, const void *buf, size_t len,
+			bool finish, spe_batch_fn fn, void *arg);
 
 /* ---- text forms --------------------------------------------------------- */
 

@@ -34,54 +34,40 @@ void spe_hist_add(struct spe_hist *h, uint64_t v);
 /* Upper bound of the bucket holding quantile @q (0..1); 0 when empty. */
 uint64_t spe_hist_quantile(const struct spe_hist *h, double q);
 
-/* ---- top-K (space-saving) --------------------------------------------------
+/* ---- top-K (Misra-Gries with purges) ---------------------------------------
  *
- * Metwally et al.'s space-saving sketch with K counters.  After N items:
- * every key's estimate c satisfies c - err <= true count <= c, with
- * err <= N / K; every key whose true count exceeds N / K is present.
- * Until the first eviction (at most K distinct keys seen) the counters are
- * exact and an item is a hash probe and an increment; from then on they
- * are kept as the paper's "stream summary" (counters grouped in buckets of
- * equal count, buckets listed by count), so an item is still O(1): a
- * probe and at most a bucket move.  Memory fixed at init.
+ * The frequent-items summary of Misra and Gries (1982) as a hash table of
+ * 2K counters that, when full, subtracts the median count from every
+ * counter and forgets those left at zero (the "reverse purge" of Apache
+ * DataSketches' frequent-items sketch).  After N items, every key's
+ * estimate c (its counter plus the sum of all purges) and error err
+ * satisfy c - err <= true count <= c, with err <= N / K; every key whose
+ * true count exceeds N / K is present.  Until the first purge (at most 2K
+ * distinct keys seen) the counts are exact (err 0).  An item is one hash
+ * probe; a purge (amortised over at least K new keys) sorts nothing.
+ * Memory fixed at init: 4K..8K slots of 16 bytes and 2K words.
  */
 struct spe_topk_entry {
 	uint64_t key;
 	uint64_t count;		/* estimate (upper bound) */
 	uint64_t err;		/* overestimate bound for this key */
-	uint32_t slot;		/* private: hash slot */
-	uint32_t bucket;	/* private: its bucket */
-	uint32_t prev, next;	/* private: entries of the same bucket */
 };
 
-/* private: a group of entries with the same count */
-struct spe_topk_bucket {
-	uint64_t count;
-	uint32_t first;		/* an entry, or UINT32_MAX when free */
-	uint32_t prev, next;	/* buckets by increasing count */
-};
-
-/* private: a hash slot, with the key inline (one cache line per probe)
- * and, until the first eviction, the count too */
+/* private: a hash slot (count 0: empty) */
 struct spe_topk_slot {
 	uint64_t key;
-	uint64_t count;		/* before the summary is built */
-	uint32_t idx;		/* counter index, UINT32_MAX: empty */
-	uint32_t pad;
+	uint64_t count; /* since the key came in, minus purges */
 };
 
 struct spe_topk {
 	uint32_t cap;		/* K */
-	uint32_t n;
+	uint32_t n;		/* keys held, at most 2K */
 	uint64_t total;		/* items added */
-	struct spe_topk_entry *heap;	/* the K counters, in no order */
-	struct spe_topk_slot *hash;	/* open addressing, 2K..4K slots */
+	uint64_t offset;	/* sum of the purges: every entry's error */
+	struct spe_topk_slot *hash; /* open addressing */
 	uint32_t hmask;
-	struct spe_topk_bucket *buckets;	/* K of them */
-	uint32_t min_bucket;	/* lowest count, UINT32_MAX: none */
-	uint32_t free_bucket;	/* free list through .next */
-	int summary;		/* buckets built (after the first eviction) */
-	uint32_t *order;	/* K indexes: scratch to build the buckets */
+	uint32_t max_n;	   /* 2K */
+	uint64_t *scratch; /* 2K words for purges */
 };
 
 #define SPE_TOPK_MAX		(1u << 20)
@@ -90,6 +76,8 @@ int spe_topk_init(struct spe_topk *t, uint32_t k);
 void spe_topk_free(struct spe_topk *t);
 void spe_topk_add(struct spe_topk *t, uint64_t key);
 void spe_topk_clear(struct spe_topk *t);
+/* Adds @b's counts to @a (same K); the bound holds for the union. */
+int spe_topk_merge(struct spe_topk *a, const struct spe_topk *b);
 /* Copies up to @max entries, highest count first; returns how many (0
  * also when @max < n and no memory could be had for sorting). */
 size_t spe_topk_sorted(const struct spe_topk *t,
@@ -133,6 +121,9 @@ struct spe_profile {
 	/* time */
 	uint64_t ts_records;
 	uint64_t ts_first, ts_last;	/* min and max timestamp */
+	/* private: lookup tables (profile.c) */
+	uint16_t op_tab[4][256];
+	uint8_t ds_tab[16];
 };
 
 int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o);
@@ -140,6 +131,36 @@ void spe_profile_free(struct spe_profile *p);
 /* Forgets the samples, keeps the configuration and memory. */
 void spe_profile_clear(struct spe_profile *p);
 void spe_profile_add(struct spe_profile *p, const struct spe_record *r);
+/* The same for @n records (faster: the top-K probes are started first). */
+void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
+			   size_t n);
+/* Adds @b (same MIDR and K) to @a: -EINVAL if they differ. */
+int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b);
+/* Adds decoder counters. */
+void spe_dec_stats_add(struct spe_dec_stats *sum,
+		       const struct spe_dec_stats *st);
+
+/* One SPE byte stream (a vCPU's, or a whole raw file). */
+struct spe_stream_in {
+	const uint8_t *buf;
+	size_t len;
+};
+
+/*
+ * Decodes @n streams (a decoder each, from its start) into @p, on up to
+ * @threads threads (1: this one; 2: this one decodes, a helper adds
+ * batches to a second profile merged at the end).  The counters (and the
+ * top-K within its bound) do not depend on @threads.  *@ret_st (if not
+ * NULL): the decoders' counters summed.
+ */
+int spe_profile_decode_streams(struct spe_profile *p,
+			       const struct spe_stream_in *streams, size_t n,
+			       unsigned int threads,
+			       struct spe_dec_stats *ret_st);
+/* Decodes @len bytes with @dec into the profile (spe_dec_run() with
+ * batches); @finish: the end of the stream. */
+int spe_profile_decode(struct spe_profile *p, struct spe_dec *dec,
+		       const void *buf, size_t len, bool finish);
 
 /* Rates, as fractions (0 when the denominator is 0). */
 struct spe_profile_rates {
@@ -178,6 +199,15 @@ struct spe_symtab {
  * (-ENOEXEC: neither format, -E2BIG: over the limits).
  */
 int spe_symtab_load(struct spe_symtab *t, const char *path);
+/*
+ * A guest's symbols from a list "PATH[@OFFSET][,PATH[@OFFSET]...]":
+ * kallsyms-format files and /proc/modules-format files ("[module]" over
+ * each module) at their runtime addresses; ELF files (the guest's
+ * vmlinux) moved by OFFSET, or by the KASLR offset derived from a
+ * kallsyms file in the list (its _text minus the ELF's).  -EINVAL: bad
+ * list; -ENODATA: no _text in the ELF to derive the offset from.
+ */
+int spe_symtab_load_spec(struct spe_symtab *t, const char *spec);
 void spe_symtab_free(struct spe_symtab *t);
 /* Name of the function containing @addr, NULL if none; *ret_off is the
  * offset in it. */
@@ -194,6 +224,12 @@ const char *spe_symtab_lookup(const struct spe_symtab *t, uint64_t addr,
 int spe_profile_json(FILE *f, const struct spe_profile *p,
 		     const struct spe_symtab *syms,
 		     const struct spe_dec_stats *st, size_t ntop);
+/* The same, with "symbols_error": -@syms_err when the symbols could not be
+ * loaded (@syms_err < 0); the daemon's form. */
+int spe_profile_json_ex(FILE *f, const struct spe_profile *p,
+			const struct spe_symtab *syms,
+			const struct spe_dec_stats *st, size_t ntop,
+			int syms_err);
 
 /* One record as a CSV line (and the header line) or a JSON object. */
 int spe_record_csv_header(FILE *f);
@@ -217,5 +253,20 @@ enum spe_input_fmt { SPE_IN_RAW, SPE_IN_GZIP, SPE_IN_ZLIB };
  */
 int spe_input_load(const char *path, size_t max, uint8_t **ret_buf,
 		   size_t *ret_len, enum spe_input_fmt *ret_fmt);
+/* Do these first bytes start gzip or zlib data? */
+bool spe_input_is_compressed(const uint8_t *p, size_t len);
+
+/* A whole input file in memory, as spe_input_load() gives it, but a raw
+ * regular file is mapped rather than copied.  Close with
+ * spe_input_close(). */
+struct spe_input {
+	uint8_t *data;
+	size_t len;
+	enum spe_input_fmt fmt;
+	size_t map_len; /* private: bytes mapped, 0: allocated */
+};
+
+int spe_input_open(struct spe_input *in, const char *path, size_t max);
+void spe_input_close(struct spe_input *in);
 
 #endif

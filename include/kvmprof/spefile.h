@@ -9,7 +9,8 @@
  *
  * all little-endian.  A block with vcpu KP_SPEFILE_TRAILER carries JSON
  * written at the end (duration, blocks lost).  Each vCPU's blocks
- * concatenated form that vCPU's SPE stream.
+ * concatenated form that vCPU's SPE stream.  Reader and writer:
+ * lib/spe/spefile.c (the writer needs zlib).
  */
 #ifndef KVMPROF_SPEFILE_H
 #define KVMPROF_SPEFILE_H
@@ -37,5 +38,31 @@ int kp_spefile_is(const uint8_t *buf, size_t len);
  */
 int kp_spefile_walk(const uint8_t *buf, size_t len, const char **ret_meta,
 		    size_t *ret_meta_len, kp_spefile_fn fn, void *arg);
+
+/*
+ * Writing: to a temporary file next to the target, renamed by
+ * kp_spefile_commit(), so nothing half-written is ever left at @path.
+ */
+struct kp_spefile_writer {
+	void *gz; /* gzFile */
+	char path[4096];
+	char tmp[4096];
+};
+
+/* Starts a recording with the metadata JSON @meta.  0 or -errno. */
+int kp_spefile_create(struct kp_spefile_writer *w, const char *path,
+		      const char *meta);
+/* One block of @vcpu. */
+int kp_spefile_block(struct kp_spefile_writer *w, uint32_t vcpu,
+		     const void *data, size_t len);
+/* Blocks already in the file's form ({u32 vcpu, u32 len, bytes}...), as
+ * the daemon's /v1/vms/{ref}/spe/raw serves them. */
+int kp_spefile_blocks(struct kp_spefile_writer *w, const void *blocks,
+		      size_t len);
+/* Writes the trailer JSON (if not NULL), closes and renames; on error the
+ * temporary file is removed. */
+int kp_spefile_commit(struct kp_spefile_writer *w, const char *trailer);
+/* Gives up: closes and removes the temporary file. */
+void kp_spefile_abort(struct kp_spefile_writer *w);
 
 #endif

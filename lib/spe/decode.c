@@ -61,14 +61,16 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 
 void spe_dec_init(struct spe_dec *dec, const struct spe_dec_opts *opts)
 {
+	struct spe_fast *f = spe_fast_of(dec);
+
 	memset(dec, 0, sizeof(*dec));
 	if (opts)
 		dec->opts = *opts;
-	dec->tpl_learning = true;
+	f->tpl_learning = true;
 	/* no template yet: every key leads to one that cannot match */
 	for (unsigned int k = 0; k < 256; k++)
-		dec->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
-	dec->tpl[SPE_TPL_NR].want[0] = 1;
+		f->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
+	f->tpl[SPE_TPL_NR].want[0] = 1;
 	if (!FAST_PATH)
 		dec->opts.flags |= SPE_DEC_NO_FAST;
 }
@@ -405,10 +407,11 @@ static inline void tpl_apply(const struct spe_tpl *t, const uint8_t *p,
 static const uint8_t *fast_run(struct spe_dec *d, struct out *o,
 			       const uint8_t *p, const uint8_t *end)
 {
-	const unsigned int k0 = d->key_pos[0], k1 = d->key_pos[1];
+	struct spe_fast *f = spe_fast_of(d);
+	const unsigned int k0 = f->key_pos[0], k1 = f->key_pos[1];
 	const uint64_t off0 = o->base_off - (uintptr_t)o->base;
-	const uint8_t *tpl = (const uint8_t *)d->tpl;
-	const size_t len = d->tpl_len, avail = end - p;
+	const uint8_t *tpl = (const uint8_t *)f->tpl;
+	const size_t len = f->tpl_len, avail = end - p;
 	struct spe_record *r = &o->recs[o->n];
 	size_t room = o->max - o->n, n = 0, nts = 0, fit;
 	const struct spe_tpl *t;
@@ -417,13 +420,14 @@ static const uint8_t *fast_run(struct spe_dec *d, struct out *o,
 	room = fit < room ? fit : room;
 	if (!room)
 		return p;
-	t = (const struct spe_tpl *)(tpl + d->key_tpl[tpl_key(p[k0], p[k1])]);
+	t = (const struct spe_tpl *)(tpl + f->key_tpl[tpl_key(p[k0], p[k1])]);
 	for (;;) {
 		/* the next record's template, looked up before this record is
 		 * applied: the lookup chain is not on the critical path */
 		const uint8_t *q = n + 1 < room ? p + len : p;
-		const struct spe_tpl *tn = (const struct spe_tpl *)
-			(tpl + d->key_tpl[tpl_key(q[k0], q[k1])]);
+		const struct spe_tpl *tn =
+			(const struct spe_tpl
+				 *)(tpl + f->key_tpl[tpl_key(q[k0], q[k1])]);
 
 		if (!tpl_match(t, p))
 			break;
@@ -474,11 +478,12 @@ static int payload_dst(const struct spe_pkt *pkt)
 static unsigned int key_distinct(const struct spe_dec *d, unsigned int a,
 				 unsigned int b)
 {
+	struct spe_fast *f = spe_fast_of(d);
 	uint8_t seen[SPE_TPL_NR][2];
 	unsigned int distinct = 0;
 
-	for (unsigned int i = 0; i < d->ntpl; i++) {
-		const struct spe_tpl *t = &d->tpl[i];
+	for (unsigned int i = 0; i < f->ntpl; i++) {
+		const struct spe_tpl *t = &f->tpl[i];
 		bool dup = false;
 
 		if (t->mask[a] != 0xff || t->mask[b] != 0xff)
@@ -498,6 +503,7 @@ static unsigned int key_distinct(const struct spe_dec *d, unsigned int a,
 /* Picks two byte positions that tell the templates apart (greedily). */
 static void tpl_rekey(struct spe_dec *d)
 {
+	struct spe_fast *f = spe_fast_of(d);
 	unsigned int best = 0, pos[2] = { 0, 0 };
 
 	for (unsigned int a = 0; a < SPE_TPL_LEN; a++) {
@@ -508,7 +514,7 @@ static void tpl_rekey(struct spe_dec *d)
 			pos[0] = pos[1] = a;
 		}
 	}
-	for (unsigned int b = 0; b < SPE_TPL_LEN && best < d->ntpl; b++) {
+	for (unsigned int b = 0; b < SPE_TPL_LEN && best < f->ntpl; b++) {
 		unsigned int n = key_distinct(d, pos[0], b);
 
 		if (n > best) {
@@ -516,13 +522,13 @@ static void tpl_rekey(struct spe_dec *d)
 			pos[1] = b;
 		}
 	}
-	d->key_pos[0] = pos[0];
-	d->key_pos[1] = pos[1];
+	f->key_pos[0] = pos[0];
+	f->key_pos[1] = pos[1];
 	for (unsigned int k = 0; k < 256; k++)
-		d->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
-	for (unsigned int i = 0; i < d->ntpl; i++)
-		d->key_tpl[tpl_key(d->tpl[i].want[pos[0]],
-				   d->tpl[i].want[pos[1]])] =
+		f->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
+	for (unsigned int i = 0; i < f->ntpl; i++)
+		f->key_tpl[tpl_key(f->tpl[i].want[pos[0]],
+				   f->tpl[i].want[pos[1]])] =
 			i * sizeof(struct spe_tpl);
 }
 
@@ -535,27 +541,28 @@ static void tpl_rekey(struct spe_dec *d)
  */
 static bool tpl_check_stale(struct spe_dec *d)
 {
-	uint64_t recs = d->stats.records - d->win_records;
-	uint64_t fast = d->stats.fast - d->win_fast;
+	struct spe_fast *f = spe_fast_of(d);
+	uint64_t recs = d->stats.records - f->win_records;
+	uint64_t fast = d->stats.fast - f->win_fast;
 
-	if (recs < ((uint64_t)4096 << d->tpl_backoff))
-		return d->tpl_learning;
+	if (recs < ((uint64_t)4096 << f->tpl_backoff))
+		return f->tpl_learning;
 	if (fast * 4 < recs) {
-		d->ntpl = 0;
-		d->tpl_next = 0;
+		f->ntpl = 0;
+		f->tpl_next = 0;
 		for (unsigned int k = 0; k < 256; k++)
-			d->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
+			f->key_tpl[k] = SPE_TPL_NR * sizeof(struct spe_tpl);
 		/* learn in every other window, the next one twice as long */
-		d->tpl_learning = !d->tpl_learning;
-		if (d->tpl_learning && d->tpl_backoff < 10)
-			d->tpl_backoff++;
+		f->tpl_learning = !f->tpl_learning;
+		if (f->tpl_learning && f->tpl_backoff < 10)
+			f->tpl_backoff++;
 	} else {
-		d->tpl_learning = true;
-		d->tpl_backoff = 0;
+		f->tpl_learning = true;
+		f->tpl_backoff = 0;
 	}
-	d->win_records = d->stats.records;
-	d->win_fast = d->stats.fast;
-	return d->tpl_learning;
+	f->win_records = d->stats.records;
+	f->win_fast = d->stats.fast;
+	return f->tpl_learning;
 }
 
 /* FNV-1a over what identifies a layout (never 0). */
@@ -578,6 +585,7 @@ static uint64_t layout_hash(const struct spe_tpl *t)
 static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 		      const struct out *o)
 {
+	struct spe_fast *f = spe_fast_of(d);
 	struct spe_tpl t = { .len = r->len };
 	const uint8_t *p;
 	size_t pos = 0;
@@ -586,12 +594,12 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 
 	/* look at 1 record in 8 once there are templates: streams with no
 	 * fixed layout then pay little for trying */
-	if (d->ntpl && (++d->tpl_miss & 7))
+	if (f->ntpl && (++f->tpl_miss & 7))
 		return;
 	if (!tpl_check_stale(d))
 		return;
 	/* one length for all (see fast_run()) */
-	if (d->ntpl && r->len != d->tpl_len)
+	if (f->ntpl && r->len != f->tpl_len)
 		return;
 	if (r->offset < o->base_off ||
 	    r->offset + r->len > o->base_off + o->base_len)
@@ -638,27 +646,27 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 	memcpy(t.head, r, sizeof(t.head));
 	t.is_ts = !!(r->flags & SPE_REC_TS);
 
-	for (i = 0; i < d->ntpl; i++)
-		if (d->tpl[i].len == t.len &&
-		    !memcmp(d->tpl[i].mask, t.mask, sizeof(t.mask)) &&
-		    !memcmp(d->tpl[i].want, t.want, sizeof(t.want)))
+	for (i = 0; i < f->ntpl; i++)
+		if (f->tpl[i].len == t.len &&
+		    !memcmp(f->tpl[i].mask, t.mask, sizeof(t.mask)) &&
+		    !memcmp(f->tpl[i].want, t.want, sizeof(t.want)))
 			return;
 	/* a layout becomes a template when seen a second time */
 	h = layout_hash(&t);
-	for (i = 0; i < SPE_TPL_CAND && d->cand[i] != h; i++)
+	for (i = 0; i < SPE_TPL_CAND && f->cand[i] != h; i++)
 		;
 	if (i == SPE_TPL_CAND) {
-		d->cand[d->cand_next] = h;
-		d->cand_next = (d->cand_next + 1) % SPE_TPL_CAND;
+		f->cand[f->cand_next] = h;
+		f->cand_next = (f->cand_next + 1) % SPE_TPL_CAND;
 		return;
 	}
-	d->cand[i] = 0;
-	d->tpl_len = t.len;
-	if (d->ntpl < SPE_TPL_NR) {
-		d->tpl[d->ntpl++] = t;
+	f->cand[i] = 0;
+	f->tpl_len = t.len;
+	if (f->ntpl < SPE_TPL_NR) {
+		f->tpl[f->ntpl++] = t;
 	} else {
-		d->tpl[d->tpl_next] = t;
-		d->tpl_next = (d->tpl_next + 1) % SPE_TPL_NR;
+		f->tpl[f->tpl_next] = t;
+		f->tpl_next = (f->tpl_next + 1) % SPE_TPL_NR;
 	}
 	tpl_rekey(d);
 }
@@ -702,6 +710,7 @@ static size_t dec_carry(struct spe_dec *d, struct out *o, const uint8_t *buf,
 int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 		 size_t *ret_used, struct spe_record *recs, size_t max)
 {
+	struct spe_fast *f = spe_fast_of(d);
 	const uint8_t *p = buf, *end = p + len;
 	struct out o = {
 		.recs = recs, .max = max,
@@ -731,7 +740,7 @@ int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 		size_t k;
 
 #if FAST_PATH
-		if (fast && d->state == ST_CLEAN && d->ntpl) {
+		if (fast && d->state == ST_CLEAN && f->ntpl) {
 			const uint8_t *q = fast_run(d, &o, p, end);
 
 			if (q != p) {
@@ -781,30 +790,53 @@ void spe_dec_discontinuity(struct spe_dec *d)
 	go_broken(d);
 }
 
-int spe_dec_run(struct spe_dec *dec, const void *buf, size_t len,
-		bool finish, spe_rec_fn fn, void *arg)
+int spe_dec_run_batches(struct spe_dec *dec, const void *buf, size_t len,
+			bool finish, spe_batch_fn fn, void *arg)
 {
 	struct spe_record recs[32];
 	const uint8_t *p = buf;
 
 	while (len) {
 		size_t used;
-		int n = spe_dec_feed(dec, p, len, &used, recs, 32);
+		int ret, n = spe_dec_feed(dec, p, len, &used, recs, 32);
 
 		if (n < 0)
 			return n;
-		for (int i = 0; i < n; i++) {
-			int ret = fn(arg, &recs[i]);
-
-			if (ret)
-				return ret;
-		}
+		ret = n ? fn(arg, recs, n) : 0;
+		if (ret)
+			return ret;
 		p += used;
 		len -= used;
 	}
 	if (finish)
 		spe_dec_finish(dec);
 	return 0;
+}
+
+struct run_one {
+	spe_rec_fn fn;
+	void *arg;
+};
+
+static int run_one_cb(void *arg, const struct spe_record *recs, size_t n)
+{
+	const struct run_one *c = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		int ret = c->fn(c->arg, &recs[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int spe_dec_run(struct spe_dec *dec, const void *buf, size_t len, bool finish,
+		spe_rec_fn fn, void *arg)
+{
+	struct run_one c = { fn, arg };
+
+	return spe_dec_run_batches(dec, buf, len, finish, run_one_cb, &c);
 }
 
 bool spe_record_equal(const struct spe_record *a, const struct spe_record *b)

@@ -81,12 +81,20 @@ static bool desc_op(struct sbuf *sb, unsigned int cls, uint8_t v)
 		} else if (op.sub == SPE_OPS_SME_OTHER) {
 			sb_add(sb, "SME-OTHER ETS %u", op.vl);
 			sb_flag(sb, op.flags, SPE_OPF_FP, "FP");
-		} else if (op.sub == SPE_OPS_OTHER) {
+		} else {
+			/*
+			 * A reserved subclass (bits [7:3] not zero, neither
+			 * SVE nor SME) reads as perf 6.12 reads every non-SVE
+			 * payload: OTHER, then bit 0. ASE and FP are defined
+			 * only for the OTHER subclass (op.flags is clear
+			 * otherwise).
+			 */
 			sb_add(sb, "OTHER");
 			sb_flag(sb, op.flags, SPE_OPF_ASE, "ASE");
 			sb_flag(sb, op.flags, SPE_OPF_FP, "FP");
-			sb_add(sb, " %s", op.flags & SPE_OPF_COND ?
-			       "COND-SELECT" : "INSN-OTHER");
+			sb_add(sb, " %s",
+			       v & SPE_OP_OTHER_COND ? "COND-SELECT" :
+						       "INSN-OTHER");
 		}
 		return true;
 	case SPE_OPC_LDST:

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -75,6 +77,11 @@ static bool is_zlib(const uint8_t *p, size_t len)
 {
 	return len >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 &&
 	       ((p[0] << 8) | p[1]) % 31 == 0;
+}
+
+bool spe_input_is_compressed(const uint8_t *p, size_t len)
+{
+	return is_gzip(p, len) || is_zlib(p, len);
 }
 
 static int inflate_all(const uint8_t *in, size_t len, bool gzip,
@@ -170,4 +177,66 @@ fail_out:
 fail:
 	free(raw.p);
 	return ret;
+}
+
+/*
+ * A regular file is mapped (page-cache pages, no copy): reading 256 MiB
+ * into fresh anonymous memory cost more than decoding it.  Raw data stays
+ * mapped; compressed data is inflated from the mapping.
+ */
+int spe_input_open(struct spe_input *in, const char *path, size_t max)
+{
+	struct growbuf out = { .max = max };
+	struct stat st;
+	uint8_t *map;
+	int fd, ret;
+
+	memset(in, 0, sizeof(*in));
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size) {
+		if (fd >= 0)
+			close(fd);
+		else if (strcmp(path, "-"))
+			return -errno;
+		return spe_input_load(path, max, &in->data, &in->len, &in->fmt);
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
+		   0);
+	ret = map == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	if (is_gzip(map, st.st_size))
+		in->fmt = SPE_IN_GZIP;
+	else if (is_zlib(map, st.st_size))
+		in->fmt = SPE_IN_ZLIB;
+	if (in->fmt == SPE_IN_RAW) {
+		madvise(map, st.st_size, MADV_SEQUENTIAL);
+		in->data = map;
+		in->len = st.st_size;
+		in->map_len = st.st_size;
+		return 0;
+	}
+	ret = inflate_all(map, st.st_size, in->fmt == SPE_IN_GZIP, &out);
+	munmap(map, st.st_size);
+	if (ret) {
+		free(out.p);
+		return ret;
+	}
+	in->data = out.p;
+	in->len = out.len;
+	return 0;
+}
+
+void spe_input_close(struct spe_input *in)
+{
+	if (in->map_len)
+		munmap(in->data, in->map_len);
+	else
+		free(in->data);
+	memset(in, 0, sizeof(*in));
 }

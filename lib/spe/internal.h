@@ -3,6 +3,7 @@
 #ifndef KVMPROF_SPE_INTERNAL_H
 #define KVMPROF_SPE_INTERNAL_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include <kvmprof/spe.h>
@@ -23,6 +24,70 @@ struct spe_hdr_info {
 };
 
 extern const struct spe_hdr_info spe_hdr_tab[256];
+
+/* Fast-path layout templates (lib/spe/decode.c). */
+#define SPE_TPL_NR 8
+#define SPE_TPL_LEN 64
+#define SPE_TPL_OPS 10
+#define SPE_TPL_CAND 4
+
+struct spe_tpl_op {
+	uint16_t dst; /* byte offset in struct spe_record */
+	uint16_t src; /* payload offset in the record */
+};
+
+struct spe_tpl {
+	uint8_t mask[SPE_TPL_LEN] __attribute__((aligned(16)));
+	uint8_t want[SPE_TPL_LEN] __attribute__((aligned(16)));
+	uint8_t head[16]; /* first 16 bytes of the record */
+	uint64_t ev_mask; /* events / data source payload masks */
+	uint64_t ds_mask;
+	uint16_t ev_src; /* and offsets */
+	uint16_t ds_src;
+	uint32_t len;
+	uint32_t nops;
+	uint64_t is_ts; /* 1: ends with a Timestamp, 0: with End */
+	struct spe_tpl_op ops[SPE_TPL_OPS];
+};
+
+/*
+ * The fast path's state inside struct spe_dec (its opaque fast[] bytes):
+ * learned templates and how to find them.
+ */
+struct __attribute__((may_alias)) spe_fast {
+	uint32_t ntpl;
+	uint32_t tpl_next; /* replacement cursor */
+	uint16_t key_pos[2];
+	uint16_t key_tpl[256]; /* key → template byte offset in tpl[]; the
+				 * last template never matches */
+	uint32_t tpl_miss;
+	uint32_t tpl_len;     /* length of every template */
+	uint64_t win_records; /* template usefulness window */
+	uint64_t win_fast;
+	uint8_t tpl_learning;
+	uint8_t tpl_backoff;
+	uint32_t cand_next;
+	uint64_t cand[SPE_TPL_CAND];	    /* layouts seen once (hashes) */
+	struct spe_tpl tpl[SPE_TPL_NR + 1]; /* + one that never matches */
+};
+
+_Static_assert(sizeof(struct spe_fast) <= SPE_DEC_FAST_SIZE,
+	       "SPE_DEC_FAST_SIZE too small for struct spe_fast");
+
+static inline struct spe_fast *spe_fast_of(const struct spe_dec *d)
+{
+	return (struct spe_fast *)d->fast;
+}
+
+/*
+ * Files written whole or not at all (lib/spe/spefile.c): a temporary file
+ * next to @path (its fd, or -errno; its name in @ret_tmp), then renamed
+ * over @path when @ret is 0, removed otherwise; returns @ret or -errno.
+ */
+int spe_tmp_create(const char *path, char *ret_tmp, size_t size);
+/* The same as a stdio stream in *@ret_f; 0 or -errno. */
+int spe_tmp_fopen(const char *path, char *ret_tmp, size_t size, FILE **ret_f);
+int spe_tmp_finish(const char *tmp, const char *path, int ret);
 
 /* Payload of @n (0..8) bytes at @p, little-endian. */
 static inline uint64_t spe_load_le(const uint8_t *p, unsigned int n)

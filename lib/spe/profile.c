@@ -1,28 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * SPE profile aggregation: histograms, a space-saving top-K sketch, and the
+ * SPE profile aggregation: histograms, a frequent-items top-K sketch, and the
  * per-profile counters `kvmprof spe report` prints and the daemon keeps.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <kvmprof/spe_profile.h>
 
+/* op_tab entries: the subclass, and what the operation mix counts */
+#define OPT_SUB 0x00ff
+#define OPT_LD 0x0100
+#define OPT_ST 0x0200
+#define OPT_COND 0x0400
+#define OPT_IND 0x0800
+#define OPT_CALL 0x1000
+#define OPT_RET 0x2000
+
 /* ---- histograms --------------------------------------------------------- */
-
-unsigned int spe_hist_bucket(uint64_t v)
-{
-	unsigned int msb;
-
-	if (v < 4)
-		return v;
-	if (v > 0xffff)
-		v = 0xffff;
-	msb = 63 - __builtin_clzll(v);
-	/* 4 buckets per power of two: the two bits below the top one */
-	return 4 * (msb - 1) + ((v >> (msb - 2)) & 3);
-}
 
 uint64_t spe_hist_lo(unsigned int b)
 {
@@ -39,13 +36,36 @@ uint64_t spe_hist_hi(unsigned int b)
 	return b + 1 < SPE_HIST_BUCKETS ? spe_hist_lo(b + 1) - 1 : 0xffff;
 }
 
-void spe_hist_add(struct spe_hist *h, uint64_t v)
+static inline unsigned int hist_bucket(uint64_t v)
+{
+	unsigned int msb;
+
+	if (v < 4)
+		return v;
+	if (v > 0xffff)
+		v = 0xffff;
+	msb = 63 - __builtin_clzll(v);
+	/* 4 buckets per power of two: the two bits below the top one */
+	return 4 * (msb - 1) + ((v >> (msb - 2)) & 3);
+}
+
+static inline void hist_add(struct spe_hist *h, uint64_t v)
 {
 	h->count++;
 	h->sum += v;
 	if (v > h->max)
 		h->max = v;
-	h->bucket[spe_hist_bucket(v)]++;
+	h->bucket[hist_bucket(v)]++;
+}
+
+void spe_hist_add(struct spe_hist *h, uint64_t v)
+{
+	hist_add(h, v);
+}
+
+unsigned int spe_hist_bucket(uint64_t v)
+{
+	return hist_bucket(v);
 }
 
 uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
@@ -65,9 +85,7 @@ uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
 	return h->max;
 }
 
-/* ---- space-saving top-K -------------------------------------------------- */
-
-#define EMPTY	UINT32_MAX
+/* ---- top-K: Misra-Gries with purges ---------------------------------------- */
 
 static uint32_t key_hash(uint64_t k)
 {
@@ -77,17 +95,6 @@ static uint32_t key_hash(uint64_t k)
 	return k;
 }
 
-static void buckets_reset(struct spe_topk *t)
-{
-	for (uint32_t b = 0; b < t->cap; b++) {
-		t->buckets[b].first = EMPTY;
-		t->buckets[b].next = b + 1 < t->cap ? b + 1 : EMPTY;
-	}
-	t->free_bucket = 0;
-	t->min_bucket = EMPTY;
-	t->summary = 0;
-}
-
 int spe_topk_init(struct spe_topk *t, uint32_t k)
 {
 	uint32_t hcap = 4;
@@ -95,29 +102,25 @@ int spe_topk_init(struct spe_topk *t, uint32_t k)
 	memset(t, 0, sizeof(*t));
 	if (!k || k > SPE_TOPK_MAX)
 		return -EINVAL;
-	while (hcap < 2 * k)
+	/* 2K counters in 4K..8K slots: probes stay short */
+	while (hcap < 4 * k)
 		hcap <<= 1;
-	t->heap = calloc(k, sizeof(*t->heap));
-	t->hash = malloc(hcap * sizeof(*t->hash));
-	t->buckets = malloc(k * sizeof(*t->buckets));
-	t->order = malloc(k * sizeof(*t->order));
-	if (!t->heap || !t->hash || !t->buckets || !t->order) {
+	t->hash = calloc(hcap, sizeof(*t->hash));
+	t->scratch = malloc(2 * (size_t)k * sizeof(*t->scratch));
+	if (!t->hash || !t->scratch) {
 		spe_topk_free(t);
 		return -ENOMEM;
 	}
 	t->cap = k;
+	t->max_n = 2 * k;
 	t->hmask = hcap - 1;
-	memset(t->hash, 0xff, hcap * sizeof(*t->hash));
-	buckets_reset(t);
 	return 0;
 }
 
 void spe_topk_free(struct spe_topk *t)
 {
-	free(t->heap);
 	free(t->hash);
-	free(t->buckets);
-	free(t->order);
+	free(t->scratch);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -125,204 +128,170 @@ void spe_topk_clear(struct spe_topk *t)
 {
 	t->n = 0;
 	t->total = 0;
+	t->offset = 0;
 	if (t->hash)
-		memset(t->hash, 0xff, (t->hmask + 1) * sizeof(*t->hash));
-	if (t->buckets)
-		buckets_reset(t);
+		memset(t->hash, 0, (t->hmask + 1) * sizeof(*t->hash));
 }
 
-/* Linear probing: the slot holding @key, or the empty slot for it. */
-static uint32_t find_slot(const struct spe_topk *t, uint64_t key)
+/* The slot holding @key, or the empty slot where it would go. */
+static struct spe_topk_slot *find_slot(const struct spe_topk *t, uint64_t key)
 {
 	uint32_t s = key_hash(key) & t->hmask;
 
-	while (t->hash[s].idx != EMPTY && t->hash[s].key != key)
+	while (t->hash[s].count && t->hash[s].key != key)
 		s = (s + 1) & t->hmask;
-	return s;
+	return &t->hash[s];
 }
 
-/* Deletes slot @s, shifting back the entries of its probe run. */
-static void hash_delete(struct spe_topk *t, uint32_t s)
+static void swap_u64(uint64_t *a, uint64_t *b)
 {
-	uint32_t j = s;
+	uint64_t x = *a;
 
-	for (;;) {
-		uint32_t home;
+	*a = *b;
+	*b = x;
+}
 
-		j = (j + 1) & t->hmask;
-		if (t->hash[j].idx == EMPTY)
-			break;
-		home = key_hash(t->hash[j].key) & t->hmask;
-		/* move j's entry into the hole if its home is not in (s, j] */
-		if (((j - home) & t->hmask) >= ((j - s) & t->hmask)) {
-			t->hash[s] = t->hash[j];
-			t->heap[t->hash[s].idx].slot = s;
-			s = j;
+/* The @k-th smallest of @v[0..n) (Wirth's selection; reorders @v). */
+static uint64_t select_nth(uint64_t *v, long n, long k)
+{
+	long l = 0, m = n - 1;
+
+	while (l < m) {
+		uint64_t x = v[k];
+		long i = l, j = m;
+
+		do {
+			while (v[i] < x)
+				i++;
+			while (x < v[j])
+				j--;
+			if (i <= j)
+				swap_u64(&v[i++], &v[j--]);
+		} while (i <= j);
+		if (j < k)
+			l = i;
+		if (k < i)
+			m = j;
+	}
+	return v[k];
+}
+
+/*
+ * All 2K counters in use: subtract their median m from every counter and
+ * forget those left at zero (at least half of them).  At least K counters
+ * held m or more, so a purge cancels at least m * K of the N items seen;
+ * the sum of the purges (t->offset) is therefore at most N / K.
+ */
+#define PURGE_SMALL 8
+
+static void purge(struct spe_topk *t)
+{
+	uint32_t nslots = t->hmask + 1, n = 0, small[PURGE_SMALL] = { 0 };
+	uint64_t m = 0;
+
+	/* the median is usually a small count (a long tail of keys seen
+	 * once or twice): count those, select only otherwise */
+	for (uint32_t s = 0; s < nslots; s++) {
+		uint64_t c = t->hash[s].count;
+
+		if (c) {
+			t->scratch[n++] = c;
+			small[c < PURGE_SMALL ? c : 0]++;
 		}
 	}
-	t->hash[s].idx = EMPTY;
-}
-
-/* A new bucket of @count after bucket @after (EMPTY: at the head). */
-static uint32_t bucket_new(struct spe_topk *t, uint64_t count, uint32_t after)
-{
-	uint32_t b = t->free_bucket;
-	struct spe_topk_bucket *nb = &t->buckets[b];
-
-	/* Never runs dry: a bucket is only made for an entry leaving a
-	 * bucket that keeps others, or for a new entry, so there are never
-	 * more buckets than entries (<= K). */
-	t->free_bucket = nb->next;
-	nb->count = count;
-	nb->first = EMPTY;
-	nb->prev = after;
-	nb->next = after == EMPTY ? t->min_bucket : t->buckets[after].next;
-	if (nb->next != EMPTY)
-		t->buckets[nb->next].prev = b;
-	if (after == EMPTY)
-		t->min_bucket = b;
-	else
-		t->buckets[after].next = b;
-	return b;
-}
-
-static void bucket_free(struct spe_topk *t, uint32_t b)
-{
-	struct spe_topk_bucket *ob = &t->buckets[b];
-
-	if (ob->prev != EMPTY)
-		t->buckets[ob->prev].next = ob->next;
-	else
-		t->min_bucket = ob->next;
-	if (ob->next != EMPTY)
-		t->buckets[ob->next].prev = ob->prev;
-	ob->first = EMPTY;
-	ob->next = t->free_bucket;
-	t->free_bucket = b;
-}
-
-static void entry_unlink(struct spe_topk *t, uint32_t i)
-{
-	struct spe_topk_entry *e = &t->heap[i];
-
-	if (e->prev != EMPTY)
-		t->heap[e->prev].next = e->next;
-	else
-		t->buckets[e->bucket].first = e->next;
-	if (e->next != EMPTY)
-		t->heap[e->next].prev = e->prev;
-}
-
-static void entry_link(struct spe_topk *t, uint32_t i, uint32_t b)
-{
-	struct spe_topk_entry *e = &t->heap[i];
-
-	e->bucket = b;
-	e->prev = EMPTY;
-	e->next = t->buckets[b].first;
-	if (e->next != EMPTY)
-		t->heap[e->next].prev = i;
-	t->buckets[b].first = i;
-}
-
-/* count + 1 for counter @i: to the next bucket up, made if needed. */
-static void entry_increment(struct spe_topk *t, uint32_t i)
-{
-	struct spe_topk_entry *e = &t->heap[i];
-	uint32_t b, nb;
-
-	e->count++;
-	b = e->bucket;
-	nb = t->buckets[b].next;
-	entry_unlink(t, i);
-	if (nb == EMPTY || t->buckets[nb].count != e->count) {
-		if (t->buckets[b].first == EMPTY) {
-			/* alone in its bucket: the bucket moves up with it */
-			t->buckets[b].count = e->count;
-			entry_link(t, i, b);
-			return;
+	for (uint32_t c = 1, below = 0; c < PURGE_SMALL && !m; c++) {
+		below += small[c];
+		if (below > n / 2) /* the (n / 2)-th smallest is c */
+			m = c;
+	}
+	if (!m)
+		m = select_nth(t->scratch, n, n / 2);
+	t->offset += m;
+	/* survivors (count > m, fewer than half) go to scratch as pairs */
+	n = 0;
+	for (uint32_t s = 0; s < nslots; s++) {
+		if (t->hash[s].count > m) {
+			t->scratch[n++] = t->hash[s].key;
+			t->scratch[n++] = t->hash[s].count - m;
 		}
-		nb = bucket_new(t, e->count, b);
 	}
-	entry_link(t, i, nb);
-	if (t->buckets[b].first == EMPTY)
-		bucket_free(t, b);
+	memset(t->hash, 0, nslots * sizeof(*t->hash));
+	for (uint32_t i = 0; i < n; i += 2) {
+		struct spe_topk_slot *sl = find_slot(t, t->scratch[i]);
+
+		sl->key = t->scratch[i];
+		sl->count = t->scratch[i + 1];
+	}
+	t->n = n / 2;
 }
 
-static int cmp_by_count(const void *a, const void *b, void *arg)
+static inline void topk_add(struct spe_topk *t, uint64_t key)
 {
-	const struct spe_topk *t = arg;
-	uint64_t x = t->heap[*(const uint32_t *)a].count;
-	uint64_t y = t->heap[*(const uint32_t *)b].count;
+	struct spe_topk_slot *sl = find_slot(t, key);
 
-	return x < y ? -1 : x > y;
-}
-
-/* The first eviction: group the (so far exact) counters into buckets. */
-static void build_summary(struct spe_topk *t)
-{
-	uint32_t *idx = t->order, last = EMPTY;
-
-	buckets_reset(t);
-	t->summary = 1;
-	for (uint32_t i = 0; i < t->n; i++) {
-		t->heap[i].count = t->hash[t->heap[i].slot].count;
-		idx[i] = i;
+	t->total++;
+	if (sl->count) {
+		sl->count++;
+		return;
 	}
-	qsort_r(idx, t->n, sizeof(*idx), cmp_by_count, t);
-	for (uint32_t k = 0; k < t->n; k++) {
-		uint32_t i = idx[k];
-
-		if (last == EMPTY || t->buckets[last].count != t->heap[i].count)
-			last = bucket_new(t, t->heap[i].count, last);
-		entry_link(t, i, last);
+	if (t->n == t->max_n) {
+		purge(t);
+		sl = find_slot(t, key);
 	}
+	sl->key = key;
+	sl->count = 1;
+	t->n++;
 }
 
 void spe_topk_add(struct spe_topk *t, uint64_t key)
 {
-	uint32_t s = find_slot(t, key), i;
+	topk_add(t, key);
+}
 
-	t->total++;
-	if (t->hash[s].idx != EMPTY) {
-		/* exact phase: the count lives in the slot just probed */
-		if (!t->summary)
-			t->hash[s].count++;
-		else
-			entry_increment(t, t->hash[s].idx);
+/* @w items of @key at once (a purge's argument holds for weights too). */
+static void topk_add_n(struct spe_topk *t, uint64_t key, uint64_t w)
+{
+	struct spe_topk_slot *sl = find_slot(t, key);
+
+	if (!w)
+		return;
+	t->total += w;
+	if (sl->count) {
+		sl->count += w;
 		return;
 	}
-	if (t->n < t->cap) {
-		struct spe_topk_entry *e = &t->heap[t->n];
-		uint32_t b = t->min_bucket;
-
-		i = t->n++;
-		e->key = key;
-		e->count = 1;
-		e->err = 0;
-		e->slot = s;
-		t->hash[s].key = key;
-		t->hash[s].idx = i;
-		t->hash[s].count = 1;
-		if (!t->summary)
-			return;
-		if (b == EMPTY || t->buckets[b].count != 1)
-			b = bucket_new(t, 1, EMPTY);
-		entry_link(t, i, b);
-		return;
+	if (t->n == t->max_n) {
+		purge(t);
+		sl = find_slot(t, key);
 	}
-	/* replace a minimum counter: it inherits its count as error */
-	if (!t->summary)
-		build_summary(t);
-	i = t->buckets[t->min_bucket].first;
-	hash_delete(t, t->heap[i].slot);
-	s = find_slot(t, key);
-	t->heap[i].key = key;
-	t->heap[i].err = t->heap[i].count;
-	t->heap[i].slot = s;
-	t->hash[s].key = key;
-	t->hash[s].idx = i;
-	entry_increment(t, i);
+	sl->key = key;
+	sl->count = w;
+	t->n++;
+}
+
+/*
+ * Adds @b's counters to @a.  Every purge, here or before, cancels at
+ * least K times its amount of the items the two saw, so the sum of both
+ * offsets stays within N / K (Agarwal et al., "Mergeable summaries").
+ */
+int spe_topk_merge(struct spe_topk *a, const struct spe_topk *b)
+{
+	uint64_t total = a->total + b->total;
+
+	if (a->cap != b->cap)
+		return -EINVAL;
+	for (uint32_t s = 0; s <= b->hmask; s++)
+		if (b->hash[s].count)
+			topk_add_n(a, b->hash[s].key, b->hash[s].count);
+	a->offset += b->offset;
+	a->total = total;
+	return 0;
+}
+
+/* Starts loading the slot of @key (a batch hides the cache misses). */
+static inline void topk_prefetch(const struct spe_topk *t, uint64_t key)
+{
+	__builtin_prefetch(&t->hash[key_hash(key) & t->hmask]);
 }
 
 static int cmp_entry_desc(const void *a, const void *b)
@@ -338,7 +307,7 @@ size_t spe_topk_sorted(const struct spe_topk *t,
 		       struct spe_topk_entry *ret_entries, size_t max)
 {
 	struct spe_topk_entry *all = ret_entries;
-	size_t n = t->n < max ? t->n : max;
+	size_t n = t->n < max ? t->n : max, k = 0;
 
 	if (!n)
 		return 0;
@@ -348,10 +317,13 @@ size_t spe_topk_sorted(const struct spe_topk *t,
 		if (!all)
 			return 0;
 	}
-	memcpy(all, t->heap, t->n * sizeof(*all));
-	if (!t->summary)	/* exact phase: counts are in the slots */
-		for (uint32_t i = 0; i < t->n; i++)
-			all[i].count = t->hash[all[i].slot].count;
+	for (uint32_t s = 0; s <= t->hmask; s++)
+		if (t->hash[s].count)
+			all[k++] = (struct spe_topk_entry){
+				.key = t->hash[s].key,
+				.count = t->hash[s].count + t->offset,
+				.err = t->offset,
+			};
 	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
 	if (all != ret_entries) {
 		memcpy(ret_entries, all, n * sizeof(*all));
@@ -361,6 +333,35 @@ size_t spe_topk_sorted(const struct spe_topk *t,
 }
 
 /* ---- profile --------------------------------------------------------------- */
+
+/*
+ * Per-profile lookup tables: what add_op() needs of each (class, payload)
+ * (spe_op_decode() once per value instead of per record), and the data
+ * source names of raw values 0..15 for the profile's CPU.
+ */
+static void tables_init(struct spe_profile *p)
+{
+	for (unsigned int cls = 0; cls < 4; cls++) {
+		for (unsigned int v = 0; v < 256; v++) {
+			struct spe_op_info op;
+			uint16_t e;
+
+			spe_op_decode(cls, v, &op);
+			e = op.sub;
+			if (op.cls == SPE_OPC_LDST)
+				e |= op.flags & SPE_OPF_ST ? OPT_ST : OPT_LD;
+			if (op.cls == SPE_OPC_BRANCH) {
+				e |= op.flags & SPE_OPF_COND ? OPT_COND : 0;
+				e |= op.flags & SPE_OPF_IND ? OPT_IND : 0;
+				e |= op.cr == SPE_BR_CR_BL ? OPT_CALL : 0;
+				e |= op.cr == SPE_BR_CR_RET ? OPT_RET : 0;
+			}
+			p->op_tab[cls][v] = e;
+		}
+	}
+	for (unsigned int v = 0; v < 16; v++)
+		p->ds_tab[v] = spe_ds_decode(p->cpu, v);
+}
 
 int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o)
 {
@@ -372,6 +373,7 @@ int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o)
 	memset(p, 0, sizeof(*p));
 	p->midr = o->midr;
 	p->cpu = spe_cpu_from_midr(o->midr);
+	tables_init(p);
 	ret = spe_topk_init(&p->pcs, o->top_pcs ? o->top_pcs : 4096);
 	if (!ret)
 		ret = spe_topk_init(&p->ctx, o->top_ctx ? o->top_ctx : 256);
@@ -397,35 +399,33 @@ void spe_profile_clear(struct spe_profile *p)
 	p->ctx = ctx;
 	p->midr = midr;
 	p->cpu = cpu;
+	tables_init(p);
 	spe_topk_clear(&p->pcs);
 	spe_topk_clear(&p->ctx);
 }
 
-static void add_op(struct spe_profile *p, const struct spe_record *r)
+static inline void add_op(struct spe_profile *p, const struct spe_record *r)
 {
-	struct spe_op_info op;
+	unsigned int cls = r->op_class & 3;
+	uint16_t e;
 
 	if (!(r->flags & SPE_REC_OP)) {
 		p->no_op++;
 		return;
 	}
-	spe_op_decode(r->op_class, r->op, &op);
-	p->op_class[op.cls]++;
-	p->op_sub[op.sub]++;
-	if (op.cls == SPE_OPC_LDST) {
-		if (op.flags & SPE_OPF_ST)
-			p->stores++;
-		else
-			p->loads++;
-	} else if (op.cls == SPE_OPC_BRANCH) {
-		p->br_cond += !!(op.flags & SPE_OPF_COND);
-		p->br_ind += !!(op.flags & SPE_OPF_IND);
-		p->br_call += op.cr == SPE_BR_CR_BL;
-		p->br_ret += op.cr == SPE_BR_CR_RET;
-	}
+	e = p->op_tab[cls][r->op];
+	p->op_class[cls]++;
+	p->op_sub[e & OPT_SUB]++;
+	p->loads += !!(e & OPT_LD);
+	p->stores += !!(e & OPT_ST);
+	p->br_cond += !!(e & OPT_COND);
+	p->br_ind += !!(e & OPT_IND);
+	p->br_call += !!(e & OPT_CALL);
+	p->br_ret += !!(e & OPT_RET);
 }
 
-void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
+static inline void profile_add(struct spe_profile *p,
+			       const struct spe_record *r)
 {
 	p->samples++;
 	if (spe_rec_has_addr(r, SPE_ADDR_PC)) {
@@ -434,7 +434,7 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 
 		p->el[el]++;
 		p->el_ns[el][spe_addr_ns(pc)]++;
-		spe_topk_add(&p->pcs, spe_addr_canon(pc));
+		topk_add(&p->pcs, spe_addr_canon(pc));
 	} else {
 		p->no_pc++;
 	}
@@ -450,17 +450,19 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 	}
 	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++)
 		if (spe_rec_has_cnt(r, i))
-			spe_hist_add(&p->lat[i], r->cnt[i]);
+			hist_add(&p->lat[i], r->cnt[i]);
 	if (r->flags & SPE_REC_DS) {
 		p->ds_records++;
-		p->ds[spe_ds_decode(p->cpu, r->ds)]++;
-		if (r->ds < 16)
+		if (r->ds < 16) {
+			p->ds[p->ds_tab[r->ds]]++;
 			p->ds_raw[r->ds]++;
-		else
+		} else {
+			p->ds[spe_ds_decode(p->cpu, r->ds)]++;
 			p->ds_raw_other++;
+		}
 	}
 	if (r->ctx_mask & (1u << SPE_CTX_EL1))
-		spe_topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
+		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
 	else
 		p->no_ctx++;
 	if (r->flags & SPE_REC_TS) {
@@ -469,6 +471,104 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 		if (r->ts > p->ts_last)
 			p->ts_last = r->ts;
 	}
+}
+
+void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
+{
+	profile_add(p, r);
+}
+
+void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (spe_rec_has_addr(&r[i], SPE_ADDR_PC))
+			topk_prefetch(&p->pcs,
+				      spe_addr_canon(r[i].addr[SPE_ADDR_PC]));
+	for (size_t i = 0; i < n; i++)
+		profile_add(p, &r[i]);
+}
+
+static int add_batch_cb(void *arg, const struct spe_record *r, size_t n)
+{
+	spe_profile_add_batch(arg, r, n);
+	return 0;
+}
+
+int spe_profile_decode(struct spe_profile *p, struct spe_dec *dec,
+		       const void *buf, size_t len, bool finish)
+{
+	return spe_dec_run_batches(dec, buf, len, finish, add_batch_cb, p);
+}
+
+static void hist_merge(struct spe_hist *a, const struct spe_hist *b)
+{
+	a->count += b->count;
+	a->sum += b->sum;
+	if (b->max > a->max)
+		a->max = b->max;
+	for (unsigned int i = 0; i < SPE_HIST_BUCKETS; i++)
+		a->bucket[i] += b->bucket[i];
+}
+
+static void add_u64s(uint64_t *a, const uint64_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		a[i] += b[i];
+}
+
+/* The profile's plain counters (and arrays of them): merged by adding. */
+#define PROF_SUM(f)                                            \
+	{                                                      \
+		offsetof(struct spe_profile, f),               \
+			sizeof(((struct spe_profile *)0)->f) / \
+				sizeof(uint64_t)               \
+	}
+static const struct {
+	size_t off, n;
+} prof_sums[] = {
+	PROF_SUM(samples),	PROF_SUM(no_pc),      PROF_SUM(el),
+	PROF_SUM(el_ns),	PROF_SUM(no_op),      PROF_SUM(op_class),
+	PROF_SUM(op_sub),	PROF_SUM(loads),      PROF_SUM(stores),
+	PROF_SUM(br_cond),	PROF_SUM(br_ind),     PROF_SUM(br_call),
+	PROF_SUM(br_ret),	PROF_SUM(ev_records), PROF_SUM(ev),
+	PROF_SUM(ds_records),	PROF_SUM(ds),	      PROF_SUM(ds_raw),
+	PROF_SUM(ds_raw_other), PROF_SUM(no_ctx),     PROF_SUM(ts_records),
+};
+
+int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b)
+{
+	int ret;
+
+	if (a->midr != b->midr)
+		return -EINVAL;
+	ret = spe_topk_merge(&a->pcs, &b->pcs);
+	if (!ret)
+		ret = spe_topk_merge(&a->ctx, &b->ctx);
+	if (ret)
+		return ret;
+	if (b->ts_records) {
+		if (!a->ts_records || b->ts_first < a->ts_first)
+			a->ts_first = b->ts_first;
+		if (b->ts_last > a->ts_last)
+			a->ts_last = b->ts_last;
+	}
+	for (size_t i = 0; i < sizeof(prof_sums) / sizeof(prof_sums[0]); i++)
+		add_u64s((uint64_t *)((char *)a + prof_sums[i].off),
+			 (const uint64_t *)((const char *)b + prof_sums[i].off),
+			 prof_sums[i].n);
+	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++)
+		hist_merge(&a->lat[i], &b->lat[i]);
+	return 0;
+}
+
+void spe_dec_stats_add(struct spe_dec_stats *sum,
+		       const struct spe_dec_stats *st)
+{
+	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0,
+		       "spe_dec_stats: counters only");
+	add_u64s((uint64_t *)sum, (const uint64_t *)st,
+		 sizeof(*st) / sizeof(uint64_t));
 }
 
 static double ratio(uint64_t a, uint64_t b)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <kvmprof/spe_profile.h>
+#include <kvmprof/spe_symspec.h>
 
 #define NAME_MAX_LEN	1024
 #define NAMES_MAX	(256u << 20)	/* bytes of names kept */
@@ -21,6 +22,7 @@
 struct builder {
 	struct spe_symtab *t;
 	size_t cap, names_cap;
+	uint64_t text; /* _text, 0 if not seen */
 };
 
 static int add_sym(struct builder *b, uint64_t addr, uint64_t size,
@@ -125,6 +127,8 @@ static int load_elf(struct builder *b, int fd)
 			    sym.st_shndx == SHN_UNDEF)
 				continue;
 			name = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (name && !strcmp(name, "_text"))
+				b->text = sym.st_value;
 			if (name)
 				ret = add_sym(b, sym.st_value, sym.st_size,
 					      name, strlen(name));
@@ -158,6 +162,8 @@ static int load_kallsyms(struct builder *b, FILE *f)
 			return -ENOEXEC;
 		name = p + 2;
 		name[strcspn(name, " \t\r\n")] = '\0';
+		if (!strcmp(name, "_text"))
+			b->text = addr;
 		/* text symbols only */
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
@@ -168,24 +174,85 @@ static int load_kallsyms(struct builder *b, FILE *f)
 	return ret;
 }
 
-int spe_symtab_load(struct spe_symtab *t, const char *path)
+/*
+ * "name size refcount deps state 0xaddr [taint]" (/proc/modules): a
+ * symbol "[name]" over each module's core.  Returns -ENOEXEC at the first
+ * line of another shape.
+ */
+static int load_modules(struct builder *b, FILE *f)
 {
-	struct builder b = { .t = t };
+	char line[1024], name[256], addr[64];
+	unsigned long long size;
+	int ret = 0;
+
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char sym[260];
+		unsigned long long a;
+		char *end;
+
+		if (sscanf(line, "%255s %llu %*s %*s %*s %63s", name, &size,
+			   addr) != 3 ||
+		    strncmp(addr, "0x", 2))
+			return -ENOEXEC;
+		a = strtoull(addr, &end, 16);
+		if (*end)
+			return -ENOEXEC;
+		snprintf(sym, sizeof(sym), "[%s]", name);
+		ret = add_sym(b, a, size, sym, strlen(sym));
+	}
+	return ret;
+}
+
+static bool looks_like_modules(FILE *f)
+{
+	char line[1024], name[256], addr[64];
+	unsigned long long size;
+	bool ret;
+
+	ret = fgets(line, sizeof(line), f) &&
+	      sscanf(line, "%255s %llu %*s %*s %*s %63s", name, &size, addr) ==
+		      3 &&
+	      !strncmp(addr, "0x", 2);
+	rewind(f);
+	return ret;
+}
+
+/* One file of any of the three kinds into @b. */
+static int load_file(struct builder *b, const char *path)
+{
 	unsigned char magic[4] = { 0 };
 	FILE *f;
 	int ret;
 
-	memset(t, 0, sizeof(*t));
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
 	if (fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4)) {
-		ret = load_elf(&b, fileno(f));
+		ret = load_elf(b, fileno(f));
 	} else {
 		rewind(f);
-		ret = load_kallsyms(&b, f);
+		ret = looks_like_modules(f) ? load_modules(b, f) :
+					      load_kallsyms(b, f);
 	}
 	fclose(f);
+	return ret;
+}
+
+static bool is_elf(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "r");
+	bool ret = f && fread(magic, 1, 4, f) == 4 &&
+		   !memcmp(magic, "\177ELF", 4);
+
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/* The end of a load: sorted, or freed on error or when empty. */
+static int built(struct spe_symtab *t, int ret)
+{
 	if (!ret && !t->n)
 		ret = -ENOEXEC;
 	if (ret) {
@@ -194,4 +261,65 @@ int spe_symtab_load(struct spe_symtab *t, const char *path)
 	}
 	finish(t);
 	return 0;
+}
+
+int spe_symtab_load(struct spe_symtab *t, const char *path)
+{
+	struct builder b = { .t = t };
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	ret = load_file(&b, path);
+	return built(t, ret);
+}
+
+/*
+ * PATH[@OFFSET][,PATH[@OFFSET]...]: kallsyms and /proc/modules files as
+ * they are (runtime addresses); ELF files (a guest vmlinux) moved by
+ * OFFSET, or, without one, by the guest's KASLR offset: kallsyms' _text
+ * minus the ELF's _text when a kallsyms file is in the list.
+ */
+int spe_symtab_load_spec(struct spe_symtab *t, const char *spec)
+{
+	struct builder b = { .t = t };
+	char path[4096];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	ret = spe_symspec_check(spec);
+	if (ret)
+		return ret;
+	/* runtime-address files first: they give _text */
+	for (int pass = 0; pass < 2 && !ret; pass++) {
+		for (const char *p = spec; *p && !ret;) {
+			size_t len = strcspn(p, ",");
+			struct spe_symtab e;
+			struct builder eb;
+			uint64_t off = 0, kaslr;
+			bool has_off = false;
+
+			spe_symspec_item(p, len, path, sizeof(path), &has_off,
+					 &off);
+			p += len + (p[len] == ',');
+			if (is_elf(path) != (pass == 1))
+				continue;
+			if (!pass) {
+				ret = load_file(&b, path);
+				continue;
+			}
+			memset(&e, 0, sizeof(e));
+			eb = (struct builder){ .t = &e };
+			ret = load_file(&eb, path);
+			if (!ret && !has_off && b.text && !eb.text)
+				ret = -ENODATA; /* no _text in ELF */
+			kaslr = has_off ? off : b.text ? b.text - eb.text : 0;
+			for (size_t i = 0; !ret && i < e.n; i++)
+				ret = add_sym(&b, e.syms[i].addr + kaslr,
+					      e.syms[i].size,
+					      e.names + e.syms[i].name,
+					      strlen(e.names + e.syms[i].name));
+			spe_symtab_free(&e);
+		}
+	}
+	return built(t, ret);
 }

@@ -278,6 +278,14 @@ int spe_profile_json(FILE *f, const struct spe_profile *p,
 		     const struct spe_symtab *syms,
 		     const struct spe_dec_stats *st, size_t ntop)
 {
+	return spe_profile_json_ex(f, p, syms, st, ntop, 0);
+}
+
+int spe_profile_json_ex(FILE *f, const struct spe_profile *p,
+			const struct spe_symtab *syms,
+			const struct spe_dec_stats *st, size_t ntop,
+			int syms_err)
+{
 	static const char *const lat_names[] = { "total", "issue", "xlat" };
 	struct spe_profile_rates rt;
 	int ret;
@@ -353,6 +361,8 @@ int spe_profile_json(FILE *f, const struct spe_profile *p,
 	fputc(',', f);
 	if (!ret)
 		ret = json_top(f, "top_pcs", &p->pcs, ntop, syms, true);
+	if (syms_err)
+		fprintf(f, ",\"symbols_error\":%d", -syms_err);
 	fputs("}\n", f);
 	return ret ? ret : flush_status(f);
 }

@@ -223,6 +223,81 @@ static void put_le32(uint8_t *p, uint32_t v)
 		p[i] = v >> (8 * i);
 }
 
+/* Which of two streams gives the next chunk (1..@max bytes, *ret_n). */
+static int next_chunk(uint64_t *rng, const size_t pos[2], const size_t len[2],
+		      size_t max, size_t *ret_n)
+{
+	int v = spegen_below(rng, 2);
+	size_t n = 1 + spegen_below(rng, max);
+
+	if (pos[v] == len[v])
+		v = !v;
+	*ret_n = n < len[v] - pos[v] ? n : len[v] - pos[v];
+	return v;
+}
+
+/* `records --csv` of two vCPUs (0 then 1) with these truths. */
+static char *two_vcpu_csv(struct spe_record *const truth[2], size_t nrec,
+			  uint64_t midr)
+{
+	char *want0 = truth_csv(truth[0], nrec, "0", midr);
+	char *want1 = truth_csv(truth[1], nrec, "1", midr);
+	char *both = malloc(strlen(want0) + strlen(want1) + 1);
+
+	assert_non_null(both);
+	strcpy(both, want0);
+	strcat(both, strchr(want1, '\n') + 1); /* one header */
+	free(want0);
+	free(want1);
+	return both;
+}
+
+/*
+ * `records --csv` prints @want and `report --json` counts @samples on an
+ * N1 (from the file, or @midr when not NULL).
+ */
+static void check_two(const char *path, const char *midr, const char *want,
+		      double samples)
+{
+	char *out;
+	cJSON *j;
+
+	assert_int_equal(run(&out, false, "records", path, "--csv",
+			     midr ? "--midr" : NULL, midr, NULL),
+			 0);
+	assert_true(!strcmp(out, want));
+	free(out);
+	assert_int_equal(run(&out, false, "report", path, "--json",
+			     midr ? "--midr" : NULL, midr, NULL),
+			 0);
+	j = cJSON_Parse(out);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "cpu")->valuestring,
+			    "neoverse-n1");
+	assert_int_equal(cJSON_GetObjectItem(j, "samples")->valuedouble,
+			 samples);
+	cJSON_Delete(j);
+	free(out);
+}
+
+/* `report FILE` fails with nothing on stdout. */
+static void expect_report_error(const char *path)
+{
+	char *out;
+
+	assert_int_equal(run(&out, false, "report", path, NULL), 1);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+static void free_two(uint8_t *s[2], struct spe_record *truth[2])
+{
+	for (int v = 0; v < 2; v++) {
+		free(s[v]);
+		free(truth[v]);
+	}
+}
+
 /* A kvmprof recording: two vCPUs' streams in interleaved blocks. */
 static void test_recording(void **state)
 {
@@ -234,7 +309,7 @@ static void test_recording(void **state)
 	struct spe_record *truth[2];
 	uint8_t *s[2], *rec;
 	size_t len[2], pos[2] = { 0, 0 }, rlen = 0, nrec = 3000;
-	char *path = tmp_path(".gz"), *out, *want0, *want1, *both;
+	char *path = tmp_path(".gz"), *both;
 	uint64_t rng = 5;
 
 	(void)state;
@@ -248,13 +323,9 @@ static void test_recording(void **state)
 	memcpy(rec + rlen + 4, meta, sizeof(meta) - 1);
 	rlen += 4 + sizeof(meta) - 1;
 	while (pos[0] < len[0] || pos[1] < len[1]) {
-		int v = spegen_below(&rng, 2);
-		size_t n = 1 + spegen_below(&rng, 700);
+		size_t n;
+		int v = next_chunk(&rng, pos, len, 700, &n);
 
-		if (pos[v] == len[v])
-			v = !v;
-		if (n > len[v] - pos[v])
-			n = len[v] - pos[v];
 		put_le32(rec + rlen, v);
 		put_le32(rec + rlen + 4, n);
 		memcpy(rec + rlen + 8, s[v] + pos[v], n);
@@ -263,46 +334,113 @@ static void test_recording(void **state)
 	}
 	write_gzip(path, rec, rlen);
 
-	/* the MIDR comes from the metadata: N1 data source names */
-	want0 = truth_csv(truth[0], nrec, "0", 0x410fd0c0);
-	want1 = truth_csv(truth[1], nrec, "1", 0x410fd0c0);
-	/* one header, vCPU 0's records, then vCPU 1's */
-	both = malloc(strlen(want0) + strlen(want1) + 1);
-	strcpy(both, want0);
-	strcat(both, strchr(want1, '\n') + 1);
-	assert_int_equal(run(&out, false, "records", path, "--csv", NULL), 0);
-	assert_true(!strcmp(out, both));
-	free(out);
-
-	/* report too */
-	assert_int_equal(run(&out, false, "report", path, "--json", NULL), 0);
-	{
-		cJSON *j = cJSON_Parse(out);
-
-		assert_non_null(j);
-		assert_string_equal(cJSON_GetObjectItem(j, "cpu")->valuestring,
-				    "neoverse-n1");
-		assert_int_equal(cJSON_GetObjectItem(j, "samples")->valuedouble,
-				 2 * nrec);
-		cJSON_Delete(j);
-	}
-	free(out);
+	/* the MIDR comes from the metadata: N1 data source names; one
+	 * header, vCPU 0's records, then vCPU 1's */
+	both = two_vcpu_csv(truth, nrec, 0x410fd0c0);
+	check_two(path, NULL, both, 2 * nrec);
 
 	/* a cut recording is malformed */
 	write_gzip(path, rec, rlen - 3);
-	assert_int_equal(run(&out, false, "report", path, NULL), 1);
-	assert_string_equal(out, "");
-	free(out);
+	expect_report_error(path);
 	unlink(path);
 	free(path);
 	free(rec);
-	free(want0);
-	free(want1);
 	free(both);
-	for (int v = 0; v < 2; v++) {
-		free(s[v]);
-		free(truth[v]);
+	free_two(s, truth);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+/*
+ * A perf.data file assembled by hand from perf's file format: header, an
+ * empty attrs section, and a data section with AUXTRACE_INFO (@aux_type),
+ * a COMM record, and each CPU's stream in AUXTRACE records of random
+ * sizes, interleaved.
+ */
+static size_t perfdata(uint8_t *out, uint8_t *const s[2], const size_t len[2],
+		       uint32_t aux_type)
+{
+	size_t pos[2] = { 0, 0 }, n = 104;
+	uint64_t rng = 9;
+
+	memset(out, 0, 104);
+	memcpy(out, "PERFILE2", 8);
+	put_le64(out + 8, 104);	 /* header size */
+	put_le64(out + 16, 136); /* attr size */
+	put_le64(out + 24, 104); /* attrs: empty */
+	put_le64(out + 40, 104); /* data offset */
+	/* AUXTRACE_INFO: type, reserved, priv[2] */
+	memset(out + n, 0, 32);
+	put_le32(out + n, 70);
+	out[n + 6] = 32;
+	put_le32(out + n + 8, aux_type);
+	n += 32;
+	/* COMM: pid, tid, "vcpu0\0" padded */
+	memset(out + n, 0, 24);
+	put_le32(out + n, 3);
+	out[n + 6] = 24;
+	memcpy(out + n + 16, "vcpu0", 6);
+	n += 24;
+	while (pos[0] < len[0] || pos[1] < len[1]) {
+		size_t k;
+		int c = next_chunk(&rng, pos, len, 5000, &k);
+
+		memset(out + n, 0, 48);
+		put_le32(out + n, 71);
+		out[n + 6] = 48;
+		put_le64(out + n + 8, k);	  /* size */
+		put_le64(out + n + 16, pos[c]);	  /* offset */
+		put_le32(out + n + 32, c);	  /* idx */
+		put_le32(out + n + 36, 1000 + c); /* tid */
+		put_le32(out + n + 40, c);	  /* cpu */
+		memcpy(out + n + 48, s[c] + pos[c], k);
+		n += 48 + k;
+		pos[c] += k;
 	}
+	put_le64(out + 48, n - 104); /* data size */
+	return n;
+}
+
+/* perf.data in: the same records as the raw streams inside it. */
+static void test_perfdata(void **state)
+{
+	struct spegen_opts go[2] = {
+		{ .seed = 51, .layout = SPEGEN_N1 },
+		{ .seed = 52, .layout = SPEGEN_MIXED },
+	};
+	struct spe_record *truth[2];
+	uint8_t *s[2], *pd;
+	size_t len[2], n, nrec = 3000;
+	char *path = tmp_path(".data"), *both;
+
+	(void)state;
+	for (int c = 0; c < 2; c++)
+		assert_int_equal(spegen_stream(&go[c], nrec, &s[c], &len[c],
+					       &truth[c]),
+				 0);
+	pd = malloc(len[0] + len[1] + (1 << 20));
+	assert_non_null(pd);
+	n = perfdata(pd, s, len, 4);
+	write_file(path, pd, n);
+	both = two_vcpu_csv(truth, nrec, 0x410fd0c0);
+	check_two(path, "n1", both, 2 * nrec);
+	/* gzip-compressed too */
+	write_gzip(path, pd, n);
+	check_two(path, "n1", both, 2 * nrec);
+	/* another trace (Intel PT), a cut file: errors, nothing printed */
+	write_file(path, pd, perfdata(pd, s, len, 1));
+	expect_report_error(path);
+	write_file(path, pd, perfdata(pd, s, len, 4) - 100);
+	expect_report_error(path);
+	unlink(path);
+	free(path);
+	free(pd);
+	free(both);
+	free_two(s, truth);
 }
 
 static void test_report(void **state)
@@ -430,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_records_gzip_zlib),
 		cmocka_unit_test(test_recording),
+		cmocka_unit_test(test_perfdata),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_errors),
 	};

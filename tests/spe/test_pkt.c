@@ -45,15 +45,14 @@ static const struct pkt_case cases[] = {
 
 	/* Timestamp 0b01110001 + 8 bytes; perf prints it signed */
 	OK("ts", TIMESTAMP, 0, 8, 0x1122334455667788ULL,
-	   "TS 1234605616436508552",
-	   0x71, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11),
+	   "TS 1234605616436508552", 0x71, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33,
+	   0x22, 0x11),
 	OK("ts-top-bit", TIMESTAMP, 0, 8, 0x8000000000000000ULL,
-	   "TS -9223372036854775808",
-	   0x71, 0, 0, 0, 0, 0, 0, 0, 0x80),
+	   "TS -9223372036854775808", 0x71, 0, 0, 0, 0, 0, 0, 0, 0x80),
 
 	/* Events 0b01 sz 0010 */
-	OK("ev1", EVENTS, 0, 1, 0x16,
-	   "EV RETIRED L1D-ACCESS TLB-ACCESS", 0x42, 0x16),
+	OK("ev1", EVENTS, 0, 1, 0x16, "EV RETIRED L1D-ACCESS TLB-ACCESS", 0x42,
+	   0x16),
 	OK("ev2", EVENTS, 0, 2, 0x078a,
 	   "EV RETIRED L1D-REFILL MISPRED LLC-ACCESS LLC-REFILL REMOTE-ACCESS",
 	   0x52, 0x8a, 0x07),
@@ -61,45 +60,47 @@ static const struct pkt_case cases[] = {
 	   "EV SVE-PARTIAL-PRED SVE-EMPTY-PRED L2D-ACCESS L2D-MISS HITM LFB "
 	   "SNOOPED STREAMING-SVE SMCU IMPDEF:12",
 	   0x62, 0x00, 0x10, 0xfe, 0x03),
-	OK("ev4-tlb", EVENTS, 0, 4, 0x60,
-	   "EV TLB-REFILL NOT-TAKEN", 0x62, 0x60, 0x00, 0x00, 0x00),
+	OK("ev4-tlb", EVENTS, 0, 4, 0x60, "EV TLB-REFILL NOT-TAKEN", 0x62, 0x60,
+	   0x00, 0x00, 0x00),
 	OK("ev8", EVENTS, 0, 8, 0x8000000000010801ULL,
-	   "EV EXCEPTION-GEN ALIGNMENT TXN IMPDEF:63",
-	   0x72, 0x01, 0x08, 0x01, 0, 0, 0, 0, 0x80),
-	OK("ev8-impdef", EVENTS, 0, 8, 0x0000000400008000ULL,
-	   "EV IMPDEF:15,34",
+	   "EV EXCEPTION-GEN ALIGNMENT TXN IMPDEF:63", 0x72, 0x01, 0x08, 0x01,
+	   0, 0, 0, 0, 0x80),
+	OK("ev8-impdef", EVENTS, 0, 8, 0x0000000400008000ULL, "EV IMPDEF:15,34",
 	   0x72, 0x00, 0x80, 0x00, 0x00, 0x04, 0, 0, 0),
 
 	/* Data Source 0b01 sz 0011 */
 	OK("ds1", DATA_SOURCE, 0, 1, 14, "DATA-SOURCE 14", 0x43, 0x0e),
-	OK("ds2", DATA_SOURCE, 0, 2, 0x1234, "DATA-SOURCE 4660",
-	   0x53, 0x34, 0x12),
-	OK("ds4", DATA_SOURCE, 0, 4, 0x01020304, "DATA-SOURCE 16909060",
-	   0x63, 0x04, 0x03, 0x02, 0x01),
+	OK("ds2", DATA_SOURCE, 0, 2, 0x1234, "DATA-SOURCE 4660", 0x53, 0x34,
+	   0x12),
+	OK("ds4", DATA_SOURCE, 0, 4, 0x01020304, "DATA-SOURCE 16909060", 0x63,
+	   0x04, 0x03, 0x02, 0x01),
 	OK("ds8", DATA_SOURCE, 0, 8, 0x0123456789abcdefULL,
-	   "DATA-SOURCE 81985529216486895",
-	   0x73, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01),
+	   "DATA-SOURCE 81985529216486895", 0x73, 0xef, 0xcd, 0xab, 0x89, 0x67,
+	   0x45, 0x23, 0x01),
 
 	/* Context 0b011001 ii + 4 bytes */
-	OK("ctx-el1", CONTEXT, 0, 4, 0x12345678, "CONTEXT 0x12345678 el1",
-	   0x64, 0x78, 0x56, 0x34, 0x12),
-	OK("ctx-el2", CONTEXT, 1, 4, 0x2a, "CONTEXT 0x2a el2",
-	   0x65, 0x2a, 0x00, 0x00, 0x00),
+	OK("ctx-el1", CONTEXT, 0, 4, 0x12345678, "CONTEXT 0x12345678 el1", 0x64,
+	   0x78, 0x56, 0x34, 0x12),
+	OK("ctx-el2", CONTEXT, 1, 4, 0x2a, "CONTEXT 0x2a el2", 0x65, 0x2a, 0x00,
+	   0x00, 0x00),
 	OK("ctx-idx3", CONTEXT, 3, 4, 0xffffffff, "CONTEXT 0xffffffff el4",
 	   0x67, 0xff, 0xff, 0xff, 0xff),
 
 	/* Operation Type 0b010010 cc + 1 byte; class 0 other */
 	OK("op-other", OP_TYPE, 0, 1, 0x00, "OTHER INSN-OTHER", 0x48, 0x00),
 	OK("op-csel", OP_TYPE, 0, 1, 0x01, "OTHER COND-SELECT", 0x48, 0x01),
-	OK("op-ase-fp", OP_TYPE, 0, 1, 0x06, "OTHER ASE FP INSN-OTHER",
-	   0x48, 0x06),
+	OK("op-ase-fp", OP_TYPE, 0, 1, 0x06, "OTHER ASE FP INSN-OTHER", 0x48,
+	   0x06),
 	/* 0b0_010_1_1_1_0: SVE, EVL 2 → 128 bits, PRED, FP */
-	OK("op-sve", OP_TYPE, 0, 1, 0x2e, "SVE-OTHER EVLEN 128 FP PRED",
-	   0x48, 0x2e),
+	OK("op-sve", OP_TYPE, 0, 1, 0x2e, "SVE-OTHER EVLEN 128 FP PRED", 0x48,
+	   0x2e),
 	/* 0b1_001_1_0_1_0: SME, ETS 128 << (1 << 1 | 0) = 512, FP */
 	OK("op-sme", OP_TYPE, 0, 1, 0x9a, "SME-OTHER ETS 512 FP", 0x48, 0x9a),
-	/* 0b0001_0000: reserved subclass, perf prints nothing */
-	OK("op-other-rsvd", OP_TYPE, 0, 1, 0x10, "", 0x48, 0x10),
+	/* reserved subclasses: perf 6.12 prints OTHER and bit 0 */
+	OK("op-other-rsvd", OP_TYPE, 0, 1, 0x10, "OTHER INSN-OTHER", 0x48,
+	   0x10),
+	OK("op-other-8f", OP_TYPE, 0, 1, 0x8f, "OTHER COND-SELECT", 0x48, 0x8f),
+	OK("op-other-1b", OP_TYPE, 0, 1, 0x1b, "OTHER COND-SELECT", 0x48, 0x1b),
 	/* class 1 load/store/atomic */
 	OK("op-ld-gp", OP_TYPE, 1, 1, 0x00, "LD GP-REG", 0x49, 0x00),
 	OK("op-st-gp", OP_TYPE, 1, 1, 0x01, "ST GP-REG", 0x49, 0x01),
@@ -121,49 +122,47 @@ static const struct pkt_case cases[] = {
 	OK("op-bcond", OP_TYPE, 2, 1, 0x01, "B COND", 0x4a, 0x01),
 	OK("op-blr", OP_TYPE, 2, 1, 0x0a, "B IND CR-BL", 0x4a, 0x0a),
 	OK("op-ret", OP_TYPE, 2, 1, 0x12, "B IND CR-RET", 0x4a, 0x12),
-	OK("op-b-gcs", OP_TYPE, 2, 1, 0x1d, "B COND GCS CR-NON-BL-RET",
-	   0x4a, 0x1d),
+	OK("op-b-gcs", OP_TYPE, 2, 1, 0x1d, "B COND GCS CR-NON-BL-RET", 0x4a,
+	   0x1d),
 	/* class 3 is reserved: printed raw */
 	OK("op-class3", OP_TYPE, 3, 1, 0x5a, "OP-TYPE 0x5a (3)", 0x4b, 0x5a),
 
 	/* Address 0b10110 iii + 8 bytes */
 	OK("addr-pc", ADDRESS, 0, 8, 0xa0ff800008123450ULL,
-	   "PC 0xff800008123450 el1 ns=1",
-	   0xb0, 0x50, 0x34, 0x12, 0x08, 0x00, 0x80, 0xff, 0xa0),
+	   "PC 0xff800008123450 el1 ns=1", 0xb0, 0x50, 0x34, 0x12, 0x08, 0x00,
+	   0x80, 0xff, 0xa0),
 	OK("addr-tgt", ADDRESS, 1, 8, 0x8000aaaabbbbccccULL,
-	   "TGT 0xaaaabbbbcccc el0 ns=1",
-	   0xb1, 0xcc, 0xcc, 0xbb, 0xbb, 0xaa, 0xaa, 0x00, 0x80),
+	   "TGT 0xaaaabbbbcccc el0 ns=1", 0xb1, 0xcc, 0xcc, 0xbb, 0xbb, 0xaa,
+	   0xaa, 0x00, 0x80),
 	OK("addr-va", ADDRESS, 2, 8, 0x3c00ffffa1b2c3d0ULL,
-	   "VA 0x3c00ffffa1b2c3d0",
-	   0xb2, 0xd0, 0xc3, 0xb2, 0xa1, 0xff, 0xff, 0x00, 0x3c),
+	   "VA 0x3c00ffffa1b2c3d0", 0xb2, 0xd0, 0xc3, 0xb2, 0xa1, 0xff, 0xff,
+	   0x00, 0x3c),
 	OK("addr-pa", ADDRESS, 3, 8, 0xca00008012345678ULL,
-	   "PA 0x8012345678 ns=1 ch=1 pat=a",
-	   0xb3, 0x78, 0x56, 0x34, 0x12, 0x80, 0x00, 0x00, 0xca),
+	   "PA 0x8012345678 ns=1 ch=1 pat=a", 0xb3, 0x78, 0x56, 0x34, 0x12,
+	   0x80, 0x00, 0x00, 0xca),
 	OK("addr-pbt", ADDRESS, 4, 8, 0x4000ffffc0de0000ULL,
-	   "PBT 0xffffc0de0000 el2 ns=0",
-	   0xb4, 0x00, 0x00, 0xde, 0xc0, 0xff, 0xff, 0x00, 0x40),
+	   "PBT 0xffffc0de0000 el2 ns=0", 0xb4, 0x00, 0x00, 0xde, 0xc0, 0xff,
+	   0xff, 0x00, 0x40),
 	OK("addr-idx5", ADDRESS, 5, 8, 0x0123456789abcdefULL,
-	   "ADDR 0x123456789abcdef (5)",
-	   0xb5, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01),
+	   "ADDR 0x123456789abcdef (5)", 0xb5, 0xef, 0xcd, 0xab, 0x89, 0x67,
+	   0x45, 0x23, 0x01),
 	/* extended header 0b001000 ii, 0b10110 iii: index ii:iii */
 	OK("addr-ext-pc", ADDRESS, 0, 8, 0x2000000000400000ULL,
-	   "PC 0x400000 el1 ns=0",
-	   0x20, 0xb0, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x20),
-	OK("addr-ext-8", ADDRESS, 8, 8, 0x11,
-	   "ADDR 0x11 (8)",
-	   0x21, 0xb0, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00),
+	   "PC 0x400000 el1 ns=0", 0x20, 0xb0, 0x00, 0x00, 0x40, 0x00, 0x00,
+	   0x00, 0x00, 0x20),
+	OK("addr-ext-8", ADDRESS, 8, 8, 0x11, "ADDR 0x11 (8)", 0x21, 0xb0, 0x11,
+	   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00),
 	OK("addr-ext-31", ADDRESS, 31, 8, 0xff00000000000000ULL,
-	   "ADDR 0xff00000000000000 (31)",
-	   0x23, 0xb7, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff),
+	   "ADDR 0xff00000000000000 (31)", 0x23, 0xb7, 0x00, 0x00, 0x00, 0x00,
+	   0x00, 0x00, 0x00, 0xff),
 
 	/* Counter 0b10011 iii + 2 bytes */
 	OK("lat-tot", COUNTER, 0, 2, 0x1234, "LAT 4660 TOT", 0x98, 0x34, 0x12),
 	OK("lat-issue", COUNTER, 1, 2, 5, "LAT 5 ISSUE", 0x99, 0x05, 0x00),
-	OK("lat-xlat", COUNTER, 2, 2, 0xffff, "LAT 65535 XLAT",
-	   0x9a, 0xff, 0xff),
+	OK("lat-xlat", COUNTER, 2, 2, 0xffff, "LAT 65535 XLAT", 0x9a, 0xff,
+	   0xff),
 	OK("lat-idx3", COUNTER, 3, 2, 7, "LAT 7 ", 0x9b, 0x07, 0x00),
-	OK("lat-ext-21", COUNTER, 21, 2, 1, "LAT 1 ",
-	   0x22, 0x9d, 0x01, 0x00),
+	OK("lat-ext-21", COUNTER, 21, 2, 1, "LAT 1 ", 0x22, 0x9d, 0x01, 0x00),
 
 	/* not headers */
 	ERR("bad-02", -EBADMSG, 0x02),
@@ -261,6 +260,43 @@ static void test_header_set(void **state)
 			fail_msg("header %#04x: ret %d", b, ret);
 		if (!want)
 			assert_int_equal(ret, -EBADMSG);
+	}
+}
+
+/*
+ * Every packet describes itself: each header byte (and extended header)
+ * with payloads of all-zero, all-one and every single byte value.
+ */
+static void test_desc_nonempty(void **state)
+{
+	(void)state;
+	for (unsigned int h = 0; h < 256 * 256; h++) {
+		for (unsigned int fill = 0; fill < 258; fill++) {
+			uint8_t buf[16];
+			char desc[SPE_DESC_MAX];
+			struct spe_pkt pkt;
+			int ret;
+
+			memset(buf, fill < 256 ? fill : 0xa5, sizeof(buf));
+			if (fill == 257)
+				for (unsigned int i = 0; i < sizeof(buf); i++)
+					buf[i] = (uint8_t)(i * 37 + 11);
+			buf[0] = h & 0xff;
+			/* second bytes 0..255 after each extended header */
+			if (h >= 256) {
+				if ((buf[0] & 0xfc) != 0x20)
+					break;
+				buf[1] = h >> 8;
+			}
+			ret = spe_pkt_parse(buf, sizeof(buf), &pkt);
+			if (ret <= 0)
+				continue;
+			assert_true(spe_pkt_desc(&pkt, 0, desc, sizeof(desc)) >
+				    0);
+			if (!desc[0])
+				fail_msg("header %#06x fill %u: empty", h,
+					 fill);
+		}
 	}
 }
 
@@ -382,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_prefix_and_extra),
 		cmocka_unit_test(test_header_set),
+		cmocka_unit_test(test_desc_nonempty),
 		cmocka_unit_test(test_events_n1),
 		cmocka_unit_test(test_dump_lines),
 		cmocka_unit_test(test_op_decode),

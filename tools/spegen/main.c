@@ -2,13 +2,15 @@
 /*
  * spegen: writes a synthetic SPE stream and its ground truth.
  *
- *   spegen -o OUT [-n RECORDS] [-s SEED] [-l n1|var|mixed] [-z gzip|zlib]
- *          [-t TRUTH.csv] [-c DAMAGE [-f FATE.csv]] [-S SPLITS [-m MAX]]
+ *   spegen -o OUT [-n RECORDS] [-s SEED] [-p PCS] [-l n1|var|mixed]
+ *          [-z gzip|zlib] [-t TRUTH.csv] [-c DAMAGE [-f FATE.csv]]
+ *          [-S SPLITS [-m MAX]]
  *
- * TRUTH.csv is what `kvmprof spe records --csv OUT` prints for an
- * undamaged stream.  With -c, DAMAGE random flips, insertions and
- * deletions are applied and FATE.csv tells, per truth record, its offset
- * in the damaged stream and whether the damage touched it.  SPLITS lists
+ * PCS is the number of distinct PCs (default 4096).  TRUTH.csv is what
+ * `kvmprof spe records --csv OUT` prints for an undamaged stream.  With
+ * -c, DAMAGE random flips, insertions and deletions are applied and
+ * FATE.csv tells, per truth record, its offset in the damaged stream and
+ * whether the damage touched it.  SPLITS lists
  * random cut points (1..MAX bytes apart) for feeding the stream in chunks.
  * Files are written under a temporary name and renamed when complete.
  */
@@ -99,7 +101,8 @@ static int write_data(const char *path, const uint8_t *buf, size_t len,
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: spegen -o OUT [-n RECORDS] [-s SEED] "
+	fprintf(stderr,
+		"usage: spegen -o OUT [-n RECORDS] [-s SEED] [-p PCS] "
 		"[-l n1|var|mixed] [-z gzip|zlib] [-t TRUTH.csv]\n"
 		"              [-c DAMAGE [-f FATE.csv]] [-S SPLITS [-m MAX]]\n");
 	return 2;
@@ -118,11 +121,14 @@ int main(int argc, char **argv)
 	struct outfile o;
 	int c, ret;
 
-	while ((c = getopt(argc, argv, "o:n:s:l:z:t:c:f:S:m:")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:s:l:z:t:c:f:S:m:p:")) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'n': nrec = strtoul(optarg, NULL, 0); break;
 		case 's': go.seed = strtoull(optarg, NULL, 0); break;
+		case 'p':
+			go.npcs = strtoul(optarg, NULL, 0);
+			break;
 		case 'z': z = optarg; break;
 		case 't': truth_path = optarg; break;
 		case 'c': damage = strtoul(optarg, NULL, 0); break;

@@ -428,6 +428,32 @@ int spegen_record(struct spegen *g, uint8_t *buf, size_t cap,
 	return e.n;
 }
 
+int spegen_bytes(const struct spegen_opts *opts, size_t min_len,
+		 uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_nrec)
+{
+	size_t len = 0, cap = min_len + SPEGEN_REC_MAX;
+	struct spe_record truth;
+	uint64_t n = 0;
+	struct spegen g;
+	uint8_t *buf;
+	int ret;
+
+	ret = spegen_init(&g, opts);
+	if (ret)
+		return ret;
+	buf = malloc(cap);
+	for (; buf && len < min_len; n++)
+		len += spegen_record(&g, buf + len, cap - len, &truth);
+	spegen_free(&g);
+	if (!buf)
+		return -ENOMEM;
+	*ret_buf = buf;
+	*ret_len = len;
+	if (ret_nrec)
+		*ret_nrec = n;
+	return 0;
+}
+
 int spegen_stream(const struct spegen_opts *opts, size_t nrec,
 		  uint8_t **ret_buf, size_t *ret_len,
 		  struct spe_record **ret_truth)

@@ -54,6 +54,11 @@ int spegen_stream(const struct spegen_opts *opts, size_t nrec,
 		  uint8_t **ret_buf, size_t *ret_len,
 		  struct spe_record **ret_truth);
 
+/* At least @min_len bytes of whole records, without the truth (for
+ * benches); *ret_nrec (if not NULL) counts them.  The caller frees. */
+int spegen_bytes(const struct spegen_opts *opts, size_t min_len,
+		 uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_nrec);
+
 /* ---- damage --------------------------------------------------------------- */
 
 enum spegen_damage_kind { SPEGEN_FLIP, SPEGEN_INSERT, SPEGEN_DELETE };
