@@ -3,7 +3,8 @@ BENCH_BINS += bench/kvm_overhead.sh
 
 # SPE capture path end to end (release build: the bench measures speed).
 SPE_CAPTURE_BENCH_SRCS := bench/spe_capture_bench.c tests/lib/harness.c \
-	tests/lib/wait.c tests/lib/inject.c lib/client.c tools/spegen/spegen.c \
+	tests/lib/wait.c tests/lib/inject.c lib/client.c lib/json.c \
+	tools/spegen/spegen.c \
 	$(SPE_SRCS)
 $(call obj,bench/spe_capture_bench.c tests/lib/harness.c tests/lib/inject.c): \
 	CFLAGS_ALL += -Itests/lib -Itools/spegen
@@ -50,7 +51,7 @@ $(call obj,bench/spe/spe_e2e_bench.c): CFLAGS_ALL += -Idaemon -Itools/spegen
 
 SPE_E2E_BENCH_SRCS := bench/spe/spe_e2e_bench.c bench/spe/perf_loop.c \
 	daemon/spe_capture.c daemon/registry.c lib/procfs.c lib/vmname.c \
-	lib/kvmnames.c $(SPE_SRCS) \
+	lib/kvmnames.c lib/json.c $(SPE_SRCS) \
 	$(SPE_IO_SRCS) $(SPEGEN_SRCS)
 $(O)/bench/spe_e2e_bench: $(call obj,$(SPE_E2E_BENCH_SRCS)) \
 		$(PERF_SPE_SRCS:.c=.o)

@@ -44,7 +44,8 @@ struct cJSON;
 int cli_api_get(struct cli_ctx *ctx, const char *path, struct cJSON **ret);
 /* JSON accessors and printers (cli/common.c) */
 void cli_print_json(const struct cJSON *o);
-double cli_num(const struct cJSON *o, const char *k);
+/* counters are exact 64-bit integers (kvmprof/json.h); 0 when absent */
+uint64_t cli_num(const struct cJSON *o, const char *k);
 const char *cli_str(const struct cJSON *o, const char *k);
 const struct cJSON *cli_obj(const struct cJSON *o, const char *k);
 void cli_print_kv(const char *label, const struct cJSON *o);
@@ -59,7 +60,7 @@ int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want);
  * object or histogram array (NULL when it has none).  (cli/vmcmds.c)
  */
 const struct cJSON *cli_ev_section(const struct cJSON *c, uint32_t event);
-double cli_ev_total(const struct cJSON *c, uint32_t event);
+uint64_t cli_ev_total(const struct cJSON *c, uint32_t event);
 const struct cJSON *cli_ev_by(const struct cJSON *c, uint32_t event);
 
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv);

@@ -5,6 +5,7 @@
  * by the tests of its commands (no daemon client here).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <kvmprof/json.h>
 
 #include "cli.h"
 
@@ -77,11 +79,12 @@ void cli_print_json(const cJSON *o)
 	free(s);
 }
 
-double cli_num(const cJSON *o, const char *k)
+uint64_t cli_num(const cJSON *o, const char *k)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	uint64_t v = 0;
 
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+	kp_json_u64(cJSON_GetObjectItemCaseSensitive(o, k), &v);
+	return v;
 }
 
 const char *cli_str(const cJSON *o, const char *k)
@@ -125,7 +128,7 @@ void cli_print_kv(const char *label, const cJSON *o)
 	if (!heading(label, ":", o))
 		return;
 	cJSON_ArrayForEach(it, o)
-		printf(" %s=%.0f", it->string, it->valuedouble);
+		printf(" %s=%" PRIu64, it->string, cli_num(o, it->string));
 	printf("\n");
 }
 
@@ -136,6 +139,6 @@ void cli_print_hist(const char *label, const cJSON *arr)
 	if (!heading(label, " (log2 buckets, ns >= min):\n", arr))
 		return;
 	cJSON_ArrayForEach(b, arr)
-		printf("    >= %-12.0f %.0f\n", cli_num(b, "min"),
+		printf("    >= %-12" PRIu64 " %" PRIu64 "\n", cli_num(b, "min"),
 		       cli_num(b, "count"));
 }

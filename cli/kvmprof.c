@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,9 +76,12 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	table_init(&t, 10, head);
 	cJSON_ArrayForEach(vm, vms)
-		table_row(&t, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
-			  cli_str(vm, "id"), cli_num(vm, "pid"), cli_str(vm, "name"),
-			  cli_str(vm, "vmm"), cli_str(vm, "state"), cli_num(vm, "vcpus"),
+		table_row(&t,
+			  "%s\t%" PRIu64 "\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
+			  cli_str(vm, "id"), cli_num(vm, "pid"),
+			  cli_str(vm, "name"), cli_str(vm, "vmm"),
+			  cli_str(vm, "state"), cli_num(vm, "vcpus"),
 			  cli_num(vm, "userspace_exits"), cli_num(vm, "pio"),
 			  cli_num(vm, "mmio_write"), cli_num(vm, "exits"));
 	table_print(&t, stdout);
@@ -96,16 +100,18 @@ static void show_human(const cJSON *vm)
 	const cJSON *c, *per = cli_obj(vm, "per_vcpu");
 	struct table t;
 
-	printf("VM %s (pid %.0f, %s, %s) %s, %.0f vCPUs\n", cli_str(vm, "name"),
-	       cli_num(vm, "pid"), cli_str(vm, "vmm"), cli_str(vm, "id"), cli_str(vm, "state"),
-	       cli_num(vm, "vcpus"));
+	printf("VM %s (pid %" PRIu64 ", %s, %s) %s, %" PRIu64 " vCPUs\n",
+	       cli_str(vm, "name"), cli_num(vm, "pid"), cli_str(vm, "vmm"),
+	       cli_str(vm, "id"), cli_str(vm, "state"), cli_num(vm, "vcpus"));
 	table_init(&t, 8, head);
 	cJSON_ArrayForEach(c, per) {
 		const cJSON *w = cli_ev_section(c, KP_EV_VCPU_WAKEUP);
 		const cJSON *pio = cli_ev_section(c, KP_EV_PIO);
 		const cJSON *mmio = cli_ev_section(c, KP_EV_MMIO);
 
-		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+		table_row(&t,
+			  "%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
 			  cli_num(c, "vcpu"),
 			  cli_ev_total(c, KP_EV_USERSPACE_EXIT),
 			  cli_num(pio, "out"), cli_num(pio, "in"),
@@ -116,7 +122,7 @@ static void show_human(const cJSON *vm)
 	table_print(&t, stdout);
 	table_free(&t);
 	cJSON_ArrayForEach(c, per) {
-		printf("vCPU %.0f\n", cli_num(c, "vcpu"));
+		printf("vCPU %" PRIu64 "\n", cli_num(c, "vcpu"));
 		cli_print_kv("userspace exits",
 			     cli_ev_by(c, KP_EV_USERSPACE_EXIT));
 		cli_print_kv("exits", cli_ev_by(c, KP_EV_EXIT));
@@ -127,7 +133,7 @@ static void show_human(const cJSON *vm)
 	if (c && (cli_ev_total(c, KP_EV_SET_IRQ) ||
 		  cli_ev_total(c, KP_EV_MSI_SET_IRQ))) {
 		printf("VM level (VMM threads)\n");
-		printf("  set_irq=%.0f msi=%.0f\n",
+		printf("  set_irq=%" PRIu64 " msi=%" PRIu64 "\n",
 		       cli_ev_total(c, KP_EV_SET_IRQ),
 		       cli_ev_total(c, KP_EV_MSI_SET_IRQ));
 		cli_print_kv("set_irq by gsi", cli_ev_by(c, KP_EV_SET_IRQ));
@@ -170,9 +176,10 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		cJSON_Delete(st);
 		return 0;
 	}
-	printf("kvmprofd %s, pid %.0f, up %.0f s, kvm_exit layout %s\n",
-	       cli_str(st, "version"), cli_num(st, "pid"), cli_num(st, "uptime_ms") / 1000,
-	       cli_str(st, "kvm_exit_layout"));
+	printf("kvmprofd %s, pid %" PRIu64 ", up %" PRIu64
+	       " s, kvm_exit layout %s\n",
+	       cli_str(st, "version"), cli_num(st, "pid"),
+	       cli_num(st, "uptime_ms") / 1000, cli_str(st, "kvm_exit_layout"));
 	table_init(&t, 6, head);
 	cJSON_ArrayForEach(p, cli_obj(st, "probes")) {
 		double cnt = cli_num(p, "run_cnt");
@@ -186,19 +193,22 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	table_free(&t);
 	lost = cli_obj(st, "lost");
 	reg = cli_obj(st, "registry");
-	printf("events lost: %.0f (counters map full %.0f, exit timestamps "
-	       "full %.0f)\n", cli_num(lost, "total"),
-	       cli_num(lost, "counters_map_full"),
+	printf("events lost: %" PRIu64 " (counters map full %" PRIu64
+	       ", exit timestamps "
+	       "full %" PRIu64 ")\n",
+	       cli_num(lost, "total"), cli_num(lost, "counters_map_full"),
 	       cli_num(lost, "exit_timestamps_full"));
 	{
 		const cJSON *spe = cli_obj(st, "spe_capture");
 
-		printf("guest SPE: %.0f bytes in %.0f chunks, %.0f bytes lost, "
-		       "%.0f malformed chunks\n", cli_num(spe, "bytes"),
-		       cli_num(spe, "chunks"), cli_num(spe, "lost_bytes"),
-		       cli_num(spe, "malformed"));
+		printf("guest SPE: %" PRIu64 " bytes in %" PRIu64
+		       " chunks, %" PRIu64 " bytes lost, "
+		       "%" PRIu64 " malformed chunks\n",
+		       cli_num(spe, "bytes"), cli_num(spe, "chunks"),
+		       cli_num(spe, "lost_bytes"), cli_num(spe, "malformed"));
 	}
-	printf("VMs tracked: %.0f of %.0f (not tracked: %.0f)\n",
+	printf("VMs tracked: %" PRIu64 " of %" PRIu64 " (not tracked: %" PRIu64
+	       ")\n",
 	       cli_num(reg, "vms"), cli_num(reg, "max_vms"),
 	       cli_num(reg, "vms_not_tracked"));
 	cJSON_Delete(st);
@@ -279,11 +289,16 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 				d_ex = (ex - prev[i].ex) / interval;
 			}
 			if (!ctx->json)
-				table_row(&t, "%s\t%.0f\t%s\t%.0f\t%.0f\t%.0f\t"
-					  "%.0f\t%.0f\t%.0f", cli_str(vm, "name"),
-					  cli_num(vm, "pid"), cli_str(vm, "state"),
-					  cli_num(vm, "vcpus"), d_ue, d_pio, d_mm,
-					  d_ex, ue);
+				table_row(&t,
+					  "%s\t%" PRIu64 "\t%s\t%" PRIu64
+					  "\t%.0f\t%.0f\t"
+					  "%.0f\t%.0f\t%" PRIu64,
+					  cli_str(vm, "name"),
+					  cli_num(vm, "pid"),
+					  cli_str(vm, "state"),
+					  cli_num(vm, "vcpus"), d_ue, d_pio,
+					  d_mm, d_ex,
+					  cli_num(vm, "userspace_exits"));
 			if (n < 256) {
 				snprintf(prev[n].id, sizeof(prev[n].id), "%s",
 					 cli_str(vm, "id"));

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ const cJSON *cli_ev_section(const cJSON *c, uint32_t event)
 				   c;
 }
 
-double cli_ev_total(const cJSON *c, uint32_t event)
+uint64_t cli_ev_total(const cJSON *c, uint32_t event)
 {
 	const struct kp_event_desc *e = kp_event(event);
 
@@ -109,7 +110,9 @@ int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 	       cli_str(vm, "id"));
 	table_init(&t, 7, head);
 	cJSON_ArrayForEach(c, cli_obj(vm, "per_vcpu"))
-		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+		table_row(&t,
+			  "%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
 			  cli_num(c, "vcpu"), cli_ev_total(c, KP_EV_APF_TRY),
 			  cli_ev_total(c, KP_EV_APF_NOT_PRESENT),
 			  cli_ev_total(c, KP_EV_APF_READY),
@@ -123,7 +126,7 @@ int cmd_apf(struct cli_ctx *ctx, int argc, char **argv)
 		const cJSON *h = cli_ev_by(c, KP_EV_APF_LAT);
 
 		if (h && h->child) {
-			printf("vCPU %.0f\n", cli_num(c, "vcpu"));
+			printf("vCPU %" PRIu64 "\n", cli_num(c, "vcpu"));
 			cli_print_hist("not present -> ready", h);
 		}
 	}
@@ -160,7 +163,9 @@ int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv)
 			if (cJSON_IsNumber(ratio))
 				snprintf(rs, sizeof(rs), "%.2f",
 					 ratio->valuedouble);
-			table_row(&t, "%.0f\t%s\t%.0f\t%.0f\t%s",
+			table_row(&t,
+				  "%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu64
+				  "\t%s",
 				  cli_num(c, "vcpu"), cli_str(r, "name"),
 				  cli_num(r, "write_traps"),
 				  cli_num(r, "saves_elided"), rs);
@@ -191,13 +196,15 @@ int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv)
 		cJSON_Delete(spe);
 		return 0;
 	}
-	printf("VM %s: guest SPE, %.0f samples from %.0f bytes\n", argv[1],
-	       cli_num(spe, "samples"), cli_num(spe, "bytes"));
+	printf("VM %s: guest SPE, %" PRIu64 " samples from %" PRIu64 " bytes\n",
+	       argv[1], cli_num(spe, "samples"), cli_num(spe, "bytes"));
 	table_init(&t, 8, head);
 	cJSON_ArrayForEach(c, cli_obj(spe, "per_vcpu")) {
 		const cJSON *el = cli_obj(c, "samples_by_el");
 
-		table_row(&t, "%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+		table_row(&t,
+			  "%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
 			  cli_num(c, "vcpu"), cli_num(c, "samples"),
 			  cli_num(el, "el0"), cli_num(el, "el1"),
 			  cli_num(el, "el2"), cli_num(c, "lost_chunks"),

@@ -5,25 +5,14 @@
 
 #include <kvmprof/abi.h>
 #include <kvmprof/events.h>
+#include <kvmprof/json.h>
 #include <kvmprof/kvmnames.h>
 #include "render.h"
 #include "spe_capture.h"
 
-/* cJSON numbers are doubles: exact up to 2^53, plenty for counters. */
-static void add_u64(cJSON *o, const char *k, uint64_t v)
-{
-	cJSON_AddNumberToObject(o, k, (double)v);
-}
-
-static void inc(cJSON *o, const char *k, uint64_t v)
-{
-	cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	if (it)
-		cJSON_SetNumberValue(it, it->valuedouble + (double)v);
-	else
-		add_u64(o, k, v);
-}
+/* Counters as exact integer text (kvmprof/json.h): past 2^53 in days. */
+#define add_u64 kp_json_add_u64
+#define inc kp_json_inc_u64
 
 static void hist_add(cJSON *arr, uint32_t bucket, uint64_t v)
 {

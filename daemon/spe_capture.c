@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <kvmprof/json.h>
 #include <kvmprof/spe.h>
 #include <kvmprof/spe_profile.h>
 #include <kvmprof/util.h>
@@ -270,10 +271,7 @@ int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
 	return 0;
 }
 
-static void add_u64(cJSON *o, const char *k, uint64_t v)
-{
-	cJSON_AddNumberToObject(o, k, (double)v);
-}
+#define add_u64 kp_json_add_u64
 
 /*
  * The profile (counts, rates, histograms, data sources, top PCs with

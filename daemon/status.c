@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include <kvmprof/events.h>
+#include <kvmprof/json.h>
 #include <kvmprof/kvmnames.h>
 #include <kvmprof/util.h>
 #include "config.h"
@@ -78,9 +79,10 @@ void status_release(struct status *s)
 	s->probes = NULL;
 }
 
-static void add_num(cJSON *o, const char *k, double v)
+/* every figure is a non-negative integer: exact (kvmprof/json.h) */
+static void add_num(cJSON *o, const char *k, uint64_t v)
 {
-	cJSON_AddNumberToObject(o, k, v);
+	kp_json_add_u64(o, k, v);
 }
 
 static void add_probes(cJSON *arr, const struct status *s)
@@ -102,8 +104,8 @@ static void add_probes(cJSON *arr, const struct status *s)
 		cJSON_AddBoolToObject(po, "loaded",
 				      probes_get(s->src, i)->loaded);
 		if (p->have_stats) {
-			add_num(po, "run_cnt", (double)p->run_cnt);
-			add_num(po, "run_time_ns", (double)p->run_time_ns);
+			add_num(po, "run_cnt", p->run_cnt);
+			add_num(po, "run_time_ns", p->run_time_ns);
 		}
 		cJSON_AddItemToArray(arr, po);
 	}
@@ -118,10 +120,10 @@ static void add_lost(cJSON *lost, const struct metrics_view *v)
 	for (int i = 0; i < KP_DROP_MAX; i++) {
 		if (!kp_drop_names[i])
 			continue;
-		add_num(lost, kp_drop_names[i], (double)v->drops[i]);
+		add_num(lost, kp_drop_names[i], v->drops[i]);
 		total += v->drops[i];
 	}
-	add_num(lost, "total", (double)total);
+	add_num(lost, "total", total);
 }
 
 cJSON *status_json(const struct status *s)
@@ -133,47 +135,46 @@ cJSON *status_json(const struct status *s)
 		return NULL;
 	cJSON_AddStringToObject(o, "version", v->version);
 	add_num(o, "pid", v->pid);
-	add_num(o, "uptime_ms", (double)v->uptime_ms);
+	add_num(o, "uptime_ms", v->uptime_ms);
 	cJSON_AddStringToObject(o, "kvm_exit_layout",
 				kp_exit_layout_name(v->exit_layout));
 	add_num(o, "harvest_interval_ms", v->interval_ms);
-	add_num(o, "grace_ms", (double)v->grace_ms);
-	add_num(o, "harvests", (double)v->harvests);
-	add_num(o, "harvest_errors", (double)v->harvest_errors);
+	add_num(o, "grace_ms", v->grace_ms);
+	add_num(o, "harvests", v->harvests);
+	add_num(o, "harvest_errors", v->harvest_errors);
 	cJSON_AddBoolToObject(o, "bpf_stats", v->bpf_stats);
 	cJSON_AddStringToObject(o, "count_cache", v->count_cache);
 	add_probes(cJSON_AddArrayToObject(o, "probes"), s);
 	add_lost(cJSON_AddObjectToObject(o, "lost"), v);
 	spe = cJSON_AddObjectToObject(o, "spe_capture");
 	if (spe) {
-		add_num(spe, "chunks", (double)v->spe->chunks);
-		add_num(spe, "bytes", (double)v->spe->bytes);
-		add_num(spe, "malformed", (double)v->spe->malformed);
-		add_num(spe, "unattributed", (double)v->spe->unattributed);
-		add_num(spe, "streams_dropped",
-			(double)v->spe->streams_dropped);
+		add_num(spe, "chunks", v->spe->chunks);
+		add_num(spe, "bytes", v->spe->bytes);
+		add_num(spe, "malformed", v->spe->malformed);
+		add_num(spe, "unattributed", v->spe->unattributed);
+		add_num(spe, "streams_dropped", v->spe->streams_dropped);
 		add_num(spe, "lost_bytes",
-			(double)registry_total(v->reg, KP_EV_SPE_LOST_BYTES));
+			registry_total(v->reg, KP_EV_SPE_LOST_BYTES));
 	}
 	service = cJSON_AddObjectToObject(o, "service");
 	if (service) {
 		cJSON_AddStringToObject(service, "metrics_listen",
 					v->metrics_listen);
 		cJSON_AddStringToObject(service, "config", v->config_path);
-		add_num(service, "reloads_ok", (double)v->reloads_ok);
-		add_num(service, "reloads_failed", (double)v->reloads_failed);
+		add_num(service, "reloads_ok", v->reloads_ok);
+		add_num(service, "reloads_failed", v->reloads_failed);
 		cJSON_AddBoolToObject(service, "last_reload_ok",
 				      v->last_reload_ok);
 	}
 	reg = cJSON_AddObjectToObject(o, "registry");
 	if (reg) {
-		add_num(reg, "vms", (double)v->reg->nvms);
-		add_num(reg, "max_vms", (double)v->reg->max_vms);
-		add_num(reg, "vms_not_tracked", (double)v->reg->vms_dropped);
+		add_num(reg, "vms", v->reg->nvms);
+		add_num(reg, "max_vms", v->reg->max_vms);
+		add_num(reg, "vms_not_tracked", v->reg->vms_dropped);
 		add_num(reg, "max_counters", v->max_counters);
-		add_num(reg, "keys_deleted", (double)v->keys_deleted);
+		add_num(reg, "keys_deleted", v->keys_deleted);
 		add_num(reg, "async_pf_completed_unattributed",
-			(double)v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
+			v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
 	}
 	return o;
 }

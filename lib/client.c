@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include <kvmprof/client.h>
+#include <kvmprof/json.h>
 
 struct body {
 	char *buf;
@@ -144,7 +145,7 @@ int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
 	r = kp_api_get_raw(socket, path, &buf, &len, ret_status, NULL, NULL, 0);
 	if (r < 0)
 		return r;
-	*ret_json = buf ? cJSON_ParseWithLength((const char *)buf, len) : NULL;
+	*ret_json = buf ? kp_json_parse((const char *)buf, len) : NULL;
 	free(buf);
 	return *ret_json ? 0 : -EBADMSG;
 }

@@ -7,7 +7,7 @@ UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
 # (render.c embeds a VM's SPE profile: spe_capture.c and the decoder)
-UNIT_DEPS_render := daemon/render.c daemon/spe_capture.c $(SPE_SRCS) \
+UNIT_DEPS_render := daemon/render.c daemon/spe_capture.c lib/json.c $(SPE_SRCS) \
 	$(SPE_IO_SRCS) $(UNIT_DEPS_metrics)
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
@@ -32,7 +32,7 @@ TEST_BINS += $(O)/tests/test_probes
 
 # End-to-end tests: release-built daemon/CLI/guest, sanitized test program,
 # over the shared test code of tests/lib/ (also linked by the bench).
-E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c \
+E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
 	lib/client.c
 E2E_TESTS := generic spe apf
 E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spe/spefile.c lib/kvmnames.c \

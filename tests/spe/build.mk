@@ -15,7 +15,7 @@ TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
 
 # The CLI part (cli/spe.c) with the CLI's shared pieces (cli/common.c).
 $(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
-		cli/common.c cli/spe.c $(SPE_SRCS) \
+		cli/common.c cli/spe.c lib/json.c $(SPE_SRCS) \
 		$(SPE_IO_SRCS) $(SPEGEN_SRCS))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)

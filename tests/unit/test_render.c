@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <kvmprof/abi.h>
+#include <kvmprof/json.h>
 #include <kvmprof/util.h>
 #include "metrics.h"
 #include "registry.h"
@@ -108,16 +109,36 @@ static double bucket(const cJSON *arr, int b)
 
 static struct vm web;
 
-static cJSON *render(void)
+/* VM "web" with @c rendered as the API sends it: JSON text, parsed back
+ * as the client does; *@text (if given) the text. */
+static cJSON *render_counts_of(struct kp_count *c, size_t n, char **text)
 {
+	cJSON *o;
+	char *s;
+
 	memset(&web, 0, sizeof(web));
 	web.pid = 100;
 	web.start_ns = 9;
 	snprintf(web.id, sizeof(web.id), "100-9");
 	snprintf(web.ident.name, sizeof(web.ident.name), "web");
-	web.counts = counts;
-	web.ncounts = ARRAY_SIZE(counts);
-	return render_vm(&web, KP_EXIT_LAYOUT_X86, 0, NULL);
+	web.counts = c;
+	web.ncounts = n;
+	o = render_vm(&web, KP_EXIT_LAYOUT_X86, 0, NULL);
+	assert_non_null(o);
+	s = cJSON_PrintUnformatted(o);
+	assert_non_null(s);
+	cJSON_Delete(o);
+	o = kp_json_parse(s, strlen(s));
+	if (text)
+		*text = s;
+	else
+		free(s);
+	return o;
+}
+
+static cJSON *render(void)
+{
+	return render_counts_of(counts, ARRAY_SIZE(counts), NULL);
 }
 
 /* vCPU (-1: vm_level), path, value: what the counters above must give */
@@ -253,11 +274,52 @@ static void same_spelling_in_metrics(void **state)
 	free(text);
 }
 
+/* 2^53 + 1: the first integer a double (cJSON's numbers) cannot hold */
+#define BIG 9007199254740993ull
+
+/* Counters past 2^53 are sent digit for digit, read back exactly by the
+ * API client's parser and printed again unchanged. */
+static void counters_above_2_53_exact(void **state)
+{
+	static struct kp_count big[] = {
+		C(0, KP_EV_EXIT, 30, BIG), /* IO_INSTRUCTION */
+		C(0, KP_EV_EXIT, 48, 2),   /* EPT_VIOLATION */
+		C(0, KP_EV_LAT_SUM, KP_EV_WAKEUP_LAT, BIG),
+	};
+	const cJSON *c, *it;
+	char *text, *again;
+	uint64_t v = 0;
+	cJSON *vm = render_counts_of(big, ARRAY_SIZE(big), &text);
+
+	assert_non_null(vm);
+	if (!strstr(text, "\"halt_ns_sum\":9007199254740993") ||
+	    !strstr(text, "\"IO_INSTRUCTION\":9007199254740993") ||
+	    /* the total adds the two reasons: 2^53 + 3 */
+	    !strstr(text, "\"total\":9007199254740995"))
+		fail_msg("not exact: %s", text);
+	c = vcpu(vm, 0);
+	it = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "halt_wakeups"),
+				 "halt_ns_sum");
+	assert_true(kp_json_u64(it, &v));
+	assert_true(v == BIG);
+	it = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "exits"), "total");
+	assert_true(kp_json_u64(it, &v));
+	assert_true(v == BIG + 2);
+	/* re-printed (kvmprof --json) as received */
+	again = cJSON_PrintUnformatted(vm);
+	assert_non_null(again);
+	assert_string_equal(again, text);
+	free(again);
+	free(text);
+	cJSON_Delete(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_section),
 		cmocka_unit_test(same_spelling_in_metrics),
+		cmocka_unit_test(counters_above_2_53_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
