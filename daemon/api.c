@@ -19,6 +19,7 @@
 
 #include <kvmprof/util.h>
 #include "api.h"
+#include "api_route.h"
 #include "daemon.h"
 #include "harvest.h"
 #include "probes.h"
@@ -26,7 +27,6 @@
 #include "spe_capture.h"
 #include "status.h"
 
-#define API_MAX_REF 128
 #define API_CONN_LIMIT 64
 #define API_CONN_TIMEOUT_S 10
 #define API_CONN_MEMORY (32 * 1024)
@@ -98,26 +98,16 @@ static MHD_Result_t send_error(struct MHD_Connection *c, unsigned int status,
 #define API_RAW_MAX (4u << 20)
 
 static MHD_Result_t send_raw(struct api *a, struct MHD_Connection *c,
-			     struct vm *vm)
+			     struct vm *vm, uint64_t cursor)
 {
-	const char *cur = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-						      "cursor");
-	uint64_t cursor = 0, next, lost;
 	struct MHD_Response *resp;
+	uint64_t next, lost;
 	MHD_Result_t ret;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	char hdr[32];
-	char *end;
 	int r;
 
-	if (cur) {
-		errno = 0;
-		cursor = strtoull(cur, &end, 10);
-		if (errno || !*cur || *end)
-			return send_error(c, MHD_HTTP_BAD_REQUEST,
-					  "bad cursor");
-	}
 	r = spe_raw_read(&a->d->spe, vm, cursor, API_RAW_MAX, &buf, &len,
 			 &next, &lost);
 	if (r < 0)
@@ -153,50 +143,51 @@ static MHD_Result_t send_status(struct MHD_Connection *c, struct daemon *d)
 	return send_json(c, MHD_HTTP_OK, o);
 }
 
+/* Every query parameter into the api_query of @cls; stop at a bad one. */
+static MHD_Result_t on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			   const char *value)
+{
+	(void)kind;
+	return api_query_arg(cls, key, value) ? MHD_NO : MHD_YES;
+}
+
 static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 			  const char *url)
 {
 	struct daemon *d = a->d;
-	const char *refresh;
+	struct api_query q = {};
+	struct api_route r;
+	struct vm *vm;
 	uint64_t now;
+	int err;
 
-	refresh = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-					      "refresh");
-	if (refresh && !strcmp(refresh, "1"))
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &q);
+	if (q.error)
+		return send_error(c, MHD_HTTP_BAD_REQUEST, q.error);
+	err = api_route_parse(url, &q, &r);
+	if (err)
+		return send_error(c,
+				  err == -ENOENT ? MHD_HTTP_NOT_FOUND :
+						   MHD_HTTP_BAD_REQUEST,
+				  r.error);
+	if (q.refresh)
 		daemon_harvest(d);	/* failures show in /v1/status */
 	now = kp_mono_ms();
 
-	if (!strcmp(url, "/v1/status"))
+	if (r.target == API_STATUS)
 		return send_status(c, d);
-	if (!strcmp(url, "/v1/vms"))
+	if (r.target == API_VMS)
 		return send_json(c, MHD_HTTP_OK, render_vms(&d->reg, now));
-	if (!strncmp(url, "/v1/vms/", 8)) {
-		char ref[API_MAX_REF + 1];
-		const char *sub = strchr(url + 8, '/');
-		size_t len = sub ? (size_t)(sub - (url + 8)) : strlen(url + 8);
-		struct vm *vm;
-
-		if (!len || len > API_MAX_REF)
-			return send_error(c, MHD_HTTP_BAD_REQUEST,
-					  "bad VM reference");
-		memcpy(ref, url + 8, len);
-		ref[len] = '\0';
-		vm = registry_find(&d->reg, ref);
-		if (!vm)
-			return send_error(c, MHD_HTTP_NOT_FOUND, "unknown VM");
-		if (!sub)
-			return send_json(c, MHD_HTTP_OK,
-					 render_vm(vm,
-						   probes_exit_layout(d->probes),
-						   now, &d->spe));
-		if (!strcmp(sub, "/spe"))
-			return send_json(c, MHD_HTTP_OK,
-					 render_vm_spe(&d->spe, vm));
-		if (!strcmp(sub, "/spe/raw"))
-			return send_raw(a, c, vm);
-		return send_error(c, MHD_HTTP_NOT_FOUND, "no such path");
-	}
-	return send_error(c, MHD_HTTP_NOT_FOUND, "no such path");
+	vm = registry_find(&d->reg, r.ref);
+	if (!vm)
+		return send_error(c, MHD_HTTP_NOT_FOUND, "unknown VM");
+	if (r.target == API_VM_SPE)
+		return send_json(c, MHD_HTTP_OK, render_vm_spe(&d->spe, vm));
+	if (r.target == API_VM_SPE_RAW)
+		return send_raw(a, c, vm, q.cursor);
+	return send_json(c, MHD_HTTP_OK,
+			 render_vm(vm, probes_exit_layout(d->probes), now,
+				   &d->spe));
 }
 
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c,

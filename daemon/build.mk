@@ -1,6 +1,7 @@
 # kvmprofd
 KVMPROFD_SRCS := daemon/kvmprofd.c daemon/options.c daemon/service.c \
-	daemon/harvest.c daemon/status.c daemon/api.c daemon/probes.c \
+	daemon/harvest.c daemon/status.c daemon/api.c daemon/api_route.c \
+	daemon/probes.c \
 	daemon/registry.c daemon/render.c daemon/log.c daemon/loop.c daemon/spe_capture.c \
 	daemon/config.c daemon/config_file.c daemon/metrics.c daemon/metrics_self.c daemon/metrics_http.c daemon/privs.c
 SYSTEMD_LIBS := $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)

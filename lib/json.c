@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <kvmprof/json.h>
+#include <kvmprof/util.h>
 
 /* Integers up to this are exact in a double. */
 #define EXACT_MAX (1ull << 53)
@@ -25,28 +26,11 @@ cJSON *kp_json_add_u64(cJSON *o, const char *k, uint64_t v)
 	return it;
 }
 
-/* Decimal digits only, no sign, fits in 64 bits. */
-static bool parse_u64(const char *s, size_t n, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (!n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned int d = (unsigned int)(s[i] - '0');
-
-		if (d > 9 || x > (UINT64_MAX - d) / 10)
-			return false;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return true;
-}
-
 bool kp_json_u64(const cJSON *it, uint64_t *v)
 {
 	if (cJSON_IsRaw(it) && it->valuestring)
-		return parse_u64(it->valuestring, strlen(it->valuestring), v);
+		return kp_parse_u64(it->valuestring, strlen(it->valuestring),
+				    v);
 	if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) ||
 	    it->valuedouble >= 18446744073709551616.0)
 		return false;
@@ -127,7 +111,7 @@ static void exact_numbers(cJSON *it, const char *s, size_t len, size_t *pos)
 			exact_numbers(it->child, s, len, pos);
 		if (!cJSON_IsNumber(it) || !next_number(s, len, pos, &tok, &n))
 			continue;
-		if (parse_u64(tok, n, &v) && v > EXACT_MAX)
+		if (kp_parse_u64(tok, n, &v) && v > EXACT_MAX)
 			set_raw(it, v);
 	}
 }

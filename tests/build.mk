@@ -34,7 +34,7 @@ TEST_BINS += $(O)/tests/test_probes
 # over the shared test code of tests/lib/ (also linked by the bench).
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
 	lib/client.c
-E2E_TESTS := generic spe apf
+E2E_TESTS := generic spe apf api
 E2E_EXTRA_spe := tests/lib/inject.c tools/spegen/spegen.c lib/spe/spefile.c lib/kvmnames.c \
 	$(SPE_SRCS)
 $(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h

@@ -9,10 +9,8 @@
 
 #include "harness.h"
 
-int e2e_begin(void)
+static int begin(const char *why)
 {
-	const char *why = kvm_bpf_missing();
-
 	if (why) {
 		fprintf(stderr, "SKIP: %s\n", why);
 		return SKIP_EXIT;
@@ -20,4 +18,14 @@ int e2e_begin(void)
 	if (getenv("KP_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("KP_TEST_FILTER"));
 	return 0;
+}
+
+int e2e_begin(void)
+{
+	return begin(kvm_bpf_missing());
+}
+
+int e2e_begin_bpf(void)
+{
+	return begin(bpf_missing());
 }

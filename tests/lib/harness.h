@@ -32,6 +32,8 @@ const char *kvm_bpf_missing(void);
  * printed) when this machine cannot run it, else 0 with the cmocka test
  * filter of $KP_TEST_FILTER (e.g. 'reload*') in force. */
 int e2e_begin(void);
+/* The same for a program that needs BPF but no /dev/kvm. */
+int e2e_begin_bpf(void);
 
 /* Start kvmprofd on a private socket with extra arguments (NULL-ended);
  * waits until it answers /v1/status. 0 or -errno. */
