@@ -4,6 +4,8 @@
  * Unix socket; the endpoints are route()'s (README.md, "API").
  * `?refresh=1` harvests the BPF counters before answering.
  * Every error is a JSON body {"error": "...", "status": N}.
+ * Connections are bounded in number (api-max-connections), per client
+ * user id (api-max-connections-per-uid: 503 past it) and in idle time.
  */
 #include <errno.h>
 #include <grp.h>
@@ -27,8 +29,6 @@
 #include "spe_capture.h"
 #include "status.h"
 
-#define API_CONN_LIMIT 64
-#define API_CONN_TIMEOUT_S 10
 #define API_CONN_MEMORY (32 * 1024)
 
 #if MHD_VERSION < 0x00097002
@@ -37,9 +37,26 @@ typedef int MHD_Result_t;
 typedef enum MHD_Result MHD_Result_t;
 #endif
 
+/* Open connections of one client user id. */
+struct uid_conns {
+	uid_t uid;
+	uint32_t n;
+};
+
 struct api {
 	struct daemon *d;
 	struct MHD_Daemon *mhd;
+	uint32_t per_uid_max;
+	struct uid_conns *uids; /* one per connection at most */
+	size_t nuids, maxuids;
+};
+
+/* Per-connection state: the client's uid, and whether it has more
+ * connections open than it may (each of its requests then gets 503). */
+struct conn {
+	uid_t uid;
+	bool over;
+	bool counted;
 };
 
 /* Per-request state: set when the client sent a body (we take none). */
@@ -72,6 +89,10 @@ static MHD_Result_t send_json(struct MHD_Connection *c, unsigned int status,
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				"application/json");
+	/* a client over its connection limit: do not keep this one either */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -190,6 +211,54 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 				   &d->spe));
 }
 
+static struct uid_conns *uid_slot(struct api *a, uid_t uid)
+{
+	for (size_t i = 0; i < a->nuids; i++)
+		if (a->uids[i].uid == uid)
+			return &a->uids[i];
+	if (a->nuids == a->maxuids)
+		return NULL;
+	a->uids[a->nuids] = (struct uid_conns){ .uid = uid };
+	return &a->uids[a->nuids++];
+}
+
+/* Count each connection against its peer's uid (SO_PEERCRED). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **sctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct api *a = cls;
+	struct conn *cn = *sctx;
+	const union MHD_ConnectionInfo *ci;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct uid_conns *u;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (cn && cn->counted) {
+			u = uid_slot(a, cn->uid);
+			if (u && !--u->n)
+				*u = a->uids[--a->nuids];
+		}
+		free(cn);
+		*sctx = NULL;
+		return;
+	}
+	cn = calloc(1, sizeof(*cn));
+	*sctx = cn;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!cn || !ci ||
+	    getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		/* unknown peer: served as one over its limit */
+		if (cn)
+			cn->over = true;
+		return;
+	}
+	cn->uid = cred.uid;
+	u = uid_slot(a, cred.uid);
+	cn->counted = u != NULL;
+	cn->over = !u || ++u->n > a->per_uid_max;
+}
+
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *c,
 			       const char *url, const char *method,
 			       const char *version, const char *upload_data,
@@ -197,6 +266,8 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c,
 {
 	struct api *a = cls;
 	struct req *rq = *con_cls;
+	const union MHD_ConnectionInfo *ci;
+	const struct conn *cn;
 
 	(void)version;
 	(void)upload_data;
@@ -220,6 +291,12 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c,
 	if (rq->had_body)
 		return send_error(c, MHD_HTTP_BAD_REQUEST,
 				  "requests take no body");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	cn = ci ? ci->socket_context : NULL;
+	if (!cn || cn->over)
+		return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many connections from this user: "
+				  "close idle ones");
 	return route(a, c, url);
 }
 
@@ -281,19 +358,30 @@ int api_listen(const char *path, mode_t mode, const char *group, int *ret_fd,
 
 int api_start(struct daemon *d, int listen_fd, struct api **ret_api)
 {
+	const struct daemon_opts *o = &d->opts;
 	struct api *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return -ENOMEM;
 	a->d = d;
+	a->per_uid_max = o->api_max_conns_per_uid;
+	a->maxuids = o->api_max_conns + 1;
+	a->uids = calloc(a->maxuids, sizeof(*a->uids));
+	if (!a->uids) {
+		free(a);
+		return -ENOMEM;
+	}
 	a->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL, 0, NULL, NULL, on_request, a,
 		MHD_OPTION_LISTEN_SOCKET, listen_fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONN_LIMIT,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o->api_max_conns,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)o->api_idle_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, a,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_END);
 	if (!a->mhd) {
+		free(a->uids);
 		free(a);
 		return -EIO;
 	}
@@ -319,5 +407,6 @@ void api_stop(struct api *a)
 	if (!a)
 		return;
 	MHD_stop_daemon(a->mhd);
+	free(a->uids);
 	free(a);
 }

@@ -22,6 +22,9 @@ struct daemon_opts {
 	mode_t socket_mode;
 	const char *socket_group;	/* chgrp the socket when it exists */
 	const char *tracefs;
+	uint32_t api_max_conns;		/* API connections at most */
+	uint32_t api_max_conns_per_uid; /* per client uid (SO_PEERCRED) */
+	uint32_t api_idle_timeout_s;
 	uint32_t interval_ms;
 	uint64_t grace_ms;
 	uint32_t max_vms;

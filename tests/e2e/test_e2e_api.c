@@ -12,41 +12,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <kvmprof/client.h>
 #include <kvmprof/util.h>
 #include "harness.h"
+#include "wait.h"
 
 static struct kpd kpd;
 
-/* GET @path: the HTTP status, the body a JSON error with that status
- * unless it is 200. */
-static long get_status(const char *path)
+/* GET @path: the HTTP status if the body is JSON and, unless the status
+ * is 200, an error object with that status; else -1 (-errno: no answer). */
+static long try_status(const char *path)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	long status = 0;
 	cJSON *j;
+	int r;
 
-	assert_int_equal(kp_api_get_raw(kpd.sock, path, &buf, &len, &status,
-					NULL, NULL, 0),
-			 0);
+	r = kp_api_get_raw(kpd.sock, path, &buf, &len, &status, NULL, NULL, 0);
+	if (r < 0)
+		return r;
 	j = cJSON_ParseWithLength((const char *)buf, len);
-	if (!j)
-		fail_msg("%s: %ld, not JSON: %.*s", path, status, (int)len,
-			 buf ? (char *)buf : "");
-	if (status != 200) {
-		const cJSON *e = cJSON_GetObjectItem(j, "error");
-		const cJSON *s = cJSON_GetObjectItem(j, "status");
-
-		if (!cJSON_IsString(e) || !*e->valuestring ||
-		    !cJSON_IsNumber(s) || s->valuedouble != status)
-			fail_msg("%s: %ld, error body %.*s", path, status,
-				 (int)len, (char *)buf);
+	if (!j || (status != 200 &&
+		   (!cJSON_IsString(cJSON_GetObjectItem(j, "error")) ||
+		    cJSON_GetNumberValue(cJSON_GetObjectItem(j, "status")) !=
+			    status))) {
+		fprintf(stderr, "%s: %ld, body %.*s\n", path, status, (int)len,
+			buf ? (char *)buf : "");
+		status = -1;
 	}
 	cJSON_Delete(j);
 	free(buf);
+	return status;
+}
+
+static long get_status(const char *path)
+{
+	long status = try_status(path);
+
+	if (status < 0)
+		fail_msg("%s: no JSON answer (%ld)", path, status);
 	return status;
 }
 
@@ -104,10 +119,132 @@ static void malformed_query_is_400(void **state)
 	assert_int_equal(kpd_stop(&kpd), 0);
 }
 
+/* A connection to the API that sends nothing: its fd, or -errno. */
+static int idle_connection(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (strlen(kpd.sock) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, kpd.sock);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Sockets the daemon has open (listening and accepted). */
+static int daemon_sockets(void)
+{
+	char dir[64], path[sizeof(dir) + 256], target[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)kpd.pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		ssize_t l;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		l = readlink(path, target, sizeof(target) - 1);
+		n += l > 0 && !strncmp(target, "socket:", 7);
+	}
+	closedir(d);
+	return n;
+}
+
+static bool accepted_at_least(void *arg)
+{
+	return daemon_sockets() >= *(int *)arg;
+}
+
+#define HELD 100 /* more than the old fixed limit of 64 */
+
+/*
+ * As user nobody: hold HELD idle connections (more than the per-uid
+ * limit), then GET /v1/status on one more; that status (-1: not a JSON
+ * error) goes to @out, and the connections stay until @in closes.
+ */
+static void nobody_holds(gid_t gid, int out, int in)
+{
+	long st;
+	char c;
+
+	if (setgroups(1, &gid) || setgid(gid) || setuid(65534))
+		_exit(2);
+	for (int i = 0; i < HELD; i++)
+		if (idle_connection() < 0)
+			_exit(3);
+	st = try_status("/v1/status");
+	if (write(out, &st, sizeof(st)) != sizeof(st))
+		_exit(4);
+	while (read(in, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/*
+ * Idle connections held open by one user neither lock out the others nor
+ * that user: each new client gets an answer at once, 200 (another user)
+ * or a 503 JSON error (the user over its per-uid limit).
+ */
+static void idle_connections_do_not_lock_out(void **state)
+{
+	static const char *const args[] = { "--socket-group", "nogroup",
+					    "--api-idle-timeout-s", "60",
+					    NULL };
+	const struct group *g = getgrnam("nogroup");
+	int to_child[2], from_child[2], want;
+	long st = 0;
+	uint64_t t0;
+	pid_t pid;
+
+	if (!g)
+		skip();
+	start(args);
+	/* let nobody reach the socket (mode 0660, group nogroup) */
+	assert_int_equal(chmod(kpd.dir, 0755), 0);
+	want = 1 + HELD; /* the listening socket and the held ones */
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(from_child), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(to_child[1]);
+		close(from_child[0]);
+		nobody_holds(g->gr_gid, from_child[1], to_child[0]);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	/* its own request beyond its limit: 503, a JSON error */
+	assert_int_equal(read(from_child[0], &st, sizeof(st)), sizeof(st));
+	assert_int_equal(st, 503);
+	/* all HELD accepted and still open (idle timeout 60 s) */
+	assert_true(wait_until(accepted_at_least, &want, 5000));
+	/* another user is served, well before any idle connection closes */
+	t0 = kp_mono_ms();
+	assert_int_equal(get_status("/v1/status"), 200);
+	assert_true(kp_mono_ms() - t0 < 5000);
+	assert_true(daemon_sockets() >= want);
+	close(to_child[1]);
+	close(from_child[0]);
+	assert_int_equal(wait_exit(pid), 0);
+	assert_int_equal(kpd_stop(&kpd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(malformed_query_is_400),
+		cmocka_unit_test(idle_connections_do_not_lock_out),
 	};
 	int r = e2e_begin_bpf();
 
