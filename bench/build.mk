@@ -60,3 +60,15 @@ $(O)/bench/spe_e2e_bench: $(call obj,$(SPE_E2E_BENCH_SRCS)) \
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(ELF_LIBS) $(ZLIB_LIBS) -lm
 
 BENCH_BINS += $(O)/bench/spe_e2e_bench
+
+# kvmprofd's registry, routing and rendering at 256 to 4096 simulated VMs.
+VMS_SCALE_BENCH_SRCS := bench/vms_scale_bench.c daemon/registry.c \
+	daemon/render.c daemon/spe_capture.c daemon/api_route.c lib/json.c \
+	lib/procfs.c lib/vmname.c lib/kvmnames.c lib/events.c $(SPE_SRCS) \
+	$(SPE_IO_SRCS)
+$(call obj,bench/vms_scale_bench.c): CFLAGS_ALL += -Idaemon
+$(O)/bench/vms_scale_bench: $(call obj,$(VMS_SCALE_BENCH_SRCS))
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(ELF_LIBS) $(ZLIB_LIBS) -lm
+BENCH_BINS += $(O)/bench/vms_scale_bench

@@ -55,6 +55,11 @@ static void defaults_without_file(void **state)
 	assert_string_equal(c.s.metrics_listen, "127.0.0.1:19418");
 	assert_string_equal(c.s.user, "");
 	assert_int_equal(c.d.grace_ms, 30000);
+	/* a host of 4096 VMs (1-2 vCPUs, ~24 counters each) out of the box */
+	assert_true(c.d.max_vms >= 4096);
+	assert_true(c.d.max_counters >= 4096 * 2 * 24);
+	/* and the API's connections are bounded, per user too */
+	assert_true(c.d.api_max_conns_per_uid < c.d.api_max_conns);
 	/* a file named explicitly must exist */
 	assert_int_equal(config_load_file(&c, "/nonexistent/kvmprofd.conf",
 					  true, &err), -ENOENT);
@@ -255,7 +260,7 @@ static void reload_keeps_restart_only_keys(void **state)
 	assert_string_equal(names[2], "disable-probe");
 	config_free(&old);	/* new must not point into old */
 	assert_string_equal(new.d.socket_path, "/run/a.sock");
-	assert_int_equal(new.d.max_counters, 65536);
+	assert_int_equal(new.d.max_counters, 262144);
 	assert_string_equal(new.d.disabled[0], "kvm_exit");
 	assert_null(new.d.disabled[1]);
 	assert_int_equal(new.d.grace_ms, 20);		/* reloadable */
