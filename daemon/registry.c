@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <kvmprof/procfs.h>
+#include <kvmprof/util.h>
 #include "registry.h"
 
 static int cmp_count(const void *a, const void *b)
@@ -224,9 +225,9 @@ int registry_note_vm(struct registry *r, uint32_t pid, uint64_t start_ns,
 struct vm *registry_find(const struct registry *r, const char *ref)
 {
 	struct vm *best = NULL;
-	char *end;
-	unsigned long pid = strtoul(ref, &end, 10);
-	bool is_pid = *ref && !*end;
+	uint64_t pid = 0;
+	/* a pid is decimal digits only ("+1", " 1", "-1" are names) */
+	bool is_pid = kp_parse_u64(ref, strlen(ref), &pid);
 
 	for (size_t i = 0; i < r->nvms; i++) {
 		struct vm *vm = r->vms[i];

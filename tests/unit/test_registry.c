@@ -58,6 +58,10 @@ static void groups_by_vm_and_vcpu(void **state)
 	assert_int_equal(vm_sum(b, true, 0, KP_EV_PIO, true, 0), 7);
 	assert_ptr_equal(registry_find(&r, a->id), a);
 	assert_null(registry_find(&r, "nope"));
+	/* a pid is decimal digits only (found by fuzz/api_fuzz.c) */
+	assert_null(registry_find(&r, "+200"));
+	assert_null(registry_find(&r, " 200"));
+	assert_null(registry_find(&r, "18446744073709551816")); /* 2^64+200 */
 	free(stale);
 	registry_fini(&r);
 }
