@@ -13,9 +13,9 @@ $(foreach t,$(SPE_TEST_NAMES),$(eval $(call spe_test_rule,$(t))))
 
 TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
 
-# The CLI part (cli/spe.c) with the CLI's shared pieces (cli/common.c).
+# The CLI part (cli/spe*.c) with the CLI's shared pieces (cli/common.c).
 $(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
-		cli/common.c cli/spe.c $(SPE_SRCS) \
+		cli/common.c $(CLI_SPE_SRCS) $(SPE_SRCS) \
 		$(SPE_IO_SRCS) $(SPEGEN_SRCS))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
