@@ -37,7 +37,7 @@ E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c \
 E2E_TESTS := generic spe counters apf
 # The probes driven through BPF_PROG_TEST_RUN (tests/lib/probes_e2e.c).
 E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
-	tests/lib/spestream.c tools/spegen/spegen.c lib/spe/spefile.c \
+	tests/lib/spestream.c $(SPEGEN_SRCS) lib/spe/spefile.c \
 	lib/kvmnames.c $(SPE_SRCS)
 E2E_EXTRA_counters := tests/lib/probes_e2e.c tests/lib/inject.c lib/kvmnames.c
 $(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
