@@ -4,7 +4,7 @@ BENCH_BINS += bench/kvm_overhead.sh
 # SPE capture path end to end (release build: the bench measures speed).
 SPE_CAPTURE_BENCH_SRCS := bench/spe_capture_bench.c tests/lib/harness.c \
 	tests/lib/wait.c tests/lib/inject.c lib/client.c lib/json.c \
-	tools/spegen/spegen.c \
+	$(SPEGEN_SRCS) \
 	$(SPE_SRCS)
 $(call obj,bench/spe_capture_bench.c tests/lib/harness.c tests/lib/inject.c): \
 	CFLAGS_ALL += -Itests/lib -Itools/spegen

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Tests of the SPE decoder (lib/spe) and of the CLI's SPE commands.
-SPE_TEST_NAMES := test_pkt test_decode test_corrupt test_profile test_perfdata
+SPE_TEST_NAMES := test_pkt test_decode test_corrupt test_profile test_symbols \
+	test_perfdata
 
 define spe_test_rule
 $(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c tests/spe/util.c \
@@ -13,9 +14,9 @@ $(foreach t,$(SPE_TEST_NAMES),$(eval $(call spe_test_rule,$(t))))
 
 TEST_BINS += $(addprefix $(O)/tests/spe/,$(SPE_TEST_NAMES))
 
-# The CLI part (cli/spe.c) with the CLI's shared pieces (cli/common.c).
+# The CLI part (cli/spe*.c) with the CLI's shared pieces (cli/common.c).
 $(O)/tests/spe/test_cli: $(call sanobj,tests/spe/test_cli.c tests/spe/util.c \
-		cli/common.c cli/spe.c lib/json.c $(SPE_SRCS) \
+		cli/common.c $(CLI_SPE_SRCS) lib/json.c $(SPE_SRCS) \
 		$(SPE_IO_SRCS) $(SPEGEN_SRCS))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)

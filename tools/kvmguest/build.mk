@@ -4,6 +4,7 @@
 # with objcopy and embedded into the VMM with .incbin (guest_blob.S).
 
 KVMGUEST_SRCS := tools/kvmguest/kvmguest.c tools/kvmguest/vm.c \
+	tools/kvmguest/vcpu.c tools/kvmguest/workload.c tools/kvmguest/run.c \
 	tools/kvmguest/uffd.c
 # Generated guest files (the binary itself is $(O)/tools/kvmguest).
 KVMGUEST_OUT := $(O)/tools/kvmguest-obj
