@@ -211,7 +211,7 @@ static void emit_vm_start(struct mbuf *, const struct metrics_view *,
 static const struct family meta_families[] = {
 	SELF("kvmprof_vm_info", M_GAUGE,
 	     "VM metadata (always 1): name, kvmprof id, VMM process id, VMM "
-	     "kind, UUID",
+	     "kind, UUID, libvirt scope name",
 	     emit_vm_info),
 	SELF("kvmprof_vm_running", M_GAUGE,
 	     "1 while the VMM runs, 0 once it exited (its series stay for the "
@@ -447,16 +447,17 @@ static void emit_vm_info(struct mbuf *b, const struct metrics_view *v,
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct vm *vm = vms[i].vm;
-		char name[96], vmm[48], uuid[80];
+		char name[96], vmm[48], uuid[80], scope[96];
 
 		metrics_esc(name, sizeof(name), vm->ident.name);
 		metrics_esc(vmm, sizeof(vmm), vm->ident.vmm);
 		metrics_esc(uuid, sizeof(uuid), vm->ident.uuid);
+		metrics_esc(scope, sizeof(scope), vm->ident.scope_name);
 		metrics_putf(b,
 			     "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
-			     "vmm=\"%s\",uuid=\"%s\"} 1\n",
+			     "vmm=\"%s\",uuid=\"%s\",scope_name=\"%s\"} 1\n",
 			     f->name, vms[i].label, name, vm->id, vm->pid, vmm,
-			     uuid);
+			     uuid, scope);
 	}
 }
 

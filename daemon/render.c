@@ -203,6 +203,8 @@ cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms)
 	cJSON_AddStringToObject(o, "vmm", vm->ident.vmm);
 	if (vm->ident.uuid[0])
 		cJSON_AddStringToObject(o, "uuid", vm->ident.uuid);
+	if (vm->ident.scope_name[0])
+		cJSON_AddStringToObject(o, "scope_name", vm->ident.scope_name);
 	cJSON_AddStringToObject(o, "state", state_of(vm));
 	add_u64(o, "start_ns", vm->start_ns);
 	if (vm->exited)
