@@ -7,6 +7,7 @@
 #include <kvmprof/events.h>
 #include <kvmprof/json.h>
 #include <kvmprof/kvmnames.h>
+#include "metrics.h"
 #include "render.h"
 #include "spe_capture.h"
 
@@ -276,4 +277,16 @@ cJSON *render_vms(const struct registry *r, uint64_t now_ms)
 		cJSON_AddItemToArray(arr, v);
 	}
 	return arr;
+}
+
+void render_probe_stats(cJSON *po, const struct metrics_probe *p,
+			bool bpf_stats)
+{
+	if (!bpf_stats) {
+		cJSON_AddNullToObject(po, "run_cnt");
+		cJSON_AddNullToObject(po, "run_time_ns");
+	} else if (p->have_stats) {
+		add_u64(po, "run_cnt", p->run_cnt);
+		add_u64(po, "run_time_ns", p->run_time_ns);
+	}
 }
