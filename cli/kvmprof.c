@@ -183,14 +183,22 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	table_init(&t, 6, head);
 	cJSON_ArrayForEach(p, cli_obj(st, "probes")) {
 		double cnt = cli_num(p, "run_cnt");
+		char ev[32] = "off", ns[32] = "off";
 
-		table_row(&t, "%s\t%s\t%s\t%.0f\t%.0f\t%s", cli_str(p, "name"),
-			  cli_str(p, "kind"), cli_str(p, "state"), cnt,
-			  cnt ? cli_num(p, "run_time_ns") / cnt : 0,
+		/* stats off: the daemon sends null, not a count of 0 */
+		if (cJSON_IsNumber(cJSON_GetObjectItem(p, "run_cnt"))) {
+			snprintf(ev, sizeof(ev), "%.0f", cnt);
+			snprintf(ns, sizeof(ns), "%.0f",
+				 cnt ? cli_num(p, "run_time_ns") / cnt : 0);
+		}
+		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s", cli_str(p, "name"),
+			  cli_str(p, "kind"), cli_str(p, "state"), ev, ns,
 			  cli_str(p, "reason"));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
+	if (cJSON_IsFalse(cJSON_GetObjectItem(st, "bpf_stats")))
+		printf("BPF run stats: %s\n", cli_str(st, "bpf_stats_reason"));
 	lost = cli_obj(st, "lost");
 	reg = cli_obj(st, "registry");
 	printf("events lost: %" PRIu64 " (counters map full %" PRIu64

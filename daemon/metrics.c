@@ -140,24 +140,18 @@ static int cmp_vm(const void *a, const void *b)
 
 	if (c)
 		return c;
-	if (x->exited != y->exited)
-		return x->exited ? 1 : -1;	/* running first */
-	if (x->exited) {			/* latest exit first */
-		if (x->exited_ms != y->exited_ms)
-			return x->exited_ms > y->exited_ms ? -1 : 1;
-	} else if (x->first_seen_ms != y->first_seen_ms) {
+	/* oldest first, running or exited: a label holds while both live */
+	if (x->first_seen_ms != y->first_seen_ms)
 		return x->first_seen_ms < y->first_seen_ms ? -1 : 1;
-	}
 	return strcmp(x->id, y->id);
 }
 
 /*
  * The VMs exported and their vm label: the VM's name.  Names are not
- * unique: the oldest running VM of a name gets it plainly, later running
- * ones get "name/id"; an exited VM (in its grace period) keeps its name
- * only while no running VM has it and it is the last one of that name to
- * exit; other exited VMs are left out (their series are already gone or
- * superseded by the VM that took the name).
+ * unique: the oldest VM of a name in the registry (running, or exited and
+ * in its grace period) gets it plainly, later ones get "name/id".  Every
+ * VM is exported, so an exited VM's final counts stay scrapeable under
+ * the label it had while running, for its whole grace period.
  */
 static size_t vm_labels(const struct registry *r, struct vm_out **ret)
 {
@@ -179,8 +173,6 @@ static size_t vm_labels(const struct registry *r, struct vm_out **ret)
 					      vm->ident.name);
 		char raw[160];
 
-		if (!first && vm->exited)
-			continue;
 		if (first)
 			snprintf(raw, sizeof(raw), "%s",
 				 vm->ident.name[0] ? vm->ident.name : vm->id);
@@ -211,7 +203,7 @@ static void emit_vm_start(struct mbuf *, const struct metrics_view *,
 static const struct family meta_families[] = {
 	SELF("kvmprof_vm_info", M_GAUGE,
 	     "VM metadata (always 1): name, kvmprof id, VMM process id, VMM "
-	     "kind, UUID",
+	     "kind, UUID, libvirt scope name",
 	     emit_vm_info),
 	SELF("kvmprof_vm_running", M_GAUGE,
 	     "1 while the VMM runs, 0 once it exited (its series stay for the "
@@ -447,16 +439,17 @@ static void emit_vm_info(struct mbuf *b, const struct metrics_view *v,
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct vm *vm = vms[i].vm;
-		char name[96], vmm[48], uuid[80];
+		char name[96], vmm[48], uuid[80], scope[96];
 
 		metrics_esc(name, sizeof(name), vm->ident.name);
 		metrics_esc(vmm, sizeof(vmm), vm->ident.vmm);
 		metrics_esc(uuid, sizeof(uuid), vm->ident.uuid);
+		metrics_esc(scope, sizeof(scope), vm->ident.scope_name);
 		metrics_putf(b,
 			     "%s{vm=\"%s\",name=\"%s\",id=\"%s\",pid=\"%u\","
-			     "vmm=\"%s\",uuid=\"%s\"} 1\n",
+			     "vmm=\"%s\",uuid=\"%s\",scope_name=\"%s\"} 1\n",
 			     f->name, vms[i].label, name, vm->id, vm->pid, vmm,
-			     uuid);
+			     uuid, scope);
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <kvmprof/events.h>
 #include <kvmprof/json.h>
 #include <kvmprof/kvmnames.h>
+#include "metrics.h"
 #include "render.h"
 #include "spe_capture.h"
 
@@ -203,6 +204,8 @@ cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms)
 	cJSON_AddStringToObject(o, "vmm", vm->ident.vmm);
 	if (vm->ident.uuid[0])
 		cJSON_AddStringToObject(o, "uuid", vm->ident.uuid);
+	if (vm->ident.scope_name[0])
+		cJSON_AddStringToObject(o, "scope_name", vm->ident.scope_name);
 	cJSON_AddStringToObject(o, "state", state_of(vm));
 	add_u64(o, "start_ns", vm->start_ns);
 	if (vm->exited)
@@ -274,4 +277,16 @@ cJSON *render_vms(const struct registry *r, uint64_t now_ms)
 		cJSON_AddItemToArray(arr, v);
 	}
 	return arr;
+}
+
+void render_probe_stats(cJSON *po, const struct metrics_probe *p,
+			bool bpf_stats)
+{
+	if (!bpf_stats) {
+		cJSON_AddNullToObject(po, "run_cnt");
+		cJSON_AddNullToObject(po, "run_time_ns");
+	} else if (p->have_stats) {
+		add_u64(po, "run_cnt", p->run_cnt);
+		add_u64(po, "run_time_ns", p->run_time_ns);
+	}
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "probes.h"
+#include "render.h"
 #include "status.h"
 #include "version.h"
 
@@ -103,10 +104,7 @@ static void add_probes(cJSON *arr, const struct status *s)
 			cJSON_AddStringToObject(po, "reason", p->reason);
 		cJSON_AddBoolToObject(po, "loaded",
 				      probes_get(s->src, i)->loaded);
-		if (p->have_stats) {
-			add_num(po, "run_cnt", p->run_cnt);
-			add_num(po, "run_time_ns", p->run_time_ns);
-		}
+		render_probe_stats(po, p, v->bpf_stats);
 		cJSON_AddItemToArray(arr, po);
 	}
 }
@@ -143,6 +141,9 @@ cJSON *status_json(const struct status *s)
 	add_num(o, "harvests", v->harvests);
 	add_num(o, "harvest_errors", v->harvest_errors);
 	cJSON_AddBoolToObject(o, "bpf_stats", v->bpf_stats);
+	if (!v->bpf_stats)
+		cJSON_AddStringToObject(o, "bpf_stats_reason",
+					RENDER_BPF_STATS_OFF);
 	cJSON_AddStringToObject(o, "count_cache", v->count_cache);
 	add_probes(cJSON_AddArrayToObject(o, "probes"), s);
 	add_lost(cJSON_AddObjectToObject(o, "lost"), v);

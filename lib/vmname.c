@@ -125,7 +125,7 @@ static bool libvirt_name(const char *cgroup, struct kp_vm_ident *id)
 	if (*s != '-' || !s[1])
 		return false;
 	copy_str(id->vmm, sizeof(id->vmm), unit, strlen(unit));
-	copy_str(id->name, sizeof(id->name), s + 1, strlen(s + 1));
+	copy_str(id->scope_name, sizeof(id->scope_name), s + 1, strlen(s + 1));
 	return true;
 }
 
@@ -161,15 +161,19 @@ void kp_vm_identify(int argc, char *const argv[], const char *comm,
 		if (v)
 			copy_str(ret_id->uuid, sizeof(ret_id->uuid), v,
 				 strlen(v));
+		/* the scope name is sanitised (characters dropped, capped):
+		 * QEMU's own -name wins, the scope name is kept beside it */
+		if (libvirt_name(cgroup, ret_id))
+			strcpy(ret_id->name, ret_id->scope_name);
 		v = opt_value(argc, argv, "name");
 		if (v)
 			qemu_name(v, ret_id->name, sizeof(ret_id->name));
-		/* libvirt's scope name wins: it is what the operator sees */
-		libvirt_name(cgroup, ret_id);
 		return;
 	}
-	if (libvirt_name(cgroup, ret_id))
+	if (libvirt_name(cgroup, ret_id)) {
+		strcpy(ret_id->name, ret_id->scope_name);
 		return;
+	}
 	if (!strcmp(prog, "lkvm") || !strcmp(prog, "kvmtool") ||
 	    !strcmp(prog, "lkvm-static")) {
 		strcpy(ret_id->vmm, "kvmtool");

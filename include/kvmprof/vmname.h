@@ -12,13 +12,16 @@ struct kp_vm_ident {
 	char vmm[KP_VMM_MAX];	/* "qemu", "kvmtool", "firecracker", ... */
 	char name[KP_NAME_MAX];	/* VM name, or comm when the VMM names none */
 	char uuid[40];		/* QEMU -uuid, when given */
+	char scope_name[KP_NAME_MAX]; /* libvirt machine scope's (sanitised)
+				       * name, when in one; else "" */
 };
 
 /*
  * Identify the VMM and VM name from a process' argv (@argc strings), its
  * comm and the contents of /proc/PID/cgroup (may be NULL).  Recognised, in
- * order: libvirt machine scopes in the cgroup path, QEMU `-name guest=X,..`
- * / `-name X` (and -uuid), kvmtool `--name`, Firecracker `--id`,
+ * order: QEMU `-name guest=X,..` / `-name X` (and -uuid; the VMM's own name
+ * wins over a libvirt scope's sanitised one), libvirt machine scopes in the
+ * cgroup path (always kept in scope_name), kvmtool `--name`, Firecracker `--id`,
  * cloud-hypervisor and crosvm (their API/control socket's basename),
  * kvmprof's test guest `--name`; otherwise vmm "unknown" and name = comm.
  * Never fails: always fills @ret_id.

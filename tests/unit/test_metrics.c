@@ -48,6 +48,7 @@ static void name_vm(struct registry *r, uint32_t pid, uint64_t start,
 	snprintf(id.name, sizeof(id.name), "%s", name);
 	snprintf(id.vmm, sizeof(id.vmm), "qemu");
 	snprintf(id.uuid, sizeof(id.uuid), "uuid-%u", pid);
+	snprintf(id.scope_name, sizeof(id.scope_name), "scope%u", pid);
 	assert_int_equal(registry_note_vm(r, pid, start, &id, now), 0);
 }
 
@@ -220,10 +221,11 @@ static void exact_samples(void **state)
 	assert_int_equal(rc, 0);
 	check_structure(t);
 	all_families_declared(t);
-	has(t, "kvmprof_vm_info{vm=\"web\",name=\"web\",id=\"100-0\",pid=\"100\","
-	       "vmm=\"qemu\",uuid=\"uuid-100\"} 1");
+	has(t, "kvmprof_vm_info{vm=\"web\",name=\"web\",id=\"100-0\","
+	       "pid=\"100\",vmm=\"qemu\",uuid=\"uuid-100\","
+	       "scope_name=\"scope100\"} 1");
 	has(t, "kvmprof_vm_info{vm=\"vm200\",name=\"vm200\",id=\"200-0\","
-	       "pid=\"200\",vmm=\"fake\",uuid=\"\"} 1");
+	       "pid=\"200\",vmm=\"fake\",uuid=\"\",scope_name=\"\"} 1");
 	has(t, "kvmprof_vm_running{vm=\"web\"} 1");
 	has(t, "kvmprof_vm_vcpus{vm=\"web\"} 2");
 	has(t, "kvmprof_vm_start_time_seconds{vm=\"web\"} 1600000000.000");
@@ -355,28 +357,40 @@ static void vm_label_collisions(void **state)
 	has(t, "kvmprof_pio_total{vm=\"dup/300-0\",vcpu=\"0\",port=\"0x1\","
 	       "direction=\"out\"} 3");
 	free(t);
-	/* the oldest exits: a running VM takes the name, the exited one
-	 * is left out */
+	/* the oldest exits: it keeps its label and final counts beside the
+	 * running VMs of its name */
 	proc(0, 100, 1, 0);
 	harvest(&r, snap, 3, 20);
 	t = render(&r, 1 << 20, &rc);
 	check_structure(t);
 	has(t, "kvmprof_pio_total{vm=\"dup\",vcpu=\"0\",port=\"0x1\","
+	       "direction=\"out\"} 1");
+	has(t, "kvmprof_vm_running{vm=\"dup\"} 0");
+	has(t, "kvmprof_pio_total{vm=\"dup/200-0\",vcpu=\"0\",port=\"0x1\","
 	       "direction=\"out\"} 2");
-	has(t, "kvmprof_pio_total{vm=\"dup/300-0\",vcpu=\"0\",port=\"0x1\","
-	       "direction=\"out\"} 3");
-	lacks(t, "pid=\"100\"");
+	has(t, "kvmprof_vm_running{vm=\"dup/200-0\"} 1");
 	free(t);
-	/* all exited: the last one to exit keeps the name */
+	/* a newer one exits while an older one of its name runs: kept too */
 	proc(1, 200, 2, 0);
 	harvest(&r, snap + 1, 2, 30);
+	t = render(&r, 1 << 20, &rc);
+	check_structure(t);
+	has(t, "kvmprof_pio_total{vm=\"dup/200-0\",vcpu=\"0\",port=\"0x1\","
+	       "direction=\"out\"} 2");
+	has(t, "kvmprof_vm_running{vm=\"dup/200-0\"} 0");
+	has(t, "kvmprof_pio_total{vm=\"dup/300-0\",vcpu=\"0\",port=\"0x1\","
+	       "direction=\"out\"} 3");
+	free(t);
+	/* all exited: every one stays, with its label */
 	proc(2, 300, 3, 0);
 	harvest(&r, NULL, 0, 40);
 	t = render(&r, 1 << 20, &rc);
 	check_structure(t);
-	has(t, "kvmprof_vm_info{vm=\"dup\",name=\"dup\",id=\"300-0\","
-	       "pid=\"300\",vmm=\"qemu\",uuid=\"uuid-300\"} 1");
-	lacks(t, "dup/");
+	has(t, "kvmprof_vm_info{vm=\"dup\",name=\"dup\",id=\"100-0\","
+	       "pid=\"100\",vmm=\"qemu\",uuid=\"uuid-100\","
+	       "scope_name=\"scope100\"} 1");
+	has(t, "kvmprof_vm_running{vm=\"dup/200-0\"} 0");
+	has(t, "kvmprof_vm_running{vm=\"dup/300-0\"} 0");
 	free(t);
 	registry_fini(&r);
 }

@@ -314,12 +314,43 @@ static void counters_above_2_53_exact(void **state)
 	cJSON_Delete(vm);
 }
 
+/* kernel BPF stats off: no run counts of 0 that read as "no events" */
+static void probe_stats_off_are_null(void **state)
+{
+	struct metrics_probe p = { .name = "kvm_pio", .have_stats = true };
+	struct metrics_probe on = { .name = "kvm_pio",
+				    .have_stats = true,
+				    .run_cnt = 12,
+				    .run_time_ns = 3400 };
+	struct metrics_probe unread = { .name = "kvm_pio" };
+	cJSON *o = cJSON_CreateObject();
+	uint64_t v;
+
+	render_probe_stats(o, &p, false);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "run_cnt")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "run_time_ns")));
+	cJSON_Delete(o);
+	o = cJSON_CreateObject();
+	render_probe_stats(o, &on, true);
+	assert_true(kp_json_u64(cJSON_GetObjectItem(o, "run_cnt"), &v));
+	assert_int_equal(v, 12);
+	assert_true(kp_json_u64(cJSON_GetObjectItem(o, "run_time_ns"), &v));
+	assert_int_equal(v, 3400);
+	cJSON_Delete(o);
+	o = cJSON_CreateObject();
+	render_probe_stats(o, &unread, true);
+	assert_null(cJSON_GetObjectItem(o, "run_cnt"));
+	cJSON_Delete(o);
+	assert_non_null(strstr(RENDER_BPF_STATS_OFF, "bpf_stats_enabled=0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_section),
 		cmocka_unit_test(same_spelling_in_metrics),
 		cmocka_unit_test(counters_above_2_53_exact),
+		cmocka_unit_test(probe_stats_off_are_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,12 +53,26 @@ static void qemu_plain_and_escaped_comma(void **state)
 
 static void libvirt_scope(void **state)
 {
+	/* libvirt sanitises the scope name ('.' and '_' dropped, 64-char
+	 * cap): QEMU's own -name wins, the scope name is kept beside it */
 	char *argv[] = { "/usr/bin/qemu-system-x86_64", "-name",
-			 "guest=ignored,debug-threads=on" };
+			 "guest=my_vm.prod,debug-threads=on" };
+	char *bare[] = { "/usr/bin/qemu-system-x86_64", "-m", "1G" };
 	const char *cg =
-		"0::/machine.slice/machine-qemu\\x2d7\\x2dmy\\x2dvm.scope/libvirt/emulator\n";
+		"0::/machine.slice/machine-qemu\\x2d7\\x2dmyvmprod.scope/libvirt/emulator\n";
+	char *k[] = { "lkvm", "run" };
+	struct kp_vm_ident id;
 
-	check(ARGC(argv), argv, "qemu-system-x86", cg, "qemu", "my-vm");
+	check(ARGC(argv), argv, "qemu-system-x86", cg, "qemu", "my_vm.prod");
+	kp_vm_identify(ARGC(argv), argv, "qemu-system-x86", cg, &id);
+	assert_string_equal(id.scope_name, "myvmprod");
+	/* no -name: the scope name is the best there is */
+	check(ARGC(bare), bare, "qemu-system-x86", cg, "qemu", "myvmprod");
+	/* another VMM in a machine scope */
+	check(ARGC(k), k, "lkvm", cg, "qemu", "myvmprod");
+	/* not in a scope: no scope name */
+	kp_vm_identify(ARGC(argv), argv, "qemu-system-x86", NULL, &id);
+	assert_string_equal(id.scope_name, "");
 }
 
 static void kvmtool_firecracker_ch_crosvm(void **state)
