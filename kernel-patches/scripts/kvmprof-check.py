@@ -279,6 +279,29 @@ def check_apf(outdir, kv, vmm, name, chk):
     return True
 
 
+def summary(outdir, boot):
+    """One line of what kvmprofd reported in this boot (qemu-test's results)."""
+    def j(name):
+        try:
+            with open(os.path.join(outdir, name)) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+    ex = vcpu0(j("sysreg-show.json"), "exits") or {}
+    regs = {r["name"]: r for r in (vcpu0(j("sysreg-sysreg.json"), "registers") or [])}
+    apf = vcpu0(j("apf-apf.json"), "async_pf") or {}
+    st = j("status.json")
+    attached = sum(1 for p in st.get("probes", []) if p.get("state") == "attached")
+    by = ", ".join(f"{k} {v}" for k, v in sorted(ex.get("by_reason", {}).items()))
+    traps = " ".join(f"{n} {regs.get(n, {}).get('write_traps', 0)}"
+                     for n in ("MAIR_EL1", "VBAR_EL1"))
+    return (f"{boot} kvmprofd: exits {ex.get('total')} ({by}); write traps {traps}, "
+            f"saves elided {sum(r.get('saves_elided', 0) for r in regs.values())}; "
+            f"apf try/not_present/ready/completed "
+            f"{'/'.join(str(apf.get(k)) for k in ('try', 'not_present', 'ready', 'completed'))}; "
+            f"{attached} probes attached, {(st.get('lost') or {}).get('total')} events lost")
+
+
 def main():
     if len(sys.argv) != 5 or sys.argv[4] not in ("on", "off"):
         sys.exit(__doc__)
@@ -293,6 +316,7 @@ def main():
     check_sysreg(outdir, kv, vmm, elide, chk)
     ran = [n for n in APF_SCENARIOS if check_apf(outdir, kv, vmm, n, chk)]
     chk.true("async PF scenarios ran", len(ran) >= 3, ", ".join(ran))
+    print(summary(outdir, boot))
     print(f"kvmprof {boot}: {chk.n} checks, {chk.failed} failed "
           f"(files in {outdir}; scenarios sysreg {' '.join(ran)})")
     sys.exit(1 if chk.failed else 0)
