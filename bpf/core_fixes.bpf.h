@@ -15,6 +15,7 @@
 /* x86: arch/x86/kvm/trace.h, TRACE_EVENT_KVM_EXIT */
 struct trace_event_raw_kvm_exit___x86 {
 	unsigned int exit_reason;
+	__u32 isa;
 	unsigned int vcpu_id;
 } __attribute__((preserve_access_index));
 
@@ -52,7 +53,7 @@ static __always_inline __u32 kvm_arm64_exit_reason(int ret, unsigned int esr_ec)
 
 /*
  * Exit reason of a kvm_exit record: x86 exit_reason (VMX basic exit reason
- * in the low 16 bits, or the SVM exit code), arm64 kvm_arm64_exit_reason().
+ * in the low 16 bits, or KP_X86_SVM | the SVM exit code), arm64 kvm_arm64_exit_reason().
  * Returns -1 when the layout is not known.
  */
 static __always_inline long kvm_exit_reason(void *ctx)
@@ -60,8 +61,13 @@ static __always_inline long kvm_exit_reason(void *ctx)
 	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___x86,
 				  exit_reason)) {
 		struct trace_event_raw_kvm_exit___x86 *e = ctx;
+		__u32 r = BPF_CORE_READ(e, exit_reason);
 
-		return BPF_CORE_READ(e, exit_reason);
+		/* AMD: an SVM exit code, not a VMX exit reason */
+		if (bpf_core_field_exists(e->isa) &&
+		    BPF_CORE_READ(e, isa) == KP_X86_ISA_SVM)
+			return KP_X86_SVM | (r & 0xffff);
+		return r;
 	}
 	if (bpf_core_field_exists(struct trace_event_raw_kvm_exit___arm64,
 				  esr_ec)) {

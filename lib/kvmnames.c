@@ -41,6 +41,81 @@ static const char *const vmx_exit[] = {
 	[67] = "UMWAIT", [68] = "TPAUSE", [74] = "BUS_LOCK", [75] = "NOTIFY",
 };
 
+/* AMD APM vol. 2, appendix C "SVM Intercept Exit Codes" (as in the
+ * kernel's arch/x86/include/uapi/asm/svm.h SVM_EXIT_*) */
+static const char *const svm_exit[] = {
+	[0x000] = "READ_CR0",
+	[0x003] = "READ_CR3",
+	[0x004] = "READ_CR4",
+	[0x008] = "READ_CR8",
+	[0x010] = "WRITE_CR0",
+	[0x013] = "WRITE_CR3",
+	[0x014] = "WRITE_CR4",
+	[0x018] = "WRITE_CR8",
+	[0x020] = "READ_DR0",
+	[0x027] = "READ_DR7",
+	[0x030] = "WRITE_DR0",
+	[0x037] = "WRITE_DR7",
+	[0x040] = "EXCP_DE",
+	[0x041] = "EXCP_DB",
+	[0x043] = "EXCP_BP",
+	[0x046] = "EXCP_UD",
+	[0x047] = "EXCP_NM",
+	[0x04d] = "EXCP_GP",
+	[0x04e] = "EXCP_PF",
+	[0x051] = "EXCP_AC",
+	[0x052] = "EXCP_MC",
+	[0x060] = "INTR",
+	[0x061] = "NMI",
+	[0x062] = "SMI",
+	[0x063] = "INIT",
+	[0x064] = "VINTR",
+	[0x065] = "CR0_SEL_WRITE",
+	[0x06e] = "RDTSC",
+	[0x06f] = "RDPMC",
+	[0x070] = "PUSHF",
+	[0x071] = "POPF",
+	[0x072] = "CPUID",
+	[0x073] = "RSM",
+	[0x074] = "IRET",
+	[0x075] = "SWINT",
+	[0x076] = "INVD",
+	[0x077] = "PAUSE",
+	[0x078] = "HLT",
+	[0x079] = "INVLPG",
+	[0x07a] = "INVLPGA",
+	[0x07b] = "IOIO",
+	[0x07c] = "MSR",
+	[0x07d] = "TASK_SWITCH",
+	[0x07e] = "FERR_FREEZE",
+	[0x07f] = "SHUTDOWN",
+	[0x080] = "VMRUN",
+	[0x081] = "VMMCALL",
+	[0x082] = "VMLOAD",
+	[0x083] = "VMSAVE",
+	[0x084] = "STGI",
+	[0x085] = "CLGI",
+	[0x086] = "SKINIT",
+	[0x087] = "RDTSCP",
+	[0x088] = "ICEBP",
+	[0x089] = "WBINVD",
+	[0x08a] = "MONITOR",
+	[0x08b] = "MWAIT",
+	[0x08c] = "MWAIT_COND",
+	[0x08d] = "XSETBV",
+	[0x08e] = "RDPRU",
+	[0x08f] = "EFER_WRITE_TRAP",
+	[0x090] = "CR0_WRITE_TRAP",
+	[0x093] = "CR3_WRITE_TRAP",
+	[0x094] = "CR4_WRITE_TRAP",
+	[0x098] = "CR8_WRITE_TRAP",
+	[0x0a2] = "INVPCID",
+	[0x400] = "NPF",
+	[0x401] = "AVIC_INCOMPLETE_IPI",
+	[0x402] = "AVIC_UNACCELERATED_ACCESS",
+	[0x403] = "VMGEXIT",
+};
+
 /* Arm ARM D24.2.41 (ESR_EL2), EC field encodings */
 static const char *const arm64_ec[] = {
 	[0x00] = "UNKNOWN", [0x01] = "WFx", [0x03] = "CP15_32",
@@ -80,6 +155,10 @@ const char *kp_exit_reason_name(int layout, uint32_t reason)
 {
 	switch (layout) {
 	case KP_EXIT_LAYOUT_X86:
+		if (reason & KP_X86_SVM)
+			return (reason & 0xffffu) == 0xffffu ?
+				       "INVALID" :
+				       LOOKUP(svm_exit, reason & 0xffffu);
 		/* Only the basic exit reason (bits 15:0) names the exit. */
 		return LOOKUP(vmx_exit, reason & 0xffffu);
 	case KP_EXIT_LAYOUT_ARM64:

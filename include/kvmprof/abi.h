@@ -226,4 +226,13 @@ enum kp_exit_layout {
 #define KP_ARM64_EXCEPTION_TRAP 2u
 #define KP_ARM64_NOT_TRAP 0x100u
 
+/*
+ * KP_EV_EXIT sub-key on x86: the record's exit_reason, which is a VMX exit
+ * reason on Intel (KVM_ISA_VMX, 1) and an SVM exit code on AMD (KVM_ISA_SVM,
+ * 2): those become KP_X86_SVM | code (bit 30 is reserved in VMX exit
+ * reasons; VMEXIT_INVALID, -1, becomes KP_X86_SVM | 0xffff).
+ */
+#define KP_X86_ISA_SVM 2u
+#define KP_X86_SVM 0x40000000u
+
 #endif /* KVMPROF_ABI_H */
