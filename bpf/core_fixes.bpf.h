@@ -157,4 +157,17 @@ static __always_inline __u64 current_leader_start_ns(void)
 	return task->group_leader->start_boottime;
 }
 
+/* Before 5.14 the task state was "long state" (-1 unrunnable, 0 runnable). */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+/* @t is runnable (TASK_RUNNING): switched out, it waits for a CPU. */
+static __always_inline bool task_runnable(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state) == 0;
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state) == 0;
+}
+
 #endif /* KP_CORE_FIXES_BPF_H */

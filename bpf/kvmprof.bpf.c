@@ -81,6 +81,11 @@ struct kp_thread {
 	__u32 tc_busy;		/* an update is in progress */
 	__u64 tc_flushed;	/* jiffies at the last flush */
 	__u64 exit_ns;		/* time of the last kvm_exit, 0 after entry */
+	/* scheduler view (kp_sched_switch), of threads that ran a vCPU */
+	__s32 sched_vcpu;	/* the vCPU, or KP_VCPU_NONE: not followed */
+	__u32 pad;
+	__u64 run_since;	/* on a CPU since (ns), 0: not running */
+	__u64 wait_since;	/* runnable, waiting since (ns), or 0 */
 	struct kp_tc_slot tc[KP_TC_SLOTS];
 };
 
@@ -94,6 +99,32 @@ struct {
 /* Set by the loader once kp_sched_switch is attached: without the flush
  * at sched-out, counts stay out of the cache. */
 __u32 kp_tc_on;
+/* Set by the loader once kp_sched_switch and kp_sched_wakeup are attached:
+ * vCPU run time, run delay and who ran instead (KP_EV_VCPU_*). */
+__u32 kp_sched_on;
+
+/*
+ * Per CPU: the last KP_RQ_HIST tasks switched in and when, so that the run
+ * delay of a vCPU thread can be split among the tasks that ran on the CPU
+ * while it waited (KP_EV_STOLEN_BY).
+ */
+struct kp_rq_slice {
+	__u32 pid;		/* task (thread) id, 0: idle */
+	__u32 pad;
+	__u64 t_in;		/* switched in at (ns), 0: empty */
+};
+
+struct kp_rq_hist {
+	__u64 head;		/* slices recorded so far */
+	struct kp_rq_slice s[KP_RQ_HIST];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kp_rq_hist);
+} kp_rq_hist SEC(".maps");
 
 /* Async PF tracking, see struct kp_vcpu_vm in abi.h. */
 struct {
@@ -227,10 +258,12 @@ static __always_inline struct kp_thread *who_current(struct kp_who *w,
 		t->tgid = bpf_get_current_pid_tgid() >> 32;
 		t->start_ns = task->group_leader->start_boottime;
 		t->vcpu = KP_VCPU_NONE;
+		t->sched_vcpu = KP_VCPU_NONE;
 	}
 	if (first && (__u64)first != t->notifier) {
 		t->notifier = (__u64)first;
 		t->vcpu = vcpu_id_of(vcpu_of_notifier(first));
+		t->sched_vcpu = t->vcpu;
 	}
 	w->tgid = t->tgid;
 	w->start_ns = t->start_ns;
@@ -347,6 +380,24 @@ __noinline int kp_tc_flush_slot(struct kp_thread *t, __u32 i)
 	return 0;
 }
 
+/* Add @n to the counter (@t's VM, its vCPU, @event, @sub) from the
+ * scheduler's context, which may be another thread's (no announcement). */
+__noinline int kp_sched_add(struct kp_thread *t, __u32 event, __u32 sub,
+			    __u64 n)
+{
+	struct kp_key key = {};
+
+	if (!t)
+		return 0;
+	key.tgid = t->tgid;
+	key.start_ns = t->start_ns;
+	key.vcpu = t->sched_vcpu;
+	key.event = event;
+	key.sub = sub;
+	kp_add_key(&key, n, false);
+	return 0;
+}
+
 /* Moves every cached count of thread @t to kp_counts. */
 __noinline int kp_tc_flush(struct kp_thread *t)
 {
@@ -427,7 +478,10 @@ static __always_inline void kp_add_cur(__u32 event, __u32 sub, __u64 n)
 	kp_add_tc(t, &w, event, sub, n);
 }
 
-/* Add @n to the counter (current VM, @vcpu given, @event, @sub). */
+/*
+ * Add @n to the counter (current VM, @vcpu given, @event, @sub).  Such
+ * events run in the vCPU's thread: the scheduler view follows it from now.
+ */
 static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 {
 	struct kp_thread *t;
@@ -435,6 +489,8 @@ static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 
 	t = who_current(&w, false);
 	w.vcpu = vcpu;
+	if (t && vcpu >= 0)
+		t->sched_vcpu = vcpu;
 	kp_add_tc(t, &w, event, sub, n);
 }
 
@@ -580,26 +636,128 @@ int kp_entry(void *ctx)
 	t = who_current(&w, false);
 	kp_add_tc(t, &w, KP_EV_ENTRY, 0, 1);
 	if (t && t->exit_ns) {
-		__u64 d = bpf_ktime_get_ns() - t->exit_ns;
+		__u64 now = bpf_ktime_get_ns(), d = now - t->exit_ns;
 
 		t->exit_ns = 0;
 		kp_add_tc(t, &w, KP_EV_EXIT_LAT, log2_bucket(d), 1);
 		kp_add_tc(t, &w, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, d);
+		/* a vCPU alone on its CPU may not switch for long: its run
+		 * time so far, at most every KP_TC_MAX_AGE_MS */
+		if (t->run_since && now - t->run_since >=
+					    KP_TC_MAX_AGE_MS * 1000000ull) {
+			kp_sched_add(t, KP_EV_VCPU_RUN, 0, now - t->run_since);
+			t->run_since = now;
+		}
 	}
 	return 0;
 }
 
 /*
- * Publishes the count cache of a thread that leaves the CPU (it blocks, is
- * preempted or exits): current is still the thread switched out.
+ * The scheduler view of vCPU threads (kp_thread.sched_vcpu set): time on a
+ * CPU, time runnable but waiting for one (from the wake-up, or from being
+ * switched out while still runnable, to being switched in: what the
+ * kernel's schedstat calls run_delay and the guest sees as steal), and
+ * that delay split among the tasks that ran on the CPU meanwhile.
  */
-SEC("raw_tp/sched_switch")
-int kp_sched_switch(void *ctx)
+static __always_inline void kp_sched_out(struct kp_thread *t,
+					 struct task_struct *prev, __u64 now)
+{
+	if (t->run_since)
+		kp_sched_add(t, KP_EV_VCPU_RUN, 0, now - t->run_since);
+	t->run_since = 0;
+	/* preempted (or yielding): it waits from now */
+	if (task_runnable(prev) && !t->wait_since)
+		t->wait_since = now;
+}
+
+/* @t's wait [from, now) among the slices of this CPU's history */
+static __always_inline void kp_sched_blame(struct kp_thread *t, __u64 from,
+					   __u64 now)
+{
+	struct kp_rq_hist *h;
+	__u32 zero = 0;
+	__u64 end = now;
+
+	h = bpf_map_lookup_elem(&kp_rq_hist, &zero);
+	if (!h)
+		return;
+	for (__u32 i = 0; i < KP_RQ_HIST; i++) {
+		struct kp_rq_slice *s =
+			&h->s[(h->head - 1 - i) & (KP_RQ_HIST - 1)];
+		__u64 start = s->t_in;
+
+		if (!start || start >= end)
+			break;
+		kp_sched_add(t, KP_EV_STOLEN_BY, s->pid,
+			     end - (start > from ? start : from));
+		if (start <= from)
+			break;
+		end = start;
+	}
+}
+
+static __always_inline void kp_sched_in(struct kp_thread *t, __u64 now)
+{
+	__u64 from = t->wait_since;
+
+	t->run_since = now;
+	if (!from || from >= now)
+		return;
+	t->wait_since = 0;
+	kp_sched_add(t, KP_EV_VCPU_DELAY, 0, now - from);
+	kp_sched_blame(t, from, now);
+}
+
+static __always_inline void kp_rq_record(struct task_struct *next, __u64 now)
+{
+	struct kp_rq_hist *h;
+	__u32 zero = 0;
+
+	h = bpf_map_lookup_elem(&kp_rq_hist, &zero);
+	if (!h)
+		return;
+	h->s[h->head & (KP_RQ_HIST - 1)].pid = (__u32)next->pid;
+	h->s[h->head & (KP_RQ_HIST - 1)].t_in = now;
+	h->head++;
+}
+
+/*
+ * A thread leaves the CPU (it blocks, is preempted or exits) and another
+ * comes: publish the count cache of the one leaving (current is still
+ * @prev), and the scheduler view of both.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(kp_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	struct kp_thread *t;
+	__u64 now;
+
+	t = bpf_task_storage_get(&kp_thread, prev, 0, 0);
+	kp_tc_publish(t);
+	if (!kp_sched_on)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (t && t->sched_vcpu >= 0)
+		kp_sched_out(t, prev, now);
+	t = bpf_task_storage_get(&kp_thread, next, 0, 0);
+	if (t && t->sched_vcpu >= 0)
+		kp_sched_in(t, now);
+	kp_rq_record(next, now);
+	return 0;
+}
+
+/* A vCPU thread becomes runnable: it waits from now. */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(kp_sched_wakeup, struct task_struct *p)
 {
 	struct kp_thread *t;
 
-	t = bpf_task_storage_get(&kp_thread, bpf_get_current_task_btf(), 0, 0);
-	kp_tc_publish(t);
+	if (!kp_sched_on)
+		return 0;
+	t = bpf_task_storage_get(&kp_thread, p, 0, 0);
+	if (t && t->sched_vcpu >= 0 && !t->wait_since && !t->run_since)
+		t->wait_since = bpf_ktime_get_ns();
 	return 0;
 }
 

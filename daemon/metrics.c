@@ -244,6 +244,7 @@ static void families_init(void)
 				.type = e->hist ? M_HISTOGRAM : M_COUNTER,
 				.help = e->help,
 				.scope = e->vm_scope ? PER_VM : PER_VCPU,
+				.ns = e->ns,
 				.overflow = e->overflow,
 			};
 		families[j].events |= EV(e->event);
@@ -352,10 +353,17 @@ static void group_emit(struct mbuf *b, const struct family *f,
 			     (unsigned long long)total);
 		return;
 	}
-	for (size_t i = 0; i < g->n; i++)
-		metrics_putf(b, "%s{%s%s%s} %llu\n", f->name, prefix,
-			     g->s[i].labels[0] ? "," : "", g->s[i].labels,
-			     (unsigned long long)g->s[i].value);
+	for (size_t i = 0; i < g->n; i++) {
+		unsigned long long v = g->s[i].value;
+
+		metrics_putf(b, "%s{%s%s%s} ", f->name, prefix,
+			     g->s[i].labels[0] ? "," : "", g->s[i].labels);
+		if (f->ns)	/* exact: seconds and nanoseconds */
+			metrics_putf(b, "%llu.%09llu\n", v / 1000000000ull,
+				     v % 1000000000ull);
+		else
+			metrics_putf(b, "%llu\n", v);
+	}
 }
 
 /* A counter's labels from its event row: 'name="value",...' */

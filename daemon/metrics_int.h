@@ -46,6 +46,7 @@ struct family {
 	const char *help;
 	uint64_t events;	/* bit per enum kp_event */
 	enum scope scope;
+	bool ns;		/* values in ns, exposed in seconds */
 	const char *overflow;	/* label text for series past MAX_SERIES */
 	emit_fn emit;		/* self-metrics and VM metadata */
 };

@@ -48,7 +48,9 @@ struct probes {
 	struct probe probe[ARRAY_SIZE(probe_table)];
 	int exit_layout;
 	struct bpf_link *tc_link;	/* kp_sched_switch */
+	struct bpf_link *wake_link;	/* kp_sched_wakeup */
 	char tc_state[96];
+	char sched_state[96];
 	uint32_t max_counters;
 	int ncpus;
 };
@@ -102,6 +104,41 @@ uint64_t probes_tc_max_age_jiffies(unsigned int ms)
 		tick_ns = (uint64_t)res.tv_nsec;
 	j = (uint64_t)ms * 1000000 / tick_ns;
 	return j ? j : 1;
+}
+
+/*
+ * sched_switch carries the count cache's flush at sched-out (@count_cache)
+ * and, with sched_wakeup, the vCPU threads' run time, run delay and who ran
+ * instead.  Either is reported off, with why, if its programs do not attach.
+ */
+static void attach_sched(struct probes *p, bool count_cache)
+{
+	const char *why = NULL;
+
+	p->tc_link = bpf_program__attach(p->skel->progs.kp_sched_switch);
+	if (!p->tc_link)
+		why = "attaching to sched_switch";
+	if (p->tc_link) {
+		p->wake_link =
+			bpf_program__attach(p->skel->progs.kp_sched_wakeup);
+		if (!p->wake_link)
+			why = "attaching to sched_wakeup";
+	}
+	if (why)
+		snprintf(p->sched_state, sizeof(p->sched_state), "off: %s: %s",
+			 why, strerror(errno));
+	else
+		snprintf(p->sched_state, sizeof(p->sched_state), "on");
+	p->skel->bss->kp_sched_on = p->wake_link != NULL;
+	if (!count_cache)
+		snprintf(p->tc_state, sizeof(p->tc_state),
+			 "off: disabled by configuration");
+	else if (!p->tc_link)
+		snprintf(p->tc_state, sizeof(p->tc_state),
+			 "off: attaching to sched_switch: %s", strerror(errno));
+	else
+		snprintf(p->tc_state, sizeof(p->tc_state), "on");
+	p->skel->bss->kp_tc_on = count_cache && p->tc_link;
 }
 
 int probes_open_load_attach(const struct probe_opts *opts,
@@ -167,8 +204,6 @@ int probes_open_load_attach(const struct probe_opts *opts,
 				false);
 	}
 
-	if (!opts->count_cache)
-		bpf_program__set_autoload(p->skel->progs.kp_sched_switch, false);
 	r = kvmprof_bpf__load(p->skel);
 	if (r < 0)
 		goto fail;
@@ -215,21 +250,7 @@ int probes_open_load_attach(const struct probe_opts *opts,
 		pr->state = PROBE_ATTACHED;
 		pr->reason[0] = '\0';
 	}
-	/* the count cache needs its flush at sched-out first */
-	snprintf(p->tc_state, sizeof(p->tc_state),
-		 "off: disabled by configuration");
-	if (opts->count_cache) {
-		p->tc_link = bpf_program__attach_raw_tracepoint(
-			p->skel->progs.kp_sched_switch, "sched_switch");
-		if (p->tc_link) {
-			p->skel->bss->kp_tc_on = 1;
-			snprintf(p->tc_state, sizeof(p->tc_state), "on");
-		} else {
-			snprintf(p->tc_state, sizeof(p->tc_state),
-				 "off: attaching to sched_switch: %s",
-				 strerror(errno));
-		}
-	}
+	attach_sched(p, opts->count_cache);
 	*ret_p = p;
 	return 0;
 fail:
@@ -244,6 +265,7 @@ void probes_destroy(struct probes *p)
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++)
 		bpf_link__destroy(p->probe[i].link);
 	bpf_link__destroy(p->tc_link);
+	bpf_link__destroy(p->wake_link);
 	kvmprof_bpf__destroy(p->skel);
 	free(p);
 }
@@ -283,6 +305,11 @@ int probes_exit_layout(const struct probes *p)
 const char *probes_count_cache(const struct probes *p)
 {
 	return p->tc_state;
+}
+
+const char *probes_sched(const struct probes *p)
+{
+	return p->sched_state;
 }
 
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,

@@ -63,6 +63,8 @@ const struct probe *probes_get(const struct probes *p, size_t i);
 int probes_exit_layout(const struct probes *p);
 /* "on", "off" or "off: <why>" */
 const char *probes_count_cache(const struct probes *p);
+/* "on", or "off: why": vCPU run time, run delay and who ran instead */
+const char *probes_sched(const struct probes *p);
 
 /* Kernel BPF stats of a probe's program (0 when stats are off). */
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,

@@ -50,6 +50,7 @@ int status_snapshot(struct daemon *d, struct status *s)
 		.interval_ms = d->opts.interval_ms,
 		.grace_ms = d->opts.grace_ms,
 		.count_cache = probes_count_cache(d->probes),
+		.sched = probes_sched(d->probes),
 		.metrics_listen = d->metrics ? metrics_address(d->metrics) : "",
 		.config_path = d->cfg && d->cfg->path ? d->cfg->path : "",
 	};
@@ -145,6 +146,8 @@ cJSON *status_json(const struct status *s)
 		cJSON_AddStringToObject(o, "bpf_stats_reason",
 					RENDER_BPF_STATS_OFF);
 	cJSON_AddStringToObject(o, "count_cache", v->count_cache);
+	if (v->sched)
+		cJSON_AddStringToObject(o, "sched", v->sched);
 	add_probes(cJSON_AddArrayToObject(o, "probes"), s);
 	add_lost(cJSON_AddObjectToObject(o, "lost"), v);
 	spe = cJSON_AddObjectToObject(o, "spe_capture");

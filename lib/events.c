@@ -246,6 +246,17 @@ const struct kp_event_desc kp_events[] = {
 	  .labels = { "bit" }, .overflow = "bit=\"other\"" },
 	/* sums of the histograms' values: sub = the histogram's event */
 	{ .event = KP_EV_LAT_SUM },
+	/* the scheduler's view of vCPU threads (sched_switch, sched_wakeup) */
+	{ .event = KP_EV_VCPU_RUN, .section = "sched", .total = "run_ns",
+	  .ns = true, .family = "kvmprof_vcpu_run_seconds_total",
+	  .help = "Time the vCPU's thread ran on a host CPU" },
+	{ .event = KP_EV_VCPU_DELAY, .section = "sched", .total = "delay_ns",
+	  .ns = true, .family = "kvmprof_vcpu_delay_seconds_total",
+	  .help = "Time the vCPU's thread was runnable but waited for a host "
+		  "CPU (run delay: steal time as the guest sees it)" },
+	/* who ran instead: the top host threads per vCPU in the API
+	 * (daemon/steal.c); no family, a label per host thread is unbounded */
+	{ .event = KP_EV_STOLEN_BY },
 };
 /* clang-format on */
 const size_t kp_events_nr = ARRAY_SIZE(kp_events);

@@ -81,6 +81,17 @@ enum kp_event {
 	/* sum of the values (ns) a latency histogram counted: sub = that
 	 * histogram's event (KP_EV_EXIT_LAT, KP_EV_WAKEUP_LAT, KP_EV_APF_LAT) */
 	KP_EV_LAT_SUM = 26,
+	/* Scheduler view of a vCPU thread (sched_switch, sched_wakeup),
+	 * value += ns: time on a CPU (KP_EV_VCPU_RUN) and runnable but
+	 * waiting for one (KP_EV_VCPU_DELAY, what the guest sees as steal);
+	 * sub = 0 */
+	KP_EV_VCPU_RUN = 27,
+	KP_EV_VCPU_DELAY = 28,
+	/* the part of KP_EV_VCPU_DELAY during which task sub (a host thread
+	 * id, 0: the CPU was idle) ran on the CPU the vCPU then got; what
+	 * the history of a CPU (KP_RQ_HIST switches) does not cover is
+	 * counted in KP_EV_VCPU_DELAY only */
+	KP_EV_STOLEN_BY = 29,
 	KP_EV_MAX
 };
 
@@ -92,6 +103,9 @@ enum kp_event {
 #define KP_PIO_SUB(rw, port) ((((__u32)(rw) & 1u) << 16) | ((__u32)(port) & 0xffffu))
 #define KP_PIO_SUB_RW(sub) (((sub) >> 16) & 1u)
 #define KP_PIO_SUB_PORT(sub) ((sub) & 0xffffu)
+
+/* Switches per CPU remembered for KP_EV_STOLEN_BY (a power of 2). */
+#define KP_RQ_HIST 16
 
 /* log2 histograms: bucket 0 holds 0, bucket b > 0 holds 2^(b-1) <= v < 2^b. */
 #define KP_HIST_BUCKETS 64

@@ -28,6 +28,7 @@ struct kp_event_desc {
 	uint32_t event;		/* enum kp_event */
 	bool vm_scope;		/* counted outside vCPU threads (per VM) */
 	bool hist;		/* log2-of-ns histogram, sub = bucket */
+	bool ns;		/* value in ns (Prometheus: in seconds) */
 	/*
 	 * JSON: in the vCPU's object (vm_level's for VM events), object
 	 * .section ("" for the vCPU object itself).  Counters: .total
