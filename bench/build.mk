@@ -63,7 +63,7 @@ BENCH_BINS += $(O)/bench/spe_e2e_bench
 
 # kvmprofd's registry, routing and rendering at 256 to 4096 simulated VMs.
 VMS_SCALE_BENCH_SRCS := bench/vms_scale_bench.c daemon/registry.c \
-	daemon/render.c daemon/spe_capture.c daemon/api_route.c lib/json.c \
+	daemon/render.c daemon/steal.c daemon/spe_capture.c daemon/api_route.c lib/json.c \
 	lib/procfs.c lib/vmname.c lib/kvmnames.c lib/events.c $(SPE_SRCS) \
 	$(SPE_IO_SRCS)
 $(call obj,bench/vms_scale_bench.c): CFLAGS_ALL += -Idaemon

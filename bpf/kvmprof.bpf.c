@@ -662,6 +662,24 @@ int kp_entry(void *ctx)
 static __always_inline void kp_sched_out(struct kp_thread *t,
 					 struct task_struct *prev, __u64 now)
 {
+	struct kp_rq_hist *h;
+	__u32 zero = 0;
+
+	if (!t->run_since) {
+		/* followed since it got the CPU (or its switch-in went
+		 * unseen): this CPU's history tells when */
+		h = bpf_map_lookup_elem(&kp_rq_hist, &zero);
+		if (h && h->s[(h->head - 1) & (KP_RQ_HIST - 1)].pid ==
+				 (__u32)prev->pid) {
+			__u64 in = h->s[(h->head - 1) & (KP_RQ_HIST - 1)].t_in;
+
+			if (t->wait_since && t->wait_since < in)
+				kp_sched_add(t, KP_EV_VCPU_DELAY, 0,
+					     in - t->wait_since);
+			t->wait_since = 0;
+			t->run_since = in;
+		}
+	}
 	if (t->run_since)
 		kp_sched_add(t, KP_EV_VCPU_RUN, 0, now - t->run_since);
 	t->run_since = 0;
@@ -701,9 +719,9 @@ static __always_inline void kp_sched_in(struct kp_thread *t, __u64 now)
 	__u64 from = t->wait_since;
 
 	t->run_since = now;
+	t->wait_since = 0;
 	if (!from || from >= now)
 		return;
-	t->wait_since = 0;
 	kp_sched_add(t, KP_EV_VCPU_DELAY, 0, now - from);
 	kp_sched_blame(t, from, now);
 }

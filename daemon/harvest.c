@@ -9,6 +9,22 @@
 #include "daemon.h"
 #include "harvest.h"
 #include "probes.h"
+#include "steal.h"
+
+/* Bounded who-ran-instead counters per vCPU (steal.h). */
+static int prune_stolen(struct daemon *d, uint64_t now)
+{
+	struct kp_count *gone = NULL;
+	size_t ngone = 0;
+	int r = steal_prune(&d->reg, now, &gone, &ngone);
+
+	if (ngone && !r)
+		r = probes_delete_keys(d->probes, gone, ngone);
+	if (!r)
+		d->keys_deleted += ngone;
+	free(gone);
+	return r;
+}
 
 int daemon_harvest(struct daemon *d)
 {
@@ -22,6 +38,8 @@ int daemon_harvest(struct daemon *d)
 	if (r < 0)
 		goto out;
 	r = registry_update(&d->reg, snap, n, now, &stale, &nstale);
+	if (!r)
+		r = prune_stolen(d, now);
 	if (nstale) {
 		int dr = probes_delete_keys(d->probes, stale, nstale);
 

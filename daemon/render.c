@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "render.h"
 #include "spe_capture.h"
+#include "steal.h"
 
 /* Counters as exact integer text (kvmprof/json.h): past 2^53 in days. */
 #define add_u64 kp_json_add_u64
@@ -179,6 +180,10 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 	add_u64(sub_obj(o, np_ev->section), "in_flight", np > rd ? np - rd : 0);
 	sysreg = sub_obj(o, kp_event(KP_EV_SYSREG_DIRTY)->section);
 	if (!sysreg || !render_sysregs(vm, vcpu, sysreg))
+		goto fail;
+	/* who ran while the vCPU waited (vCPU threads only) */
+	if (vcpu >= 0 &&
+	    !steal_render(vm, vcpu, sub_obj(o, kp_event(KP_EV_VCPU_DELAY)->section)))
 		goto fail;
 	return o;
 fail:

@@ -18,7 +18,7 @@ $(SPE_FUZZ): fuzz/spe_fuzz.c $(SPE_SRCS) $(wildcard include/kvmprof/spe*.h \
 
 API_FUZZ := $(O)/fuzz/api_fuzz
 API_FUZZ_SRCS := fuzz/api_fuzz.c daemon/api_route.c daemon/registry.c \
-	daemon/render.c daemon/spe_capture.c lib/json.c lib/procfs.c \
+	daemon/render.c daemon/steal.c daemon/spe_capture.c lib/json.c lib/procfs.c \
 	lib/vmname.c lib/kvmnames.c lib/events.c $(SPE_SRCS) $(SPE_IO_SRCS)
 
 $(API_FUZZ): $(API_FUZZ_SRCS) $(wildcard daemon/*.h include/kvmprof/*.h)

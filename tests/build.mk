@@ -8,7 +8,7 @@ UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
 # (render.c embeds a VM's SPE profile: spe_capture.c and the decoder)
-UNIT_DEPS_render := daemon/render.c daemon/spe_capture.c lib/json.c $(SPE_SRCS) \
+UNIT_DEPS_render := daemon/render.c daemon/steal.c daemon/spe_capture.c lib/json.c $(SPE_SRCS) \
 	$(SPE_IO_SRCS) $(UNIT_DEPS_metrics)
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
@@ -35,12 +35,13 @@ TEST_BINS += $(O)/tests/test_probes
 # over the shared test code of tests/lib/ (also linked by the bench).
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
 	lib/client.c
-E2E_TESTS := generic spe counters apf api
+E2E_TESTS := generic spe counters apf api steal
 # The probes driven through BPF_PROG_TEST_RUN (tests/lib/probes_e2e.c).
 E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
 	tests/lib/spestream.c $(SPEGEN_SRCS) lib/spe/spefile.c \
 	lib/kvmnames.c $(SPE_SRCS)
 E2E_EXTRA_counters := tests/lib/probes_e2e.c tests/lib/inject.c lib/kvmnames.c
+E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c
 $(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o $(O)/san/tests/lib/%.o: SAN_CFLAGS += -Itests/lib \
 	-Itools/spegen

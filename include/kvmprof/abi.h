@@ -105,7 +105,7 @@ enum kp_event {
 #define KP_PIO_SUB_PORT(sub) ((sub) & 0xffffu)
 
 /* Switches per CPU remembered for KP_EV_STOLEN_BY (a power of 2). */
-#define KP_RQ_HIST 16
+#define KP_RQ_HIST 64
 
 /* log2 histograms: bucket 0 holds 0, bucket b > 0 holds 2^(b-1) <= v < 2^b. */
 #define KP_HIST_BUCKETS 64

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -111,6 +113,56 @@ int find_prog(const char *name, uint32_t min_id)
 		}
 		close(fd);
 	}
+	return best;
+}
+
+/* the program id in /proc/@pid/fdinfo/@fd, or 0 */
+static uint32_t fdinfo_prog_id(int pid, const char *fd)
+{
+	char path[320], line[128];
+	unsigned int id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (!id && fgets(line, sizeof(line), f))
+		if (sscanf(line, "prog_id: %u", &id) != 1)
+			id = 0;
+	fclose(f);
+	return id;
+}
+
+int find_prog_of(int pid, const char *name)
+{
+	char path[64];
+	struct dirent *e;
+	int best = -ENOENT;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (best < 0 && (e = readdir(d))) {
+		uint32_t id = fdinfo_prog_id(pid, e->d_name);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!id)
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    !strncmp(info.name, name, sizeof(info.name) - 1))
+			best = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
 	return best;
 }
 

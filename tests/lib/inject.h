@@ -28,6 +28,9 @@ void inject_close(struct inject *in);
  * is above @min_id, or -ENOENT. */
 int find_prog(const char *name, uint32_t min_id);
 uint32_t max_prog_id(void);
+/* fd of the program named @name (first 15 chars) that process @pid holds
+ * (its fdinfo names it), whoever else loaded one since; or -ENOENT. */
+int find_prog_of(int pid, const char *name);
 
 /* Run @prog_fd with raw tracepoint args. 0 or -errno. */
 int run_raw_tp(int prog_fd, const uint64_t *args, size_t nargs);

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vCPU run time, run delay (steal) and who ran instead, with the scheduler
+ * real and no /dev/kvm: three busy processes, each a "VM" whose one thread
+ * is made vCPU 0 of it through BPF_PROG_TEST_RUN of kp_halt_poll_ns (a
+ * vCPU event run in the thread's own context), two pinned to one host CPU,
+ * one alone on another.  Everything after that is the kernel's own
+ * sched_switch and sched_wakeup.  The expectation is the kernel's own
+ * accounting, /proc/PID/task/TID/schedstat (run time, run delay), taken
+ * over the same window: from all threads blocked to all threads blocked.
+ *
+ * Tolerances: run time and delay within 1 % + 2 ms of the kernel's (the
+ * probes and the kernel read different clocks at slightly different
+ * points of each switch); a contended vCPU's delay attributed to the
+ * other contended thread within 5 % + 5 ms of that thread's run time (the
+ * two are runnable on that CPU together except when one starts or stops).
+ * "Alone" cannot mean "no delay" on a shared host: its delay share
+ * (delay / run) is at least 0.5 below each contended thread's, which has
+ * a whole CPU share more to wait for, and none of it is the others'.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "inject.h"
+#include "probes_e2e.h"
+#include "wait.h"
+
+/* CPU time of each contended thread: their sum stays below the real-time
+ * budget of a period (sched_rt_runtime_us, 0.95 s by default), so that no
+ * throttling lets other tasks in */
+#define BUSY_MS 300
+
+struct child {
+	pid_t pid;
+	int cpu;
+	int go;			/* write end: 'g' starts it, EOF ends it */
+	int ready;		/* read end: 'r' registered, 'd' stopped */
+	uint64_t run0, delay0, run1, delay1;	/* schedstat, ns */
+	double api_run0, api_delay0;
+};
+
+static volatile int *stop;
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Busy until *stop; @lead: set it after BUSY_MS of CPU time, so that the
+ * busy phase ends without the test's own (starved) thread.
+ */
+static void child_main(int cpu, int prog, int go, int ready, bool lead)
+{
+	uint64_t args[2] = { 1, 0 };	/* kvm_halt_poll_ns(grow, vcpu 0) */
+	struct sched_param rt = { .sched_priority = 1 };
+	cpu_set_t set;
+	char c = 'r';
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) ||
+	    sched_setscheduler(0, SCHED_RR, &rt) ||
+	    run_raw_tp(prog, args, 2) || write(ready, &c, 1) != 1 ||
+	    read(go, &c, 1) != 1)
+		_exit(2);
+	for (unsigned long i = 0; !*stop; i++)
+		if (lead && !(i & 0xffff) && cpu_ns() >= BUSY_MS * 1000000ull)
+			*stop = 1;
+	c = 'd';
+	if (write(ready, &c, 1) != 1)
+		_exit(3);
+	while (read(go, &c, 1) > 0)	/* blocked until the test ends */
+		;
+	_exit(0);
+}
+
+/* @ch[n] started on @cpu; ch[0..n) are running (their pipes are closed in
+ * the new one, so that each sees its end of the test) */
+static void start_child(struct child *ch, int n, int cpu, int prog)
+{
+	int go[2], ready[2];
+	char c;
+
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	ch[n].cpu = cpu;
+	ch[n].pid = fork();
+	assert_true(ch[n].pid >= 0);
+	if (!ch[n].pid) {
+		for (int i = 0; i < n; i++) {
+			close(ch[i].go);
+			close(ch[i].ready);
+		}
+		close(go[1]);
+		close(ready[0]);
+		child_main(cpu, prog, go[0], ready[1], n < 2);
+	}
+	close(go[0]);
+	close(ready[1]);
+	ch[n].go = go[1];
+	ch[n].ready = ready[0];
+	assert_int_equal(read(ch[n].ready, &c, 1), 1);
+	assert_int_equal(c, 'r');
+}
+
+/* fields 1 and 2 of /proc/PID/task/PID/schedstat */
+static void schedstat(pid_t pid, uint64_t *run, uint64_t *delay)
+{
+	char path[64];
+	unsigned long long r = 0, d = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%llu %llu", &r, &d), 2);
+	fclose(f);
+	*run = r;
+	*delay = d;
+}
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] && p[2] ? p[2] : '?';
+}
+
+/*
+ * @pid sleeps and is off its run queue: its kernel run time is final (it
+ * is brought up to date when the task is dequeued, while /proc shows "S"
+ * as soon as the task starts to block).  The kernel tells the wait
+ * channel of dequeued sleepers only, "0" otherwise.
+ */
+static bool blocked(pid_t pid)
+{
+	char path[64], buf[128] = "";
+	FILE *f;
+
+	if (proc_state(pid) != 'S')
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] && strcmp(buf, "0");
+}
+
+static bool all_blocked(void *ctx)
+{
+	struct child *ch = ctx;
+
+	for (int i = 0; i < 3; i++)
+		if (!blocked(ch[i].pid))
+			return false;
+	return true;
+}
+
+/* vCPU 0 of the VM of @pid, refreshed; to cJSON_Delete() via *ret_vm */
+static const cJSON *vcpu0(pid_t pid, cJSON **ret_vm)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1", pid);
+	*ret_vm = kpd_get(&kpd, path);
+	assert_non_null(*ret_vm);
+	assert_non_null(vcpu_of(*ret_vm, 0));
+	return vcpu_of(*ret_vm, 0);
+}
+
+static double num0(const cJSON *o, const char *path)
+{
+	double v = jnum(o, path);
+
+	return v < 0 ? 0 : v;	/* absent: nothing counted yet */
+}
+
+/* ns of @vcpu's delay that the API says thread @tid took */
+static double stolen_by(const cJSON *vcpu, pid_t tid, pid_t want_pid)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, jget(vcpu, "sched.stolen_by"))
+		if (jnum(e, "tid") == tid) {
+			assert_int_equal(jnum(e, "pid"), want_pid);
+			return jnum(e, "ns");
+		}
+	return 0;
+}
+
+static void near(const char *what, double got, double want, double rel,
+		 double abs_ns)
+{
+	double tol = want * rel + abs_ns;
+
+	fprintf(stderr, "%s: %.3f ms, expected %.3f ms (+-%.3f)\n", what,
+		got / 1e6, want / 1e6, tol / 1e6);
+	assert_true(got >= want - tol && got <= want + tol);
+}
+
+static void delay_attributed_to_the_other(void **state)
+{
+	struct child ch[3];
+	cpu_set_t set;
+	int cpus[2], n = 0, prog;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	if (n < 2)
+		skip();	/* cmocka prints it: needs two CPUs */
+	/* the test's own thread off the shared CPU, where the contended
+	 * threads, real-time, would hold it from waking the second */
+	{
+		cpu_set_t mine;
+
+		CPU_ZERO(&mine);
+		CPU_SET(cpus[0], &mine);
+		assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
+	}
+	/* this daemon's, not another one started since */
+	prog = find_prog_of(kpd.pid, "kp_halt_poll_ns");
+	assert_true(prog >= 0);
+	stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(stop != MAP_FAILED);
+	*stop = 0;
+	/* 0 and 1 share a CPU; 2 is alone on the other */
+	start_child(ch, 0, cpus[1], prog);
+	start_child(ch, 1, cpus[1], prog);
+	start_child(ch, 2, cpus[0], prog);
+	assert_true(wait_until(all_blocked, ch, 10000));
+	for (int i = 0; i < 3; i++) {
+		cJSON *vm;
+		const cJSON *v = vcpu0(ch[i].pid, &vm);
+
+		schedstat(ch[i].pid, &ch[i].run0, &ch[i].delay0);
+		ch[i].api_run0 = num0(v, "sched.run_ns");
+		ch[i].api_delay0 = num0(v, "sched.delay_ns");
+		cJSON_Delete(vm);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(write(ch[i].go, "g", 1), 1);
+	for (int i = 0; i < 3; i++) {
+		char c;
+
+		assert_int_equal(read(ch[i].ready, &c, 1), 1);
+		assert_int_equal(c, 'd');
+	}
+	assert_true(wait_until(all_blocked, ch, 10000));
+	for (int i = 0; i < 3; i++)
+		schedstat(ch[i].pid, &ch[i].run1, &ch[i].delay1);
+	for (int i = 0; i < 3; i++) {
+		int other = i == 0 ? 1 : 0;
+		double run = (double)(ch[i].run1 - ch[i].run0);
+		double delay = (double)(ch[i].delay1 - ch[i].delay0);
+		double orun = (double)(ch[other].run1 - ch[other].run0);
+		char what[64];
+		cJSON *vm;
+		const cJSON *v = vcpu0(ch[i].pid, &vm);
+
+		snprintf(what, sizeof(what), "vm %d run", i);
+		near(what, num0(v, "sched.run_ns") - ch[i].api_run0, run, 0.02,
+		     5e6);
+		snprintf(what, sizeof(what), "vm %d delay", i);
+		near(what, num0(v, "sched.delay_ns") - ch[i].api_delay0, delay,
+		     0.02, 5e6);
+		if (i < 2) {
+			/* the kernel's view: it waited about the other's run */
+			snprintf(what, sizeof(what), "vm %d kernel delay", i);
+			near(what, delay, orun, 0.15, 5e6);
+			snprintf(what, sizeof(what), "vm %d delay by vm %d", i,
+				 other);
+			near(what, stolen_by(v, ch[other].pid, ch[other].pid),
+			     orun, 0.02, 5e6);
+		} else {
+			/* almost no wait, and none of it theirs */
+			snprintf(what, sizeof(what), "vm %d delay (alone)", i);
+			near(what, delay, 0, 0, run * 0.1);
+			assert_true(stolen_by(v, ch[0].pid, ch[0].pid) == 0);
+			assert_true(stolen_by(v, ch[1].pid, ch[1].pid) == 0);
+		}
+		cJSON_Delete(vm);
+	}
+	for (int i = 0; i < 3; i++) {
+		close(ch[i].go);
+		close(ch[i].ready);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(wait_exit(ch[i].pid), 0);
+	close(prog);
+	munmap((void *)stop, 4096);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(delay_attributed_to_the_other),
+	};
+
+	return probes_e2e_main("test_e2e_steal", tests,
+			       sizeof(tests) / sizeof(tests[0]));
+}
