@@ -92,32 +92,70 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* ns as ms with one decimal */
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* Who ran while the vCPU waited: "  waited for: COMM (pid P, vm V) 1.0 ms" */
+static void print_stolen(const cJSON *vcpu)
+{
+	const cJSON *sched = cli_ev_section(vcpu, KP_EV_VCPU_DELAY), *e;
+
+	if (!cJSON_GetArraySize(cli_obj(sched, "stolen_by")))
+		return;
+	printf("  waited for (run delay %.1f ms):\n",
+	       ms(cli_ev_total(vcpu, KP_EV_VCPU_DELAY)));
+	cJSON_ArrayForEach(e, cli_obj(sched, "stolen_by")) {
+		char who[96];
+
+		/* comm "-": gone before it was named */
+		snprintf(who, sizeof(who), "%s (tid %" PRIu64 ", pid %" PRIu64
+			 "%s%s)", cli_str(e, "comm"), cli_num(e, "tid"),
+			 cli_num(e, "pid"),
+			 cJSON_GetObjectItem(e, "vm") ? ", vm " : "",
+			 cJSON_GetObjectItem(e, "vm") ? cli_str(e, "vm") : "");
+		printf("    %-48s %10.1f ms\n", who, ms(cli_num(e, "ns")));
+	}
+	printf("    %-48s %10.1f ms\n", "other",
+	       ms(cli_num(sched, "stolen_other_ns")));
+}
+
 static void show_human(const cJSON *vm)
 {
-	static const char *const head[] = { "VCPU>", "UEXITS>", "PIO_OUT>",
-					    "PIO_IN>", "MMIO_W>", "MMIO_R>",
-					    "HALTS>", "EXITS>" };
+	static const char *const head[] = {
+		"VCPU>", "UEXITS>", "PIO_OUT>", "PIO_IN>", "MMIO_W>", "MMIO_R>",
+		"HALTS>", "EXITS>", "RUN_MS>", "DELAY_MS>", "STEAL%>"
+	};
 	const cJSON *c, *per = cli_obj(vm, "per_vcpu");
 	struct table t;
 
 	printf("VM %s (pid %" PRIu64 ", %s, %s) %s, %" PRIu64 " vCPUs\n",
 	       cli_str(vm, "name"), cli_num(vm, "pid"), cli_str(vm, "vmm"),
 	       cli_str(vm, "id"), cli_str(vm, "state"), cli_num(vm, "vcpus"));
-	table_init(&t, 8, head);
+	table_init(&t, 11, head);
 	cJSON_ArrayForEach(c, per) {
 		const cJSON *w = cli_ev_section(c, KP_EV_VCPU_WAKEUP);
 		const cJSON *pio = cli_ev_section(c, KP_EV_PIO);
 		const cJSON *mmio = cli_ev_section(c, KP_EV_MMIO);
+		uint64_t run = cli_ev_total(c, KP_EV_VCPU_RUN);
+		uint64_t delay = cli_ev_total(c, KP_EV_VCPU_DELAY);
 
+		/* steal: the share of runnable time spent waiting */
 		table_row(&t,
 			  "%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+			  "\t%.1f\t%.1f\t%.1f",
 			  cli_num(c, "vcpu"),
 			  cli_ev_total(c, KP_EV_USERSPACE_EXIT),
 			  cli_num(pio, "out"), cli_num(pio, "in"),
 			  cli_num(mmio, "write"), cli_num(mmio, "read"),
 			  cli_num(w, "waited") + cli_num(w, "polled"),
-			  cli_ev_total(c, KP_EV_EXIT));
+			  cli_ev_total(c, KP_EV_EXIT), ms(run), ms(delay),
+			  run + delay ? 100.0 * (double)delay /
+						(double)(run + delay) :
+					0.0);
 	}
 	table_print(&t, stdout);
 	table_free(&t);
@@ -128,6 +166,7 @@ static void show_human(const cJSON *vm)
 		cli_print_kv("exits", cli_ev_by(c, KP_EV_EXIT));
 		cli_print_hist("exit->entry", cli_ev_by(c, KP_EV_EXIT_LAT));
 		cli_print_hist("halt time", cli_ev_by(c, KP_EV_WAKEUP_LAT));
+		print_stolen(c);
 	}
 	c = cli_obj(vm, "vm_level");
 	if (c && (cli_ev_total(c, KP_EV_SET_IRQ) ||

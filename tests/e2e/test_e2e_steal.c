@@ -228,6 +228,24 @@ static void near(const char *what, double got, double want, double rel,
 	assert_true(got >= want - tol && got <= want + tol);
 }
 
+/* `kvmprof show VM` names the thread @other among those @pid waited for */
+static void show_names_the_other(pid_t pid, pid_t other)
+{
+	char bin[256], ref[16], want[64], *out = NULL, *p;
+	char *argv[] = { bin_path("kvmprof", bin, sizeof(bin)), "--socket",
+			 kpd.sock, "show", ref, NULL };
+
+	snprintf(ref, sizeof(ref), "%d", pid);
+	assert_int_equal(run_capture(argv, &out), 0);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "DELAY_MS"));
+	p = strstr(out, "waited for (run delay ");
+	assert_non_null(p);
+	snprintf(want, sizeof(want), "(tid %d, pid %d, vm ", other, other);
+	assert_non_null(strstr(p, want));
+	free(out);
+}
+
 static void delay_attributed_to_the_other(void **state)
 {
 	struct child ch[3];
@@ -313,6 +331,7 @@ static void delay_attributed_to_the_other(void **state)
 		}
 		cJSON_Delete(vm);
 	}
+	show_names_the_other(ch[0].pid, ch[1].pid);
 	for (int i = 0; i < 3; i++) {
 		close(ch[i].go);
 		close(ch[i].ready);
