@@ -188,7 +188,8 @@ bool steal_render(const struct vm *vm, int32_t vcpu, cJSON *sched)
 		if (!e)
 			return false;
 		kp_json_add_u64(e, "tid", top[k].key.sub);
-		if (nm->ms && nm->tid == top[k].key.sub) {
+		/* null: gone before it could be named */
+		if (nm->ms && nm->tid == top[k].key.sub && nm->comm[0]) {
 			cJSON_AddStringToObject(e, "comm", nm->comm);
 			kp_json_add_u64(e, "pid", nm->tgid);
 			if (nm->vm[0])

@@ -208,6 +208,9 @@ static void exact_samples(void **state)
 		C(100, 9, 0, KP_EV_SPE_LOST_BYTES, KP_SPE_LOST_RING_FULL, 100),
 		C(100, 9, 1, KP_EV_SPE_LOST_BYTES, KP_SPE_LOST_RING_FULL, 28),
 		C(200, 5, 0, KP_EV_PIO, KP_PIO_SUB(1, 0x3f8), 7),
+		C(100, 9, 0, KP_EV_VCPU_RUN, 0, 1500000123),
+		C(100, 9, 0, KP_EV_VCPU_DELAY, 0, 9007199254740993ull),
+		C(100, 9, 0, KP_EV_STOLEN_BY, 4242, 7),
 	};
 	char *t;
 	int rc;
@@ -274,6 +277,13 @@ static void exact_samples(void **state)
 	       "event=\"not_present\"} 6");
 	has(t, "kvmprof_spe_lost_bytes_total{vm=\"web\",cause=\"ring_full\"} "
 	       "128");
+	/* ns counters in exact seconds, past 2^53 ns too; no series per
+	 * host thread */
+	has(t, "kvmprof_vcpu_run_seconds_total{vm=\"web\",vcpu=\"0\"} "
+	       "1.500000123");
+	has(t, "kvmprof_vcpu_delay_seconds_total{vm=\"web\",vcpu=\"0\"} "
+	       "9007199.254740993");
+	lacks(t, "4242");
 	/* self */
 	has(t, "kvmprof_build_info{version=\"1.2\",libbpf=\"v1.1\"} 1");
 	has(t, "kvmprof_probe_attached{probe=\"kvm_pio\",kind=\"raw_tp\","

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <kvmprof/abi.h>
@@ -20,6 +21,7 @@
 #include "metrics.h"
 #include "registry.h"
 #include "render.h"
+#include "steal.h"
 
 /* sys_reg(3, 0, 10, 2, 3): PIR_EL1, HFGWTR_EL2 bit 58 */
 #define PIR_EL1 ((3u << 19) | (0u << 16) | (10u << 12) | (2u << 8) | (3u << 5))
@@ -344,6 +346,68 @@ static void probe_stats_off_are_null(void **state)
 	assert_non_null(strstr(RENDER_BPF_STATS_OFF, "bpf_stats_enabled=0"));
 }
 
+/*
+ * Who a vCPU waited for: at most STEAL_KEEP threads kept (the smallest
+ * go back for deletion from the BPF map), the STEAL_TOP largest shown,
+ * largest first, named from /proc, the rest of the delay as "other".
+ */
+static void stolen_by_bounded(void **state)
+{
+	const uint32_t fake = 4100000;	/* above any pid: never named */
+	uint32_t me = (uint32_t)getpid();
+	struct kp_count c[22], *gone = NULL;
+	struct vm *list[1] = { &web };
+	struct registry r = { .vms = list, .nvms = 1 };
+	const uint64_t want[] = { 100000, 1000, 180, 170, 160 };
+	const cJSON *e, *sched;
+	size_t n = 0, ngone = 0, k = 0;
+	cJSON *vm;
+
+	assert_true(me < fake);
+	c[n++] = (struct kp_count)C(0, KP_EV_VCPU_RUN, 0, 5000);
+	c[n++] = (struct kp_count)C(0, KP_EV_VCPU_DELAY, 0, 200000);
+	c[n++] = (struct kp_count)C(0, KP_EV_STOLEN_BY, 0, 1000);
+	c[n++] = (struct kp_count)C(0, KP_EV_STOLEN_BY, me, 100000);
+	for (uint32_t i = 0; i < 18; i++)
+		c[n++] = (struct kp_count)C(0, KP_EV_STOLEN_BY, fake + i,
+					    (i + 1) * 10);
+	memset(&web, 0, sizeof(web));
+	web.pid = 100;
+	web.counts = c;
+	web.ncounts = n;
+	steal_reset();
+	assert_int_equal(steal_prune(&r, 1, &gone, &ngone), 0);
+	assert_int_equal(ngone, 20 - STEAL_KEEP);
+	for (size_t i = 0; i < ngone; i++) {
+		assert_int_equal(gone[i].key.event, KP_EV_STOLEN_BY);
+		assert_int_equal(gone[i].key.sub, fake + i);
+	}
+	free(gone);
+	assert_int_equal(web.ncounts, n - ngone);
+	vm = render_counts_of(c, web.ncounts, NULL);
+	sched = cJSON_GetObjectItem(vcpu(vm, 0), "sched");
+	assert_int_equal(num(sched, "run_ns"), 5000);
+	assert_int_equal(num(sched, "delay_ns"), 200000);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(sched,
+								"stolen_by")),
+			 STEAL_TOP);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(sched, "stolen_by"))
+		assert_int_equal(num(e, "ns"), want[k++]);
+	e = cJSON_GetArrayItem(cJSON_GetObjectItem(sched, "stolen_by"), 0);
+	assert_int_equal(num(e, "tid"), me);
+	assert_int_equal(num(e, "pid"), me);
+	assert_string_equal(cJSON_GetObjectItem(e, "comm")->valuestring,
+			    "test_render");
+	e = cJSON_GetArrayItem(cJSON_GetObjectItem(sched, "stolen_by"), 1);
+	assert_string_equal(cJSON_GetObjectItem(e, "comm")->valuestring,
+			    "idle");
+	e = cJSON_GetArrayItem(cJSON_GetObjectItem(sched, "stolen_by"), 2);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "comm")));
+	assert_int_equal(num(sched, "stolen_other_ns"),
+			 200000 - 100000 - 1000 - 180 - 170 - 160);
+	cJSON_Delete(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +415,7 @@ int main(void)
 		cmocka_unit_test(same_spelling_in_metrics),
 		cmocka_unit_test(counters_above_2_53_exact),
 		cmocka_unit_test(probe_stats_off_are_null),
+		cmocka_unit_test(stolen_by_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
