@@ -91,7 +91,7 @@ struct mm_struct {
 };
 
 struct task_struct {
-	unsigned int __state;			/* 0: TASK_RUNNING (5.14+) */
+	unsigned int __state; /* 0: TASK_RUNNING (5.14+) */
 	struct mm_struct *mm;
 	int pid;
 	int tgid;

@@ -82,10 +82,10 @@ struct kp_thread {
 	__u64 tc_flushed;	/* jiffies at the last flush */
 	__u64 exit_ns;		/* time of the last kvm_exit, 0 after entry */
 	/* scheduler view (kp_sched_switch), of threads that ran a vCPU */
-	__s32 sched_vcpu;	/* the vCPU, or KP_VCPU_NONE: not followed */
+	__s32 sched_vcpu; /* the vCPU, or KP_VCPU_NONE: not followed */
 	__u32 pad;
-	__u64 run_since;	/* on a CPU since (ns), 0: not running */
-	__u64 wait_since;	/* runnable, waiting since (ns), or 0 */
+	__u64 run_since;  /* on a CPU since (ns), 0: not running */
+	__u64 wait_since; /* runnable, waiting since (ns), or 0 */
 	struct kp_tc_slot tc[KP_TC_SLOTS];
 };
 
@@ -109,13 +109,13 @@ __u32 kp_sched_on;
  * while it waited (KP_EV_STOLEN_BY).
  */
 struct kp_rq_slice {
-	__u32 pid;		/* task (thread) id, 0: idle */
+	__u32 pid; /* task (thread) id, 0: idle */
 	__u32 pad;
-	__u64 t_in;		/* switched in at (ns), 0: empty */
+	__u64 t_in; /* switched in at (ns), 0: empty */
 };
 
 struct kp_rq_hist {
-	__u64 head;		/* slices recorded so far */
+	__u64 head; /* slices recorded so far */
 	struct kp_rq_slice s[KP_RQ_HIST];
 };
 
@@ -643,8 +643,8 @@ int kp_entry(void *ctx)
 		kp_add_tc(t, &w, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, d);
 		/* a vCPU alone on its CPU may not switch for long: its run
 		 * time so far, at most every KP_TC_MAX_AGE_MS */
-		if (t->run_since && now - t->run_since >=
-					    KP_TC_MAX_AGE_MS * 1000000ull) {
+		if (t->run_since &&
+		    now - t->run_since >= KP_TC_MAX_AGE_MS * 1000000ull) {
 			kp_sched_add(t, KP_EV_VCPU_RUN, 0, now - t->run_since);
 			t->run_since = now;
 		}

@@ -111,8 +111,9 @@ static void print_stolen(const cJSON *vcpu)
 		char who[96];
 
 		/* comm "-": gone before it was named */
-		snprintf(who, sizeof(who), "%s (tid %" PRIu64 ", pid %" PRIu64
-			 "%s%s)", cli_str(e, "comm"), cli_num(e, "tid"),
+		snprintf(who, sizeof(who),
+			 "%s (tid %" PRIu64 ", pid %" PRIu64 "%s%s)",
+			 cli_str(e, "comm"), cli_num(e, "tid"),
 			 cli_num(e, "pid"),
 			 cJSON_GetObjectItem(e, "vm") ? ", vm " : "",
 			 cJSON_GetObjectItem(e, "vm") ? cli_str(e, "vm") : "");
@@ -124,10 +125,10 @@ static void print_stolen(const cJSON *vcpu)
 
 static void show_human(const cJSON *vm)
 {
-	static const char *const head[] = {
-		"VCPU>", "UEXITS>", "PIO_OUT>", "PIO_IN>", "MMIO_W>", "MMIO_R>",
-		"HALTS>", "EXITS>", "RUN_MS>", "DELAY_MS>", "STEAL%>"
-	};
+	static const char *const head[] = { "VCPU>",	 "UEXITS>", "PIO_OUT>",
+					    "PIO_IN>",	 "MMIO_W>", "MMIO_R>",
+					    "HALTS>",	 "EXITS>",  "RUN_MS>",
+					    "DELAY_MS>", "STEAL%>" };
 	const cJSON *c, *per = cli_obj(vm, "per_vcpu");
 	struct table t;
 
@@ -392,7 +393,8 @@ static int cmd_spe_any(struct cli_ctx *ctx, int argc, char **argv)
 static const struct cli_cmd top_cmds[] = {
 	{ "vms", cmd_vms, "", "list the VMs kvmprofd sees" },
 	{ "show", cmd_show, "VM",
-	  "per-vCPU profile of a VM (by name, pid or id)" },
+	  "per-vCPU profile of a VM (by name, pid or id): events, run time, "
+	  "steal and whom each vCPU waited for" },
 	{ "status", cmd_status, "", "probe states, events lost, BPF run time" },
 	{ "top", cmd_top, "[--interval S] [--count N]",
 	  "live per-VM rates, refreshed" },

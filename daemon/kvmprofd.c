@@ -224,11 +224,12 @@ int main(int argc, char **argv)
 			log_info("probe %s: %s", p->name, p->reason);
 		}
 	}
-	log_info("%d of %zu probes attached; kvm_exit layout %s; count cache %s; "
-		 "vCPU run delay %s",
-		 attached, probes_count(d.probes),
-		 kp_exit_layout_name(probes_exit_layout(d.probes)),
-		 probes_count_cache(d.probes), probes_sched(d.probes));
+	log_info(
+		"%d of %zu probes attached; kvm_exit layout %s; count cache %s; "
+		"vCPU run delay %s",
+		attached, probes_count(d.probes),
+		kp_exit_layout_name(probes_exit_layout(d.probes)),
+		probes_count_cache(d.probes), probes_sched(d.probes));
 
 	r = drop_privileges(&d);
 	if (r < 0)

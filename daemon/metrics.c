@@ -358,7 +358,7 @@ static void group_emit(struct mbuf *b, const struct family *f,
 
 		metrics_putf(b, "%s{%s%s%s} ", f->name, prefix,
 			     g->s[i].labels[0] ? "," : "", g->s[i].labels);
-		if (f->ns)	/* exact: seconds and nanoseconds */
+		if (f->ns) /* exact: seconds and nanoseconds */
 			metrics_putf(b, "%llu.%09llu\n", v / 1000000000ull,
 				     v % 1000000000ull);
 		else

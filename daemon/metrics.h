@@ -55,7 +55,7 @@ struct metrics_view {
 	uint32_t interval_ms;
 	uint64_t grace_ms;
 	const char *count_cache;
-	const char *sched;	/* vCPU run time and delay: "on" / "off: why" */
+	const char *sched; /* vCPU run time and delay: "on" / "off: why" */
 	const char *metrics_listen;
 	const char *config_path;
 };

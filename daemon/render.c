@@ -183,7 +183,8 @@ static cJSON *render_counts(const struct vm *vm, int32_t vcpu, int layout)
 		goto fail;
 	/* who ran while the vCPU waited (vCPU threads only) */
 	if (vcpu >= 0 &&
-	    !steal_render(vm, vcpu, sub_obj(o, kp_event(KP_EV_VCPU_DELAY)->section)))
+	    !steal_render(vm, vcpu,
+			  sub_obj(o, kp_event(KP_EV_VCPU_DELAY)->section)))
 		goto fail;
 	return o;
 fail:

@@ -13,9 +13,9 @@
 struct steal_name {
 	uint32_t tid;
 	uint32_t tgid;
-	uint64_t ms;		/* named at (monotonic ms), 0: empty */
+	uint64_t ms; /* named at (monotonic ms), 0: empty */
 	char comm[16];
-	char vm[64];		/* the VM whose VMM the thread is in, or "" */
+	char vm[64]; /* the VM whose VMM the thread is in, or "" */
 };
 
 /* direct-mapped by thread id: a collision names the thread afresh */
@@ -38,7 +38,7 @@ static void name_from_proc(struct steal_name *n)
 	ssize_t len = kp_proc_read((pid_t)n->tid, "status", buf, sizeof(buf));
 
 	if (len < 0)
-		return;	/* gone: keep what it was called */
+		return; /* gone: keep what it was called */
 	p = strstr(buf, "Name:\t");
 	if (p)
 		sscanf(p + 6, "%15[^\n]", n->comm);
@@ -153,7 +153,7 @@ int steal_prune(struct registry *r, uint64_t now_ms, struct kp_count **ret,
 	*ret = NULL;
 	*ret_n = 0;
 	for (size_t i = 0; i < r->nvms && !err; i++)
-		if (!r->vms[i]->exited)	/* its keys go with it */
+		if (!r->vms[i]->exited) /* its keys go with it */
 			err = prune_vm(r, r->vms[i], now_ms, ret, ret_n);
 	return err;
 }

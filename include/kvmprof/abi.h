@@ -61,21 +61,21 @@ enum kp_event {
 	KP_EV_SYSREG_ELIDED = 13,
 	/* Generic async page fault events; sub = 0.  On arm64 (kvmprof
 	 * patches) the field named gva carries the IPA. */
-	KP_EV_APF_TRY = 14,		/* kvm_try_async_get_page */
-	KP_EV_APF_NOT_PRESENT = 15,	/* kvm_async_pf_not_present */
-	KP_EV_APF_READY = 16,		/* kvm_async_pf_ready */
-	KP_EV_APF_COMPLETED = 17,	/* kvm_async_pf_completed (kworker) */
-	KP_EV_APF_REPEATED = 18,	/* kvm_async_pf_repeated_fault */
+	KP_EV_APF_TRY = 14,	    /* kvm_try_async_get_page */
+	KP_EV_APF_NOT_PRESENT = 15, /* kvm_async_pf_not_present */
+	KP_EV_APF_READY = 16,	    /* kvm_async_pf_ready */
+	KP_EV_APF_COMPLETED = 17,   /* kvm_async_pf_completed (kworker) */
+	KP_EV_APF_REPEATED = 18,    /* kvm_async_pf_repeated_fault */
 	/* not_present -> ready of the same (vCPU, token): sub = log2 ns */
 	KP_EV_APF_LAT = 19,
 	/* kvm_async_pf_completed whose VM could not be found: counted
 	 * under tgid 0 */
 	KP_EV_APF_UNATTRIBUTED = 20,
 	/* kvm_spe_copy_out(vcpu, data, len, guest_va, reason, ret) */
-	KP_EV_SPE_COPY = 21,		/* sub = reason (KP_SPE_REASON_*) */
-	KP_EV_SPE_BYTES = 22,		/* sub = reason, value += len */
-	KP_EV_SPE_COPY_ERR = 23,	/* sub = -ret of a failed copy */
-	KP_EV_SPE_LOST_BYTES = 24,	/* sub = KP_SPE_LOST_*, value += bytes */
+	KP_EV_SPE_COPY = 21,	   /* sub = reason (KP_SPE_REASON_*) */
+	KP_EV_SPE_BYTES = 22,	   /* sub = reason, value += len */
+	KP_EV_SPE_COPY_ERR = 23,   /* sub = -ret of a failed copy */
+	KP_EV_SPE_LOST_BYTES = 24, /* sub = KP_SPE_LOST_*, value += bytes */
 	/* kvm_spe_inject_bme(vcpu, pmbsr, pmbptr, ipa): sub = PMBSR_EL1.EC */
 	KP_EV_SPE_BME = 25,
 	/* sum of the values (ns) a latency histogram counted: sub = that

@@ -46,9 +46,9 @@
 struct child {
 	pid_t pid;
 	int cpu;
-	int go;			/* write end: 'g' starts it, EOF ends it */
-	int ready;		/* read end: 'r' registered, 'd' stopped */
-	uint64_t run0, delay0, run1, delay1;	/* schedstat, ns */
+	int go;	   /* write end: 'g' starts it, EOF ends it */
+	int ready; /* read end: 'r' registered, 'd' stopped */
+	uint64_t run0, delay0, run1, delay1; /* schedstat, ns */
 	double api_run0, api_delay0;
 };
 
@@ -68,7 +68,7 @@ static uint64_t cpu_ns(void)
  */
 static void child_main(int cpu, int prog, int go, int ready, bool lead)
 {
-	uint64_t args[2] = { 1, 0 };	/* kvm_halt_poll_ns(grow, vcpu 0) */
+	uint64_t args[2] = { 1, 0 }; /* kvm_halt_poll_ns(grow, vcpu 0) */
 	struct sched_param rt = { .sched_priority = 1 };
 	cpu_set_t set;
 	char c = 'r';
@@ -76,9 +76,8 @@ static void child_main(int cpu, int prog, int go, int ready, bool lead)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) ||
-	    sched_setscheduler(0, SCHED_RR, &rt) ||
-	    run_raw_tp(prog, args, 2) || write(ready, &c, 1) != 1 ||
-	    read(go, &c, 1) != 1)
+	    sched_setscheduler(0, SCHED_RR, &rt) || run_raw_tp(prog, args, 2) ||
+	    write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
 		_exit(2);
 	for (unsigned long i = 0; !*stop; i++)
 		if (lead && !(i & 0xffff) && cpu_ns() >= BUSY_MS * 1000000ull)
@@ -86,7 +85,7 @@ static void child_main(int cpu, int prog, int go, int ready, bool lead)
 	c = 'd';
 	if (write(ready, &c, 1) != 1)
 		_exit(3);
-	while (read(go, &c, 1) > 0)	/* blocked until the test ends */
+	while (read(go, &c, 1) > 0) /* blocked until the test ends */
 		;
 	_exit(0);
 }
@@ -202,7 +201,7 @@ static double num0(const cJSON *o, const char *path)
 {
 	double v = jnum(o, path);
 
-	return v < 0 ? 0 : v;	/* absent: nothing counted yet */
+	return v < 0 ? 0 : v; /* absent: nothing counted yet */
 }
 
 /* ns of @vcpu's delay that the API says thread @tid took */
@@ -232,8 +231,12 @@ static void near(const char *what, double got, double want, double rel,
 static void show_names_the_other(pid_t pid, pid_t other)
 {
 	char bin[256], ref[16], want[64], *out = NULL, *p;
-	char *argv[] = { bin_path("kvmprof", bin, sizeof(bin)), "--socket",
-			 kpd.sock, "show", ref, NULL };
+	char *argv[] = { bin_path("kvmprof", bin, sizeof(bin)),
+			 "--socket",
+			 kpd.sock,
+			 "show",
+			 ref,
+			 NULL };
 
 	snprintf(ref, sizeof(ref), "%d", pid);
 	assert_int_equal(run_capture(argv, &out), 0);
@@ -257,7 +260,7 @@ static void delay_attributed_to_the_other(void **state)
 		if (CPU_ISSET(c, &set))
 			cpus[n++] = c;
 	if (n < 2)
-		skip();	/* cmocka prints it: needs two CPUs */
+		skip(); /* cmocka prints it: needs two CPUs */
 	/* the test's own thread off the shared CPU, where the contended
 	 * threads, real-time, would hold it from waking the second */
 	{

@@ -180,20 +180,19 @@ static void exact_samples(void **state)
 {
 	struct registry r;
 	struct kp_count snap[] = {
-		C(100, 9, 0, KP_EV_USERSPACE_EXIT, 2, 501),	/* IO */
-		C(100, 9, 0, KP_EV_USERSPACE_EXIT, 6, 167),	/* MMIO */
+		C(100, 9, 0, KP_EV_USERSPACE_EXIT, 2, 501), /* IO */
+		C(100, 9, 0, KP_EV_USERSPACE_EXIT, 6, 167), /* MMIO */
 		C(100, 9, 1, KP_EV_USERSPACE_EXIT, 2, 500),
-		C(100, 9, 1, KP_EV_USERSPACE_EXIT,
-		  KP_SUB_ERRNO | 4, 1),
+		C(100, 9, 1, KP_EV_USERSPACE_EXIT, KP_SUB_ERRNO | 4, 1),
 		C(100, 9, 0, KP_EV_PIO, KP_PIO_SUB(1, 0x3f8), 501),
 		C(100, 9, 1, KP_EV_PIO, KP_PIO_SUB(1, 0x3f8), 500),
 		C(100, 9, 1, KP_EV_PIO, KP_PIO_SUB(0, 0x60), 3),
 		C(100, 9, 0, KP_EV_MMIO, 2, 167),
-		C(100, 9, 0, KP_EV_EXIT, 30, 70),		/* IO_INSTRUCTION */
-		C(100, 9, 0, KP_EV_EXIT, 48, 2),		/* EPT_VIOLATION */
-		C(100, 9, 0, KP_EV_EXIT, 1000, 1),		/* unnamed */
-		C(100, 9, 0, KP_EV_VCPU_WAKEUP, 3, 4),		/* waited */
-		C(100, 9, 0, KP_EV_VCPU_WAKEUP, 2, 1),		/* polled */
+		C(100, 9, 0, KP_EV_EXIT, 30, 70),      /* IO_INSTRUCTION */
+		C(100, 9, 0, KP_EV_EXIT, 48, 2),       /* EPT_VIOLATION */
+		C(100, 9, 0, KP_EV_EXIT, 1000, 1),     /* unnamed */
+		C(100, 9, 0, KP_EV_VCPU_WAKEUP, 3, 4), /* waited */
+		C(100, 9, 0, KP_EV_VCPU_WAKEUP, 2, 1), /* polled */
 		/* halt times: 0 ns; [2^9,2^10) x2; [2^15,2^16) x5; 2^40 */
 		C(100, 9, 0, KP_EV_WAKEUP_LAT, 0, 1),
 		C(100, 9, 0, KP_EV_WAKEUP_LAT, 10, 2),

@@ -353,7 +353,7 @@ static void probe_stats_off_are_null(void **state)
  */
 static void stolen_by_bounded(void **state)
 {
-	const uint32_t fake = 4100000;	/* above any pid: never named */
+	const uint32_t fake = 4100000; /* above any pid: never named */
 	uint32_t me = (uint32_t)getpid();
 	struct kp_count c[22], *gone = NULL;
 	struct vm *list[1] = { &web };
@@ -388,9 +388,9 @@ static void stolen_by_bounded(void **state)
 	sched = cJSON_GetObjectItem(vcpu(vm, 0), "sched");
 	assert_int_equal(num(sched, "run_ns"), 5000);
 	assert_int_equal(num(sched, "delay_ns"), 200000);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(sched,
-								"stolen_by")),
-			 STEAL_TOP);
+	assert_int_equal(
+		cJSON_GetArraySize(cJSON_GetObjectItem(sched, "stolen_by")),
+		STEAL_TOP);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(sched, "stolen_by"))
 		assert_int_equal(num(e, "ns"), want[k++]);
 	e = cJSON_GetArrayItem(cJSON_GetObjectItem(sched, "stolen_by"), 0);
