@@ -274,10 +274,14 @@ static void on_sig(int s)
 /* Live view: VM rates per second, refreshed every @interval seconds. */
 static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 {
-	static const char *const head[] = { "NAME", "PID>", "STATE", "VCPUS>",
-					    "UEXITS/s>", "PIO/s>", "MMIO/s>",
-					    "EXITS/s>", "UEXITS>" };
-	struct { char id[48]; double ue, pio, mmio, ex; } prev[256];
+	static const char *const head[] = { "NAME",    "PID>",	    "STATE",
+					    "VCPUS>",  "UEXITS/s>", "PIO/s>",
+					    "MMIO/s>", "EXITS/s>",  "UEXITS>",
+					    "STEAL%>" };
+	struct {
+		char id[48];
+		double ue, pio, mmio, ex, run, delay;
+	} prev[256];
 	int nprev = 0, count = -1, iter = 0;
 	double interval = 1.0;
 	struct timespec ts;
@@ -319,14 +323,17 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 				printf("\033[H\033[2J");
 			printf("kvmprof top — every %.1f s, Ctrl-C to quit\n\n",
 			       interval);
-			table_init(&t, 9, head);
+			table_init(&t, 10, head);
 		}
 		cJSON_ArrayForEach(vm, vms) {
 			double ue = cli_num(vm, "userspace_exits"),
 			       pio = cli_num(vm, "pio"), mm = cli_num(vm, "mmio_write") +
 							  cli_num(vm, "mmio_read"),
 			       ex = cli_num(vm, "exits");
-			double d_ue = 0, d_pio = 0, d_mm = 0, d_ex = 0;
+			double run = cli_num(vm, "run_ns"),
+			       delay = cli_num(vm, "delay_ns");
+			double d_ue = 0, d_pio = 0, d_mm = 0, d_ex = 0,
+			       steal = 0;
 
 			for (int i = 0; i < nprev; i++) {
 				if (strcmp(prev[i].id, cli_str(vm, "id")))
@@ -335,18 +342,25 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 				d_pio = (pio - prev[i].pio) / interval;
 				d_mm = (mm - prev[i].mmio) / interval;
 				d_ex = (ex - prev[i].ex) / interval;
+				/* the interval's share of runnable time its
+				 * vCPUs waited for a host CPU */
+				if (run + delay > prev[i].run + prev[i].delay)
+					steal = 100 * (delay - prev[i].delay) /
+						(run + delay - prev[i].run -
+						 prev[i].delay);
 			}
 			if (!ctx->json)
 				table_row(&t,
 					  "%s\t%" PRIu64 "\t%s\t%" PRIu64
 					  "\t%.0f\t%.0f\t"
-					  "%.0f\t%.0f\t%" PRIu64,
+					  "%.0f\t%.0f\t%" PRIu64 "\t%.1f",
 					  cli_str(vm, "name"),
 					  cli_num(vm, "pid"),
 					  cli_str(vm, "state"),
 					  cli_num(vm, "vcpus"), d_ue, d_pio,
 					  d_mm, d_ex,
-					  cli_num(vm, "userspace_exits"));
+					  cli_num(vm, "userspace_exits"),
+					  steal);
 			if (n < 256) {
 				snprintf(prev[n].id, sizeof(prev[n].id), "%s",
 					 cli_str(vm, "id"));
@@ -354,6 +368,8 @@ static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
 				prev[n].pio = pio;
 				prev[n].mmio = mm;
 				prev[n].ex = ex;
+				prev[n].run = run;
+				prev[n].delay = delay;
 				n++;
 			}
 		}

@@ -228,6 +228,9 @@ cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms)
 		vm_sum(vm, true, 0, KP_EV_VCPU_WAKEUP, true, 0));
 	add_u64(o, "irqs", vm_sum(vm, true, 0, KP_EV_SET_IRQ, true, 0) +
 				   vm_sum(vm, true, 0, KP_EV_MSI_SET_IRQ, true, 0));
+	/* over its vCPUs: time on a host CPU, and waiting for one (steal) */
+	add_u64(o, "run_ns", vm_sum(vm, true, 0, KP_EV_VCPU_RUN, true, 0));
+	add_u64(o, "delay_ns", vm_sum(vm, true, 0, KP_EV_VCPU_DELAY, true, 0));
 	return o;
 }
 

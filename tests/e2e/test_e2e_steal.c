@@ -249,6 +249,24 @@ static void show_names_the_other(pid_t pid, pid_t other)
 	free(out);
 }
 
+/* the VM summary (`kvmprof vms`, `top`) sums its vCPUs' run and delay */
+static void summary_sums_the_vcpus(pid_t pid)
+{
+	const cJSON *v, *e, *mine = NULL;
+	cJSON *vm, *vms = kpd_get(&kpd, "/v1/vms");
+
+	assert_non_null(vms);
+	cJSON_ArrayForEach(e, vms)
+		if (jnum(e, "pid") == pid)
+			mine = e;
+	assert_non_null(mine);
+	v = vcpu0(pid, &vm);
+	assert_true(jnum(mine, "run_ns") == jnum(v, "sched.run_ns"));
+	assert_true(jnum(mine, "delay_ns") == jnum(v, "sched.delay_ns"));
+	cJSON_Delete(vm);
+	cJSON_Delete(vms);
+}
+
 static void delay_attributed_to_the_other(void **state)
 {
 	struct child ch[3];
@@ -335,6 +353,7 @@ static void delay_attributed_to_the_other(void **state)
 		cJSON_Delete(vm);
 	}
 	show_names_the_other(ch[0].pid, ch[1].pid);
+	summary_sums_the_vcpus(ch[0].pid);
 	for (int i = 0; i < 3; i++) {
 		close(ch[i].go);
 		close(ch[i].ready);
