@@ -41,7 +41,7 @@ E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
 	tests/lib/spestream.c $(SPEGEN_SRCS) lib/spe/spefile.c \
 	lib/kvmnames.c $(SPE_SRCS)
 E2E_EXTRA_counters := tests/lib/probes_e2e.c tests/lib/inject.c lib/kvmnames.c
-E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c
+E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c tests/lib/guest.c
 $(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o $(O)/san/tests/lib/%.o: SAN_CFLAGS += -Itests/lib \
 	-Itools/spegen
