@@ -103,6 +103,10 @@ __u32 kp_tc_on;
  * vCPU run time, run delay and who ran instead (KP_EV_VCPU_*). */
 __u32 kp_sched_on;
 
+/* Threads ever followed (below): until the first, a context switch costs
+ * only the count cache's flush. */
+__u64 kp_sched_threads;
+
 /*
  * Per CPU: the last KP_RQ_HIST tasks switched in and when, so that the run
  * delay of a vCPU thread can be split among the tasks that ran on the CPU
@@ -229,6 +233,14 @@ struct kp_who {
 	bool cache;	/* counts may go through the thread's count cache */
 };
 
+/* From now on the scheduler view follows thread @t as vCPU @vcpu. */
+static __always_inline void kp_sched_follow(struct kp_thread *t, int vcpu)
+{
+	if (vcpu >= 0 && t->sched_vcpu < 0)
+		__sync_fetch_and_add(&kp_sched_threads, 1);
+	t->sched_vcpu = vcpu;
+}
+
 /*
  * The current thread's VM and vCPU.  @last: when no vCPU is loaded now,
  * the vCPU this thread ran last (else KP_VCPU_NONE).  Returns the thread's
@@ -263,7 +275,7 @@ static __always_inline struct kp_thread *who_current(struct kp_who *w,
 	if (first && (__u64)first != t->notifier) {
 		t->notifier = (__u64)first;
 		t->vcpu = vcpu_id_of(vcpu_of_notifier(first));
-		t->sched_vcpu = t->vcpu;
+		kp_sched_follow(t, t->vcpu);
 	}
 	w->tgid = t->tgid;
 	w->start_ns = t->start_ns;
@@ -490,7 +502,7 @@ static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 	t = who_current(&w, false);
 	w.vcpu = vcpu;
 	if (t && vcpu >= 0)
-		t->sched_vcpu = vcpu;
+		kp_sched_follow(t, vcpu);
 	kp_add_tc(t, &w, event, sub, n);
 }
 
@@ -753,7 +765,7 @@ int BPF_PROG(kp_sched_switch, bool preempt, struct task_struct *prev,
 
 	t = bpf_task_storage_get(&kp_thread, prev, 0, 0);
 	kp_tc_publish(t);
-	if (!kp_sched_on)
+	if (!kp_sched_on || !kp_sched_threads)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (t && t->sched_vcpu >= 0)
@@ -771,7 +783,7 @@ int BPF_PROG(kp_sched_wakeup, struct task_struct *p)
 {
 	struct kp_thread *t;
 
-	if (!kp_sched_on)
+	if (!kp_sched_on || !kp_sched_threads)
 		return 0;
 	t = bpf_task_storage_get(&kp_thread, p, 0, 0);
 	if (t && t->sched_vcpu >= 0 && !t->wait_since && !t->run_since)
