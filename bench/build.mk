@@ -15,6 +15,16 @@ $(O)/bench/spe_capture_bench: $(call obj,$(SPE_CAPTURE_BENCH_SRCS)) | $(BINS)
 	$(Q)$(CC) -o $@ $^ $(CJSON_LIBS) $(CURL_LIBS) $(LIBBPF_LIBS)
 BENCH_BINS += $(O)/bench/spe_capture_bench
 
+# kvmprofd's scheduler programs per host context switch (sched_bench.c).
+SCHED_BENCH_SRCS := bench/sched_bench.c tests/lib/harness.c tests/lib/wait.c \
+	tests/lib/inject.c lib/client.c lib/json.c
+$(call obj,bench/sched_bench.c): CFLAGS_ALL += -Itests/lib
+$(O)/bench/sched_bench: $(call obj,$(SCHED_BENCH_SRCS)) | $(BINS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(CJSON_LIBS) $(CURL_LIBS) $(LIBBPF_LIBS)
+BENCH_BINS += $(O)/bench/sched_bench
+
 # Decode throughput (release objects).
 $(O)/bench/spe_bench: $(call obj,bench/spe/spe_bench.c $(SPE_SRCS) $(SPEGEN_SRCS))
 	$(call msg,LD,$@)
