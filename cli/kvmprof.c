@@ -239,6 +239,8 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	table_free(&t);
 	if (cJSON_IsFalse(cJSON_GetObjectItem(st, "bpf_stats")))
 		printf("BPF run stats: %s\n", cli_str(st, "bpf_stats_reason"));
+	printf("count cache: %s; vCPU run time and steal: %s\n",
+	       cli_str(st, "count_cache"), cli_str(st, "sched"));
 	lost = cli_obj(st, "lost");
 	reg = cli_obj(st, "registry");
 	printf("events lost: %" PRIu64 " (counters map full %" PRIu64
