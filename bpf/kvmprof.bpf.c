@@ -706,7 +706,7 @@ static __always_inline void kp_sched_blame(struct kp_thread *t, __u64 from,
 {
 	struct kp_rq_hist *h;
 	__u32 zero = 0;
-	__u64 end = now;
+	__u64 end = now, d;
 
 	h = bpf_map_lookup_elem(&kp_rq_hist, &zero);
 	if (!h)
@@ -718,8 +718,11 @@ static __always_inline void kp_sched_blame(struct kp_thread *t, __u64 from,
 
 		if (!start || start >= end)
 			break;
-		kp_sched_add(t, KP_EV_STOLEN_BY, s->pid,
-			     end - (start > from ? start : from));
+		d = end - (start > from ? start : from);
+		/* shorter slices stay in the delay only ("other"): fewer
+		 * keys for the kworker blips of a busy host */
+		if (d >= KP_STOLEN_MIN_NS)
+			kp_sched_add(t, KP_EV_STOLEN_BY, s->pid, d);
 		if (start <= from)
 			break;
 		end = start;

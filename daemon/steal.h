@@ -4,8 +4,10 @@
  * bounded, with the host threads they name.
  *
  * Bounds: per vCPU at most STEAL_KEEP host threads are kept (in the BPF
- * map and the registry); at each harvest the smaller ones beyond that are
- * deleted, their time staying in the vCPU's delay as "other".  The API
+ * map and the registry, plus those new since the last harvest); at each
+ * harvest the smaller ones beyond that are deleted, their time staying in
+ * the vCPU's delay as "other".  (8 for 8192 vCPUs: 64k of the 256k
+ * entries of the BPF counter map at the defaults.)  The API
  * shows the STEAL_TOP largest and "other" (the delay not shown).  Thread
  * names come from /proc at the harvest that first sees them, kept in a
  * table of STEAL_NAMES entries (a reused thread id is named afresh after
@@ -22,7 +24,7 @@
 
 #include "registry.h"
 
-#define STEAL_KEEP 16
+#define STEAL_KEEP 8
 #define STEAL_TOP 5
 #define STEAL_NAMES 1024
 #define STEAL_NAME_TTL_MS 10000

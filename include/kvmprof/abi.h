@@ -104,8 +104,10 @@ enum kp_event {
 #define KP_PIO_SUB_RW(sub) (((sub) >> 16) & 1u)
 #define KP_PIO_SUB_PORT(sub) ((sub) & 0xffffu)
 
-/* Switches per CPU remembered for KP_EV_STOLEN_BY (a power of 2). */
+/* Switches per CPU remembered for KP_EV_STOLEN_BY (a power of 2), and the
+ * shortest slice counted there (ns). */
 #define KP_RQ_HIST 64
+#define KP_STOLEN_MIN_NS 10000
 
 /* log2 histograms: bucket 0 holds 0, bucket b > 0 holds 2^(b-1) <= v < 2^b. */
 #define KP_HIST_BUCKETS 64
