@@ -18,7 +18,15 @@ int daemon_harvest(struct daemon *d)
 	int r;
 
 	registry_mark_exited(&d->reg, now);
-	r = probes_snapshot(d->probes, &snap, &n);
+	if (d->probes) {
+		r = probes_snapshot(d->probes, &snap, &n);
+	} else {
+		/* bpf = no: VMMs found by their KVM VM fd */
+		r = kvmstats_discover(&d->reg, now);
+		r = r < 0 ? r : 0;
+	}
+	/* final KVM stats of VMs just found gone, before they may leave */
+	kvmstats_tick(&d->ks, &d->reg, now);
 	if (r < 0)
 		goto out;
 	r = registry_update(&d->reg, snap, n, now, &stale, &nstale);
