@@ -301,11 +301,16 @@ static void read_vals(struct vm_ks *k)
 	}
 }
 
+void kvmstats_read(struct vm_ks *k)
+{
+	if (k && !k->final)
+		read_vals(k);
+}
+
 void kvmstats_refresh(struct kvmstats *ks, struct vm *vm)
 {
 	(void)ks;
-	if (vm->ks && !vm->ks->final)
-		read_vals(vm->ks);
+	kvmstats_read(vm->ks);
 }
 
 void kvmstats_tick(struct kvmstats *ks, struct registry *reg, uint64_t now_ms)

@@ -90,6 +90,8 @@ void kvmstats_tick(struct kvmstats *ks, struct registry *reg, uint64_t now_ms);
 
 /* Read @vm's values now (running VMs; final ones are kept). */
 void kvmstats_refresh(struct kvmstats *ks, struct vm *vm);
+/* The same for a VM's state @k (may be NULL). */
+void kvmstats_read(struct vm_ks *k);
 
 /* GET /v1/vms/{ref}/kvm-stats: the values just read. */
 cJSON *kvmstats_json(struct kvmstats *ks, struct vm *vm);

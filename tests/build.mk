@@ -1,15 +1,16 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
 UNIT_TESTS := vmname registry procfs config metrics render kvmnames kvmstats
-UNIT_DEPS_kvmstats := lib/kvmstats.c
+UNIT_DEPS_kvmstats = $(UNIT_DEPS_metrics)
 UNIT_DEPS_kvmnames := lib/kvmnames.c
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
 UNIT_DEPS_procfs := lib/procfs.c
 UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
+	daemon/metrics_kvm.c daemon/kvmstats.c lib/kvmstats.c lib/json.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
 # (render.c embeds a VM's SPE profile: spe_capture.c and the decoder)
-UNIT_DEPS_render := daemon/render.c daemon/spe_capture.c lib/json.c $(SPE_SRCS) \
+UNIT_DEPS_render := daemon/render.c daemon/spe_capture.c $(SPE_SRCS) \
 	$(SPE_IO_SRCS) $(UNIT_DEPS_metrics)
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
