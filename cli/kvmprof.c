@@ -362,6 +362,8 @@ static const struct cli_cmd top_cmds[] = {
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },
 	{ "sysreg", cmd_sysreg, "VM",
 	  "a VM's sysreg write traps vs elided saves" },
+	{ "kvm-stats", cmd_kvm_stats, "VM",
+	  "KVM's own statistics of a VM and its vCPUs (binary stats)" },
 	{ "record", cmd_record,
 	  "VM -o FILE [--duration S] [--midr X] [--format F]",
 	  "record a VM's raw guest SPE stream (gzip)" },
