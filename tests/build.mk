@@ -37,7 +37,7 @@ TEST_BINS += $(O)/tests/test_probes
 # over the shared test code of tests/lib/ (also linked by the bench).
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
 	lib/client.c
-E2E_TESTS := generic spe counters apf api
+E2E_TESTS := generic spe counters apf api kvmstats
 # The probes driven through BPF_PROG_TEST_RUN (tests/lib/probes_e2e.c).
 E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
 	tests/lib/spestream.c $(SPEGEN_SRCS) lib/spe/spefile.c \
