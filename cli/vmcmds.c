@@ -188,10 +188,10 @@ static void ks_unit(const cJSON *s, char *out, size_t len)
 		int base, exp;
 		const char *text;
 	} known[] = {
-		{ "seconds", 10, -9, "ns" },  { "seconds", 10, -6, "us" },
-		{ "seconds", 10, -3, "ms" },  { "seconds", 10, 0, "s" },
-		{ "bytes", 2, 0, "B" },	      { "bytes", 2, 10, "KiB" },
-		{ "bytes", 2, 20, "MiB" },    { "bytes", 2, 30, "GiB" },
+		{ "seconds", 10, -9, "ns" },   { "seconds", 10, -6, "us" },
+		{ "seconds", 10, -3, "ms" },   { "seconds", 10, 0, "s" },
+		{ "bytes", 2, 0, "B" },	       { "bytes", 2, 10, "KiB" },
+		{ "bytes", 2, 20, "MiB" },     { "bytes", 2, 30, "GiB" },
 		{ "cycles", 10, 0, "cycles" }, { "boolean", 10, 0, "bool" },
 		{ "none", 10, 0, "" },
 	};

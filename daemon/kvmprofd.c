@@ -129,15 +129,17 @@ static int drop_privileges(struct daemon *d)
 			 "capabilities", d->cfg->s.user);
 	log_info("running as uid %u gid %u, capabilities: %s%s",
 		 (unsigned)pr.uid, (unsigned)pr.gid,
-		 pr.kept_bpf ? "cap_bpf (this kernel checks it on map access)"
-			     : "none",
+		 pr.kept_bpf ? "cap_bpf (this kernel checks it on map access)" :
+			       "none",
 		 pr.kept_ptrace ? "; cap_sys_ptrace permitted, raised around "
-				  "pidfd_getfd (kvm-stats)" : "");
+				  "pidfd_getfd (kvm-stats)" :
+				  "");
 	if (pr.kept_ptrace)
 		d->ks.ptrace_cap = privs_ptrace;
 	else if (d->opts.kvm_stats)
 		log_info("kvm-stats: without CAP_SYS_PTRACE, only VMMs that "
-			 "allow ptrace by uid %u are read", (unsigned)pr.uid);
+			 "allow ptrace by uid %u are read",
+			 (unsigned)pr.uid);
 	return 0;
 }
 

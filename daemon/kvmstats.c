@@ -135,7 +135,8 @@ static int take_fd(struct kvmstats *ks, int pidfd, int num, const char *want)
 	/* the VMM may have closed and reused the number meanwhile */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = readlink(path, got, sizeof(got) - 1);
-	if (n < 0 || (size_t)n != strlen(want) || memcmp(got, want, (size_t)n)) {
+	if (n < 0 || (size_t)n != strlen(want) ||
+	    memcmp(got, want, (size_t)n)) {
 		close(fd);
 		return -ESTALE;
 	}
@@ -257,7 +258,7 @@ static void scan(struct kvmstats *ks, struct vm *vm, uint64_t now)
 	if (pidfd < 0) {
 		r = -errno;
 	} else if (kp_proc_alive((pid_t)vm->pid, vm->start_ns) != 1) {
-		r = -ESRCH;	/* the pid is another process now */
+		r = -ESRCH; /* the pid is another process now */
 	} else {
 		k->reason[0] = '\0';
 		r = scan_fds(ks, vm, k, pidfd);
@@ -282,7 +283,7 @@ static void scan(struct kvmstats *ks, struct vm *vm, uint64_t now)
 				     "no KVM VM fd in the process");
 	vcpus_held = k->nfds - (k->nfds && k->fds[0].vcpu < 0);
 	if (!r && vcpus_held >= k->vcpu_fds && k->nfds)
-		k->backoff_ms = SCAN_MAX_MS;	/* complete: vCPU hotplug */
+		k->backoff_ms = SCAN_MAX_MS; /* complete: vCPU hotplug */
 	else
 		k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : SCAN_MIN_MS;
 	if (k->backoff_ms > SCAN_MAX_MS)
@@ -389,7 +390,8 @@ static cJSON *fd_json(const struct ks_fd *f)
 	cJSON_AddNumberToObject(o, "skipped", f->schema->skipped);
 	a = cJSON_AddArrayToObject(o, "stats");
 	for (uint32_t i = 0; a && f->have_vals && i < f->schema->ndesc; i++)
-		cJSON_AddItemToArray(a, stat_json(&f->schema->desc[i], f->vals));
+		cJSON_AddItemToArray(a,
+				     stat_json(&f->schema->desc[i], f->vals));
 	return o;
 }
 
@@ -414,8 +416,9 @@ cJSON *kvmstats_json(struct kvmstats *ks, struct vm *vm)
 		cJSON_AddStringToObject(o, "reason", "not scanned yet");
 	} else {
 		cJSON_AddStringToObject(o, "state",
-					k->nfds ? (k->final ? "final" : "read") :
-						  "unavailable");
+					k->nfds ?
+						(k->final ? "final" : "read") :
+						"unavailable");
 		cJSON_AddStringToObject(o, "reason", k->reason);
 		cJSON_AddNumberToObject(o, "vcpu_fds", k->vcpu_fds);
 	}
@@ -483,8 +486,8 @@ int kvmstats_discover(struct registry *reg, uint64_t now_ms)
 		    tracked(reg, (uint32_t)pid) || !holds_vm_fd(pid) ||
 		    kp_proc_stat(pid, &ticks, NULL, 0))
 			continue;
-		if (!registry_note_vm(reg, (uint32_t)pid, ticks * tick_ns,
-				      NULL, now_ms))
+		if (!registry_note_vm(reg, (uint32_t)pid, ticks * tick_ns, NULL,
+				      now_ms))
 			added++;
 		else
 			reg->vms_dropped++;

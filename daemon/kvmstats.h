@@ -38,29 +38,29 @@
 struct registry;
 struct vm;
 
-#define KS_MAX_SCHEMAS 8	/* distinct descriptor sets (vm, vcpu, ...) */
-#define KS_MAX_FDS 4097		/* stats fds per VM: its own + 4096 vCPUs */
-#define KS_MAX_SCAN_FDS 65536	/* fds of a VMM looked at per scan */
+#define KS_MAX_SCHEMAS 8      /* distinct descriptor sets (vm, vcpu, ...) */
+#define KS_MAX_FDS 4097	      /* stats fds per VM: its own + 4096 vCPUs */
+#define KS_MAX_SCAN_FDS 65536 /* fds of a VMM looked at per scan */
 
 /* One stats fd copied from the VMM. */
 struct ks_fd {
-	int fd;			/* ours; -1 once closed (final) */
-	int32_t vcpu;		/* -1: the VM's own statistics */
+	int fd;	      /* ours; -1 once closed (final) */
+	int32_t vcpu; /* -1: the VM's own statistics */
 	const struct kp_ks_schema *schema;
-	char id[KP_KS_ID_MAX];	/* the fd's id string */
-	uint64_t *vals;		/* last read, schema->nvalues */
+	char id[KP_KS_ID_MAX]; /* the fd's id string */
+	uint64_t *vals;	       /* last read, schema->nvalues */
 	bool have_vals;
 };
 
 /* A VM's statistics (vm->ks). */
 struct vm_ks {
-	struct ks_fd *fds;	/* the VM's first (if any), then vCPUs */
+	struct ks_fd *fds; /* the VM's first (if any), then vCPUs */
 	size_t nfds;
-	uint32_t vcpu_fds;	/* KVM vCPU fds the VMM held at last scan */
-	bool is_vmm;		/* it held a KVM VM fd */
-	bool final;		/* VMM gone: values final, fds closed */
-	int err;		/* last scan's error (-errno), 0 */
-	char reason[256];	/* why nothing or not everything is read */
+	uint32_t vcpu_fds; /* KVM vCPU fds the VMM held at last scan */
+	bool is_vmm;	   /* it held a KVM VM fd */
+	bool final;	   /* VMM gone: values final, fds closed */
+	int err;	   /* last scan's error (-errno), 0 */
+	char reason[256];  /* why nothing or not everything is read */
 	uint64_t next_scan_ms, backoff_ms;
 };
 
@@ -72,7 +72,7 @@ struct kvmstats {
 	 * not kept */
 	int (*ptrace_cap)(bool on);
 	uint64_t scans, fds_taken, errors;
-	void (*next_free)(void *arg, struct vm *vm);	/* chained hook */
+	void (*next_free)(void *arg, struct vm *vm); /* chained hook */
 	void *next_free_arg;
 };
 

@@ -37,9 +37,10 @@ int privs_limit(bool keep_ptrace)
 	 * look into tracefs (mode 0700).  Switching user later: SETUID,
 	 * SETGID, and SETPCAP to clear the bounding set.  KVM stats fds of
 	 * other users' VMMs: SYS_PTRACE (pidfd_getfd). */
-	static const int keep[] = { CAP_BPF,	 CAP_PERFMON, CAP_DAC_READ_SEARCH,
-				    CAP_SETUID,	 CAP_SETGID,  CAP_SETPCAP,
-				    CAP_SYS_PTRACE };
+	static const int keep[] = {
+		CAP_BPF,    CAP_PERFMON, CAP_DAC_READ_SEARCH, CAP_SETUID,
+		CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE
+	};
 	bool have[ARRAY_SIZE(keep)];
 
 	capng_get_caps_process();

@@ -15,7 +15,7 @@
 #define UNIT_MASK (0xfu << UNIT_SHIFT)
 #define BASE_SHIFT 8
 #define BASE_MASK (0xfu << BASE_SHIFT)
-#define LOG_HIST_MAX 65	/* bucket 64 starts at 2^63 */
+#define LOG_HIST_MAX 65 /* bucket 64 starts at 2^63 */
 
 int kp_ks_read_fd(void *ctx, void *buf, size_t len, uint64_t off)
 {
@@ -65,7 +65,7 @@ static uint32_t get32(const unsigned char *p)
 {
 	uint32_t v;
 
-	memcpy(&v, p, 4);	/* CPU native, as KVM writes it */
+	memcpy(&v, p, 4); /* CPU native, as KVM writes it */
 	return v;
 }
 
@@ -101,7 +101,8 @@ static int parse_desc(const unsigned char *p, uint32_t name_size, uint32_t i,
 	if (!memchr(name, '\0', name_size))
 		return fail(err, errlen, -EINVAL,
 			    "descriptor %u: name not NUL-terminated in %u "
-			    "bytes", i, name_size);
+			    "bytes",
+			    i, name_size);
 	if (!*name)
 		return fail(err, errlen, -EINVAL, "descriptor %u: empty name",
 			    i);
@@ -135,8 +136,8 @@ static int parse_desc(const unsigned char *p, uint32_t name_size, uint32_t i,
 			    "%s: log histogram of %u buckets (at most %u)",
 			    name, d->size, LOG_HIST_MAX);
 	if (d->index + d->size > KP_KS_MAX_VALUES)
-		return fail(err, errlen, -E2BIG,
-			    "%s: values end past %u", name, KP_KS_MAX_VALUES);
+		return fail(err, errlen, -E2BIG, "%s: values end past %u", name,
+			    KP_KS_MAX_VALUES);
 	return 0;
 }
 
@@ -168,8 +169,8 @@ static int parse_descs(struct kp_ks_schema *s, const unsigned char *raw,
 	return 0;
 }
 
-int kp_ks_load(kp_ks_read_fn rd, void *ctx, struct kp_ks_schema *s,
-	       char *err, size_t errlen)
+int kp_ks_load(kp_ks_read_fn rd, void *ctx, struct kp_ks_schema *s, char *err,
+	       size_t errlen)
 {
 	unsigned char h[KP_KS_HEADER_SIZE];
 	uint32_t name_size, ndesc, id_off, desc_off, data_off;
@@ -318,7 +319,7 @@ bool kp_ks_bucket_le(const struct kp_ks_desc *d, uint32_t i, uint64_t *ret)
 	uint64_t hi;
 
 	if (i + 1 >= d->size)
-		return false;	/* the last bucket: up to +Inf */
+		return false; /* the last bucket: up to +Inf */
 	if (d->type == KP_KS_LOG_HIST) {
 		/* [0, 1), then [2^(i-1), 2^i) */
 		*ret = i ? (1ull << i) - 1 : 0;

@@ -14,13 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KP_KS_HEADER_SIZE 24	/* struct kvm_stats_header */
-#define KP_KS_DESC_SIZE 16	/* struct kvm_stats_desc without its name */
-#define KP_KS_MAX_DESC 1024	/* descriptors per stats fd */
-#define KP_KS_MAX_NAME 256	/* header's name_size, bytes with the NUL */
-#define KP_KS_MAX_SIZE 1024	/* values of one statistic (buckets) */
-#define KP_KS_MAX_VALUES 65536	/* u64 values of one stats fd */
-#define KP_KS_ID_MAX 64		/* id string kept (longer: truncated) */
+#define KP_KS_HEADER_SIZE 24   /* struct kvm_stats_header */
+#define KP_KS_DESC_SIZE 16     /* struct kvm_stats_desc without its name */
+#define KP_KS_MAX_DESC 1024    /* descriptors per stats fd */
+#define KP_KS_MAX_NAME 256     /* header's name_size, bytes with the NUL */
+#define KP_KS_MAX_SIZE 1024    /* values of one statistic (buckets) */
+#define KP_KS_MAX_VALUES 65536 /* u64 values of one stats fd */
+#define KP_KS_ID_MAX 64	       /* id string kept (longer: truncated) */
 
 enum kp_ks_type {
 	KP_KS_CUMULATIVE,
@@ -41,14 +41,14 @@ enum kp_ks_unit {
 };
 
 struct kp_ks_desc {
-	const char *name;	/* [a-zA-Z0-9_]+, inside the schema */
-	uint8_t type;		/* enum kp_ks_type */
-	uint8_t unit;		/* enum kp_ks_unit */
-	uint8_t base;		/* 10 or 2 */
-	int16_t exponent;	/* value * base^exponent is in the unit */
-	uint16_t size;		/* values: 1, or buckets */
-	uint32_t index;		/* of the first value in the data block */
-	uint32_t bucket_size;	/* linear histograms */
+	const char *name;     /* [a-zA-Z0-9_]+, inside the schema */
+	uint8_t type;	      /* enum kp_ks_type */
+	uint8_t unit;	      /* enum kp_ks_unit */
+	uint8_t base;	      /* 10 or 2 */
+	int16_t exponent;     /* value * base^exponent is in the unit */
+	uint16_t size;	      /* values: 1, or buckets */
+	uint32_t index;	      /* of the first value in the data block */
+	uint32_t bucket_size; /* linear histograms */
 };
 
 /* What one stats fd describes (read once per fd). */
@@ -58,8 +58,8 @@ struct kp_ks_schema {
 	struct kp_ks_desc *desc;
 	char *names;
 	uint32_t data_offset;
-	uint32_t nvalues;	/* u64 values the descriptors cover */
-	uint32_t skipped;	/* descriptors of an unknown type, unit or
+	uint32_t nvalues; /* u64 values the descriptors cover */
+	uint32_t skipped; /* descriptors of an unknown type, unit or
 				 * base or name (newer kernel): left out */
 };
 
@@ -81,8 +81,8 @@ int kp_ks_read_buf(void *ctx, void *buf, size_t len, uint64_t off);
  * saying where), -E2BIG (past a limit), -ENODATA (truncated), -ENOMEM, or
  * the reader's -errno.  kp_ks_free() it after success.
  */
-int kp_ks_load(kp_ks_read_fn rd, void *ctx, struct kp_ks_schema *s,
-	       char *err, size_t errlen);
+int kp_ks_load(kp_ks_read_fn rd, void *ctx, struct kp_ks_schema *s, char *err,
+	       size_t errlen);
 void kp_ks_free(struct kp_ks_schema *s);
 
 /* The data block, @s->nvalues u64 into @vals: 0 or the reader's -errno. */

@@ -32,9 +32,19 @@ static pid_t start_guest(const char *name, const char *report)
 {
 	char path[256];
 	char *argv[] = { bin_path("tools/kvmguest", path, sizeof(path)),
-			 "--name", (char *)name, "--vcpus", "2", "--irqchip",
-			 "--hlt", "20", "--pio", "5", "--repeat", "--report",
-			 (char *)report, NULL };
+			 "--name",
+			 (char *)name,
+			 "--vcpus",
+			 "2",
+			 "--irqchip",
+			 "--hlt",
+			 "20",
+			 "--pio",
+			 "5",
+			 "--repeat",
+			 "--report",
+			 (char *)report,
+			 NULL };
 
 	return spawn(argv);
 }
@@ -70,8 +80,7 @@ static bool state_is(const cJSON *j, const void *want)
 
 /* Run the guest until kvmprofd reads its stats, stop it, wait for the
  * final values: the final kvm-stats JSON; the VMM's report in *@ret_rep. */
-static cJSON *run_until_final(struct kpd *d, const char *name,
-			      cJSON **ret_rep)
+static cJSON *run_until_final(struct kpd *d, const char *name, cJSON **ret_rep)
 {
 	char path[160], rep[160];
 	cJSON *j;
@@ -141,11 +150,11 @@ static void kvm_stats_agree_with_bpf_and_vmm(void **state)
 	/* the CLI says the same */
 	vm = cli_json(&kpd, &rc, "kvm-stats", name);
 	assert_int_equal(rc, 0);
-	assert_int_equal(hist_total(stat_of(cJSON_GetArrayItem(jget(vm, "vcpus"),
-							       1),
-					    "halt_wait_hist")),
-			 jnum(cJSON_GetArrayItem(jget(rep, "vcpus"), 1),
-			      "hlt_wake_msi_sent"));
+	assert_int_equal(
+		hist_total(stat_of(cJSON_GetArrayItem(jget(vm, "vcpus"), 1),
+				   "halt_wait_hist")),
+		jnum(cJSON_GetArrayItem(jget(rep, "vcpus"), 1),
+		     "hlt_wake_msi_sent"));
 	cJSON_Delete(vm);
 	cJSON_Delete(rep);
 	cJSON_Delete(ks);
@@ -154,8 +163,8 @@ static void kvm_stats_agree_with_bpf_and_vmm(void **state)
 /* --no-bpf: no probes, the VM found through /proc, the same stats. */
 static void no_bpf_serves_kvm_stats(void **state)
 {
-	static const char *const extra[] = { "--interval-ms", "100",
-					     "--no-bpf", NULL };
+	static const char *const extra[] = { "--interval-ms", "100", "--no-bpf",
+					     NULL };
 	struct kpd d = {};
 	char name[64];
 	cJSON *ks, *rep, *st;

@@ -191,11 +191,9 @@ static void privileges_after_drop(void **state)
 	/* --user kvmprof: that user too */
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(svc_start(&d, NULL,
-				   (const char *const[]){ "--metrics-listen",
-							  "off", "--user",
-							  "kvmprof",
-							  "--no-kvm-stats",
-							  NULL },
+				   (const char *const[]){
+					   "--metrics-listen", "off", "--user",
+					   "kvmprof", "--no-kvm-stats", NULL },
 				   NULL, NULL),
 			 0);
 	assert_int_equal(status_field(d.pid, "Uid", 10), uid);

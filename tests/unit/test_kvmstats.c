@@ -34,7 +34,7 @@
 _Static_assert(sizeof(struct kvm_stats_header) == KP_KS_HEADER_SIZE, "hdr");
 _Static_assert(sizeof(struct kvm_stats_desc) == KP_KS_DESC_SIZE, "desc");
 
-#define F(type, unit, base)                                              \
+#define F(type, unit, base) \
 	(KVM_STATS_TYPE_##type | KVM_STATS_UNIT_##unit | KVM_STATS_BASE_##base)
 
 struct tdesc {
@@ -59,10 +59,23 @@ static const struct tdesc all[] = {
 };
 #define NVALS 17
 static const uint64_t vals[NVALS] = {
-	(1ull << 60) + 3, 1, 7, 123456789, 4,	     /* scalars */
-	1, 2, 3, 4,				     /* lin_hist */
-	10, 11, 12, 13, 14, 15,			     /* halt_wait_hist */
-	5, 6,					     /* flag_hist */
+	(1ull << 60) + 3,
+	1,
+	7,
+	123456789,
+	4, /* scalars */
+	1,
+	2,
+	3,
+	4, /* lin_hist */
+	10,
+	11,
+	12,
+	13,
+	14,
+	15, /* halt_wait_hist */
+	5,
+	6, /* flag_hist */
 };
 
 static unsigned char buf[65536];
@@ -144,7 +157,8 @@ static void check_all(struct kp_ks_schema *s, size_t len)
 	assert_int_equal(d->unit, KP_KS_SECONDS);
 	assert_int_equal(d->base, 10);
 	assert_int_equal(d->exponent, -9);
-	assert_true(kp_ks_scale(d) > 0.999999e-9 && kp_ks_scale(d) < 1.000001e-9);
+	assert_true(kp_ks_scale(d) > 0.999999e-9 &&
+		    kp_ks_scale(d) < 1.000001e-9);
 	d = kp_ks_find(s, "pages_kib");
 	assert_int_equal(d->unit, KP_KS_BYTES);
 	assert_int_equal(d->base, 2);
@@ -292,8 +306,8 @@ static void malformed(void **state)
 
 	(void)state;
 	len = build(48, all, 8, vals, NVALS, false);
-	expect(10, &(struct bad){ "short header", -ENODATA,
-				  "header: truncated" });
+	expect(10,
+	       &(struct bad){ "short header", -ENODATA, "header: truncated" });
 	expect(100, &(struct bad){ "cut in the descriptors", -ENODATA,
 				   "descriptors: truncated" });
 	expect(30, &(struct bad){ "cut in the id", -ENODATA,
@@ -301,20 +315,20 @@ static void malformed(void **state)
 	hdr(1, 0);
 	expect(len, &(struct bad){ "name size 0", -EINVAL, "name size 0" });
 	hdr(1, 100000);
-	expect(len, &(struct bad){ "name size huge", -E2BIG,
-				   "name size 100000" });
+	expect(len,
+	       &(struct bad){ "name size huge", -E2BIG, "name size 100000" });
 	len = build(48, all, 8, vals, NVALS, false);
 	hdr(2, 5000);
 	expect(len, &(struct bad){ "too many", -E2BIG, "5000 descriptors" });
 	len = build(48, all, 8, vals, NVALS, false);
-	hdr(2, 9);	/* one more than there is */
+	hdr(2, 9); /* one more than there is */
 	expect(len, &(struct bad){ "count past the end", -EINVAL,
 				   "overlap the data" });
 	len = build(48, all, 8, vals, NVALS, false);
 	hdr(5, 12);
 	expect(len, &(struct bad){ "data in header", -EINVAL, "offsets" });
 	len = build(48, all, 8, vals, NVALS, false);
-	memcpy(&v, buf + 16, 4);	/* data over the descriptors */
+	memcpy(&v, buf + 16, 4); /* data over the descriptors */
 	hdr(5, (v + 7) & ~7u);
 	expect(len, &(struct bad){ "overlap", -EINVAL, "overlap the data" });
 	len = build(48, all, 8, vals, NVALS, false);
