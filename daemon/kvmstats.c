@@ -314,6 +314,15 @@ void kvmstats_refresh(struct kvmstats *ks, struct vm *vm)
 	kvmstats_read(vm->ks);
 }
 
+void kvmstats_new_vm(struct kvmstats *ks, struct vm *vm, uint64_t now_ms)
+{
+	if (!ks->enabled || !vm || vm->exited || vm->ks)
+		return;
+	vm->ks = calloc(1, sizeof(*vm->ks));
+	if (vm->ks)
+		scan(ks, vm, now_ms);
+}
+
 void kvmstats_tick(struct kvmstats *ks, struct registry *reg, uint64_t now_ms)
 {
 	if (!ks->enabled)

@@ -88,6 +88,10 @@ void kvmstats_fini(struct kvmstats *ks, struct registry *reg);
  */
 void kvmstats_tick(struct kvmstats *ks, struct registry *reg, uint64_t now_ms);
 
+/* A VM just announced (its first event, from a running vCPU): scan it now,
+ * so that a short-lived VMM's stats fds are held before it exits. */
+void kvmstats_new_vm(struct kvmstats *ks, struct vm *vm, uint64_t now_ms);
+
 /* Read @vm's values now (running VMs; final ones are kept). */
 void kvmstats_refresh(struct kvmstats *ks, struct vm *vm);
 /* The same for a VM's state @k (may be NULL). */
