@@ -82,7 +82,8 @@ int daemon_on_vm_event(void *ctx, void *data, size_t size)
 	if (registry_note_vm(&d->reg, e->tgid, e->start_ns, &id, kp_mono_ms()))
 		d->reg.vms_dropped++;
 	else
-		kvmstats_new_vm(&d->ks, registry_get(&d->reg, e->tgid, e->start_ns),
+		kvmstats_new_vm(&d->ks,
+				registry_get(&d->reg, e->tgid, e->start_ns),
 				kp_mono_ms());
 	return 0;
 }
