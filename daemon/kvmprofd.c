@@ -246,6 +246,14 @@ int main(int argc, char **argv)
 			 kp_exit_layout_name(probes_exit_layout(d.probes)),
 			 probes_count_cache(d.probes));
 
+	spe_capture_init(&d.spe, &d.reg,
+			 (uint64_t)d.opts.spe_raw_mib << 20);
+	d.spe.midr = d.opts.spe_midr;
+	d.spe.top_pcs = d.opts.spe_top_pcs;
+	d.spe.symbols_for = guest_symbols_for;
+	d.spe.symbols_ctx = &d;
+	kvmstats_init(&d.ks, &d.reg, d.opts.kvm_stats);
+	/* after kvmstats_init(): it gets the CAP_SYS_PTRACE hook */
 	r = drop_privileges(&d);
 	if (r < 0)
 		goto out;
@@ -255,13 +263,6 @@ int main(int argc, char **argv)
 		log_err("event loop: %s", strerror(-r));
 		goto out;
 	}
-	spe_capture_init(&d.spe, &d.reg,
-			 (uint64_t)d.opts.spe_raw_mib << 20);
-	d.spe.midr = d.opts.spe_midr;
-	d.spe.top_pcs = d.opts.spe_top_pcs;
-	d.spe.symbols_for = guest_symbols_for;
-	d.spe.symbols_ctx = &d;
-	kvmstats_init(&d.ks, &d.reg, d.opts.kvm_stats);
 	if (d.probes)
 		rb = ring_buffer__new(probes_events_fd(d.probes),
 				      daemon_on_vm_event, &d, NULL);

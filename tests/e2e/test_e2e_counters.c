@@ -144,6 +144,12 @@ static void bme_and_sysreg_counters(void **state)
 		assert_string_equal(jget(j, "state")->valuestring,
 				    "unavailable");
 		cJSON_Delete(j);
+		/* started as root: CAP_SYS_PTRACE kept for pidfd_getfd */
+		j = kpd_get(&kpd, "/v1/status");
+		assert_true(cJSON_IsTrue(jget(j, "kvm_stats.cap_sys_ptrace")));
+		assert_true(jnum(j, "kvm_stats.scans") >= 1);
+		assert_int_equal(jnum(j, "kvm_stats.fds_taken"), 0);
+		cJSON_Delete(j);
 	}
 	cJSON_Delete(vm);
 	close(pb);
