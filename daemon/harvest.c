@@ -22,7 +22,7 @@ int daemon_harvest(struct daemon *d)
 		r = probes_snapshot(d->probes, &snap, &n);
 	} else {
 		/* bpf = no: VMMs found by their KVM VM fd */
-		r = kvmstats_discover(&d->reg, now);
+		r = kvmstats_discover(&d->ks, &d->reg, now);
 		r = r < 0 ? r : 0;
 	}
 	/* final KVM stats of VMs just found gone, before they may leave */

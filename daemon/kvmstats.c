@@ -124,12 +124,9 @@ static int take_fd(struct kvmstats *ks, int pidfd, int num, const char *want)
 	ssize_t n;
 	int fd, err;
 
-	if (ks->ptrace_cap)
-		ks->ptrace_cap(true);
+	(void)ks;	/* CAP_SYS_PTRACE is up: scan() */
 	fd = (int)syscall(SYS_pidfd_getfd, pidfd, num, 0);
 	err = errno;
-	if (ks->ptrace_cap)
-		ks->ptrace_cap(false);
 	if (fd < 0)
 		return -err;
 	/* the VMM may have closed and reused the number meanwhile */
@@ -214,6 +211,8 @@ static int scan_fds(struct kvmstats *ks, struct vm *vm, struct vm_ks *k,
 	int r = 0;
 	DIR *d;
 
+	/* reading another user's (or a more capable process') fd links is
+	 * PTRACE_MODE_READ: denied links are an error, not "no KVM fd" */
 	snprintf(dir, sizeof(dir), "/proc/%u/fd", vm->pid);
 	d = opendir(dir);
 	if (!d)
@@ -228,6 +227,8 @@ static int scan_fds(struct kvmstats *ks, struct vm *vm, struct vm_ks *k,
 			continue;
 		n = readlinkat(dirfd(d), de->d_name, target,
 			       sizeof(target) - 1);
+		if (n < 0 && (errno == EACCES || errno == EPERM) && !r)
+			r = -errno;
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
@@ -254,6 +255,9 @@ static void scan(struct kvmstats *ks, struct vm *vm, uint64_t now)
 	int pidfd, r;
 
 	ks->scans++;
+	/* effective for the fd links and pidfd_getfd() only */
+	if (ks->ptrace_cap)
+		ks->ptrace_cap(true);
 	pidfd = (int)syscall(SYS_pidfd_open, vm->pid, 0);
 	if (pidfd < 0) {
 		r = -errno;
@@ -265,12 +269,14 @@ static void scan(struct kvmstats *ks, struct vm *vm, uint64_t now)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	if (ks->ptrace_cap)
+		ks->ptrace_cap(false);
 	k->err = r;
 	if (r)
 		ks->errors++;
 	if (r == -EPERM || r == -EACCES)
 		snprintf(k->reason, sizeof(k->reason),
-			 "pidfd_getfd: %s (CAP_SYS_PTRACE needed for the VMM "
+			 "the VMM's fds: %s (CAP_SYS_PTRACE needed for the VMM "
 			 "of another user; kvmprofd(8), PRIVILEGES)",
 			 strerror(-r));
 	else if (r && !k->reason[0])
@@ -478,7 +484,8 @@ static bool tracked(const struct registry *reg, uint32_t pid)
 	return false;
 }
 
-int kvmstats_discover(struct registry *reg, uint64_t now_ms)
+int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
+		      uint64_t now_ms)
 {
 	uint64_t tick_ns = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
 	struct dirent *de;
@@ -487,6 +494,9 @@ int kvmstats_discover(struct registry *reg, uint64_t now_ms)
 
 	if (!d)
 		return -errno;
+	/* other users' fd links: PTRACE_MODE_READ */
+	if (ks->ptrace_cap)
+		ks->ptrace_cap(true);
 	while ((de = readdir(d))) {
 		int32_t pid;
 		uint64_t ticks;
@@ -501,6 +511,8 @@ int kvmstats_discover(struct registry *reg, uint64_t now_ms)
 		else
 			reg->vms_dropped++;
 	}
+	if (ks->ptrace_cap)
+		ks->ptrace_cap(false);
 	closedir(d);
 	return added;
 }

@@ -104,7 +104,8 @@ cJSON *kvmstats_json(struct kvmstats *ks, struct vm *vm);
  * --no-bpf: VMMs found through /proc (a process holding an
  * "anon_inode:kvm-vm" fd) into @reg.  Returns VMs added, or -errno.
  */
-int kvmstats_discover(struct registry *reg, uint64_t now_ms);
+int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
+		      uint64_t now_ms);
 
 /* Per-fd classification of a /proc/PID/fd link target: 1 VM stats fd,
  * 2 vCPU stats fd (*@vcpu), 3 VM fd, 4 vCPU fd, 0 other. */
