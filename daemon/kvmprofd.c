@@ -246,8 +246,7 @@ int main(int argc, char **argv)
 			 kp_exit_layout_name(probes_exit_layout(d.probes)),
 			 probes_count_cache(d.probes));
 
-	spe_capture_init(&d.spe, &d.reg,
-			 (uint64_t)d.opts.spe_raw_mib << 20);
+	spe_capture_init(&d.spe, &d.reg, (uint64_t)d.opts.spe_raw_mib << 20);
 	d.spe.midr = d.opts.spe_midr;
 	d.spe.top_pcs = d.opts.spe_top_pcs;
 	d.spe.symbols_for = guest_symbols_for;

@@ -124,7 +124,7 @@ static int take_fd(struct kvmstats *ks, int pidfd, int num, const char *want)
 	ssize_t n;
 	int fd, err;
 
-	(void)ks;	/* CAP_SYS_PTRACE is up: scan() */
+	(void)ks; /* CAP_SYS_PTRACE is up: scan() */
 	fd = (int)syscall(SYS_pidfd_getfd, pidfd, num, 0);
 	err = errno;
 	if (fd < 0)
