@@ -219,6 +219,23 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	       ")\n",
 	       cli_num(reg, "vms"), cli_num(reg, "max_vms"),
 	       cli_num(reg, "vms_not_tracked"));
+	if (cJSON_IsFalse(cJSON_GetObjectItem(st, "bpf")))
+		printf("BPF: off (bpf = no): KVM statistics only\n");
+	{
+		const cJSON *ks = cli_obj(st, "kvm_stats");
+
+		if (ks)
+			printf("KVM statistics: %s, CAP_SYS_PTRACE %s, %" PRIu64
+			       " stats fds taken in %" PRIu64 " scans (%" PRIu64
+			       " failed)\n",
+			       cJSON_IsTrue(cli_obj(ks, "enabled")) ? "on" :
+								      "off",
+			       cJSON_IsTrue(cli_obj(ks, "cap_sys_ptrace")) ?
+				       "kept" :
+				       "not kept",
+			       cli_num(ks, "fds_taken"), cli_num(ks, "scans"),
+			       cli_num(ks, "scan_errors"));
+	}
 	cJSON_Delete(st);
 	return 0;
 }
