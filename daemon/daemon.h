@@ -43,6 +43,7 @@ struct daemon_opts {
 	bool count_cache;		/* per-thread BPF count cache */
 	bool bpf;			/* no: serve KVM's statistics only */
 	bool kvm_stats;			/* KVM's binary stats (kvmstats.h) */
+	bool kvm_stats_metrics;		/* ... in /metrics too */
 	int verbosity;
 };
 

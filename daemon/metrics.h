@@ -42,6 +42,7 @@ struct metrics_view {
 	const struct spe_capture_stats *spe;	/* or NULL */
 	struct kvmstats *ks;			/* KVM's statistics, or NULL */
 	bool bpf;				/* BPF loaded (bpf = yes) */
+	bool no_kvm_metrics;			/* kvm-stats-metrics = no */
 	uint64_t harvests, harvest_errors, keys_deleted;
 	uint32_t max_counters;
 	bool bpf_stats;

@@ -37,6 +37,7 @@ int status_snapshot(struct daemon *d, struct status *s)
 		.spe = &d->spe.stats,
 		.ks = &d->ks,
 		.bpf = d->probes != NULL,
+		.no_kvm_metrics = !d->opts.kvm_stats_metrics,
 		.harvests = d->harvests,
 		.harvest_errors = d->harvest_errors,
 		.keys_deleted = d->keys_deleted,

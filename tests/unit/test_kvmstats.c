@@ -494,6 +494,11 @@ static void metrics_families(void **state)
 	else
 		assert_int_equal(pr, 0);
 	free(text);
+	/* kvm-stats-metrics = no: API only */
+	v.no_kvm_metrics = true;
+	assert_int_equal(metrics_render(&v, 1 << 20, &text, &len), 0);
+	assert_null(strstr(text, "kvmprof_kvm_"));
+	free(text);
 	registry_fini(&r);
 	kvmstats_fini(&ks, NULL);
 }
