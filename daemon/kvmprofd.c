@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -252,6 +253,16 @@ int main(int argc, char **argv)
 	d.spe.symbols_for = guest_symbols_for;
 	d.spe.symbols_ctx = &d;
 	kvmstats_init(&d.ks, &d.reg, d.opts.kvm_stats);
+	if (d.opts.kvm_stats) {
+		/* a stats fd per VM and vCPU held: the hard limit, not 1024 */
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	/* after kvmstats_init(): it gets the CAP_SYS_PTRACE hook */
 	r = drop_privileges(&d);
 	if (r < 0)
