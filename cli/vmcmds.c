@@ -248,7 +248,7 @@ static void ks_print(const char *title, const cJSON *fd)
 
 int cmd_kvm_stats(struct cli_ctx *ctx, int argc, char **argv)
 {
-	const cJSON *fd;
+	const cJSON *fd, *reason;
 	cJSON *vm;
 	char title[32];
 
@@ -260,10 +260,12 @@ int cmd_kvm_stats(struct cli_ctx *ctx, int argc, char **argv)
 		cJSON_Delete(vm);
 		return 0;
 	}
+	reason = cJSON_GetObjectItem(vm, "reason");
 	printf("VM %s (pid %" PRIu64 ", %s): KVM statistics %s%s%s\n",
 	       cli_str(vm, "name"), cli_num(vm, "pid"), cli_str(vm, "id"),
-	       cli_str(vm, "state"), *cli_str(vm, "reason") ? ": " : "",
-	       cli_str(vm, "reason"));
+	       cli_str(vm, "state"),
+	       cJSON_IsString(reason) && *reason->valuestring ? ": " : "",
+	       cJSON_IsString(reason) ? reason->valuestring : "");
 	fd = cli_obj(vm, "vm_stats");
 	if (cJSON_IsObject(fd))
 		ks_print("VM", fd);
