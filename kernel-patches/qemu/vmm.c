@@ -19,7 +19,8 @@
  *	With --until, the guest repeats its idle exits (one every 10 ms) until
  *	FILE exists: a VM that runs alongside another one for as long as
  *	that one needs.  Keeps a vCPU stats fd open from before the first
- *	KVM_RUN to its exit, as QEMU does: kvmprofd copies it (kvm-stats).
+ *	KVM_RUN to its exit, as recent QEMU does (kvm_init_vcpu keeps
+ *	CPUState.kvm_vcpu_stats_fd): kvmprofd copies it (kvm-stats).
  *
  *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM

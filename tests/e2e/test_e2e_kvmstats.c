@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KVM's own statistics of a real guest (kvmguest, which keeps a KVM stats
- * fd per vCPU open with --irqchip --hlt, as QEMU does) against what the
- * BPF probes counted and what the VMM itself accounted:
+ * fd per vCPU open with --irqchip --hlt, as recent QEMU does) against the
+ * BPF probes' counts and what the VMM itself accounted:
  *  - each HLT is one blocking halt woken by one MSI (docs/kvmguest.md), so
  *    per vCPU KVM's halt_wait_hist holds as many samples, and KVM's
  *    halt_wakeup counts as many wake-ups, as the VMM sent HLT-wake MSIs and
