@@ -68,6 +68,9 @@ void kvmstats_fini(struct kvmstats *ks, struct registry *reg)
 	for (size_t i = 0; i < ks->nschemas; i++)
 		kp_ks_free(&ks->schemas[i]);
 	ks->nschemas = 0;
+	free(ks->known);
+	ks->known = NULL;
+	ks->nknown = 0;
 }
 
 /* "-1" style vCPU ids are not KVM's: decimal digits only. */
@@ -484,29 +487,46 @@ static bool tracked(const struct registry *reg, uint32_t pid)
 	return false;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
 		      uint64_t now_ms)
 {
 	uint64_t tick_ns = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
+	bool full = now_ms >= ks->next_full_ms;
+	uint32_t *seen = NULL;
+	size_t nseen = 0;
 	struct dirent *de;
 	int added = 0;
 	DIR *d = opendir("/proc");
 
 	if (!d)
 		return -errno;
+	seen = malloc(KS_MAX_KNOWN * sizeof(*seen));
 	/* other users' fd links: PTRACE_MODE_READ */
 	if (ks->ptrace_cap)
 		ks->ptrace_cap(true);
 	while ((de = readdir(d))) {
 		int32_t pid;
 		uint64_t ticks;
+		uint32_t p;
 
-		if (!parse_id(de->d_name, &pid) || pid == getpid() ||
-		    tracked(reg, (uint32_t)pid) || !holds_vm_fd(pid) ||
+		if (!parse_id(de->d_name, &pid) || pid == getpid())
+			continue;
+		p = (uint32_t)pid;
+		if (seen && nseen < KS_MAX_KNOWN)
+			seen[nseen++] = p;
+		if ((!full && ks->known &&
+		     bsearch(&p, ks->known, ks->nknown, sizeof(p), cmp_u32)) ||
+		    tracked(reg, p) || !holds_vm_fd(pid) ||
 		    kp_proc_stat(pid, &ticks, NULL, 0))
 			continue;
-		if (!registry_note_vm(reg, (uint32_t)pid, ticks * tick_ns, NULL,
-				      now_ms))
+		if (!registry_note_vm(reg, p, ticks * tick_ns, NULL, now_ms))
 			added++;
 		else
 			reg->vms_dropped++;
@@ -514,5 +534,14 @@ int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
 	if (ks->ptrace_cap)
 		ks->ptrace_cap(false);
 	closedir(d);
+	/* what the next passes need not look at again (a list cut short by
+	 * the bound makes every pass a full one) */
+	free(ks->known);
+	ks->known = seen;
+	ks->nknown = seen && nseen < KS_MAX_KNOWN ? nseen : 0;
+	if (ks->nknown)
+		qsort(ks->known, ks->nknown, sizeof(*ks->known), cmp_u32);
+	if (full)
+		ks->next_full_ms = now_ms + KS_FULL_PASS_MS;
 	return added;
 }

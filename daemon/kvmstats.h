@@ -41,6 +41,8 @@ struct vm;
 #define KS_MAX_SCHEMAS 8      /* distinct descriptor sets (vm, vcpu, ...) */
 #define KS_MAX_FDS 4097	      /* stats fds per VM: its own + 4096 vCPUs */
 #define KS_MAX_SCAN_FDS 65536 /* fds of a VMM looked at per scan */
+#define KS_MAX_KNOWN 262144   /* pids remembered by --no-bpf discovery */
+#define KS_FULL_PASS_MS 10000 /* every process looked at again */
 
 /* One stats fd copied from the VMM. */
 struct ks_fd {
@@ -72,6 +74,11 @@ struct kvmstats {
 	 * not kept */
 	int (*ptrace_cap)(bool on);
 	uint64_t scans, fds_taken, errors;
+	/* --no-bpf discovery: pids looked at in the last full pass, sorted;
+	 * between full passes only new pids are looked at */
+	uint32_t *known;
+	size_t nknown;
+	uint64_t next_full_ms;
 	void (*next_free)(void *arg, struct vm *vm); /* chained hook */
 	void *next_free_arg;
 };
@@ -102,7 +109,10 @@ cJSON *kvmstats_json(struct kvmstats *ks, struct vm *vm);
 
 /*
  * --no-bpf: VMMs found through /proc (a process holding an
- * "anon_inode:kvm-vm" fd) into @reg.  Returns VMs added, or -errno.
+ * "anon_inode:kvm-vm" fd) into @reg.  Every process's fd links are read
+ * once per KS_FULL_PASS_MS, a new process's at once (a process that makes
+ * its VM after it was first looked at is found at the next full pass).
+ * Returns VMs added, or -errno.
  */
 int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
 		      uint64_t now_ms);
