@@ -487,9 +487,10 @@ static bool tracked(const struct registry *reg, uint32_t pid)
 	return false;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_pid(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t x = ((const struct ks_pid *)a)->pid;
+	uint32_t y = ((const struct ks_pid *)b)->pid;
 
 	return x < y ? -1 : x > y;
 }
@@ -499,30 +500,48 @@ int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
 {
 	uint64_t tick_ns = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
 	bool full = now_ms >= ks->next_full_ms;
-	uint32_t *seen = NULL;
-	size_t nseen = 0;
+	struct ks_pid *seen = NULL;
+	size_t nseen = 0, cap = 0;
+	bool cut = false;
 	struct dirent *de;
 	int added = 0;
 	DIR *d = opendir("/proc");
 
 	if (!d)
 		return -errno;
-	seen = malloc(KS_MAX_KNOWN * sizeof(*seen));
 	/* other users' fd links: PTRACE_MODE_READ */
 	if (ks->ptrace_cap)
 		ks->ptrace_cap(true);
 	while ((de = readdir(d))) {
+		struct ks_pid key = { .first_ms = now_ms }, *k;
 		int32_t pid;
 		uint64_t ticks;
 		uint32_t p;
 
 		if (!parse_id(de->d_name, &pid) || pid == getpid())
 			continue;
-		p = (uint32_t)pid;
-		if (seen && nseen < KS_MAX_KNOWN)
-			seen[nseen++] = p;
-		if ((!full && ks->known &&
-		     bsearch(&p, ks->known, ks->nknown, sizeof(p), cmp_u32)) ||
+		p = key.pid = (uint32_t)pid;
+		k = ks->nknown ? bsearch(&key, ks->known, ks->nknown,
+					 sizeof(key), cmp_pid) :
+				 NULL;
+		if (k)
+			key.first_ms = k->first_ms;
+		if (nseen == cap && !cut) {
+			size_t nc = cap ? cap * 2 : ks->nknown + 256;
+			struct ks_pid *ns =
+				nc <= KS_MAX_KNOWN ?
+					realloc(seen, nc * sizeof(*ns)) :
+					NULL;
+
+			cut = !ns;
+			if (ns) {
+				seen = ns;
+				cap = nc;
+			}
+		}
+		if (!cut)
+			seen[nseen++] = key;
+		if ((!full && now_ms - key.first_ms >= KS_NEW_MS) ||
 		    tracked(reg, p) || !holds_vm_fd(pid) ||
 		    kp_proc_stat(pid, &ticks, NULL, 0))
 			continue;
@@ -538,9 +557,9 @@ int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
 	 * the bound makes every pass a full one) */
 	free(ks->known);
 	ks->known = seen;
-	ks->nknown = seen && nseen < KS_MAX_KNOWN ? nseen : 0;
+	ks->nknown = cut ? 0 : nseen;
 	if (ks->nknown)
-		qsort(ks->known, ks->nknown, sizeof(*ks->known), cmp_u32);
+		qsort(ks->known, ks->nknown, sizeof(*ks->known), cmp_pid);
 	if (full)
 		ks->next_full_ms = now_ms + KS_FULL_PASS_MS;
 	return added;

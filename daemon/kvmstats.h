@@ -43,6 +43,7 @@ struct vm;
 #define KS_MAX_SCAN_FDS 65536 /* fds of a VMM looked at per scan */
 #define KS_MAX_KNOWN 262144   /* pids remembered by --no-bpf discovery */
 #define KS_FULL_PASS_MS 10000 /* every process looked at again */
+#define KS_NEW_MS 5000 /* a process is new (looked at each pass) this long */
 
 /* One stats fd copied from the VMM. */
 struct ks_fd {
@@ -66,6 +67,11 @@ struct vm_ks {
 	uint64_t next_scan_ms, backoff_ms;
 };
 
+struct ks_pid {
+	uint32_t pid;
+	uint64_t first_ms;
+};
+
 struct kvmstats {
 	bool enabled;
 	struct kp_ks_schema schemas[KS_MAX_SCHEMAS];
@@ -74,9 +80,10 @@ struct kvmstats {
 	 * not kept */
 	int (*ptrace_cap)(bool on);
 	uint64_t scans, fds_taken, errors;
-	/* --no-bpf discovery: pids looked at in the last full pass, sorted;
-	 * between full passes only new pids are looked at */
-	uint32_t *known;
+	/* --no-bpf discovery: pids seen, sorted, with when first seen;
+	 * between full passes only pids seen for less than KS_NEW_MS are
+	 * looked at */
+	struct ks_pid *known;
 	size_t nknown;
 	uint64_t next_full_ms;
 	void (*next_free)(void *arg, struct vm *vm); /* chained hook */
@@ -110,8 +117,8 @@ cJSON *kvmstats_json(struct kvmstats *ks, struct vm *vm);
 /*
  * --no-bpf: VMMs found through /proc (a process holding an
  * "anon_inode:kvm-vm" fd) into @reg.  Every process's fd links are read
- * once per KS_FULL_PASS_MS, a new process's at once (a process that makes
- * its VM after it was first looked at is found at the next full pass).
+ * once per KS_FULL_PASS_MS, a new process's (KS_NEW_MS) at every call: a
+ * VMM that makes its VM later than that is found at the next full pass.
  * Returns VMs added, or -errno.
  */
 int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
