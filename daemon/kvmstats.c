@@ -504,7 +504,7 @@ int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
 	size_t nseen = 0, cap = 0;
 	bool cut = false;
 	struct dirent *de;
-	int added = 0;
+	int added = 0, self = getpid();
 	DIR *d = opendir("/proc");
 
 	if (!d)
@@ -518,7 +518,7 @@ int kvmstats_discover(struct kvmstats *ks, struct registry *reg,
 		uint64_t ticks;
 		uint32_t p;
 
-		if (!parse_id(de->d_name, &pid) || pid == getpid())
+		if (!parse_id(de->d_name, &pid) || pid == self)
 			continue;
 		p = key.pid = (uint32_t)pid;
 		k = ks->nknown ? bsearch(&key, ks->known, ks->nknown,

@@ -43,7 +43,7 @@ struct vm;
 #define KS_MAX_SCAN_FDS 65536 /* fds of a VMM looked at per scan */
 #define KS_MAX_KNOWN 262144   /* pids remembered by --no-bpf discovery */
 #define KS_FULL_PASS_MS 10000 /* every process looked at again */
-#define KS_NEW_MS 5000 /* a process is new (looked at each pass) this long */
+#define KS_NEW_MS 3000 /* a process is new (looked at each pass) this long */
 
 /* One stats fd copied from the VMM. */
 struct ks_fd {
