@@ -503,6 +503,42 @@ static void metrics_families(void **state)
 	kvmstats_fini(&ks, NULL);
 }
 
+/* /proc/PID/fd link targets, as KVM names its anonymous inodes
+ * (virt/kvm/kvm_main.c: "kvm-vm", "kvm-vcpu:%d", "kvm-vm-stats",
+ * "kvm-vcpu-stats:%d"). */
+static void fd_links(void **state)
+{
+	static const struct {
+		const char *t;
+		int want;
+		int32_t vcpu;
+	} c[] = {
+		{ "anon_inode:kvm-vm-stats", 1, -1 },
+		{ "anon_inode:kvm-vcpu-stats:0", 2, 0 },
+		{ "anon_inode:kvm-vcpu-stats:4095", 2, 4095 },
+		{ "anon_inode:kvm-vm", 3, 0 },
+		{ "anon_inode:kvm-vcpu:7", 4, 7 },
+		{ "anon_inode:kvm-vcpu-stats:", 0, 0 },
+		{ "anon_inode:kvm-vcpu-stats:-1", 0, 0 },
+		{ "anon_inode:kvm-vcpu-stats:1x", 0, 0 },
+		{ "anon_inode:kvm-vcpu-stats:99999999999", 0, 0 },
+		{ "anon_inode:kvm-vm-statsx", 0, 0 },
+		{ "anon_inode:kvm-vmx", 0, 0 },
+		{ "/dev/kvm", 0, 0 },
+		{ "anon_inode:[eventfd]", 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int32_t vcpu = 0;
+		int got = kvmstats_classify(c[i].t, &vcpu);
+
+		if (got != c[i].want || (got && got != 3 && vcpu != c[i].vcpu))
+			fail_msg("%s: %d vcpu %d, want %d vcpu %d", c[i].t, got,
+				 vcpu, c[i].want, c[i].vcpu);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +547,7 @@ int main(void)
 		cmocka_unit_test(unknown_left_out),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(metrics_families),
+		cmocka_unit_test(fd_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
