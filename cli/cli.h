@@ -65,6 +65,7 @@ const struct cJSON *cli_ev_by(const struct cJSON *c, uint32_t event);
 
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_kvm_stats(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_record(struct cli_ctx *ctx, int argc, char **argv);
 

@@ -261,6 +261,23 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	       ")\n",
 	       cli_num(reg, "vms"), cli_num(reg, "max_vms"),
 	       cli_num(reg, "vms_not_tracked"));
+	if (cJSON_IsFalse(cJSON_GetObjectItem(st, "bpf")))
+		printf("BPF: off (bpf = no): KVM statistics only\n");
+	{
+		const cJSON *ks = cli_obj(st, "kvm_stats");
+
+		if (ks)
+			printf("KVM statistics: %s, CAP_SYS_PTRACE %s, %" PRIu64
+			       " stats fds taken in %" PRIu64 " scans (%" PRIu64
+			       " failed)\n",
+			       cJSON_IsTrue(cli_obj(ks, "enabled")) ? "on" :
+								      "off",
+			       cJSON_IsTrue(cli_obj(ks, "cap_sys_ptrace")) ?
+				       "kept" :
+				       "not kept",
+			       cli_num(ks, "fds_taken"), cli_num(ks, "scans"),
+			       cli_num(ks, "scan_errors"));
+	}
 	cJSON_Delete(st);
 	return 0;
 }
@@ -421,6 +438,8 @@ static const struct cli_cmd top_cmds[] = {
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },
 	{ "sysreg", cmd_sysreg, "VM",
 	  "a VM's sysreg write traps vs elided saves" },
+	{ "kvm-stats", cmd_kvm_stats, "VM",
+	  "KVM's own statistics of a VM and its vCPUs (binary stats)" },
 	{ "record", cmd_record,
 	  "VM -o FILE [--duration S] [--midr X] [--format F]",
 	  "record a VM's raw guest SPE stream (gzip)" },

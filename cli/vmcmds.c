@@ -21,6 +21,7 @@
 #include <kvmprof/abi.h>
 #include <kvmprof/client.h>
 #include <kvmprof/events.h>
+#include <kvmprof/json.h>
 #include <kvmprof/spe_perfdata.h>
 #include <kvmprof/spefile.h>
 #include <kvmprof/util.h>
@@ -175,6 +176,104 @@ int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv)
 		printf("(no elision events: kernel without the kvmprof "
 		       "patches, or elision off)\n");
 	table_free(&t);
+	cJSON_Delete(vm);
+	return 0;
+}
+
+/* "ns", "KiB", ... of a KVM statistic, or "base^exponent unit". */
+static void ks_unit(const cJSON *s, char *out, size_t len)
+{
+	static const struct {
+		const char *unit;
+		int base, exp;
+		const char *text;
+	} known[] = {
+		{ "seconds", 10, -9, "ns" },   { "seconds", 10, -6, "us" },
+		{ "seconds", 10, -3, "ms" },   { "seconds", 10, 0, "s" },
+		{ "bytes", 2, 0, "B" },	       { "bytes", 2, 10, "KiB" },
+		{ "bytes", 2, 20, "MiB" },     { "bytes", 2, 30, "GiB" },
+		{ "cycles", 10, 0, "cycles" }, { "boolean", 10, 0, "bool" },
+		{ "none", 10, 0, "" },
+	};
+	const char *unit = cli_str(s, "unit");
+	int base = (int)cli_num(s, "base");
+	const cJSON *e = cli_obj(s, "exponent");
+	int exp = cJSON_IsNumber(e) ? e->valueint : 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(unit, known[i].unit) && base == known[i].base &&
+		    exp == known[i].exp) {
+			snprintf(out, len, "%s", known[i].text);
+			return;
+		}
+	snprintf(out, len, "%d^%d %s", base, exp, unit);
+}
+
+/* One stats fd's statistics: value, or the non-empty buckets "i:n". */
+static void ks_print(const char *title, const cJSON *fd)
+{
+	static const char *const head[] = { "STAT", "TYPE", "VALUE>", "UNIT" };
+	const cJSON *s;
+	struct table t;
+
+	printf("%s (%s)%s\n", title, cli_str(fd, "id"),
+	       cJSON_IsTrue(cli_obj(fd, "read")) ? "" : ": not read");
+	table_init(&t, 4, head);
+	cJSON_ArrayForEach(s, cli_obj(fd, "stats")) {
+		const cJSON *b = cli_obj(s, "buckets"), *it;
+		char unit[48], v[256] = "";
+		size_t n = 0;
+		int i = 0;
+
+		ks_unit(s, unit, sizeof(unit));
+		if (!b)
+			snprintf(v, sizeof(v), "%" PRIu64, cli_num(s, "value"));
+		cJSON_ArrayForEach(it, b) {
+			uint64_t x = 0;
+
+			if (kp_json_u64(it, &x) && x && n < sizeof(v))
+				n += (size_t)snprintf(v + n, sizeof(v) - n,
+						      "%s%d:%" PRIu64,
+						      n ? " " : "", i, x);
+			i++;
+		}
+		if (b && !n)
+			snprintf(v, sizeof(v), "(empty)");
+		table_row(&t, "%s\t%s\t%s\t%s", cli_str(s, "name"),
+			  cli_str(s, "type"), v, unit);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+}
+
+int cmd_kvm_stats(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const cJSON *fd, *reason;
+	cJSON *vm;
+	char title[32];
+
+	if (cli_no_more_args(ctx, argc, argv, 2) ||
+	    get_vm(ctx, argv[1], "/kvm-stats", &vm))
+		return 1;
+	if (ctx->json) {
+		cli_print_json(vm);
+		cJSON_Delete(vm);
+		return 0;
+	}
+	reason = cJSON_GetObjectItem(vm, "reason");
+	printf("VM %s (pid %" PRIu64 ", %s): KVM statistics %s%s%s\n",
+	       cli_str(vm, "name"), cli_num(vm, "pid"), cli_str(vm, "id"),
+	       cli_str(vm, "state"),
+	       cJSON_IsString(reason) && *reason->valuestring ? ": " : "",
+	       cJSON_IsString(reason) ? reason->valuestring : "");
+	fd = cli_obj(vm, "vm_stats");
+	if (cJSON_IsObject(fd))
+		ks_print("VM", fd);
+	cJSON_ArrayForEach(fd, cli_obj(vm, "vcpus")) {
+		snprintf(title, sizeof(title), "vCPU %" PRIu64,
+			 cli_num(fd, "vcpu"));
+		ks_print(title, fd);
+	}
 	cJSON_Delete(vm);
 	return 0;
 }

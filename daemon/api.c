@@ -206,6 +206,8 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 		return send_json(c, MHD_HTTP_OK, render_vm_spe(&d->spe, vm));
 	if (r.target == API_VM_SPE_RAW)
 		return send_raw(a, c, vm, q.cursor);
+	if (r.target == API_VM_KVM_STATS)
+		return send_json(c, MHD_HTTP_OK, kvmstats_json(&d->ks, vm));
 	return send_json(c, MHD_HTTP_OK,
 			 render_vm(vm, probes_exit_layout(d->probes), now,
 				   &d->spe));

@@ -58,6 +58,8 @@ int api_route_parse(const char *url, const struct api_query *q,
 			r->target = API_VM_SPE;
 		else if (!strcmp(sub, "/spe/raw"))
 			r->target = API_VM_SPE_RAW;
+		else if (!strcmp(sub, "/kvm-stats"))
+			r->target = API_VM_KVM_STATS;
 		else
 			return -ENOENT;
 	}

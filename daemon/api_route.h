@@ -32,6 +32,7 @@ enum api_target {
 	API_VM,
 	API_VM_SPE,
 	API_VM_SPE_RAW,
+	API_VM_KVM_STATS,
 };
 
 struct api_route {

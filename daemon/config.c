@@ -64,6 +64,14 @@ const struct config_key config_key_table[] = {
 	{ "count-cache", K_BOOL, D(count_cache), 0, 0, false, "yes",
 	  0, NULL, "no-count-cache", "count every event in the shared BPF "
 	  "map, not in the per-thread cache (slower)" },
+	{ "bpf", K_BOOL, D(bpf), 0, 0, false, "yes", 0, NULL, "no-bpf",
+	  "load no BPF: serve KVM's own statistics only, VMs found in /proc" },
+	{ "kvm-stats", K_BOOL, D(kvm_stats), 0, 0, false, "yes", 0, NULL,
+	  "no-kvm-stats", "do not read KVM's binary statistics (and do not "
+	  "keep CAP_SYS_PTRACE)" },
+	{ "kvm-stats-metrics", K_BOOL, D(kvm_stats_metrics), 0, 0, true, "yes",
+	  0, NULL, "no-kvm-stats-metrics", "KVM's statistics in the API "
+	  "only, not in /metrics" },
 	{ "drop-privileges", K_BOOL, D(drop_privileges), 0, 0, false, "yes",
 	  0, NULL, "no-drop-privileges", "keep all capabilities after attach" },
 	{ "user", K_STR, S(user), 0, 0, false, "",

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kvmstats.h"
 #include "registry.h"
 #include "spe_capture.h"
 
@@ -40,6 +41,9 @@ struct daemon_opts {
 	uint32_t spe_top_pcs;		/* K of the per-VM top-PC sketch */
 	bool bpf_stats;
 	bool count_cache;		/* per-thread BPF count cache */
+	bool bpf;			/* no: serve KVM's statistics only */
+	bool kvm_stats;			/* KVM's binary stats (kvmstats.h) */
+	bool kvm_stats_metrics;		/* ... in /metrics too */
 	int verbosity;
 };
 
@@ -55,6 +59,7 @@ struct daemon {
 	struct api *api;
 	struct loop *loop;	/* modules add their fds here */
 	struct spe_capture spe;
+	struct kvmstats ks;
 	/* service (config.c, metrics*.c): configuration in force, reloads */
 	struct config *cfg;
 	struct metrics *metrics;

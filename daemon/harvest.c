@@ -34,7 +34,15 @@ int daemon_harvest(struct daemon *d)
 	int r;
 
 	registry_mark_exited(&d->reg, now);
-	r = probes_snapshot(d->probes, &snap, &n);
+	if (d->probes) {
+		r = probes_snapshot(d->probes, &snap, &n);
+	} else {
+		/* bpf = no: VMMs found by their KVM VM fd */
+		r = kvmstats_discover(&d->ks, &d->reg, now);
+		r = r < 0 ? r : 0;
+	}
+	/* final KVM stats of VMs just found gone, before they may leave */
+	kvmstats_tick(&d->ks, &d->reg, now);
 	if (r < 0)
 		goto out;
 	r = registry_update(&d->reg, snap, n, now, &stale, &nstale);
@@ -91,5 +99,9 @@ int daemon_on_vm_event(void *ctx, void *data, size_t size)
 	kp_vm_identify(argc, argv, comm, cgroup, &id);
 	if (registry_note_vm(&d->reg, e->tgid, e->start_ns, &id, kp_mono_ms()))
 		d->reg.vms_dropped++;
+	else
+		kvmstats_new_vm(&d->ks,
+				registry_get(&d->reg, e->tgid, e->start_ns),
+				kp_mono_ms());
 	return 0;
 }

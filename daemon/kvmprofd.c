@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -84,6 +85,8 @@ static int bpf_access_probe(void *ctx)
 	struct kp_key k;
 	uint64_t cnt, ns;
 
+	if (!d->probes)
+		return 0;
 	if (bpf_map_get_next_key(probes_counters_fd(d->probes), NULL, &k) &&
 	    errno == EPERM)
 		return -EPERM;
@@ -101,7 +104,7 @@ static int limit_privileges(const struct daemon *d)
 
 	if (!d->opts.drop_privileges)
 		return 0;
-	r = privs_limit();
+	r = privs_limit(d->opts.kvm_stats);
 	if (r < 0)
 		log_err("limiting capabilities: %s", strerror(-r));
 	return r;
@@ -116,7 +119,8 @@ static int drop_privileges(struct daemon *d)
 		log_info("keeping all privileges (drop-privileges = no)");
 		return 0;
 	}
-	r = privs_drop(d->cfg->s.user, bpf_access_probe, d, &pr);
+	r = privs_drop(d->cfg->s.user, bpf_access_probe, d, d->opts.kvm_stats,
+		       &pr);
 	if (r < 0) {
 		log_err("dropping privileges: %s", strerror(-r));
 		return r;
@@ -124,10 +128,19 @@ static int drop_privileges(struct daemon *d)
 	if (pr.user_missing)
 		log_warn("user %s does not exist: staying uid 0, without "
 			 "capabilities", d->cfg->s.user);
-	log_info("running as uid %u gid %u, capabilities: %s",
+	log_info("running as uid %u gid %u, capabilities: %s%s",
 		 (unsigned)pr.uid, (unsigned)pr.gid,
-		 pr.kept_bpf ? "cap_bpf (this kernel checks it on map access)"
-			     : "none");
+		 pr.kept_bpf ? "cap_bpf (this kernel checks it on map access)" :
+			       "none",
+		 pr.kept_ptrace ? "; cap_sys_ptrace permitted, raised around "
+				  "pidfd_getfd (kvm-stats)" :
+				  "");
+	if (pr.kept_ptrace)
+		d->ks.ptrace_cap = privs_ptrace;
+	else if (d->opts.kvm_stats)
+		log_info("kvm-stats: without CAP_SYS_PTRACE, only VMMs that "
+			 "allow ptrace by uid %u are read",
+			 (unsigned)pr.uid);
 	return 0;
 }
 
@@ -193,7 +206,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (d.opts.bpf_stats) {
+	if (d.opts.bpf_stats && d.opts.bpf) {
 		d.bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (d.bpf_stats_fd < 0)
 			log_warn("kernel BPF stats unavailable: %s",
@@ -209,11 +222,14 @@ int main(int argc, char **argv)
 	po.count_cache = d.opts.count_cache;
 	po.spe_ring_bytes = d.opts.spe_ring_kib * 1024u;
 	po.spe_wakeup_bytes = (uint64_t)d.opts.spe_wakeup_kib * 1024u;
-	r = probes_open_load_attach(&po, &d.probes);
+	r = d.opts.bpf ? probes_open_load_attach(&po, &d.probes) : 0;
 	if (r < 0) {
 		log_err("loading BPF probes: %s", strerror(-r));
 		goto out;
 	}
+	if (!d.opts.bpf)
+		log_info("bpf = no: no BPF loaded; KVM statistics only, VMMs "
+			 "found through /proc");
 	for (size_t i = 0; i < probes_count(d.probes); i++) {
 		const struct probe *p = probes_get(d.probes, i);
 
@@ -224,13 +240,30 @@ int main(int argc, char **argv)
 			log_info("probe %s: %s", p->name, p->reason);
 		}
 	}
-	log_info(
-		"%d of %zu probes attached; kvm_exit layout %s; count cache %s; "
-		"vCPU run delay %s",
-		attached, probes_count(d.probes),
-		kp_exit_layout_name(probes_exit_layout(d.probes)),
-		probes_count_cache(d.probes), probes_sched(d.probes));
+	if (d.probes)
+		log_info("%d of %zu probes attached; kvm_exit layout %s; count "
+			 "cache %s; vCPU run delay %s",
+			 attached, probes_count(d.probes),
+			 kp_exit_layout_name(probes_exit_layout(d.probes)),
+			 probes_count_cache(d.probes), probes_sched(d.probes));
 
+	spe_capture_init(&d.spe, &d.reg, (uint64_t)d.opts.spe_raw_mib << 20);
+	d.spe.midr = d.opts.spe_midr;
+	d.spe.top_pcs = d.opts.spe_top_pcs;
+	d.spe.symbols_for = guest_symbols_for;
+	d.spe.symbols_ctx = &d;
+	kvmstats_init(&d.ks, &d.reg, d.opts.kvm_stats);
+	if (d.opts.kvm_stats) {
+		/* a stats fd per VM and vCPU held: the hard limit, not 1024 */
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	/* after kvmstats_init(): it gets the CAP_SYS_PTRACE hook */
 	r = drop_privileges(&d);
 	if (r < 0)
 		goto out;
@@ -240,16 +273,11 @@ int main(int argc, char **argv)
 		log_err("event loop: %s", strerror(-r));
 		goto out;
 	}
-	spe_capture_init(&d.spe, &d.reg,
-			 (uint64_t)d.opts.spe_raw_mib << 20);
-	d.spe.midr = d.opts.spe_midr;
-	d.spe.top_pcs = d.opts.spe_top_pcs;
-	d.spe.symbols_for = guest_symbols_for;
-	d.spe.symbols_ctx = &d;
-	rb = ring_buffer__new(probes_events_fd(d.probes), daemon_on_vm_event,
-			      &d, NULL);
-	if (!rb || ring_buffer__add(rb, probes_spe_fd(d.probes),
-				    spe_capture_chunk, &d.spe)) {
+	if (d.probes)
+		rb = ring_buffer__new(probes_events_fd(d.probes),
+				      daemon_on_vm_event, &d, NULL);
+	if (d.probes && (!rb || ring_buffer__add(rb, probes_spe_fd(d.probes),
+						 spe_capture_chunk, &d.spe))) {
 		r = -errno;
 		log_err("BPF ring buffers: %s", strerror(-r));
 		goto out;
@@ -295,6 +323,7 @@ out:
 	ring_buffer__free(rb);
 	loop_free(d.loop);
 	registry_fini(&d.reg);
+	kvmstats_fini(&d.ks, NULL);
 	probes_destroy(d.probes);
 	if (d.bpf_stats_fd >= 0)
 		close(d.bpf_stats_fd);

@@ -528,6 +528,8 @@ int metrics_render(const struct metrics_view *v, size_t max, char **ret_buf,
 		for (size_t k = 0; k < nvms; k++)
 			emit_counts(&b, v, f, &vms[k], g);
 	}
+	if (!v->no_kvm_metrics)
+		metrics_emit_kvm(&b, v->ks, vms, nvms);
 	free(g);
 	free(vms);
 	if (b.err) {

@@ -16,6 +16,7 @@
 struct registry;
 struct daemon;
 struct spe_capture_stats;
+struct kvmstats;
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -39,6 +40,9 @@ struct metrics_view {
 	size_t nprobes;
 	const uint64_t *drops;			/* [KP_DROP_MAX] or NULL */
 	const struct spe_capture_stats *spe;	/* or NULL */
+	struct kvmstats *ks;			/* KVM's statistics, or NULL */
+	bool bpf;				/* BPF loaded (bpf = yes) */
+	bool no_kvm_metrics;			/* kvm-stats-metrics = no */
 	uint64_t harvests, harvest_errors, keys_deleted;
 	uint32_t max_counters;
 	bool bpf_stats;

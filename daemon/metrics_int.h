@@ -63,4 +63,9 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 		       const struct family *f, const struct vm_out *vms,
 		       size_t n);
 
+/* KVM's own statistics of the VMs (metrics_kvm.c), after all others. */
+struct kvmstats;
+void metrics_emit_kvm(struct mbuf *b, struct kvmstats *ks,
+		      const struct vm_out *vms, size_t nvms);
+
 #endif

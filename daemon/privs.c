@@ -18,14 +18,29 @@
 #define CAP_BPF 39
 #endif
 
-int privs_limit(void)
+int privs_ptrace(bool on)
+{
+	capng_get_caps_process();
+	if (!capng_have_capability(CAPNG_PERMITTED, CAP_SYS_PTRACE))
+		return -EPERM;
+	if (capng_update(on ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
+			 CAP_SYS_PTRACE) ||
+	    capng_apply(CAPNG_SELECT_CAPS))
+		return -EPERM;
+	return 0;
+}
+
+int privs_limit(bool keep_ptrace)
 {
 	/* Loading/attaching tracing programs: CAP_BPF + CAP_PERFMON.  A
 	 * non-root user (systemd User=) also needs CAP_DAC_READ_SEARCH to
 	 * look into tracefs (mode 0700).  Switching user later: SETUID,
-	 * SETGID, and SETPCAP to clear the bounding set. */
-	static const int keep[] = { CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH,
-				    CAP_SETUID, CAP_SETGID, CAP_SETPCAP };
+	 * SETGID, and SETPCAP to clear the bounding set.  KVM stats fds of
+	 * other users' VMMs: SYS_PTRACE (pidfd_getfd). */
+	static const int keep[] = {
+		CAP_BPF,    CAP_PERFMON, CAP_DAC_READ_SEARCH, CAP_SETUID,
+		CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE
+	};
 	bool have[ARRAY_SIZE(keep)];
 
 	capng_get_caps_process();
@@ -37,6 +52,8 @@ int privs_limit(void)
 			continue;
 		if (keep[i] == CAP_DAC_READ_SEARCH && getuid() == 0)
 			continue;	/* root owns tracefs */
+		if (keep[i] == CAP_SYS_PTRACE && !keep_ptrace)
+			continue;
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 			     keep[i]);
 	}
@@ -51,20 +68,24 @@ int privs_limit(void)
 }
 
 int privs_drop(const char *user, int (*bpf_probe)(void *ctx), void *ctx,
-	       struct privs_result *ret)
+	       bool keep_ptrace, struct privs_result *ret)
 {
-	bool have_bpf, have_setpcap;
+	bool have_bpf, have_setpcap, have_ptrace;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	capng_get_caps_process();
 	have_bpf = capng_have_capability(CAPNG_PERMITTED, CAP_BPF);
 	have_setpcap = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+	have_ptrace = keep_ptrace &&
+		      capng_have_capability(CAPNG_PERMITTED, CAP_SYS_PTRACE);
 
 	/* CAP_BPF permitted only, nothing effective; no bounding set */
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (have_bpf)
 		capng_update(CAPNG_ADD, CAPNG_PERMITTED, CAP_BPF);
+	if (have_ptrace)
+		capng_update(CAPNG_ADD, CAPNG_PERMITTED, CAP_SYS_PTRACE);
 	if (getuid() == 0 && user && *user && strcmp(user, "root")) {
 		struct passwd *pw = getpwnam(user);
 
@@ -89,6 +110,10 @@ int privs_drop(const char *user, int (*bpf_probe)(void *ctx), void *ctx,
 		ret->kept_bpf = true;
 	} else {
 		capng_clear(CAPNG_SELECT_CAPS);
+	}
+	if (have_ptrace) {
+		capng_update(CAPNG_ADD, CAPNG_PERMITTED, CAP_SYS_PTRACE);
+		ret->kept_ptrace = true;
 	}
 	if (capng_apply(CAPNG_SELECT_CAPS))
 		return -EPERM;

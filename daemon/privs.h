@@ -8,7 +8,9 @@
  *     that user exists), keep CAP_BPF only if this kernel refuses BPF map
  *     and program queries on our own fds without it (found out by trying),
  *     clear the bounding, inheritable and ambient sets, set
- *     PR_SET_NO_NEW_PRIVS.
+ *     PR_SET_NO_NEW_PRIVS.  With kvm-stats, CAP_SYS_PTRACE stays
+ *     permitted and is made effective only around pidfd_getfd()
+ *     (privs_ptrace(), kvmstats.h).
  * No logging here: results are returned.
  */
 #ifndef KVMPROFD_PRIVS_H
@@ -19,12 +21,17 @@
 
 /* Keep only the capabilities needed to load and attach BPF tracing
  * programs (and to drop privileges later).  0 or -errno. */
-int privs_limit(void);
+int privs_limit(bool keep_ptrace);
+
+/* CAP_SYS_PTRACE effective (@on) or not: 0, or -EPERM when not permitted
+ * (kvm-stats: around pidfd_getfd()). */
+int privs_ptrace(bool on);
 
 struct privs_result {
 	bool switched;		/* now running as the user */
 	bool user_missing;	/* started as root, the user does not exist */
 	bool kept_bpf;		/* CAP_BPF still effective */
+	bool kept_ptrace;	/* CAP_SYS_PTRACE permitted (not effective) */
 	uid_t uid;
 	gid_t gid;
 };
@@ -32,9 +39,10 @@ struct privs_result {
 /*
  * @user: run as this user when started as root ("" or "root": stay).
  * @bpf_probe(ctx): BPF queries on our fds, -EPERM if refused; called with
- * CAP_BPF permitted but not effective.  0 or -errno.
+ * CAP_BPF permitted but not effective.  @keep_ptrace: CAP_SYS_PTRACE
+ * stays permitted, not effective, when it was (kvm-stats).  0 or -errno.
  */
 int privs_drop(const char *user, int (*bpf_probe)(void *ctx), void *ctx,
-	       struct privs_result *ret);
+	       bool keep_ptrace, struct privs_result *ret);
 
 #endif

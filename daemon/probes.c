@@ -286,10 +286,10 @@ const char *probe_state_name(enum probe_state s)
 	}
 }
 
+/* The accessors below take NULL: no BPF (bpf = no) */
 size_t probes_count(const struct probes *p)
 {
-	(void)p;
-	return ARRAY_SIZE(p->probe);
+	return p ? ARRAY_SIZE(p->probe) : 0;
 }
 
 const struct probe *probes_get(const struct probes *p, size_t i)
@@ -299,17 +299,17 @@ const struct probe *probes_get(const struct probes *p, size_t i)
 
 int probes_exit_layout(const struct probes *p)
 {
-	return p->exit_layout;
+	return p ? p->exit_layout : 0;
 }
 
 const char *probes_count_cache(const struct probes *p)
 {
-	return p->tc_state;
+	return p ? p->tc_state : "off";
 }
 
 const char *probes_sched(const struct probes *p)
 {
-	return p->sched_state;
+	return p ? p->sched_state : "off";
 }
 
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,
@@ -336,9 +336,11 @@ int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,
 
 int probes_drops(const struct probes *p, uint64_t ret_drops[KP_DROP_MAX])
 {
-	int fd = bpf_map__fd(p->skel->maps.kp_drops);
+	int fd = p ? bpf_map__fd(p->skel->maps.kp_drops) : -1;
 	uint64_t *vals;
 
+	if (fd < 0)
+		return -ENODEV;
 	vals = calloc((size_t)p->ncpus, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
@@ -401,7 +403,7 @@ int probes_delete_keys(const struct probes *p, const struct kp_count *c,
 
 uint32_t probes_max_counters(const struct probes *p)
 {
-	return p->max_counters;
+	return p ? p->max_counters : 0;
 }
 
 int probes_counters_fd(const struct probes *p)

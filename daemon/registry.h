@@ -16,6 +16,7 @@
 #include "probes.h"
 
 struct vm_spe;
+struct vm_ks;
 
 struct vm {
 	uint32_t pid;
@@ -28,6 +29,7 @@ struct vm {
 	struct kp_count *counts;	/* sorted by (vcpu, event, sub) */
 	size_t ncounts;
 	struct vm_spe *spe;	/* guest SPE state (spe_capture.c), or NULL */
+	struct vm_ks *ks;	/* KVM's statistics (kvmstats.c), or NULL */
 };
 
 /* Process access, injectable for tests. */

@@ -268,9 +268,10 @@ int service_start(struct service *s)
 		r = loop_add(d->loop, s->tfd, on_timer, s);
 	if (!r)
 		r = loop_add(d->loop, api_epoll_fd(d->api), on_api, s);
-	if (!r)
+	/* bpf = no: no ring buffers */
+	if (!r && s->rb)
 		r = loop_add(d->loop, ring_buffer__epoll_fd(s->rb), on_ring, s);
-	if (!r)
+	if (!r && s->rb)
 		r = loop_add(d->loop, s->pfd, on_poll_timer, s);
 	/* systemd watchdog (WatchdogSec=): ping at half the period */
 	if (!r && sd_watchdog_enabled(0, &wd_usec) > 0) {

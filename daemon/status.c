@@ -13,6 +13,7 @@
 #include <kvmprof/util.h>
 #include "config.h"
 #include "daemon.h"
+#include "kvmstats.h"
 #include "probes.h"
 #include "render.h"
 #include "status.h"
@@ -34,6 +35,9 @@ int status_snapshot(struct daemon *d, struct status *s)
 		.probes = s->probes,
 		.nprobes = np,
 		.spe = &d->spe.stats,
+		.ks = &d->ks,
+		.bpf = d->probes != NULL,
+		.no_kvm_metrics = !d->opts.kvm_stats_metrics,
 		.harvests = d->harvests,
 		.harvest_errors = d->harvest_errors,
 		.keys_deleted = d->keys_deleted,
@@ -141,6 +145,17 @@ cJSON *status_json(const struct status *s)
 	add_num(o, "grace_ms", v->grace_ms);
 	add_num(o, "harvests", v->harvests);
 	add_num(o, "harvest_errors", v->harvest_errors);
+	cJSON_AddBoolToObject(o, "bpf", v->bpf);
+	if (v->ks) {
+		cJSON *k = cJSON_AddObjectToObject(o, "kvm_stats");
+
+		cJSON_AddBoolToObject(k, "enabled", v->ks->enabled);
+		cJSON_AddBoolToObject(k, "cap_sys_ptrace",
+				      v->ks->ptrace_cap != NULL);
+		add_num(k, "scans", v->ks->scans);
+		add_num(k, "fds_taken", v->ks->fds_taken);
+		add_num(k, "scan_errors", v->ks->errors);
+	}
 	cJSON_AddBoolToObject(o, "bpf_stats", v->bpf_stats);
 	if (!v->bpf_stats)
 		cJSON_AddStringToObject(o, "bpf_stats_reason",

@@ -1,14 +1,16 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
-UNIT_TESTS := vmname registry procfs config metrics render kvmnames
+UNIT_TESTS := vmname registry procfs config metrics render kvmnames kvmstats
+UNIT_DEPS_kvmstats = $(UNIT_DEPS_metrics)
 UNIT_DEPS_kvmnames := lib/kvmnames.c
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
 UNIT_DEPS_procfs := lib/procfs.c
 UNIT_DEPS_config := daemon/config.c daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
+	daemon/metrics_kvm.c daemon/kvmstats.c lib/kvmstats.c lib/json.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
 # (render.c embeds a VM's SPE profile: spe_capture.c and the decoder)
-UNIT_DEPS_render := daemon/render.c daemon/steal.c daemon/spe_capture.c lib/json.c $(SPE_SRCS) \
+UNIT_DEPS_render := daemon/render.c daemon/steal.c daemon/spe_capture.c $(SPE_SRCS) \
 	$(SPE_IO_SRCS) $(UNIT_DEPS_metrics)
 
 $(O)/san/tests/unit/%.o: SAN_CFLAGS += -Idaemon
@@ -35,7 +37,7 @@ TEST_BINS += $(O)/tests/test_probes
 # over the shared test code of tests/lib/ (also linked by the bench).
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
 	lib/client.c
-E2E_TESTS := generic spe counters apf api steal
+E2E_TESTS := generic spe counters apf api kvmstats steal
 # The probes driven through BPF_PROG_TEST_RUN (tests/lib/probes_e2e.c).
 E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
 	tests/lib/spestream.c $(SPEGEN_SRCS) lib/spe/spefile.c \

@@ -18,7 +18,9 @@
  *	starts with "sysreg_", the number of KVM_RUN calls and a verdict line.
  *	With --until, the guest repeats its idle exits (one every 10 ms) until
  *	FILE exists: a VM that runs alongside another one for as long as
- *	that one needs.
+ *	that one needs.  Keeps a vCPU stats fd open from before the first
+ *	KVM_RUN to its exit, as recent QEMU does (kvm_init_vcpu keeps
+ *	CPUState.kvm_vcpu_stats_fd): kvmprofd copies it (kvm-stats).
  *
  *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
@@ -359,6 +361,9 @@ static int cmd_run(int argc, char **argv)
 
 	vm = create_guest_vm(&kvm);
 	vcpu = create_vcpu(kvm, vm, false, &run);
+	/* held until exit, unread: kvmprofd reads it (pidfd_getfd) */
+	if (ioctl(vcpu, KVM_GET_STATS_FD, NULL) < 0)
+		die("KVM_GET_STATS_FD");
 
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), nmair);

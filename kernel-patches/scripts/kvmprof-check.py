@@ -247,6 +247,34 @@ def check_sysreg(outdir, kv, vmm, elide, chk):
            msum(fams, "kvmprof_userspace_exits_total", vm="sysreg"), acct["kvm_run_calls"])
     chk.eq("metrics: kvmprof_entries_total", msum(fams, "kvmprof_entries_total", vm="sysreg"),
            vc.get("entries"))
+    check_kvm_stats(outdir, stats, sum(traps.values()), elided, vc.get("total"), fams, chk)
+
+
+def check_kvm_stats(outdir, stats, traps, elided, exits, fams, chk):
+    """kvmprof kvm-stats: KVM's own vCPU stats, read by kvmprofd from the
+    stats fd the VMM held (final after the VMM exited), against the VMM's
+    own reading of them and what the BPF probes counted."""
+    ks = load_json(outdir, "sysreg-kvm-stats.json", chk) or {}
+    chk.eq("kvm-stats: state (read at exit from the VMM's stats fd)",
+           (ks.get("state"), ks.get("reason")), ("final", ""))
+    v0 = {}
+    for c in ks.get("vcpus", []):
+        if c.get("vcpu") == 0:
+            v0 = {s["name"]: s for s in c.get("stats", [])}
+    for name in ("sysreg_write_traps", "sysreg_saves_elided", "exits"):
+        chk.eq(f"kvm-stats: {name} = the VMM's own reading",
+               v0.get(name, {}).get("value"), stats.get(name))
+        chk.eq(f"kvm-stats: {name} is a cumulative count",
+               v0.get(name, {}).get("type"), "cumulative")
+    chk.eq("kvm-stats: sysreg_write_traps = BPF write traps",
+           v0.get("sysreg_write_traps", {}).get("value"), traps)
+    chk.eq("kvm-stats: sysreg_saves_elided = BPF saves elided",
+           v0.get("sysreg_saves_elided", {}).get("value"), elided)
+    chk.eq("kvm-stats: exits = BPF exits", v0.get("exits", {}).get("value"), exits)
+    chk.eq("metrics: kvmprof_kvm_vcpu_sysreg_write_traps_total",
+           msum(fams, "kvmprof_kvm_vcpu_sysreg_write_traps_total", vm="sysreg"), traps)
+    chk.eq("metrics: kvmprof_kvm_vcpu_exits_total",
+           msum(fams, "kvmprof_kvm_vcpu_exits_total", vm="sysreg"), exits)
 
 
 def check_apf(outdir, kv, vmm, name, chk):

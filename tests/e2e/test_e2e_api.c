@@ -105,6 +105,9 @@ static void malformed_query_is_400(void **state)
 		/* well-formed: the VM is what is missing */
 		{ "/v1/vms/nosuch/spe/raw?cursor=18446744073709551615", 404 },
 		{ "/v1/vms/nosuch/spe/raw?cursor=0&refresh=1", 404 },
+		{ "/v1/vms/nosuch/kvm-stats?cursor=0", 400 },
+		{ "/v1/vms/nosuch/kvm-stats?refresh=1", 404 },
+		{ "/v1/vms/nosuch/kvm-stats/x", 404 },
 		{ "/v1/nosuch?refresh=1", 404 },
 	};
 

@@ -118,6 +118,39 @@ static void bme_and_sysreg_counters(void **state)
 		assert_int_equal(jnum(c, "saves_elided"), 18);
 		cJSON_Delete(j);
 	}
+	{
+		/* KVM's statistics of this "VM" (the test process, which
+		 * holds no KVM fd): looked for in its fds, none there, said
+		 * so; through the API and the CLI */
+		char ref[16];
+		cJSON *j;
+		int rc;
+
+		snprintf(path, sizeof(path), "/v1/vms/%d/kvm-stats?refresh=1",
+			 getpid());
+		j = kpd_get(&kpd, path);
+		assert_non_null(j);
+		assert_string_equal(jget(j, "state")->valuestring,
+				    "unavailable");
+		assert_string_equal(jget(j, "reason")->valuestring,
+				    "no KVM VM fd in the process");
+		assert_true(cJSON_IsNull(jget(j, "vm_stats")));
+		assert_int_equal(cJSON_GetArraySize(jget(j, "vcpus")), 0);
+		cJSON_Delete(j);
+		snprintf(ref, sizeof(ref), "%d", getpid());
+		j = cli_json(&kpd, &rc, "kvm-stats", ref);
+		assert_int_equal(rc, 0);
+		assert_int_equal(jnum(j, "pid"), getpid());
+		assert_string_equal(jget(j, "state")->valuestring,
+				    "unavailable");
+		cJSON_Delete(j);
+		/* started as root: CAP_SYS_PTRACE kept for pidfd_getfd */
+		j = kpd_get(&kpd, "/v1/status");
+		assert_true(cJSON_IsTrue(jget(j, "kvm_stats.cap_sys_ptrace")));
+		assert_true(jnum(j, "kvm_stats.scans") >= 1);
+		assert_int_equal(jnum(j, "kvm_stats.fds_taken"), 0);
+		cJSON_Delete(j);
+	}
 	cJSON_Delete(vm);
 	close(pb);
 	close(pd);

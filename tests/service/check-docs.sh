@@ -140,7 +140,7 @@ compare "configuration defaults" "kvmprofd --print-config" "$daemon_conf" \
 keys=$(echo "$daemon_conf" | awk '{ print $1 }' | sort)
 key_opts=$(echo "$help_d" | grep -E '^--' | sed 's/^--//' |
 	grep -vxE 'config|print-config|help|version|load-unavailable' |
-	sed -E 's/^no-(drop-privileges|count-cache)$/\1/' | sed 's/^verbose$/verbose/' | sort)
+	sed -E 's/^no-(drop-privileges|count-cache|bpf|kvm-stats|kvm-stats-metrics)$/\1/' | sed 's/^verbose$/verbose/' | sort)
 compare "configuration keys" "kvmprofd.conf" "$keys" "kvmprofd options" "$key_opts"
 
 if ((fail)); then
