@@ -36,6 +36,9 @@ const struct family metrics_self_families[] = {
 	SELF("kvmprof_async_pf_unattributed_total", M_COUNTER,
 	     "Completed async page faults no VM could be found for",
 	     metrics_emit_self),
+	SELF("kvmprof_events_unattributed_total", M_COUNTER,
+	     "Events of KVM kernel threads whose VM is not known (no VM)",
+	     metrics_emit_self),
 	SELF("kvmprof_harvests_total", M_COUNTER,
 	     "Harvests of the BPF counters", metrics_emit_self),
 	SELF("kvmprof_harvest_errors_total", M_COUNTER, "Harvests that failed",
@@ -134,6 +137,9 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 		metrics_putf(b, "%s %llu\n", name,
 			     (unsigned long long)v->reg
 				     ->unattributed[KP_EV_APF_UNATTRIBUTED]);
+	} else if (IS("kvmprof_events_unattributed_total") && v->reg) {
+		metrics_putf(b, "%s %llu\n", name,
+			     (unsigned long long)registry_unattributed(v->reg));
 	} else if (IS("kvmprof_harvests_total")) {
 		metrics_putf(b, "%s %llu\n", name,
 			     (unsigned long long)v->harvests);

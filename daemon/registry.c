@@ -269,6 +269,16 @@ uint64_t registry_total(const struct registry *r, uint32_t event)
 	return t;
 }
 
+uint64_t registry_unattributed(const struct registry *r)
+{
+	uint64_t t = 0;
+
+	for (uint32_t e = 0; e < KP_EV_MAX; e++)
+		if (e != KP_EV_APF_UNATTRIBUTED && e != KP_EV_LAT_SUM)
+			t += r->unattributed[e];
+	return t;
+}
+
 size_t vm_vcpus(const struct vm *vm, int32_t *ret, size_t max)
 {
 	size_t n = 0;

@@ -98,6 +98,10 @@ struct vm *registry_find(const struct registry *r, const char *ref);
 uint64_t vm_sum(const struct vm *vm, bool any_vcpu, int32_t vcpu,
 		uint32_t event, bool any_sub, uint32_t sub);
 
+/* Events counted under tgid 0 (no VM: KVM's kernel threads whose VM is
+ * not known), but for the async PF completions counted apart. */
+uint64_t registry_unattributed(const struct registry *r);
+
 /* Sum of @event over every tracked VM. */
 uint64_t registry_total(const struct registry *r, uint32_t event);
 

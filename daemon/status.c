@@ -191,6 +191,8 @@ cJSON *status_json(const struct status *s)
 		add_num(reg, "keys_deleted", v->keys_deleted);
 		add_num(reg, "async_pf_completed_unattributed",
 			v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
+		add_num(reg, "events_unattributed",
+			registry_unattributed(v->reg));
 	}
 	return o;
 }
