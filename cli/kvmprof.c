@@ -66,6 +66,7 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	const cJSON *vm;
 	cJSON *vms;
 	struct table t;
+	char ex[24];
 
 	if (cli_no_more_args(ctx, argc, argv, 1) || cli_api_get(ctx, "/v1/vms", &vms))
 		return 1;
@@ -78,12 +79,13 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	cJSON_ArrayForEach(vm, vms)
 		table_row(&t,
 			  "%s\t%" PRIu64 "\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64
-			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%s",
 			  cli_str(vm, "id"), cli_num(vm, "pid"),
 			  cli_str(vm, "name"), cli_str(vm, "vmm"),
 			  cli_str(vm, "state"), cli_num(vm, "vcpus"),
 			  cli_num(vm, "userspace_exits"), cli_num(vm, "pio"),
-			  cli_num(vm, "mmio_write"), cli_num(vm, "exits"));
+			  cli_num(vm, "mmio_write"),
+			  cli_exits(vm, cli_num(vm, "exits"), ex, sizeof(ex)));
 	table_print(&t, stdout);
 	if (!t.nrows)
 		printf("(no VMs seen)\n");
@@ -99,6 +101,7 @@ static void show_human(const cJSON *vm)
 					    "HALTS>", "EXITS>" };
 	const cJSON *c, *per = cli_obj(vm, "per_vcpu");
 	struct table t;
+	char ex[24];
 
 	printf("VM %s (pid %" PRIu64 ", %s, %s) %s, %" PRIu64 " vCPUs\n",
 	       cli_str(vm, "name"), cli_num(vm, "pid"), cli_str(vm, "vmm"),
@@ -111,13 +114,14 @@ static void show_human(const cJSON *vm)
 
 		table_row(&t,
 			  "%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%s",
 			  cli_num(c, "vcpu"),
 			  cli_ev_total(c, KP_EV_USERSPACE_EXIT),
 			  cli_num(pio, "out"), cli_num(pio, "in"),
 			  cli_num(mmio, "write"), cli_num(mmio, "read"),
 			  cli_num(w, "waited") + cli_num(w, "polled"),
-			  cli_ev_total(c, KP_EV_EXIT));
+			  cli_exits(vm, cli_ev_total(c, KP_EV_EXIT), ex,
+				    sizeof(ex)));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
@@ -191,9 +195,16 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 			snprintf(ns, sizeof(ns), "%.0f",
 				 cnt ? cli_num(p, "run_time_ns") / cnt : 0);
 		}
-		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s", cli_str(p, "name"),
-			  cli_str(p, "kind"), cli_str(p, "state"), ev, ns,
-			  cli_str(p, "reason"));
+		/* attached but never fires: not "0 exits" */
+		if (cJSON_IsTrue(cJSON_GetObjectItem(p, "silent")))
+			table_row(&t, "%s\t%s\tsilent\t%s\t%s\t%s",
+				  cli_str(p, "name"), cli_str(p, "kind"), ev,
+				  ns, cli_str(p, "silent_reason"));
+		else
+			table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s",
+				  cli_str(p, "name"), cli_str(p, "kind"),
+				  cli_str(p, "state"), ev, ns,
+				  cli_str(p, "reason"));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
@@ -219,6 +230,8 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	       ")\n",
 	       cli_num(reg, "vms"), cli_num(reg, "max_vms"),
 	       cli_num(reg, "vms_not_tracked"));
+	printf("events of KVM kernel threads with no VM: %" PRIu64 "\n",
+	       cli_num(reg, "events_unattributed"));
 	if (cJSON_IsFalse(cJSON_GetObjectItem(st, "bpf")))
 		printf("BPF: off (bpf = no): KVM statistics only\n");
 	{

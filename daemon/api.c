@@ -210,7 +210,7 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 		return send_json(c, MHD_HTTP_OK, kvmstats_json(&d->ks, vm));
 	return send_json(c, MHD_HTTP_OK,
 			 render_vm(vm, probes_exit_layout(d->probes), now,
-				   &d->spe));
+				   &d->spe, d->reg.exits_silent));
 }
 
 static struct uid_conns *uid_slot(struct api *a, uid_t uid)

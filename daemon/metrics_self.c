@@ -16,6 +16,10 @@ const struct family metrics_self_families[] = {
 	SELF("kvmprof_probe_attached", M_GAUGE,
 	     "1 if the probe is attached; state and reason say why not",
 	     metrics_emit_self),
+	SELF("kvmprof_probe_silent", M_GAUGE,
+	     "1 if the probe is attached but fires on no guest exit while "
+	     "other KVM events show them (its counts are no measure)",
+	     metrics_emit_self),
 	SELF("kvmprof_bpf_prog_runs_total", M_COUNTER,
 	     "Runs of the probe's BPF program (kernel BPF stats)",
 	     metrics_emit_self),
@@ -96,6 +100,12 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 				     name, p->name, p->kind, a, c,
 				     !strcmp(p->state, "attached"));
 		}
+	} else if (IS("kvmprof_probe_silent")) {
+		for (size_t i = 0; i < v->nprobes; i++)
+			if (v->probes[i].exit_probe)
+				metrics_putf(b, "%s{probe=\"%s\"} %d\n", name,
+					     v->probes[i].name,
+					     v->probes[i].silent);
 	} else if (IS("kvmprof_bpf_prog_runs_total") ||
 		   IS("kvmprof_bpf_prog_run_seconds_total")) {
 		for (size_t i = 0; i < v->nprobes; i++) {

@@ -16,6 +16,7 @@
 #include "kvmstats.h"
 #include "probes.h"
 #include "render.h"
+#include "harvest.h"
 #include "status.h"
 #include "version.h"
 
@@ -65,6 +66,8 @@ int status_snapshot(struct daemon *d, struct status *s)
 		mp->kind = p->kind;
 		mp->state = probe_state_name(p->state);
 		mp->reason = p->reason;
+		mp->exit_probe = daemon_probe_silent(d, i) >= 0;
+		mp->silent = daemon_probe_silent(d, i) == 1;
 		mp->have_stats = !probes_prog_stats(d->probes, i, &mp->run_cnt,
 						    &mp->run_time_ns);
 	}
@@ -108,6 +111,11 @@ static void add_probes(cJSON *arr, const struct status *s)
 			cJSON_AddStringToObject(po, "reason", p->reason);
 		cJSON_AddBoolToObject(po, "loaded",
 				      probes_get(s->src, i)->loaded);
+		if (p->exit_probe)
+			cJSON_AddBoolToObject(po, "silent", p->silent);
+		if (p->silent)
+			cJSON_AddStringToObject(po, "silent_reason",
+						RENDER_PROBE_SILENT);
 		render_probe_stats(po, p, v->bpf_stats);
 		cJSON_AddItemToArray(arr, po);
 	}
