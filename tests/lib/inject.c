@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,12 +93,52 @@ uint32_t max_prog_id(void)
 	return max;
 }
 
+pid_t inject_owner;
+
+/* Whether process @pid holds a descriptor of BPF program @id. */
+static bool owns_prog(pid_t pid, __u32 id)
+{
+	char path[320], line[128];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			unsigned int v;
+
+			found = sscanf(line, "prog_id: %u", &v) == 1 && v == id;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
 int find_prog(const char *name, uint32_t min_id)
+{
+	return find_prog_of(inject_owner, name, min_id);
+}
+
+int find_prog_of(pid_t owner, const char *name, uint32_t min_id)
 {
 	__u32 id = min_id;
 	int best = -ENOENT;
 
 	while (!bpf_prog_get_next_id(id, &id)) {
+		if (owner > 0 && !owns_prog(owner, id))
+			continue;
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_prog_get_fd_by_id(id);
