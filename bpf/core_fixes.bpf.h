@@ -156,7 +156,7 @@ static __always_inline struct kvm_vcpu *current_apf_work_vcpu(void)
  * kvm_vcpu_ioctl, reached through vCPU fds only).  For events that fire
  * after vcpu_put (kvm_userspace_exit).  NULL outside such a syscall.
  */
-#define KP_KVM_RUN 0xae80	/* _IO(KVMIO 0xAE, 0x80), linux/kvm.h */
+#define KP_KVM_RUN 0xae80 /* _IO(KVMIO 0xAE, 0x80), linux/kvm.h */
 
 static __always_inline struct kvm_vcpu *current_run_vcpu(void)
 {
@@ -170,13 +170,13 @@ static __always_inline struct kvm_vcpu *current_run_vcpu(void)
 	nr = BPF_CORE_READ(regs, orig_ax);
 	fd = BPF_CORE_READ(regs, di);
 	cmd = BPF_CORE_READ(regs, si);
-	if (nr != 16)	/* __NR_ioctl, x86_64 */
+	if (nr != 16) /* __NR_ioctl, x86_64 */
 		return NULL;
 #elif defined(__TARGET_ARCH_arm64)
 	nr = (__u64)BPF_CORE_READ(regs, syscallno);
 	fd = BPF_CORE_READ(regs, orig_x0);
 	cmd = BPF_CORE_READ(regs, regs[1]);
-	if (nr != 29)	/* __NR_ioctl, asm-generic */
+	if (nr != 29) /* __NR_ioctl, asm-generic */
 		return NULL;
 #else
 	return NULL;

@@ -101,25 +101,25 @@ struct pid {
 	struct upid numbers[1];
 };
 
-#define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
 /* A task's user registers at syscall entry (bpf_task_pt_regs), per arch. */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
 	unsigned long si;
 	unsigned long di;
-	unsigned long orig_ax;	/* the syscall number */
+	unsigned long orig_ax; /* the syscall number */
 };
 #elif defined(__TARGET_ARCH_arm64)
 struct pt_regs {
 	__u64 regs[31];
-	__u64 orig_x0;		/* x0 at entry: the first argument */
+	__u64 orig_x0; /* x0 at entry: the first argument */
 	__s32 syscallno;
 };
 #endif
 
 struct file {
-	void *private_data;	/* a vCPU fd's: its struct kvm_vcpu */
+	void *private_data; /* a vCPU fd's: its struct kvm_vcpu */
 };
 
 struct fdtable {

@@ -205,7 +205,7 @@ struct kp_who {
 	__s32 vcpu;
 	__u64 start_ns;
 	bool cache;	/* counts may go through the thread's count cache */
-	bool own;	/* the thread is the VM's own: a new VM may be announced */
+	bool own; /* the thread is the VM's own: a new VM may be announced */
 };
 
 /* The VM (@tgid, @start_ns), if it is still tracked (kp_vms: the daemon forgets a
@@ -329,14 +329,11 @@ static __always_inline __u32 current_ns_tgid(void)
 	if (!p)
 		return 0;
 	level = BPF_CORE_READ(p, level);
-	if (bpf_probe_read_kernel(&nr, sizeof(nr),
-				  (char *)p +
-					  bpf_core_field_offset(struct pid,
-								numbers) +
-					  (__u64)level *
-						  bpf_core_type_size(struct upid) +
-					  bpf_core_field_offset(struct upid,
-								nr)))
+	if (bpf_probe_read_kernel(
+		    &nr, sizeof(nr),
+		    (char *)p + bpf_core_field_offset(struct pid, numbers) +
+			    (__u64)level * bpf_core_type_size(struct upid) +
+			    bpf_core_field_offset(struct upid, nr)))
 		return 0;
 	return (__u32)nr;
 }

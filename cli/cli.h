@@ -68,6 +68,7 @@ const char *cli_exits(const struct cJSON *vm, uint64_t n, char *buf,
 		      size_t len);
 
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_top(struct cli_ctx *ctx, int argc, char **argv); /* cli/top.c */
 int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_kvm_stats(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv);

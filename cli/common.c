@@ -143,8 +143,7 @@ void cli_print_hist(const char *label, const cJSON *arr)
 		       cli_num(b, "count"));
 }
 
-const char *cli_exits(const struct cJSON *vm, uint64_t n, char *buf,
-		      size_t len)
+const char *cli_exits(const struct cJSON *vm, uint64_t n, char *buf, size_t len)
 {
 	if (!strcmp(cli_str(vm, "exits_state"), "silent"))
 		return "silent";

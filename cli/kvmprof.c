@@ -253,118 +253,6 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_sig(int s)
-{
-	(void)s;
-	stop = 1;
-}
-
-/* Live view: VM rates per second, refreshed every @interval seconds. */
-static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
-{
-	static const char *const head[] = { "NAME", "PID>", "STATE", "VCPUS>",
-					    "UEXITS/s>", "PIO/s>", "MMIO/s>",
-					    "EXITS/s>", "UEXITS>" };
-	struct { char id[48]; double ue, pio, mmio, ex; } prev[256];
-	int nprev = 0, count = -1, iter = 0;
-	double interval = 1.0;
-	struct timespec ts;
-	bool tty = isatty(STDOUT_FILENO);
-
-	for (int i = 1; i < argc; i++) {
-		char *end;
-
-		if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
-			interval = strtod(argv[++i], &end);
-			if (*end || interval < 0.1 || interval > 3600)
-				return cli_err(ctx, -EINVAL, "top: bad --interval");
-		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
-			count = (int)strtol(argv[++i], &end, 10);
-			if (*end || count < 1)
-				return cli_err(ctx, -EINVAL, "top: bad --count");
-		} else {
-			return cli_err(ctx, -EINVAL, "top: unexpected argument "
-				       "'%s'", argv[i]);
-		}
-	}
-	signal(SIGINT, on_sig);
-	signal(SIGTERM, on_sig);
-	while (!stop && (count < 0 || iter < count)) {
-		struct table t;
-		const cJSON *vm;
-		cJSON *vms;
-		int n = 0;
-
-		if (cli_api_get(ctx, "/v1/vms?refresh=1", &vms))
-			return 1;
-		if (ctx->json) {
-			char *s = cJSON_PrintUnformatted(vms);
-
-			printf("%s\n", s ? s : "null");
-			free(s);
-		} else {
-			if (tty)
-				printf("\033[H\033[2J");
-			printf("kvmprof top — every %.1f s, Ctrl-C to quit\n\n",
-			       interval);
-			table_init(&t, 9, head);
-		}
-		cJSON_ArrayForEach(vm, vms) {
-			double ue = cli_num(vm, "userspace_exits"),
-			       pio = cli_num(vm, "pio"), mm = cli_num(vm, "mmio_write") +
-							  cli_num(vm, "mmio_read"),
-			       ex = cli_num(vm, "exits");
-			double d_ue = 0, d_pio = 0, d_mm = 0, d_ex = 0;
-
-			for (int i = 0; i < nprev; i++) {
-				if (strcmp(prev[i].id, cli_str(vm, "id")))
-					continue;
-				d_ue = (ue - prev[i].ue) / interval;
-				d_pio = (pio - prev[i].pio) / interval;
-				d_mm = (mm - prev[i].mmio) / interval;
-				d_ex = (ex - prev[i].ex) / interval;
-			}
-			if (!ctx->json)
-				table_row(&t,
-					  "%s\t%" PRIu64 "\t%s\t%" PRIu64
-					  "\t%.0f\t%.0f\t"
-					  "%.0f\t%.0f\t%" PRIu64,
-					  cli_str(vm, "name"),
-					  cli_num(vm, "pid"),
-					  cli_str(vm, "state"),
-					  cli_num(vm, "vcpus"), d_ue, d_pio,
-					  d_mm, d_ex,
-					  cli_num(vm, "userspace_exits"));
-			if (n < 256) {
-				snprintf(prev[n].id, sizeof(prev[n].id), "%s",
-					 cli_str(vm, "id"));
-				prev[n].ue = ue;
-				prev[n].pio = pio;
-				prev[n].mmio = mm;
-				prev[n].ex = ex;
-				n++;
-			}
-		}
-		nprev = n;
-		if (!ctx->json) {
-			table_print(&t, stdout);
-			if (!t.nrows)
-				printf("(no VMs seen yet)\n");
-			table_free(&t);
-		}
-		fflush(stdout);
-		cJSON_Delete(vms);
-		if (++iter == count)
-			break;
-		ts.tv_sec = (time_t)interval;
-		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	return 0;
-}
-
 static int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
 
 /* `spe dump|records|report FILE` (offline) or `spe VM` (live). */
@@ -385,8 +273,10 @@ static const struct cli_cmd top_cmds[] = {
 	{ "show", cmd_show, "VM",
 	  "per-vCPU profile of a VM (by name, pid or id)" },
 	{ "status", cmd_status, "", "probe states, events lost, BPF run time" },
-	{ "top", cmd_top, "[--interval S] [--count N]",
-	  "live per-VM rates, refreshed" },
+	{ "top", cmd_top,
+	  "[--interval S] [--count N] [--sort COL] [--asc] [--filter TEXT] "
+	  "[--vm VM]",
+	  "live per-VM (or one VM's per-vCPU) rates; keys on a terminal" },
 	{ "spe", cmd_spe_any, "VM | dump|records|report FILE ...",
 	  "a VM's guest SPE profile, or decode SPE data offline" },
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },

@@ -274,8 +274,8 @@ cJSON *render_vms(const struct registry *r, uint64_t now_ms)
 	if (!arr)
 		return NULL;
 	for (size_t i = 0; i < r->nvms; i++) {
-		cJSON *v = render_vm_summary(r->vms[i], now_ms,
-					     r->exits_silent);
+		cJSON *v =
+			render_vm_summary(r->vms[i], now_ms, r->exits_silent);
 
 		if (!v) {
 			cJSON_Delete(arr);

@@ -24,7 +24,7 @@ cJSON *render_vms(const struct registry *r, uint64_t now_ms);
 #define RENDER_BPF_STATS_OFF \
 	"off (kernel.bpf_stats_enabled=0; --bpf-stats turns it on)"
 /* Why a probe is "silent" in GET /v1/status. */
-#define RENDER_PROBE_SILENT \
+#define RENDER_PROBE_SILENT                                                 \
 	"attached, but fires on no guest exit while other KVM events show " \
 	"them (this KVM does not emit it, e.g. PVM)"
 struct metrics_probe;

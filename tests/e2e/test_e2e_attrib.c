@@ -162,8 +162,12 @@ static const cJSON *probe(const cJSON *st, const char *name)
 static char *cli_text(const char *a1, const char *a2)
 {
 	char bin[256], *out = NULL;
-	char *argv[] = { bin_path("kvmprof", bin, sizeof(bin)), "--socket",
-			 kpd.sock, (char *)a1, (char *)a2, NULL };
+	char *argv[] = { bin_path("kvmprof", bin, sizeof(bin)),
+			 "--socket",
+			 kpd.sock,
+			 (char *)a1,
+			 (char *)a2,
+			 NULL };
 
 	assert_int_equal(run_capture(argv, &out), 0);
 	return out;

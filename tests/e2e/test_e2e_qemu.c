@@ -31,9 +31,13 @@ static struct kpd kpd;
 static pid_t qemu_start(const char *name, const char *machine)
 {
 	char guest[64];
-	char *argv[] = { QEMU, "-enable-kvm", "-name", guest, "-machine",
-			 (char *)machine, "-m", "128", "-smp", "2",
-			 "-display", "none", "-nodefaults", "-no-user-config",
+	char *argv[] = { QEMU,		"-enable-kvm",
+			 "-name",	guest,
+			 "-machine",	(char *)machine,
+			 "-m",		"128",
+			 "-smp",	"2",
+			 "-display",	"none",
+			 "-nodefaults", "-no-user-config",
 			 NULL };
 
 	snprintf(guest, sizeof(guest), "guest=%s", name);
@@ -102,8 +106,7 @@ static void hlt_exits_under_vcpus(void **state)
 	double total;
 
 	assert_true(q > 0);
-	snprintf(w.path, sizeof(w.path),
-		 "/v1/vms/kp-qemu-noirqchip?refresh=1");
+	snprintf(w.path, sizeof(w.path), "/v1/vms/kp-qemu-noirqchip?refresh=1");
 	assert_true(wait_until(vm_has, &w, 60000));
 	total = jnum(w.last, "userspace_exits");
 	assert_true(jnum(w.last, "vm_level.userspace_exits.total") <= 0);
@@ -136,8 +139,9 @@ int main(void)
 	if (r)
 		return r;
 	if (access(QEMU, X_OK)) {
-		fprintf(stderr, "SKIP test_e2e_qemu: %s: %s (package "
-				"qemu-system-x86)\n",
+		fprintf(stderr,
+			"SKIP test_e2e_qemu: %s: %s (package "
+			"qemu-system-x86)\n",
 			QEMU, strerror(errno));
 		return SKIP_EXIT;
 	}
