@@ -166,13 +166,25 @@ static __always_inline struct kvm_vcpu *current_run_vcpu(void)
 	struct file **fds, *f;
 	__u64 nr, fd, cmd;
 
+	/* a kernel without these fields: the caller's fallback (no load
+	 * failure) */
+	if (!bpf_core_field_exists(task->files) ||
+	    !bpf_core_field_exists(struct file, private_data))
+		return NULL;
 #if defined(__TARGET_ARCH_x86)
+	if (!bpf_core_field_exists(regs->orig_ax) ||
+	    !bpf_core_field_exists(regs->di) || !bpf_core_field_exists(regs->si))
+		return NULL;
 	nr = BPF_CORE_READ(regs, orig_ax);
 	fd = BPF_CORE_READ(regs, di);
 	cmd = BPF_CORE_READ(regs, si);
 	if (nr != 16) /* __NR_ioctl, x86_64 */
 		return NULL;
 #elif defined(__TARGET_ARCH_arm64)
+	if (!bpf_core_field_exists(regs->syscallno) ||
+	    !bpf_core_field_exists(regs->orig_x0) ||
+	    !bpf_core_field_exists(regs->regs))
+		return NULL;
 	nr = (__u64)BPF_CORE_READ(regs, syscallno);
 	fd = BPF_CORE_READ(regs, orig_x0);
 	cmd = BPF_CORE_READ(regs, regs[1]);

@@ -322,10 +322,14 @@ static __always_inline struct kp_thread *who_current(struct kp_who *w,
 static __always_inline __u32 current_ns_tgid(void)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
-	struct pid *p = BPF_CORE_READ(task, group_leader, thread_pid);
+	struct pid *p;
 	unsigned int level;
 	int nr = 0;
 
+	if (!bpf_core_field_exists(task->thread_pid) ||
+	    !bpf_core_field_exists(struct pid, numbers))
+		return 0;
+	p = BPF_CORE_READ(task, group_leader, thread_pid);
 	if (!p)
 		return 0;
 	level = BPF_CORE_READ(p, level);
