@@ -208,8 +208,8 @@ struct kp_who {
 	bool own; /* the thread is the VM's own: a new VM may be announced */
 };
 
-/* The VM (@tgid, @start_ns), if it is still tracked (kp_vms: the daemon forgets a
- * VM there when it is gone). */
+/* The VM (@tgid, @start_ns), if it is still tracked (kp_vms: the daemon
+ * forgets a VM there when it is gone). */
 static __always_inline bool kp_vm_known(__u32 tgid, __u64 start_ns)
 {
 	struct kp_vm_key vk = { .tgid = tgid, .start_ns = start_ns };
