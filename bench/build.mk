@@ -82,3 +82,13 @@ $(O)/bench/vms_scale_bench: $(call obj,$(VMS_SCALE_BENCH_SRCS))
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(ELF_LIBS) $(ZLIB_LIBS) -lm
 BENCH_BINS += $(O)/bench/vms_scale_bench
+
+# The API under load and abuse for a while (a real kvmprofd).
+API_SOAK_BENCH_SRCS := bench/api_soak_bench.c tests/lib/harness.c \
+	tests/lib/wait.c tests/lib/inject.c lib/client.c lib/json.c
+$(call obj,bench/api_soak_bench.c): CFLAGS_ALL += -Itests/lib
+$(O)/bench/api_soak_bench: $(call obj,$(API_SOAK_BENCH_SRCS)) | $(BINS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $^ $(CJSON_LIBS) $(CURL_LIBS) $(LIBBPF_LIBS)
+BENCH_BINS += $(O)/bench/api_soak_bench

@@ -121,9 +121,9 @@ int main(void)
 		fprintf(stderr, "sched_bench: kvmprofd did not start\n");
 		return 1;
 	}
-	sw = find_prog_of(kpd.pid, "kp_sched_switch");
-	wk = find_prog_of(kpd.pid, "kp_sched_wakeup");
-	hp = find_prog_of(kpd.pid, "kp_halt_poll_ns");
+	sw = find_prog_of(kpd.pid, "kp_sched_switch", 0);
+	wk = find_prog_of(kpd.pid, "kp_sched_wakeup", 0);
+	hp = find_prog_of(kpd.pid, "kp_halt_poll_ns", 0);
 	if (sw < 0 || wk < 0 || hp < 0) {
 		fprintf(stderr, "sched_bench: programs not found\n");
 		kpd_stop(&kpd);

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 	min_id = max_prog_id();
 	if (kpd_start(&d, extra) || inject_open(&in))
 		return 1;
-	prog = find_prog("kp_spe_copy_out", min_id);
+	prog = find_prog_of(d.pid, "kp_spe_copy_out", min_id);
 	if (prog < 0)
 		return 1;
 	snprintf(path, sizeof(path), "/v1/vms/%d/spe?refresh=0", getpid());

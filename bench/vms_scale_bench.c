@@ -121,7 +121,7 @@ static size_t get(struct registry *r, const char *url)
 	} else {
 		vm = registry_find(r, rt.ref);
 		if (vm)
-			o = render_vm(vm, KP_EXIT_LAYOUT_X86, 0, NULL);
+			o = render_vm(vm, KP_EXIT_LAYOUT_X86, 0, NULL, false);
 	}
 	text = o ? cJSON_PrintUnformatted(o) : NULL;
 	len = text ? strlen(text) : 0;

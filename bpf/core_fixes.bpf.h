@@ -149,6 +149,61 @@ static __always_inline struct kvm_vcpu *current_apf_work_vcpu(void)
 	return BPF_CORE_READ(apf, vcpu);
 }
 
+/*
+ * The vCPU of the KVM_RUN ioctl the current thread is in, from the
+ * syscall's own arguments: ioctl(fd, KVM_RUN) on a vCPU fd, whose file's
+ * private data is the struct kvm_vcpu (KVM_RUN is traced only in
+ * kvm_vcpu_ioctl, reached through vCPU fds only).  For events that fire
+ * after vcpu_put (kvm_userspace_exit).  NULL outside such a syscall.
+ */
+#define KP_KVM_RUN 0xae80 /* _IO(KVMIO 0xAE, 0x80), linux/kvm.h */
+
+static __always_inline struct kvm_vcpu *current_run_vcpu(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (void *)bpf_task_pt_regs(task);
+	struct fdtable *fdt;
+	struct file **fds, *f;
+	__u64 nr, fd, cmd;
+
+	/* a kernel without these fields: the caller's fallback (no load
+	 * failure) */
+	if (!bpf_core_field_exists(task->files) ||
+	    !bpf_core_field_exists(struct file, private_data))
+		return NULL;
+#if defined(__TARGET_ARCH_x86)
+	if (!bpf_core_field_exists(regs->orig_ax) ||
+	    !bpf_core_field_exists(regs->di) || !bpf_core_field_exists(regs->si))
+		return NULL;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	fd = BPF_CORE_READ(regs, di);
+	cmd = BPF_CORE_READ(regs, si);
+	if (nr != 16) /* __NR_ioctl, x86_64 */
+		return NULL;
+#elif defined(__TARGET_ARCH_arm64)
+	if (!bpf_core_field_exists(regs->syscallno) ||
+	    !bpf_core_field_exists(regs->orig_x0) ||
+	    !bpf_core_field_exists(regs->regs))
+		return NULL;
+	nr = (__u64)BPF_CORE_READ(regs, syscallno);
+	fd = BPF_CORE_READ(regs, orig_x0);
+	cmd = BPF_CORE_READ(regs, regs[1]);
+	if (nr != 29) /* __NR_ioctl, asm-generic */
+		return NULL;
+#else
+	return NULL;
+#endif
+	if ((__u32)cmd != KP_KVM_RUN)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), fds + (__u32)fd) || !f)
+		return NULL;
+	return BPF_CORE_READ(f, private_data);
+}
+
 /* Start time of the current process' leader, ns since boot. */
 static __always_inline __u64 current_leader_start_ns(void)
 {

@@ -90,14 +90,58 @@ struct mm_struct {
 	unsigned long arg_end;
 };
 
+/* include/linux/pid.h: a pid's number in each namespace, up to its own */
+struct upid {
+	int nr;
+	void *ns;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
+/* A task's user registers at syscall entry (bpf_task_pt_regs), per arch. */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax; /* the syscall number */
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	__u64 regs[31];
+	__u64 orig_x0; /* x0 at entry: the first argument */
+	__s32 syscallno;
+};
+#endif
+
+struct file {
+	void *private_data; /* a vCPU fd's: its struct kvm_vcpu */
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
 struct task_struct {
 	unsigned int __state; /* 0: TASK_RUNNING (5.14+) */
+	unsigned int flags;
+	struct files_struct *files;
 	struct mm_struct *mm;
 	int pid;
 	int tgid;
 	struct task_struct *group_leader;
 	char comm[16];
 	u64 start_boottime;
+	struct pid *thread_pid;
 	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
 	void *worker_private;			/* kthreads: struct kthread */
 };

@@ -41,6 +41,14 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } kp_events SEC(".maps");
 
+/* VMs by the pid their own namespace gives them (struct kp_nspid_vm) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct kp_nspid_vm);
+} kp_nspid_vm SEC(".maps");
+
 /*
  * Per-thread state: who the thread is (its VM: tgid and leader start time,
  * fixed for the thread's life; the vCPU last loaded on it), which spares
@@ -77,8 +85,9 @@ struct kp_thread {
 	__u64 start_ns;
 	__u32 tgid;
 	__s32 vcpu;		/* last vCPU loaded here, or KP_VCPU_NONE */
+	__u16 tc_busy;		/* an update is in progress */
+	__u16 served;		/* named as KVM's PIT worker: kp_served_who() */
 	__u32 tc_dirty;		/* bit i: tc[i] holds a count */
-	__u32 tc_busy;		/* an update is in progress */
 	__u64 tc_flushed;	/* jiffies at the last flush */
 	__u64 exit_ns;		/* time of the last kvm_exit, 0 after entry */
 	/* scheduler view (kp_sched_switch), of threads that ran a vCPU */
@@ -231,6 +240,7 @@ struct kp_who {
 	__s32 vcpu;
 	__u64 start_ns;
 	bool cache;	/* counts may go through the thread's count cache */
+	bool own; /* the thread is the VM's own: a new VM may be announced */
 };
 
 /* From now on the scheduler view follows thread @t as vCPU @vcpu. */
@@ -239,6 +249,65 @@ static __always_inline void kp_sched_follow(struct kp_thread *t, int vcpu)
 	if (vcpu >= 0 && t->sched_vcpu < 0)
 		__sync_fetch_and_add(&kp_sched_threads, 1);
 	t->sched_vcpu = vcpu;
+}
+
+/* The VM (@tgid, @start_ns), if it is still tracked (kp_vms: the daemon
+ * forgets a VM there when it is gone). */
+static __always_inline bool kp_vm_known(__u32 tgid, __u64 start_ns)
+{
+	struct kp_vm_key vk = { .tgid = tgid, .start_ns = start_ns };
+
+	return bpf_map_lookup_elem(&kp_vms, &vk) != NULL;
+}
+
+/* The current thread is named "kvm-pit/<pid>": KVM's in-kernel PIT worker
+ * (arch/x86/kvm/i8254.c), <pid> as the VMM's own pid namespace numbers it. */
+static __always_inline bool kp_pit_pid(__u32 *ret)
+{
+	const char pfx[8] = { 'k', 'v', 'm', '-', 'p', 'i', 't', '/' };
+	char comm[16] = {};
+	__u32 pid = 0, i;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < 8; i++)
+		if (comm[i] != pfx[i])
+			return false;
+	for (i = 8; i < 16 && comm[i]; i++) {
+		if (comm[i] < '0' || comm[i] > '9')
+			return false;
+		pid = pid * 10 + (__u32)(comm[i] - '0');
+	}
+	*ret = pid;
+	return i > 8;
+}
+
+/*
+ * A kernel thread (or one named as KVM's PIT worker) serves a VM without
+ * being part of it: its events go to the VM it names, when that VM is
+ * known and unambiguous, else under tgid 0 (counted as unattributed); it
+ * never announces a VM of its own.
+ */
+static __always_inline struct kp_thread *kp_served_who(struct kp_who *w)
+{
+	struct kp_nspid_vm *vm, v;
+	__u32 pid;
+
+	w->tgid = 0;
+	w->start_ns = 0;
+	w->vcpu = KP_VCPU_NONE;
+	w->cache = false;
+	w->own = false;
+	if (!kp_pit_pid(&pid))
+		return NULL;
+	vm = bpf_map_lookup_elem(&kp_nspid_vm, &pid);
+	if (!vm)
+		return NULL;
+	v = *vm;
+	if (!v.ambiguous && kp_vm_known(v.tgid, v.start_ns)) {
+		w->tgid = v.tgid;
+		w->start_ns = v.start_ns;
+	}
+	return NULL;
 }
 
 /*
@@ -254,8 +323,11 @@ static __always_inline struct kp_thread *who_current(struct kp_who *w,
 	struct hlist_node *first = NULL;
 	struct kp_thread *t;
 
+	if (task->flags & PF_KTHREAD)
+		return kp_served_who(w);
 	if (bpf_core_field_exists(task->preempt_notifiers))
 		first = task->preempt_notifiers.first;
+	w->own = true;
 	t = bpf_task_storage_get(&kp_thread, task, 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
@@ -267,11 +339,18 @@ static __always_inline struct kp_thread *who_current(struct kp_who *w,
 		return NULL;
 	}
 	if (!t->tgid) {
+		__u32 pid;
+
 		t->tgid = bpf_get_current_pid_tgid() >> 32;
 		t->start_ns = task->group_leader->start_boottime;
 		t->vcpu = KP_VCPU_NONE;
 		t->sched_vcpu = KP_VCPU_NONE;
+		/* a user thread named so serves like the worker itself
+		 * (and is how tests drive this path) */
+		t->served = kp_pit_pid(&pid);
 	}
+	if (t->served)
+		return kp_served_who(w);
 	if (first && (__u64)first != t->notifier) {
 		t->notifier = (__u64)first;
 		t->vcpu = vcpu_id_of(vcpu_of_notifier(first));
@@ -282,6 +361,46 @@ static __always_inline struct kp_thread *who_current(struct kp_who *w,
 	w->vcpu = first || last ? t->vcpu : KP_VCPU_NONE;
 	w->cache = first != NULL;
 	return t;
+}
+
+/* The current process' pid in its own pid namespace (0 if unknown). */
+static __always_inline __u32 current_ns_tgid(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct pid *p;
+	unsigned int level;
+	int nr = 0;
+
+	if (!bpf_core_field_exists(task->thread_pid) ||
+	    !bpf_core_field_exists(struct pid, numbers))
+		return 0;
+	p = BPF_CORE_READ(task, group_leader, thread_pid);
+	if (!p)
+		return 0;
+	level = BPF_CORE_READ(p, level);
+	if (bpf_probe_read_kernel(
+		    &nr, sizeof(nr),
+		    (char *)p + bpf_core_field_offset(struct pid, numbers) +
+			    (__u64)level * bpf_core_type_size(struct upid) +
+			    bpf_core_field_offset(struct upid, nr)))
+		return 0;
+	return (__u32)nr;
+}
+
+/* Remember the new VM (@tgid, @start_ns) under its namespace pid, for its
+ * PIT worker; ambiguous if another tracked VM has that pid too. */
+static __always_inline void kp_note_nspid(__u32 tgid, __u64 start_ns)
+{
+	struct kp_nspid_vm nv = { .tgid = tgid, .start_ns = start_ns }, *old;
+	__u32 nspid = current_ns_tgid();
+
+	if (!nspid)
+		return;
+	old = bpf_map_lookup_elem(&kp_nspid_vm, &nspid);
+	if (old && (old->tgid != tgid || old->start_ns != start_ns) &&
+	    kp_vm_known(old->tgid, old->start_ns))
+		nv.ambiguous = 1;
+	bpf_map_update_elem(&kp_nspid_vm, &nspid, &nv, BPF_ANY);
 }
 
 /* First sight of a VM: tell user space who it is while it surely exists. */
@@ -296,6 +415,7 @@ static __noinline void kp_new_vm(__u32 tgid, __u64 start_ns)
 
 	if (bpf_map_update_elem(&kp_vms, &vk, &one, BPF_NOEXIST))
 		return;	/* known already (or full: the daemon reads /proc) */
+	kp_note_nspid(tgid, start_ns);
 	e = bpf_ringbuf_reserve(&kp_events, sizeof(*e), 0);
 	if (!e) {
 		kp_drop(KP_DROP_VM_EVENT);
@@ -353,7 +473,7 @@ static __always_inline void kp_add_who(const struct kp_who *w, __u32 event,
 		.sub = sub,
 	};
 
-	kp_add_key(&key, n, true);
+	kp_add_key(&key, n, w->own);
 }
 
 /*
@@ -501,8 +621,12 @@ static __always_inline void kp_add(int vcpu, __u32 event, __u32 sub, __u64 n)
 
 	t = who_current(&w, false);
 	w.vcpu = vcpu;
-	if (t && vcpu >= 0)
+	/* the thread's vCPU, for events after vcpu_put, and the
+	 * scheduler view follows it from now */
+	if (t && w.own && vcpu >= 0) {
+		t->vcpu = vcpu;
 		kp_sched_follow(t, vcpu);
+	}
 	kp_add_tc(t, &w, event, sub, n);
 }
 
@@ -535,8 +659,18 @@ int BPF_PROG(kp_userspace_exit, __u32 reason, int err)
 	struct kp_thread *t;
 	struct kp_who w;
 
-	/* fired after vcpu_put: the notifier is gone, the thread is not */
+	/* fired after vcpu_put: the notifier is gone, but the syscall's
+	 * vCPU fd is at hand; else the thread's last vCPU */
 	t = who_current(&w, true);
+	if (w.own) {
+		int id = vcpu_id_of(current_run_vcpu());
+
+		if (id != KP_VCPU_NONE) {
+			w.vcpu = id;
+			if (t)
+				t->vcpu = id;
+		}
+	}
 	kp_add_who(&w, KP_EV_USERSPACE_EXIT, sub, 1);
 	/* back to user space: publish what the thread cached */
 	kp_tc_publish(t);
@@ -610,8 +744,11 @@ static __always_inline void kp_count_exit(long reason, int vcpu)
 	struct kp_who w;
 
 	t = who_current(&w, false);
-	if (vcpu >= 0)
+	if (vcpu >= 0) {
 		w.vcpu = vcpu;
+		if (t && w.own)
+			t->vcpu = vcpu;
+	}
 	kp_add_tc(t, &w, KP_EV_EXIT,
 		  reason < 0 ? 0xffffffffu : (__u32)reason, 1);
 	if (t)

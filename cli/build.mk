@@ -2,7 +2,8 @@
 # arguments (spe.c), input (spe_input.c), dump|records (spe_dump.c), report
 # and --pprof (spe_report.c).
 CLI_SPE_SRCS := cli/spe.c cli/spe_input.c cli/spe_dump.c cli/spe_report.c
-CLI_SRCS := cli/kvmprof.c cli/common.c cli/table.c cli/vmcmds.c \
+CLI_SRCS := cli/kvmprof.c cli/common.c cli/table.c cli/top.c cli/top_screen.c \
+	cli/vmcmds.c \
 	$(CLI_SPE_SRCS)
 CLI_LIBS := $(CURL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(ELF_LIBS)
 

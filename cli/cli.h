@@ -62,8 +62,13 @@ int cli_no_more_args(struct cli_ctx *ctx, int argc, char **argv, int want);
 const struct cJSON *cli_ev_section(const struct cJSON *c, uint32_t event);
 uint64_t cli_ev_total(const struct cJSON *c, uint32_t event);
 const struct cJSON *cli_ev_by(const struct cJSON *c, uint32_t event);
+/* A VM's guest exit count @n as shown: "silent" where the daemon says its
+ * kvm_exit probe is attached but silent (exits_state), else the number. */
+const char *cli_exits(const struct cJSON *vm, uint64_t n, char *buf,
+		      size_t len);
 
 int cmd_apf(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_top(struct cli_ctx *ctx, int argc, char **argv); /* cli/top.c */
 int cmd_sysreg(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_kvm_stats(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_spe_vm(struct cli_ctx *ctx, int argc, char **argv);

@@ -142,3 +142,11 @@ void cli_print_hist(const char *label, const cJSON *arr)
 		printf("    >= %-12" PRIu64 " %" PRIu64 "\n", cli_num(b, "min"),
 		       cli_num(b, "count"));
 }
+
+const char *cli_exits(const struct cJSON *vm, uint64_t n, char *buf, size_t len)
+{
+	if (!strcmp(cli_str(vm, "exits_state"), "silent"))
+		return "silent";
+	snprintf(buf, len, "%" PRIu64, n);
+	return buf;
+}

@@ -66,6 +66,7 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	const cJSON *vm;
 	cJSON *vms;
 	struct table t;
+	char ex[24];
 
 	if (cli_no_more_args(ctx, argc, argv, 1) || cli_api_get(ctx, "/v1/vms", &vms))
 		return 1;
@@ -78,12 +79,13 @@ static int cmd_vms(struct cli_ctx *ctx, int argc, char **argv)
 	cJSON_ArrayForEach(vm, vms)
 		table_row(&t,
 			  "%s\t%" PRIu64 "\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64
-			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%s",
 			  cli_str(vm, "id"), cli_num(vm, "pid"),
 			  cli_str(vm, "name"), cli_str(vm, "vmm"),
 			  cli_str(vm, "state"), cli_num(vm, "vcpus"),
 			  cli_num(vm, "userspace_exits"), cli_num(vm, "pio"),
-			  cli_num(vm, "mmio_write"), cli_num(vm, "exits"));
+			  cli_num(vm, "mmio_write"),
+			  cli_exits(vm, cli_num(vm, "exits"), ex, sizeof(ex)));
 	table_print(&t, stdout);
 	if (!t.nrows)
 		printf("(no VMs seen)\n");
@@ -131,6 +133,7 @@ static void show_human(const cJSON *vm)
 					    "DELAY_MS>", "STEAL%>" };
 	const cJSON *c, *per = cli_obj(vm, "per_vcpu");
 	struct table t;
+	char ex[24];
 
 	printf("VM %s (pid %" PRIu64 ", %s, %s) %s, %" PRIu64 " vCPUs\n",
 	       cli_str(vm, "name"), cli_num(vm, "pid"), cli_str(vm, "vmm"),
@@ -146,14 +149,16 @@ static void show_human(const cJSON *vm)
 		/* steal: the share of runnable time spent waiting */
 		table_row(&t,
 			  "%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+			  "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%s"
 			  "\t%.1f\t%.1f\t%.1f",
 			  cli_num(c, "vcpu"),
 			  cli_ev_total(c, KP_EV_USERSPACE_EXIT),
 			  cli_num(pio, "out"), cli_num(pio, "in"),
 			  cli_num(mmio, "write"), cli_num(mmio, "read"),
 			  cli_num(w, "waited") + cli_num(w, "polled"),
-			  cli_ev_total(c, KP_EV_EXIT), ms(run), ms(delay),
+			  cli_exits(vm, cli_ev_total(c, KP_EV_EXIT), ex,
+				    sizeof(ex)),
+			  ms(run), ms(delay),
 			  run + delay ? 100.0 * (double)delay /
 						(double)(run + delay) :
 					0.0);
@@ -231,9 +236,16 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 			snprintf(ns, sizeof(ns), "%.0f",
 				 cnt ? cli_num(p, "run_time_ns") / cnt : 0);
 		}
-		table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s", cli_str(p, "name"),
-			  cli_str(p, "kind"), cli_str(p, "state"), ev, ns,
-			  cli_str(p, "reason"));
+		/* attached but never fires: not "0 exits" */
+		if (cJSON_IsTrue(cJSON_GetObjectItem(p, "silent")))
+			table_row(&t, "%s\t%s\tsilent\t%s\t%s\t%s",
+				  cli_str(p, "name"), cli_str(p, "kind"), ev,
+				  ns, cli_str(p, "silent_reason"));
+		else
+			table_row(&t, "%s\t%s\t%s\t%s\t%s\t%s",
+				  cli_str(p, "name"), cli_str(p, "kind"),
+				  cli_str(p, "state"), ev, ns,
+				  cli_str(p, "reason"));
 	}
 	table_print(&t, stdout);
 	table_free(&t);
@@ -261,6 +273,8 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	       ")\n",
 	       cli_num(reg, "vms"), cli_num(reg, "max_vms"),
 	       cli_num(reg, "vms_not_tracked"));
+	printf("events of KVM kernel threads with no VM: %" PRIu64 "\n",
+	       cli_num(reg, "events_unattributed"));
 	if (cJSON_IsFalse(cJSON_GetObjectItem(st, "bpf")))
 		printf("BPF: off (bpf = no): KVM statistics only\n");
 	{
@@ -279,134 +293,6 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 			       cli_num(ks, "scan_errors"));
 	}
 	cJSON_Delete(st);
-	return 0;
-}
-
-static volatile sig_atomic_t stop;
-
-static void on_sig(int s)
-{
-	(void)s;
-	stop = 1;
-}
-
-/* Live view: VM rates per second, refreshed every @interval seconds. */
-static int cmd_top(struct cli_ctx *ctx, int argc, char **argv)
-{
-	static const char *const head[] = { "NAME",    "PID>",	    "STATE",
-					    "VCPUS>",  "UEXITS/s>", "PIO/s>",
-					    "MMIO/s>", "EXITS/s>",  "UEXITS>",
-					    "STEAL%>" };
-	struct {
-		char id[48];
-		double ue, pio, mmio, ex, run, delay;
-	} prev[256];
-	int nprev = 0, count = -1, iter = 0;
-	double interval = 1.0;
-	struct timespec ts;
-	bool tty = isatty(STDOUT_FILENO);
-
-	for (int i = 1; i < argc; i++) {
-		char *end;
-
-		if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
-			interval = strtod(argv[++i], &end);
-			if (*end || interval < 0.1 || interval > 3600)
-				return cli_err(ctx, -EINVAL, "top: bad --interval");
-		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
-			count = (int)strtol(argv[++i], &end, 10);
-			if (*end || count < 1)
-				return cli_err(ctx, -EINVAL, "top: bad --count");
-		} else {
-			return cli_err(ctx, -EINVAL, "top: unexpected argument "
-				       "'%s'", argv[i]);
-		}
-	}
-	signal(SIGINT, on_sig);
-	signal(SIGTERM, on_sig);
-	while (!stop && (count < 0 || iter < count)) {
-		struct table t;
-		const cJSON *vm;
-		cJSON *vms;
-		int n = 0;
-
-		if (cli_api_get(ctx, "/v1/vms?refresh=1", &vms))
-			return 1;
-		if (ctx->json) {
-			char *s = cJSON_PrintUnformatted(vms);
-
-			printf("%s\n", s ? s : "null");
-			free(s);
-		} else {
-			if (tty)
-				printf("\033[H\033[2J");
-			printf("kvmprof top — every %.1f s, Ctrl-C to quit\n\n",
-			       interval);
-			table_init(&t, 10, head);
-		}
-		cJSON_ArrayForEach(vm, vms) {
-			double ue = cli_num(vm, "userspace_exits"),
-			       pio = cli_num(vm, "pio"), mm = cli_num(vm, "mmio_write") +
-							  cli_num(vm, "mmio_read"),
-			       ex = cli_num(vm, "exits");
-			double run = cli_num(vm, "run_ns"),
-			       delay = cli_num(vm, "delay_ns");
-			double d_ue = 0, d_pio = 0, d_mm = 0, d_ex = 0,
-			       steal = 0;
-
-			for (int i = 0; i < nprev; i++) {
-				if (strcmp(prev[i].id, cli_str(vm, "id")))
-					continue;
-				d_ue = (ue - prev[i].ue) / interval;
-				d_pio = (pio - prev[i].pio) / interval;
-				d_mm = (mm - prev[i].mmio) / interval;
-				d_ex = (ex - prev[i].ex) / interval;
-				/* the interval's share of runnable time its
-				 * vCPUs waited for a host CPU */
-				if (run + delay > prev[i].run + prev[i].delay)
-					steal = 100 * (delay - prev[i].delay) /
-						(run + delay - prev[i].run -
-						 prev[i].delay);
-			}
-			if (!ctx->json)
-				table_row(&t,
-					  "%s\t%" PRIu64 "\t%s\t%" PRIu64
-					  "\t%.0f\t%.0f\t"
-					  "%.0f\t%.0f\t%" PRIu64 "\t%.1f",
-					  cli_str(vm, "name"),
-					  cli_num(vm, "pid"),
-					  cli_str(vm, "state"),
-					  cli_num(vm, "vcpus"), d_ue, d_pio,
-					  d_mm, d_ex,
-					  cli_num(vm, "userspace_exits"),
-					  steal);
-			if (n < 256) {
-				snprintf(prev[n].id, sizeof(prev[n].id), "%s",
-					 cli_str(vm, "id"));
-				prev[n].ue = ue;
-				prev[n].pio = pio;
-				prev[n].mmio = mm;
-				prev[n].ex = ex;
-				prev[n].run = run;
-				prev[n].delay = delay;
-				n++;
-			}
-		}
-		nprev = n;
-		if (!ctx->json) {
-			table_print(&t, stdout);
-			if (!t.nrows)
-				printf("(no VMs seen yet)\n");
-			table_free(&t);
-		}
-		fflush(stdout);
-		cJSON_Delete(vms);
-		if (++iter == count)
-			break;
-		ts.tv_sec = (time_t)interval;
-		ts.tv_nsec = (long)((interval - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-	}
 	return 0;
 }
 
@@ -431,8 +317,10 @@ static const struct cli_cmd top_cmds[] = {
 	  "per-vCPU profile of a VM (by name, pid or id): events, run time, "
 	  "steal and whom each vCPU waited for" },
 	{ "status", cmd_status, "", "probe states, events lost, BPF run time" },
-	{ "top", cmd_top, "[--interval S] [--count N]",
-	  "live per-VM rates, refreshed" },
+	{ "top", cmd_top,
+	  "[--interval S] [--count N] [--sort COL] [--asc] [--filter TEXT] "
+	  "[--vm VM]",
+	  "live per-VM (or one VM's per-vCPU) rates; keys on a terminal" },
 	{ "spe", cmd_spe_any, "VM | dump|records|report FILE ...",
 	  "a VM's guest SPE profile, or decode SPE data offline" },
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },

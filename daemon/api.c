@@ -5,7 +5,10 @@
  * `?refresh=1` harvests the BPF counters before answering.
  * Every error is a JSON body {"error": "...", "status": N}.
  * Connections are bounded in number (api-max-connections), per client
- * user id (api-max-connections-per-uid: 503 past it) and in idle time.
+ * user id (api-max-connections-per-uid: 503 past it) and in time: idle, or
+ * sending a request that is not whole api-idle-timeout-s after the
+ * connection opened or its last answer (a client trickling bytes keeps
+ * libmicrohttpd's idle timer from firing): closed.
  */
 #include <errno.h>
 #include <grp.h>
@@ -43,10 +46,14 @@ struct uid_conns {
 	uint32_t n;
 };
 
+struct conn;
+
 struct api {
 	struct daemon *d;
 	struct MHD_Daemon *mhd;
 	uint32_t per_uid_max;
+	uint64_t request_ms;	/* a request arrives whole within this */
+	struct conn *conns;	/* open connections, for the deadline */
 	struct uid_conns *uids; /* one per connection at most */
 	size_t nuids, maxuids;
 };
@@ -57,7 +64,36 @@ struct conn {
 	uid_t uid;
 	bool over;
 	bool counted;
+	bool busy; /* a request is being answered */
+	bool cut;  /* shut down for missing its deadline */
+	int fd;
+	uint64_t since_ms; /* opened, or its last answer sent */
+	struct conn *prev, *next;
 };
+
+/* Shut down connections whose request has not arrived whole in time: the
+ * server's side then sees EOF and closes them. */
+static void cut_slow(struct api *a)
+{
+	uint64_t now = kp_mono_ms();
+
+	for (struct conn *cn = a->conns; cn; cn = cn->next)
+		if (!cn->busy && !cn->cut && cn->fd >= 0 &&
+		    now - cn->since_ms >= a->request_ms) {
+			shutdown(cn->fd, SHUT_RDWR);
+			cn->cut = true;
+		}
+}
+
+static void conn_unlink(struct api *a, struct conn *cn)
+{
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else if (a->conns == cn)
+		a->conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+}
 
 /* Per-request state: set when the client sent a body (we take none). */
 struct req {
@@ -210,7 +246,7 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 		return send_json(c, MHD_HTTP_OK, kvmstats_json(&d->ks, vm));
 	return send_json(c, MHD_HTTP_OK,
 			 render_vm(vm, probes_exit_layout(d->probes), now,
-				   &d->spe));
+				   &d->spe, d->reg.exits_silent));
 }
 
 static struct uid_conns *uid_slot(struct api *a, uid_t uid)
@@ -241,6 +277,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **sctx,
 			if (u && !--u->n)
 				*u = a->uids[--a->nuids];
 		}
+		if (cn)
+			conn_unlink(a, cn);
 		free(cn);
 		*sctx = NULL;
 		return;
@@ -248,6 +286,14 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **sctx,
 	cn = calloc(1, sizeof(*cn));
 	*sctx = cn;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (cn) {
+		cn->fd = ci ? ci->connect_fd : -1;
+		cn->since_ms = kp_mono_ms();
+		cn->next = a->conns;
+		if (a->conns)
+			a->conns->prev = cn;
+		a->conns = cn;
+	}
 	if (!cn || !ci ||
 	    getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
 		/* unknown peer: served as one over its limit */
@@ -278,6 +324,11 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c,
 		if (!rq)
 			return MHD_NO;
 		*con_cls = rq;
+		/* its headers are in: no deadline while it is answered */
+		ci = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci && ci->socket_context)
+			((struct conn *)ci->socket_context)->busy = true;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -305,11 +356,20 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c,
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	const union MHD_ConnectionInfo *ci;
+	struct conn *cn;
+
 	(void)cls;
-	(void)c;
 	(void)toe;
 	free(*con_cls);
 	*con_cls = NULL;
+	/* the next request's deadline starts now */
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	cn = ci ? ci->socket_context : NULL;
+	if (cn) {
+		cn->busy = false;
+		cn->since_ms = kp_mono_ms();
+	}
 }
 
 int api_listen(const char *path, mode_t mode, const char *group, int *ret_fd,
@@ -367,6 +427,7 @@ int api_start(struct daemon *d, int listen_fd, struct api **ret_api)
 		return -ENOMEM;
 	a->d = d;
 	a->per_uid_max = o->api_max_conns_per_uid;
+	a->request_ms = (uint64_t)o->api_idle_timeout_s * 1000;
 	a->maxuids = o->api_max_conns + 1;
 	a->uids = calloc(a->maxuids, sizeof(*a->uids));
 	if (!a->uids) {
@@ -401,6 +462,7 @@ int api_epoll_fd(const struct api *a)
 
 void api_run(struct api *a)
 {
+	cut_slow(a);
 	MHD_run(a->mhd);
 }
 

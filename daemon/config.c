@@ -43,7 +43,9 @@ const struct config_key config_key_table[] = {
 	  65536, false, "64", 0, "N", NULL,
 	  "of which one client user id holds at most (more get 503)" },
 	{ "api-idle-timeout-s", K_U32, D(api_idle_timeout_s), 1, 3600, false,
-	  "2", 0, "N", NULL, "close an API connection idle this long" },
+	  "2", 0, "N", NULL,
+	  "close an API connection idle, or whose request is not whole, this "
+	  "long" },
 	{ "interval-ms", K_U32, D(interval_ms), 10, 3600000, true, "1000",
 	  'i', "N", NULL, "harvest period" },
 	{ "grace-ms", K_U64, D(grace_ms), 0, 86400000, true, "30000",

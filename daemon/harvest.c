@@ -26,6 +26,30 @@ static int prune_stolen(struct daemon *d, uint64_t now)
 	return r;
 }
 
+int daemon_probe_silent(const struct daemon *d, size_t i)
+{
+	const struct probe *p = probes_get(d->probes, i);
+	uint32_t ev = KP_EV_NONE;
+
+	if (!strcmp(p->name, "kvm_exit"))
+		ev = KP_EV_EXIT;
+	else if (!strcmp(p->name, "kvm_entry"))
+		ev = KP_EV_ENTRY;
+	if (ev == KP_EV_NONE)
+		return -1;
+	return p->state == PROBE_ATTACHED && registry_silent(&d->reg, ev);
+}
+
+static void note_silence(struct daemon *d)
+{
+	size_t n = probes_count(d->probes);
+
+	d->reg.exits_silent = false;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(probes_get(d->probes, i)->name, "kvm_exit"))
+			d->reg.exits_silent = daemon_probe_silent(d, i) == 1;
+}
+
 int daemon_harvest(struct daemon *d)
 {
 	struct kp_count *snap = NULL, *stale = NULL;
@@ -63,6 +87,7 @@ int daemon_harvest(struct daemon *d)
 						 stale[i].key.start_ns);
 	}
 out:
+	note_silence(d);
 	free(snap);
 	free(stale);
 	d->harvests++;

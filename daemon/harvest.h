@@ -11,6 +11,14 @@
 
 struct daemon;
 
+/*
+ * Whether probe @i fires on every guest exit (kvm_exit, kvm_entry), and
+ * if so whether it is attached but silent: it never counted while other
+ * KVM events showed guest exits (registry_silent; e.g. PVM's KVM, which
+ * emits neither).  -1: not such a probe, else 0 or 1.
+ */
+int daemon_probe_silent(const struct daemon *d, size_t i);
+
 /* Fold the BPF counters into the registry now. 0 or -errno. */
 int daemon_harvest(struct daemon *d);
 

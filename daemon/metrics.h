@@ -29,6 +29,8 @@ struct metrics_probe {
 	bool have_stats;	/* run_cnt/run_time_ns read */
 	uint64_t run_cnt;
 	uint64_t run_time_ns;
+	bool exit_probe; /* fires on every guest exit (kvm_exit, ...) */
+	bool silent;	 /* ... but attached and silent (harvest.h) */
 };
 
 /* Everything the renderer reads: the daemon's status snapshot (status.c,

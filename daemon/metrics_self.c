@@ -16,6 +16,10 @@ const struct family metrics_self_families[] = {
 	SELF("kvmprof_probe_attached", M_GAUGE,
 	     "1 if the probe is attached; state and reason say why not",
 	     metrics_emit_self),
+	SELF("kvmprof_probe_silent", M_GAUGE,
+	     "1 if the probe is attached but fires on no guest exit while "
+	     "other KVM events show them (its counts are no measure)",
+	     metrics_emit_self),
 	SELF("kvmprof_bpf_prog_runs_total", M_COUNTER,
 	     "Runs of the probe's BPF program (kernel BPF stats)",
 	     metrics_emit_self),
@@ -35,6 +39,9 @@ const struct family metrics_self_families[] = {
 	     "SPE chunks dropped by kvmprofd, by cause", metrics_emit_self),
 	SELF("kvmprof_async_pf_unattributed_total", M_COUNTER,
 	     "Completed async page faults no VM could be found for",
+	     metrics_emit_self),
+	SELF("kvmprof_events_unattributed_total", M_COUNTER,
+	     "Events of KVM kernel threads whose VM is not known (no VM)",
 	     metrics_emit_self),
 	SELF("kvmprof_harvests_total", M_COUNTER,
 	     "Harvests of the BPF counters", metrics_emit_self),
@@ -93,6 +100,12 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 				     name, p->name, p->kind, a, c,
 				     !strcmp(p->state, "attached"));
 		}
+	} else if (IS("kvmprof_probe_silent")) {
+		for (size_t i = 0; i < v->nprobes; i++)
+			if (v->probes[i].exit_probe)
+				metrics_putf(b, "%s{probe=\"%s\"} %d\n", name,
+					     v->probes[i].name,
+					     v->probes[i].silent);
 	} else if (IS("kvmprof_bpf_prog_runs_total") ||
 		   IS("kvmprof_bpf_prog_run_seconds_total")) {
 		for (size_t i = 0; i < v->nprobes; i++) {
@@ -134,6 +147,9 @@ void metrics_emit_self(struct mbuf *b, const struct metrics_view *v,
 		metrics_putf(b, "%s %llu\n", name,
 			     (unsigned long long)v->reg
 				     ->unattributed[KP_EV_APF_UNATTRIBUTED]);
+	} else if (IS("kvmprof_events_unattributed_total") && v->reg) {
+		metrics_putf(b, "%s %llu\n", name,
+			     (unsigned long long)registry_unattributed(v->reg));
 	} else if (IS("kvmprof_harvests_total")) {
 		metrics_putf(b, "%s %llu\n", name,
 			     (unsigned long long)v->harvests);

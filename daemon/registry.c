@@ -111,6 +111,28 @@ static int append(struct kp_count **arr, size_t *n, const struct kp_count *src,
 	return 0;
 }
 
+static void note_totals(struct registry *r, const struct kp_count *snap,
+			size_t n)
+{
+	uint64_t t[KP_EV_MAX] = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		if (snap[i].key.event < KP_EV_MAX)
+			t[snap[i].key.event] += snap[i].value;
+	for (uint32_t e = 0; e < KP_EV_MAX; e++)
+		if (t[e] > r->seen_max[e])
+			r->seen_max[e] = t[e];
+}
+
+bool registry_silent(const struct registry *r, uint32_t event)
+{
+	uint64_t flow = r->seen_max[KP_EV_USERSPACE_EXIT] +
+			r->seen_max[KP_EV_PIO] + r->seen_max[KP_EV_MMIO];
+
+	return event < KP_EV_MAX && !r->seen_max[event] &&
+	       flow >= REGISTRY_SILENT_MIN;
+}
+
 int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 		    uint64_t now_ms, struct kp_count **ret_stale,
 		    size_t *ret_nstale)
@@ -126,6 +148,7 @@ int registry_update(struct registry *r, struct kp_count *snap, size_t n,
 	 */
 	if (n)
 		qsort(snap, n, sizeof(*snap), cmp_count);
+	note_totals(r, snap, n);
 	i = 0;
 	while (i < n) {
 		uint32_t pid = snap[i].key.tgid;
@@ -266,6 +289,16 @@ uint64_t registry_total(const struct registry *r, uint32_t event)
 
 	for (size_t i = 0; i < r->nvms; i++)
 		t += vm_sum(r->vms[i], true, 0, event, true, 0);
+	return t;
+}
+
+uint64_t registry_unattributed(const struct registry *r)
+{
+	uint64_t t = 0;
+
+	for (uint32_t e = 0; e < KP_EV_MAX; e++)
+		if (e != KP_EV_APF_UNATTRIBUTED && e != KP_EV_LAT_SUM)
+			t += r->unattributed[e];
 	return t;
 }
 

@@ -52,7 +52,22 @@ struct registry {
 	void *on_vm_free_arg;
 	/* counters under tgid 0: events no VM could be found for */
 	uint64_t unattributed[KP_EV_MAX];
+	/* per event, the largest total a snapshot had (a VM's keys go when
+	 * it exits): 0 means never counted since the daemon started */
+	uint64_t seen_max[KP_EV_MAX];
+	/* set by the daemon: kvm_exit is attached but silent
+	 * (registry_silent), so a VM's 0 exits mean "not measured" */
+	bool exits_silent;
 };
+
+/* Guest exits that made KVM events of other kinds (userspace exits, PIO,
+ * MMIO) before a probe that fires on every exit counting none is called
+ * silent rather than idle. */
+#define REGISTRY_SILENT_MIN 10
+
+/* @event was never counted while REGISTRY_SILENT_MIN or more guest exits
+ * showed in other events. */
+bool registry_silent(const struct registry *r, uint32_t event);
 
 void registry_init(struct registry *r, size_t max_vms, uint64_t grace_ms,
 		   const struct registry_ops *ops);
@@ -97,6 +112,10 @@ struct vm *registry_find(const struct registry *r, const char *ref);
  * any if @any_sub). */
 uint64_t vm_sum(const struct vm *vm, bool any_vcpu, int32_t vcpu,
 		uint32_t event, bool any_sub, uint32_t sub);
+
+/* Events counted under tgid 0 (no VM: KVM's kernel threads whose VM is
+ * not known), but for the async PF completions counted apart. */
+uint64_t registry_unattributed(const struct registry *r);
 
 /* Sum of @event over every tracked VM. */
 uint64_t registry_total(const struct registry *r, uint32_t event);

@@ -197,7 +197,8 @@ static const char *state_of(const struct vm *vm)
 	return vm->exited ? "exited" : "running";
 }
 
-cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms)
+cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms,
+			 bool exits_silent)
 {
 	cJSON *o = cJSON_CreateObject();
 	int32_t ids[1024];
@@ -223,7 +224,12 @@ cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms)
 	add_u64(o, "pio", vm_sum(vm, true, 0, KP_EV_PIO, true, 0));
 	add_u64(o, "mmio_write", vm_sum(vm, true, 0, KP_EV_MMIO, false, 2));
 	add_u64(o, "mmio_read", vm_sum(vm, true, 0, KP_EV_MMIO, false, 0));
-	add_u64(o, "exits", vm_sum(vm, true, 0, KP_EV_EXIT, true, 0));
+	if (exits_silent)
+		cJSON_AddNullToObject(o, "exits");
+	else
+		add_u64(o, "exits", vm_sum(vm, true, 0, KP_EV_EXIT, true, 0));
+	cJSON_AddStringToObject(o, "exits_state",
+				exits_silent ? "silent" : "counted");
 	add_u64(o, "halt_wakeups",
 		vm_sum(vm, true, 0, KP_EV_VCPU_WAKEUP, true, 0));
 	add_u64(o, "irqs", vm_sum(vm, true, 0, KP_EV_SET_IRQ, true, 0) +
@@ -235,9 +241,9 @@ cJSON *render_vm_summary(const struct vm *vm, uint64_t now_ms)
 }
 
 cJSON *render_vm(const struct vm *vm, int exit_layout, uint64_t now_ms,
-		 struct spe_capture *spe)
+		 struct spe_capture *spe, bool exits_silent)
 {
-	cJSON *o = render_vm_summary(vm, now_ms), *arr, *c;
+	cJSON *o = render_vm_summary(vm, now_ms, exits_silent), *arr, *c;
 	int32_t ids[1024];
 	size_t n;
 
@@ -277,7 +283,8 @@ cJSON *render_vms(const struct registry *r, uint64_t now_ms)
 	if (!arr)
 		return NULL;
 	for (size_t i = 0; i < r->nvms; i++) {
-		cJSON *v = render_vm_summary(r->vms[i], now_ms);
+		cJSON *v =
+			render_vm_summary(r->vms[i], now_ms, r->exits_silent);
 
 		if (!v) {
 			cJSON_Delete(arr);

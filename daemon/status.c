@@ -16,6 +16,7 @@
 #include "kvmstats.h"
 #include "probes.h"
 #include "render.h"
+#include "harvest.h"
 #include "status.h"
 #include "version.h"
 
@@ -66,6 +67,8 @@ int status_snapshot(struct daemon *d, struct status *s)
 		mp->kind = p->kind;
 		mp->state = probe_state_name(p->state);
 		mp->reason = p->reason;
+		mp->exit_probe = daemon_probe_silent(d, i) >= 0;
+		mp->silent = daemon_probe_silent(d, i) == 1;
 		mp->have_stats = !probes_prog_stats(d->probes, i, &mp->run_cnt,
 						    &mp->run_time_ns);
 	}
@@ -109,6 +112,11 @@ static void add_probes(cJSON *arr, const struct status *s)
 			cJSON_AddStringToObject(po, "reason", p->reason);
 		cJSON_AddBoolToObject(po, "loaded",
 				      probes_get(s->src, i)->loaded);
+		if (p->exit_probe)
+			cJSON_AddBoolToObject(po, "silent", p->silent);
+		if (p->silent)
+			cJSON_AddStringToObject(po, "silent_reason",
+						RENDER_PROBE_SILENT);
 		render_probe_stats(po, p, v->bpf_stats);
 		cJSON_AddItemToArray(arr, po);
 	}
@@ -194,6 +202,8 @@ cJSON *status_json(const struct status *s)
 		add_num(reg, "keys_deleted", v->keys_deleted);
 		add_num(reg, "async_pf_completed_unattributed",
 			v->reg->unattributed[KP_EV_APF_UNATTRIBUTED]);
+		add_num(reg, "events_unattributed",
+			registry_unattributed(v->reg));
 	}
 	return o;
 }

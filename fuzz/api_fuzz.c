@@ -135,7 +135,7 @@ static void request(const char *data, size_t size)
 	if (!vm)
 		goto out;
 	CHECK(matches(vm, rt.ref));
-	o = render_vm(vm, KP_EXIT_LAYOUT_X86, 3, NULL);
+	o = render_vm(vm, KP_EXIT_LAYOUT_X86, 3, NULL, false);
 	text = o ? cJSON_PrintUnformatted(o) : NULL;
 	/* the counters above 2^53 are there digit for digit */
 	CHECK(!text || strstr(text, "1844674407370955161"));

@@ -112,7 +112,9 @@ enum kp_event {
 /* log2 histograms: bucket 0 holds 0, bucket b > 0 holds 2^(b-1) <= v < 2^b. */
 #define KP_HIST_BUCKETS 64
 
-/* vCPU of an event that did not run in a vCPU thread (irq ioctls). */
+/* vCPU of an event that did not run in a vCPU thread (irq ioctls).
+ * Counters under tgid 0 belong to no VM: events of KVM's kernel threads
+ * whose VM is not known (kp_nspid_vm), and KP_EV_APF_UNATTRIBUTED. */
 #define KP_VCPU_NONE (-1)
 
 /*
@@ -170,6 +172,21 @@ struct kp_vcpu_vm {
 	__u64 start_ns;
 };
 KP_STATIC_ASSERT(sizeof(struct kp_vcpu_vm) == 16, "kp_vcpu_vm size");
+
+/*
+ * KVM's kernel threads serve a VM without being part of it: the in-kernel
+ * PIT's worker is named "kvm-pit/<pid>", <pid> being the VMM's pid as its
+ * own pid namespace numbers it.  Map "kp_nspid_vm" (key __u32: that pid)
+ * gives the VM it names, learnt at the VM's first event; @ambiguous when
+ * two live VMs share that pid (different namespaces): the worker's events
+ * are then counted under tgid 0, as those of every other kernel thread.
+ */
+struct kp_nspid_vm {
+	__u32 tgid;
+	__u32 ambiguous;
+	__u64 start_ns;
+};
+KP_STATIC_ASSERT(sizeof(struct kp_nspid_vm) == 16, "kp_nspid_vm size");
 
 struct kp_apf_key {
 	__u64 vcpu_ptr;

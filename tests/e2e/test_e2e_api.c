@@ -243,11 +243,58 @@ static void idle_connections_do_not_lock_out(void **state)
 	assert_int_equal(kpd_stop(&kpd), 0);
 }
 
+/* Until the daemon closes @fd (true), sending a byte of an unfinished
+ * header every 100 ms: never idle for libmicrohttpd. */
+struct trickle {
+	int fd;
+	unsigned int sent;
+};
+
+static bool closed_while_trickling(void *arg)
+{
+	struct trickle *t = arg;
+	char c;
+
+	if (recv(t->fd, &c, 1, MSG_DONTWAIT) == 0)
+		return true; /* EOF: the daemon closed it */
+	if (send(t->fd, "a", 1, MSG_NOSIGNAL) != 1)
+		return true;
+	t->sent++;
+	usleep(100000);
+	return false;
+}
+
+static void trickled_request_is_cut_off(void **state)
+{
+	static const char *const args[] = { "--api-idle-timeout-s", "1", NULL };
+	static const char head[] = "GET /v1/status HTTP/1.1\r\nX-Slow: ";
+	struct trickle t;
+	double t0;
+
+	start(args);
+	t.fd = idle_connection();
+	t.sent = 0;
+	assert_true(t.fd >= 0);
+	t0 = kp_mono_s();
+	assert_int_equal(send(t.fd, head, sizeof(head) - 1, MSG_NOSIGNAL),
+			 (ssize_t)sizeof(head) - 1);
+	/* closed although never idle for 1 s, not before the 1 s deadline
+	 * (the daemon looks at each byte's arrival: 1 s plus one byte) */
+	assert_true(wait_until(closed_while_trickling, &t, 10000));
+	assert_true(kp_mono_s() - t0 >= 1.0);
+	assert_true(t.sent >= 5);
+	close(t.fd);
+	/* and the daemon serves on */
+	assert_int_equal(get_status("/v1/status"), 200);
+	assert_int_equal(kpd_stop(&kpd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(malformed_query_is_400),
 		cmocka_unit_test(idle_connections_do_not_lock_out),
+		cmocka_unit_test(trickled_request_is_cut_off),
 	};
 	int r = e2e_begin_bpf();
 

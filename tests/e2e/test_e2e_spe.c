@@ -406,7 +406,7 @@ static void top_pcs_symbolized(void **state)
 		assert_int_equal(kpd_start(&d3, extra), 0);
 	}
 	assert_int_equal(inject_open(&in), 0);
-	prog = find_prog("kp_spe_copy_out", mid);
+	prog = find_prog_of(d3.pid, "kp_spe_copy_out", mid);
 	assert_true(prog >= 0);
 	inject_pieces(&in, prog, &s, 65536);
 	spe = wait_spe(&d3, getpid(), (double)s.len);
@@ -440,7 +440,7 @@ static void top_pcs_symbolized(void **state)
 		mid = max_prog_id();
 		assert_int_equal(kpd_start(&d3, extra), 0);
 	}
-	prog = find_prog("kp_spe_copy_out", mid);
+	prog = find_prog_of(d3.pid, "kp_spe_copy_out", mid);
 	assert_true(prog >= 0);
 	inject_pieces(&in, prog, &s, 65536);
 	spe = wait_spe(&d3, getpid(), (double)s.len);
@@ -478,7 +478,7 @@ static void ring_overflow_counted(void **state)
 
 	assert_int_equal(kpd_start(&d2, extra), 0);
 	assert_int_equal(inject_open(&in), 0);
-	prog = find_prog("kp_spe_copy_out", mid);
+	prog = find_prog_of(d2.pid, "kp_spe_copy_out", mid);
 	assert_true(prog >= 0);
 	stream_make(&s, 5, 8000);	/* ~512 KiB into a 64 KiB ring */
 	for (size_t off = 0; off < s.len; off += 4096)

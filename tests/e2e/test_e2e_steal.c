@@ -296,7 +296,7 @@ static void delay_attributed_to_the_other(void **state)
 		assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
 	}
 	/* this daemon's, not another one started since */
-	prog = find_prog_of(kpd.pid, "kp_halt_poll_ns");
+	prog = find_prog_of(kpd.pid, "kp_halt_poll_ns", min_id);
 	assert_true(prog >= 0);
 	stop = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);

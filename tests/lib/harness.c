@@ -83,7 +83,7 @@ int run_capture(char *const argv[], char **ret_out)
 	pid = fork();
 	if (pid == 0) {
 		dup2(p[1], 1);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(p[1]);

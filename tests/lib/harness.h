@@ -45,7 +45,8 @@ int kpd_wait_ready(const char *sock, pid_t *pid);
 /* SIGTERM, wait; returns the daemon's exit status (or -1). */
 int kpd_stop(struct kpd *d);
 
-/* Run argv, capture stdout into *ret_out (malloc'ed); exit status. */
+/* Run argv (argv[0] looked up in PATH), capture stdout into *ret_out
+ * (malloc'ed); exit status. */
 int run_capture(char *const argv[], char **ret_out);
 /* Start argv in the background; returns the pid. */
 pid_t spawn(char *const argv[]);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,12 +93,52 @@ uint32_t max_prog_id(void)
 	return max;
 }
 
+pid_t inject_owner;
+
+/* Whether process @pid holds a descriptor of BPF program @id. */
+static bool owns_prog(pid_t pid, __u32 id)
+{
+	char path[320], line[128];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			unsigned int v;
+
+			found = sscanf(line, "prog_id: %u", &v) == 1 && v == id;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
 int find_prog(const char *name, uint32_t min_id)
+{
+	return find_prog_of(inject_owner, name, min_id);
+}
+
+int find_prog_of(pid_t owner, const char *name, uint32_t min_id)
 {
 	__u32 id = min_id;
 	int best = -ENOENT;
 
 	while (!bpf_prog_get_next_id(id, &id)) {
+		if (owner > 0 && !owns_prog(owner, id))
+			continue;
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_prog_get_fd_by_id(id);
@@ -113,56 +154,6 @@ int find_prog(const char *name, uint32_t min_id)
 		}
 		close(fd);
 	}
-	return best;
-}
-
-/* the program id in /proc/@pid/fdinfo/@fd, or 0 */
-static uint32_t fdinfo_prog_id(int pid, const char *fd)
-{
-	char path[320], line[128];
-	unsigned int id = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (!id && fgets(line, sizeof(line), f))
-		if (sscanf(line, "prog_id: %u", &id) != 1)
-			id = 0;
-	fclose(f);
-	return id;
-}
-
-int find_prog_of(int pid, const char *name)
-{
-	char path[64];
-	struct dirent *e;
-	int best = -ENOENT;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while (best < 0 && (e = readdir(d))) {
-		uint32_t id = fdinfo_prog_id(pid, e->d_name);
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd;
-
-		if (!id)
-			continue;
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    !strncmp(info.name, name, sizeof(info.name) - 1))
-			best = fd;
-		else
-			close(fd);
-	}
-	closedir(d);
 	return best;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define KT_DATA_SIZE (256 * 1024)
 #define KT_VCPUS 4
@@ -25,12 +26,14 @@ int inject_open(struct inject *in);
 void inject_close(struct inject *in);
 
 /* fd of the newest loaded program named @name (first 15 chars) whose id
- * is above @min_id, or -ENOENT. */
+ * is above @min_id, or -ENOENT.  Only the programs of process
+ * inject_owner when set: tests running at the same time start daemons of
+ * their own, whose programs are newer. */
 int find_prog(const char *name, uint32_t min_id);
+extern pid_t inject_owner;
+/* The same among the programs of process @owner (0: any). */
+int find_prog_of(pid_t owner, const char *name, uint32_t min_id);
 uint32_t max_prog_id(void);
-/* fd of the program named @name (first 15 chars) that process @pid holds
- * (its fdinfo names it), whoever else loaded one since; or -ENOENT. */
-int find_prog_of(int pid, const char *name);
 
 /* Run @prog_fd with raw tracepoint args. 0 or -errno. */
 int run_raw_tp(int prog_fd, const uint64_t *args, size_t nargs);

@@ -19,7 +19,10 @@ static int setup(void **state)
 					     "--load-unavailable", NULL };
 
 	min_id = max_prog_id();
-	return kpd_start(&kpd, extra);
+	if (kpd_start(&kpd, extra))
+		return -1;
+	inject_owner = kpd.pid; /* its programs, not another test's */
+	return 0;
 }
 
 static int teardown(void **state)

@@ -53,9 +53,12 @@ static void name_vm(struct registry *r, uint32_t pid, uint64_t start,
 }
 
 static const struct metrics_probe probes[] = {
-	{ "kvm_pio", "raw_tp", "attached", "", true, 12, 3400 },
+	{ "kvm_pio", "raw_tp", "attached", "", true, 12, 3400, false, false },
 	{ "kvm_exit", "tracepoint", "unavailable",
-	  "tracepoint kvm:kvm_exit \"x\" not in this kernel", false, 0, 0 },
+	  "tracepoint kvm:kvm_exit \"x\" not in this kernel", false, 0, 0, true,
+	  false },
+	/* attached, but fires on no exit while others show them */
+	{ "kvm_entry", "raw_tp", "attached", "", false, 0, 0, true, true },
 };
 
 static char *render(const struct registry *r, size_t max, int *ret)
@@ -63,12 +66,21 @@ static char *render(const struct registry *r, size_t max, int *ret)
 	static const uint64_t drops[KP_DROP_MAX] = { 5, 0, 1, 0 };
 	struct spe_capture_stats spe = { .chunks = 3, .bytes = 12288 };
 	struct metrics_view v = {
-		.reg = r, .exit_layout = KP_EXIT_LAYOUT_X86,
-		.probes = probes, .nprobes = 2, .drops = drops, .spe = &spe,
-		.harvests = 9, .max_counters = 1024, .bpf_stats = true,
-		.version = "1.2", .libbpf_version = "v1.1",
-		.start_time = 1700000000.5, .boot_time = 1600000000.0,
-		.reloads_ok = 2, .last_reload_ok = true,
+		.reg = r,
+		.exit_layout = KP_EXIT_LAYOUT_X86,
+		.probes = probes,
+		.nprobes = 3,
+		.drops = drops,
+		.spe = &spe,
+		.harvests = 9,
+		.max_counters = 1024,
+		.bpf_stats = true,
+		.version = "1.2",
+		.libbpf_version = "v1.1",
+		.start_time = 1700000000.5,
+		.boot_time = 1600000000.0,
+		.reloads_ok = 2,
+		.last_reload_ok = true,
 		.last_reload_ok_time = 1700000100.25,
 	};
 	char *text = NULL;
@@ -290,6 +302,9 @@ static void exact_samples(void **state)
 	has(t, "kvmprof_probe_attached{probe=\"kvm_exit\",kind=\"tracepoint\","
 	       "state=\"unavailable\",reason=\"tracepoint kvm:kvm_exit "
 	       "\\\"x\\\" not in this kernel\"} 0");
+	has(t, "kvmprof_probe_silent{probe=\"kvm_entry\"} 1");
+	has(t, "kvmprof_probe_silent{probe=\"kvm_exit\"} 0");
+	lacks(t, "kvmprof_probe_silent{probe=\"kvm_pio\"}");
 	has(t, "kvmprof_bpf_prog_runs_total{probe=\"kvm_pio\"} 12");
 	has(t, "kvmprof_bpf_prog_run_seconds_total{probe=\"kvm_pio\"} "
 	       "0.000003400");

@@ -66,6 +66,50 @@ static void groups_by_vm_and_vcpu(void **state)
 	registry_fini(&r);
 }
 
+/*
+ * kvm_exit "silent": never counted while other events showed
+ * REGISTRY_SILENT_MIN guest exits; the largest totals seen count, not the
+ * last (a VM's keys go when it exits).  Events under tgid 0 belong to no VM.
+ */
+static void silence_and_unattributed(void **state)
+{
+	struct registry r;
+	struct kp_count *stale = NULL;
+	struct kp_count few[] = { C(100, 9, 0, KP_EV_PIO, 1, 9) };
+	struct kp_count flow[] = {
+		C(100, 9, 0, KP_EV_PIO, 1, 9),
+		C(100, 9, 0, KP_EV_USERSPACE_EXIT, 2, 1),
+		C(0, 0, -1, KP_EV_SET_IRQ, 0, 3),
+		C(0, 0, -1, KP_EV_MSI_SET_IRQ, 0, 2),
+		C(0, 0, -1, KP_EV_APF_UNATTRIBUTED, 0, 7),
+	};
+	struct kp_count exit[] = { C(100, 9, 0, KP_EV_EXIT, 12, 1) };
+
+	memset(procs, 0, sizeof(procs));
+	procs[0].pid = 100, procs[0].start = 9, procs[0].alive = 1;
+	registry_init(&r, 16, 1000, &ops);
+	assert_false(registry_silent(&r, KP_EV_EXIT));
+	harvest(&r, few, 1, 0, &stale);
+	free(stale);
+	assert_false(registry_silent(&r, KP_EV_EXIT)); /* 9 < 10 */
+	harvest(&r, flow, 5, 1, &stale);
+	free(stale);
+	assert_true(registry_silent(&r, KP_EV_EXIT));
+	assert_true(registry_silent(&r, KP_EV_ENTRY));
+	assert_false(registry_silent(&r, KP_EV_PIO));
+	assert_int_equal(registry_unattributed(&r), 5);
+	assert_int_equal(r.unattributed[KP_EV_APF_UNATTRIBUTED], 7);
+	/* the VM's keys gone (empty snapshot): still silent */
+	harvest(&r, NULL, 0, 2, &stale);
+	free(stale);
+	assert_true(registry_silent(&r, KP_EV_EXIT));
+	harvest(&r, exit, 1, 3, &stale);
+	free(stale);
+	assert_false(registry_silent(&r, KP_EV_EXIT));
+	assert_true(registry_silent(&r, KP_EV_ENTRY));
+	registry_fini(&r);
+}
+
 static void exit_hands_back_keys_then_grace(void **state)
 {
 	struct registry r;
@@ -147,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(groups_by_vm_and_vcpu),
+		cmocka_unit_test(silence_and_unattributed),
 		cmocka_unit_test(exit_hands_back_keys_then_grace),
 		cmocka_unit_test(pid_reuse_is_a_new_vm),
 		cmocka_unit_test(max_vms_bounds_memory),

@@ -125,7 +125,7 @@ static cJSON *render_counts_of(struct kp_count *c, size_t n, char **text)
 	snprintf(web.ident.name, sizeof(web.ident.name), "web");
 	web.counts = c;
 	web.ncounts = n;
-	o = render_vm(&web, KP_EXIT_LAYOUT_X86, 0, NULL);
+	o = render_vm(&web, KP_EXIT_LAYOUT_X86, 0, NULL, false);
 	assert_non_null(o);
 	s = cJSON_PrintUnformatted(o);
 	assert_non_null(s);
