@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include <kvmprof/abi.h>
+#include <kvmprof/json.h>
 #include <kvmprof/spe.h>
 
 #include "perf_loop.h"
@@ -169,8 +170,10 @@ static double run_live(const uint8_t *chunks, size_t n, uint64_t *ret_recs,
 	j = render_vm_spe(&c, registry_get(&reg, getpid(), 1));
 	t = mono() - t;
 	*ret_cpu = cpu_self() - cpu;
-	*ret_recs = (uint64_t)cJSON_GetNumberValue(
-		cJSON_GetObjectItemCaseSensitive(j, "samples"));
+	/* counters are raw JSON integers (exact past 2^53) */
+	if (!j || !kp_json_u64(cJSON_GetObjectItemCaseSensitive(j, "samples"),
+			       ret_recs))
+		*ret_recs = 0;
 	cJSON_Delete(j);
 	registry_fini(&reg);
 	return t;
