@@ -294,6 +294,8 @@ static cJSON *profile_json(struct spe_capture *c, struct vm *vm,
 		if (path)
 			s->syms_err = spe_symtab_load_spec(&s->syms, path);
 	}
+	/* batches are counted by value until folded in */
+	spe_profile_sync(&s->prof);
 	f = open_memstream(&text, &len);
 	if (!f)
 		return NULL;

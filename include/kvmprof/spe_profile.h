@@ -121,9 +121,11 @@ struct spe_profile {
 	/* time */
 	uint64_t ts_records;
 	uint64_t ts_first, ts_last;	/* min and max timestamp */
-	/* private: lookup tables (profile.c) */
+	/* private: lookup tables, and counts of batches not yet folded
+	 * into the fields above (profile.c, spe_profile_sync()) */
 	uint16_t op_tab[4][256];
 	uint8_t ds_tab[16];
+	struct spe_profile_acc *acc;
 };
 
 int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o);
@@ -131,10 +133,18 @@ void spe_profile_free(struct spe_profile *p);
 /* Forgets the samples, keeps the configuration and memory. */
 void spe_profile_clear(struct spe_profile *p);
 void spe_profile_add(struct spe_profile *p, const struct spe_record *r);
-/* The same for @n records (faster: the top-K probes are started first). */
+/*
+ * The same for @n records, faster: without a branch on what each record
+ * holds, the op types, events, latencies and data sources are counted by
+ * value in small tables, and the top-K probes are started first.  Those
+ * counts reach the profile's fields at spe_profile_sync(): call it before
+ * reading them (spe_profile_decode*() do at their end).
+ */
 void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n);
-/* Adds @b (same MIDR and K) to @a: -EINVAL if they differ. */
+/* Folds what spe_profile_add_batch() counted into the fields. */
+void spe_profile_sync(struct spe_profile *p);
+/* Adds @b (same MIDR and K, both synced) to @a: -EINVAL if they differ. */
 int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b);
 /* Adds decoder counters. */
 void spe_dec_stats_add(struct spe_dec_stats *sum,
