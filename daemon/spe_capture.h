@@ -69,4 +69,15 @@ int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
 		 size_t max, uint8_t **ret_buf, size_t *ret_len,
 		 uint64_t *ret_next, uint64_t *ret_lost);
 
+/*
+ * The VM's guest SPE samples of the last @seconds as gzipped pprof
+ * (spe_pprof_write(), labels vm, vcpu, el, op, data_source), decoded from
+ * the raw recording window, which the first call starts (the samples
+ * before are not kept): *@ret_span_ms is the time the profile covers.
+ * *@ret_buf is malloc'ed.  0 or -errno (-E2BIG: too many distinct
+ * samples).
+ */
+int spe_pprof_window(struct spe_capture *c, struct vm *vm, unsigned int seconds,
+		     uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_span_ms);
+
 #endif
