@@ -58,6 +58,11 @@ struct vm_spe {
 /* The registry's hook: a VM leaves, its SPE state goes with it. */
 static void vm_gone(void *arg, struct vm *vm)
 {
+	struct spe_capture *c = arg;
+
+	/* the helper may still hold adds to the VM's profile */
+	if (vm->spe)
+		spe_pipe_flush(c->pipe);
 	vm_spe_free(vm->spe);
 	vm->spe = NULL;
 }
@@ -70,6 +75,17 @@ void spe_capture_init(struct spe_capture *c, struct registry *reg,
 	c->raw_max = raw_max;
 	reg->on_vm_free = vm_gone;
 	reg->on_vm_free_arg = c;
+}
+
+int spe_capture_threads(struct spe_capture *c)
+{
+	return c->pipe ? 0 : spe_pipe_new(&c->pipe);
+}
+
+void spe_capture_fini(struct spe_capture *c)
+{
+	spe_pipe_free(c->pipe);
+	c->pipe = NULL;
 }
 
 void vm_spe_free(struct vm_spe *s)
@@ -152,10 +168,13 @@ static struct vm_spe *vm_spe_of(struct spe_capture *c, struct vm *vm)
 	return s;
 }
 
-static void fold(struct vm_spe *s, struct spe_stream *st,
+static void fold(struct spe_capture *c, struct vm_spe *s, struct spe_stream *st,
 		 const struct spe_record *recs, int n)
 {
-	spe_profile_add_batch(&s->prof, recs, n);
+	if (c->pipe)
+		spe_pipe_add(c->pipe, &s->prof, recs, n);
+	else
+		spe_profile_add_batch(&s->prof, recs, n);
 	st->records += n;
 	for (int i = 0; i < n; i++)
 		if (spe_rec_has_addr(&recs[i], SPE_ADDR_PC))
@@ -223,7 +242,7 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 
 		if (n < 0)
 			break;
-		fold(s, st, recs, n);
+		fold(c, s, st, recs, n);
 		off += used;
 		if (!used && !n)
 			break;
@@ -441,7 +460,9 @@ static cJSON *profile_json(struct spe_capture *c, struct vm *vm,
 	int ret;
 
 	load_syms(c, vm, s);
-	/* batches are counted by value until folded in */
+	/* batches are counted by value until folded in, the top-K's adds
+	 * may wait on the helper */
+	spe_pipe_flush(c->pipe);
 	spe_profile_sync(&s->prof);
 	f = open_memstream(&text, &len);
 	if (!f)

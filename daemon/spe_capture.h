@@ -42,11 +42,20 @@ struct spe_capture {
 	const char *(*symbols_for)(void *ctx, const char *vm_name);
 	void *symbols_ctx;
 	struct spe_capture_stats stats;
+	/* the top-K adds on a helper thread (NULL: this one) */
+	struct spe_pipe *pipe;
 };
 
 /* Also sets @reg's on_vm_free hook: call after registry_init(). */
 void spe_capture_init(struct spe_capture *c, struct registry *reg,
 		      uint64_t raw_max);
+
+/*
+ * Builds the profiles on two threads from now on (spe_pipe_add(): the
+ * same profiles); 0 or -errno.  spe_capture_fini() stops the helper.
+ */
+int spe_capture_threads(struct spe_capture *c);
+void spe_capture_fini(struct spe_capture *c);
 
 /* ring_buffer_sample_fn for kp_spe_rb (ctx: struct spe_capture). */
 int spe_capture_chunk(void *ctx, void *data, size_t size);

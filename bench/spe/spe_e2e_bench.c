@@ -49,6 +49,7 @@
 #include <kvmprof/abi.h>
 #include <kvmprof/json.h>
 #include <kvmprof/spe.h>
+#include <kvmprof/spe_profile.h>
 
 #include "perf_loop.h"
 #include "registry.h"
@@ -162,6 +163,9 @@ static double run_live(const uint8_t *chunks, size_t n, uint64_t *ret_recs,
 
 	registry_init(&reg, 16, 1000, &bench_ops);
 	spe_capture_init(&c, &reg, 1 << 20);
+	/* as kvmprofd: the top-K adds on a helper thread with two CPUs */
+	if (spe_profile_threads() > 1 && spe_capture_threads(&c))
+		return -1;
 	t = mono();
 	cpu = cpu_self();
 	for (size_t i = 0; i < n; i++)
@@ -176,6 +180,7 @@ static double run_live(const uint8_t *chunks, size_t n, uint64_t *ret_recs,
 		*ret_recs = 0;
 	cJSON_Delete(j);
 	registry_fini(&reg);
+	spe_capture_fini(&c);
 	return t;
 }
 

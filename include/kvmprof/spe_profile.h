@@ -144,6 +144,38 @@ void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n);
 /* Folds what spe_profile_add_batch() counted into the fields. */
 void spe_profile_sync(struct spe_profile *p);
+
+/*
+ * The same in two parts, for two threads (lib/spe/pipe.c): the batch
+ * without the top-K adds, whose keys go to @keys[0..n), and those adds.
+ * Both parts in record order give exactly spe_profile_add_batch().
+ */
+struct spe_topk_keys {
+	uint64_t pc;  /* canonical PC */
+	uint32_t ctx; /* CONTEXTIDR_EL1 */
+	uint32_t has; /* bit 0: PC, bit 1: CONTEXTIDR_EL1 */
+};
+void spe_profile_add_batch_keys(struct spe_profile *p,
+				const struct spe_record *r, size_t n,
+				struct spe_topk_keys *keys);
+void spe_profile_add_keys(struct spe_profile *p,
+			  const struct spe_topk_keys *keys, size_t n);
+
+/*
+ * A helper thread doing the top-K adds of spe_profile_add_batch() while
+ * the caller decodes and counts the rest: the same results as one thread.
+ * Between spe_pipe_add() and spe_pipe_flush(), a profile's top-K belong
+ * to the helper (flush before reading them, merging or freeing).
+ */
+struct spe_pipe;
+int spe_pipe_new(struct spe_pipe **ret);
+/* Flushes, stops the helper, frees; NULL is fine. */
+void spe_pipe_free(struct spe_pipe *q);
+/* @p must have been made by spe_profile_init() (with its tables). */
+void spe_pipe_add(struct spe_pipe *q, struct spe_profile *p,
+		  const struct spe_record *r, size_t n);
+/* Returns when the helper has done every add handed to it. */
+void spe_pipe_flush(struct spe_pipe *q);
 /* Adds @b (same MIDR and K, both synced) to @a: -EINVAL if they differ. */
 int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b);
 /* Adds decoder counters. */

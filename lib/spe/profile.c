@@ -267,7 +267,8 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
  * data sources from 16 up, events above bit 31) and on the top-K.
  */
 static inline void batch_add(struct spe_profile *p, struct spe_profile_acc *a,
-			     const struct spe_record *r, uint32_t pc_slot)
+			     const struct spe_record *r, uint32_t pc_slot,
+			     struct spe_topk_keys *keys)
 {
 	const bool has_pc = r->addr_mask & (1u << SPE_ADDR_PC);
 	const bool has_ev = r->flags & SPE_REC_EV;
@@ -280,8 +281,13 @@ static inline void batch_add(struct spe_profile *p, struct spe_profile_acc *a,
 	p->samples++;
 	(*(has_pc ? &p->el[el] : &p->no_pc))++;
 	(*(has_pc ? &p->el_ns[el][spe_addr_ns(pc)] : &a->sink[0]))++;
-	if (has_pc)
+	if (keys) {
+		keys->pc = spe_addr_canon(pc);
+		keys->ctx = r->ctx[SPE_CTX_EL1];
+		keys->has = has_pc | (r->ctx_mask & (1u << SPE_CTX_EL1)) << 1;
+	} else if (has_pc) {
 		topk_add_at(&p->pcs, spe_addr_canon(pc), pc_slot);
+	}
 	a->op[r->flags & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :
 				      0]++;
 	p->ev_records += has_ev;
@@ -304,10 +310,10 @@ static inline void batch_add(struct spe_profile *p, struct spe_profile_acc *a,
 		p->ds_raw_other++;
 	}
 	a->ds[has_ds && r->ds < 16 ? r->ds : 16]++;
-	if (r->ctx_mask & (1u << SPE_CTX_EL1))
-		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
-	else
+	if (!(r->ctx_mask & (1u << SPE_CTX_EL1)))
 		p->no_ctx++;
+	else if (!keys)
+		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
 	p->ts_first = has_ts && (!p->ts_records || r->ts < p->ts_first) ?
 			      r->ts :
 			      p->ts_first;
@@ -364,6 +370,40 @@ void spe_profile_sync(struct spe_profile *p)
 	memset(a, 0, sizeof(*a));
 }
 
+void spe_profile_add_batch_keys(struct spe_profile *p,
+				const struct spe_record *r, size_t n,
+				struct spe_topk_keys *keys)
+{
+	if (p->acc->n + n >= ACC_MAX)
+		spe_profile_sync(p);
+	p->acc->n += n;
+	for (size_t i = 0; i < n; i++)
+		batch_add(p, p->acc, &r[i], 0, &keys[i]);
+}
+
+void spe_profile_add_keys(struct spe_profile *p,
+			  const struct spe_topk_keys *keys, size_t n)
+{
+	uint32_t slot[64];
+
+	while (n) {
+		size_t k = n < 64 ? n : 64;
+
+		for (size_t i = 0; i < k; i++) {
+			slot[i] = key_hash(keys[i].pc) & p->pcs.hmask;
+			__builtin_prefetch(&p->pcs.hash[slot[i]]);
+		}
+		for (size_t i = 0; i < k; i++) {
+			if (keys[i].has & 1)
+				topk_add_at(&p->pcs, keys[i].pc, slot[i]);
+			if (keys[i].has & 2)
+				topk_add(&p->ctx, keys[i].ctx);
+		}
+		keys += k;
+		n -= k;
+	}
+}
+
 void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n)
 {
@@ -388,7 +428,7 @@ void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			__builtin_prefetch(&p->pcs.hash[slot[i]]);
 		}
 		for (size_t i = 0; i < k; i++)
-			batch_add(p, p->acc, &r[i], slot[i]);
+			batch_add(p, p->acc, &r[i], slot[i], NULL);
 		r += k;
 		n -= k;
 	}

@@ -7,7 +7,8 @@
  * the same entries while exact.  Streams: N1 records, random layouts
  * (PAD between and inside records, END or TS), damaged streams (the
  * second half then meets damage and is decoded again by the first
- * thread), in memory and read from a file.
+ * thread), in memory and read from a file.  And the pipeline (the
+ * top-K adds on a helper thread): exactly the one-thread profile.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -205,12 +206,95 @@ static void test_parallel_streams(void **state)
 	free(buf);
 }
 
+/* Top-K entries of @a and @b: the same, purged or not. */
+static void topk_same(const struct spe_topk *a, const struct spe_topk *b)
+{
+	struct spe_topk_entry *ea = calloc(2 * K, sizeof(*ea));
+	struct spe_topk_entry *eb = calloc(2 * K, sizeof(*eb));
+	size_t na, nb;
+
+	assert_true(ea && eb);
+	na = spe_topk_sorted(a, ea, 2 * K);
+	nb = spe_topk_sorted(b, eb, 2 * K);
+	assert_int_equal(na, nb);
+	assert_true(na > 0);
+	assert_memory_equal(ea, eb, na * sizeof(*ea));
+	assert_int_equal(a->offset, b->offset);
+	free(ea);
+	free(eb);
+}
+
+/*
+ * The pipeline (lib/spe/pipe.c): the top-K adds on a helper thread, two
+ * profiles fed in turns as the daemon feeds VMs: each exactly the
+ * one-thread profile, its sketch too (purged: many more PCs than K).
+ */
+static void test_pipe_same_profile(void **state)
+{
+	struct spe_profile_opts po = { .midr = 0x410fd0c0, .top_pcs = K };
+	struct spegen_opts go = { .seed = 21,
+				  .layout = SPEGEN_MIXED,
+				  .npcs = 20000 };
+	struct spe_profile one[2], two[2];
+	struct spe_record *recs = malloc(64 * sizeof(*recs));
+	struct spe_dec d[2];
+	struct spe_pipe *q;
+	uint8_t *buf;
+	size_t len, pos[2] = { 0, 0 };
+
+	(void)state;
+	assert_non_null(recs);
+	assert_int_equal(spegen_bytes(&go, 4u << 20, &buf, &len, NULL), 0);
+	assert_int_equal(spe_pipe_new(&q), 0);
+	for (int v = 0; v < 2; v++) {
+		assert_int_equal(spe_profile_init(&one[v], &po), 0);
+		assert_int_equal(spe_profile_init(&two[v], &po), 0);
+		/* one thread: the whole stream (v 1: from its middle) */
+		spe_dec_init(&d[v], NULL);
+		assert_int_equal(spe_profile_decode(&one[v], &d[v],
+						    buf + v * len / 2,
+						    len - v * len / 2, true),
+				 0);
+		spe_dec_init(&d[v], NULL);
+		pos[v] = v * len / 2;
+	}
+	/* the pipeline: 64 records at a time, the two in turns */
+	while (pos[0] < len || pos[1] < len) {
+		for (int v = 0; v < 2; v++) {
+			size_t used = 0;
+			int n;
+
+			if (pos[v] >= len)
+				continue;
+			n = spe_dec_feed(&d[v], buf + pos[v], len - pos[v],
+					 &used, recs, 64);
+			assert_true(n >= 0);
+			spe_pipe_add(q, &two[v], recs, n);
+			pos[v] += used;
+		}
+	}
+	spe_pipe_flush(q);
+	for (int v = 0; v < 2; v++) {
+		spe_profile_sync(&two[v]);
+		profile_equal(&one[v], &two[v]);
+		assert_true(two[v].pcs.offset > 0); /* purged */
+		topk_same(&one[v].pcs, &two[v].pcs);
+		topk_same(&one[v].ctx, &two[v].ctx);
+		spe_profile_free(&one[v]);
+		spe_profile_free(&two[v]);
+	}
+	spe_pipe_free(q);
+	free(recs);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parallel_layouts),
 		cmocka_unit_test(test_parallel_damaged),
 		cmocka_unit_test(test_parallel_streams),
+		cmocka_unit_test(test_pipe_same_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
