@@ -22,7 +22,8 @@ int spe_topk_init(struct spe_topk *t, uint32_t k)
 	while (hcap < 4 * k)
 		hcap <<= 1;
 	t->hash = calloc(hcap, sizeof(*t->hash));
-	t->scratch = malloc(2 * (size_t)k * sizeof(*t->scratch));
+	/* 2 spare words: purges store a pair before deciding to keep it */
+	t->scratch = malloc((2 * (size_t)k + 2) * sizeof(*t->scratch));
 	if (!t->hash || !t->scratch) {
 		spe_topk_free(t);
 		return -ENOMEM;
@@ -92,34 +93,39 @@ static uint64_t select_nth(uint64_t *v, long n, long k)
 
 void spe_topk_purge(struct spe_topk *t)
 {
-	uint32_t nslots = t->hmask + 1, n = 0, small[PURGE_SMALL] = { 0 };
+	uint32_t nslots = t->hmask + 1, n = 0, small[PURGE_SMALL + 1] = { 0 };
+	const struct spe_topk_slot *h = t->hash;
 	uint64_t m = 0;
 
 	/* the median is usually a small count (a long tail of keys seen
-	 * once or twice): count those, select only otherwise */
+	 * once or twice): count those (slot 0: empty, PURGE_SMALL: larger),
+	 * without a branch on what each slot holds; select only otherwise */
 	for (uint32_t s = 0; s < nslots; s++) {
-		uint64_t c = t->hash[s].count;
+		uint64_t c = h[s].count;
 
-		if (c) {
-			t->scratch[n++] = c;
-			small[c < PURGE_SMALL ? c : 0]++;
-		}
+		small[c < PURGE_SMALL ? c : PURGE_SMALL]++;
 	}
+	n = nslots - small[0];
 	for (uint32_t c = 1, below = 0; c < PURGE_SMALL && !m; c++) {
 		below += small[c];
 		if (below > n / 2) /* the (n / 2)-th smallest is c */
 			m = c;
 	}
-	if (!m)
+	if (!m) {
+		n = 0;
+		for (uint32_t s = 0; s < nslots; s++)
+			if (h[s].count)
+				t->scratch[n++] = h[s].count;
 		m = select_nth(t->scratch, n, n / 2);
+	}
 	t->offset += m;
-	/* survivors (count > m, fewer than half) go to scratch as pairs */
+	/* survivors (count > m, fewer than half) go to scratch as pairs,
+	 * each slot's stored and kept only if it survives */
 	n = 0;
 	for (uint32_t s = 0; s < nslots; s++) {
-		if (t->hash[s].count > m) {
-			t->scratch[n++] = t->hash[s].key;
-			t->scratch[n++] = t->hash[s].count - m;
-		}
+		t->scratch[n] = h[s].key;
+		t->scratch[n + 1] = h[s].count - m;
+		n += h[s].count > m ? 2 : 0;
 	}
 	memset(t->hash, 0, nslots * sizeof(*t->hash));
 	for (uint32_t i = 0; i < n; i += 2) {
