@@ -266,7 +266,8 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
  * on the record's kind, only on rare values (latencies from LAT_DIRECT up,
  * data sources from 16 up, events above bit 31) and on the top-K.
  */
-static inline void batch_add(struct spe_profile *p, struct spe_profile_acc *a,
+static inline __attribute__((always_inline)) void
+batch_add(struct spe_profile *p, struct spe_profile_acc *a,
 			     const struct spe_record *r, uint32_t pc_slot,
 			     struct spe_topk_keys *keys)
 {
