@@ -268,8 +268,8 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
  */
 static inline __attribute__((always_inline)) void
 batch_add(struct spe_profile *p, struct spe_profile_acc *a,
-			     const struct spe_record *r, uint32_t pc_slot,
-			     struct spe_topk_keys *keys)
+	  const struct spe_record *r, uint32_t pc_slot,
+	  struct spe_topk_keys *keys)
 {
 	const bool has_pc = r->addr_mask & (1u << SPE_ADDR_PC);
 	const bool has_ev = r->flags & SPE_REC_EV;
