@@ -116,11 +116,10 @@ void input_free(struct input *in)
 		close(in->fd);
 }
 
-#define READ_CHUNK (1u << 20)
-
 /*
  * report on a raw, uncompressed regular file: the file is read 1 MiB at a
- * time and decoded as it comes (mapping it whole cost more than decoding:
+ * time (each thread its half, spe_profile_decode_fd()) and decoded as it
+ * comes (mapping it whole cost more than decoding:
  * a first pass over 256 MiB of fresh mappings took 0.31-0.43 s against
  * 0.22-0.28 s read in chunks, on this VM).  Returns 1 when @file is not
  * such a file (load it whole).
@@ -154,38 +153,6 @@ static int input_stream(const char *file, struct input *in)
 	in->nstreams = 1;
 	in->fd = fd;
 	return 0;
-}
-
-/* Decodes the streamed file into @p (one thread: it is read as it goes). */
-static int profile_read(struct input *in, struct spe_profile *p,
-			struct spe_dec_stats *ret_st)
-{
-	struct spe_dec *d = malloc(sizeof(*d));
-	uint8_t *buf = malloc(READ_CHUNK);
-	ssize_t n;
-	int ret = 0;
-
-	if (!d || !buf) {
-		free(d);
-		free(buf);
-		return -ENOMEM;
-	}
-	spe_dec_init(d, NULL);
-	while ((n = read(in->fd, buf, READ_CHUNK)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
-		}
-		spe_profile_decode(p, d, buf, n, false);
-	}
-	spe_dec_finish(d);
-	memset(ret_st, 0, sizeof(*ret_st));
-	spe_dec_stats_add(ret_st, &d->stats);
-	free(buf);
-	free(d);
-	return ret;
 }
 
 int input_load(struct cli_ctx *ctx, const char *cmd, const char *file,
@@ -292,29 +259,26 @@ static int decode_all(const struct input *in, spe_rec_fn fn,
 }
 
 /*
- * Decodes every stream into @p: on one thread, or two with
- * KVMPROF_SPE_THREADS=2 (a decoding and a helper thread; on the shared
- * 2-core development VM one thread was faster: 0.34 s against 0.41 s wall
- * for 256 MiB, the helper competing with other jobs for the second core).
+ * Decodes every stream into @p, on both cores where there are two
+ * (spe_profile_threads(): KVMPROF_SPE_THREADS=1 keeps it to one).
  */
 int profile_all(const struct input *in, struct spe_profile *p,
 		struct spe_dec_stats *ret_st)
 {
+	unsigned int threads = spe_profile_threads();
 	struct spe_stream_in *s;
-	const char *env = getenv("KVMPROF_SPE_THREADS");
-	long threads = env ? atol(env) : 1;
 	int ret;
 
 	if (in->fd >= 0)
-		return profile_read((struct input *)in, p, ret_st);
+		return spe_profile_decode_fd(p, in->fd, in->streams[0].len,
+					     threads, ret_st);
 	s = calloc(in->nstreams, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	for (size_t i = 0; i < in->nstreams; i++)
 		s[i] = (struct spe_stream_in){ in->streams[i].buf,
 					       in->streams[i].len };
-	ret = spe_profile_decode_streams(p, s, in->nstreams,
-					 threads > 1 ? 2 : 1, ret_st);
+	ret = spe_profile_decode_streams(p, s, in->nstreams, threads, ret_st);
 	free(s);
 	return ret;
 }

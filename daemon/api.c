@@ -188,6 +188,45 @@ static MHD_Result_t send_raw(struct api *a, struct MHD_Connection *c,
 	return ret;
 }
 
+/*
+ * GET /v1/vms/{ref}/spe/pprof?seconds=N: the VM's SPE samples of the last
+ * N seconds as gzipped pprof, from the raw recording window (the first
+ * call starts it); X-Kvmprof-Window-Ms: the time the profile covers.
+ */
+static MHD_Result_t send_pprof(struct api *a, struct MHD_Connection *c,
+			       struct vm *vm, unsigned int seconds)
+{
+	struct MHD_Response *resp;
+	uint64_t span = 0;
+	MHD_Result_t ret;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char hdr[32];
+	int r;
+
+	r = spe_pprof_window(&a->d->spe, vm, seconds, &buf, &len, &span);
+	if (r == -E2BIG)
+		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "too many distinct samples for pprof");
+	if (r < 0)
+		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out of memory");
+	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/octet-stream");
+	MHD_add_response_header(resp, "Content-Disposition",
+				"attachment; filename=\"spe.pb.gz\"");
+	snprintf(hdr, sizeof(hdr), "%llu", (unsigned long long)span);
+	MHD_add_response_header(resp, "X-Kvmprof-Window-Ms", hdr);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static MHD_Result_t send_status(struct MHD_Connection *c, struct daemon *d)
 {
 	struct status st;
@@ -244,6 +283,10 @@ static MHD_Result_t route(struct api *a, struct MHD_Connection *c,
 		return send_raw(a, c, vm, q.cursor);
 	if (r.target == API_VM_KVM_STATS)
 		return send_json(c, MHD_HTTP_OK, kvmstats_json(&d->ks, vm));
+	if (r.target == API_VM_SPE_PPROF)
+		return send_pprof(a, c, vm,
+				  q.has_seconds ? q.seconds :
+						  API_PPROF_DEFAULT_S);
 	return send_json(c, MHD_HTTP_OK,
 			 render_vm(vm, probes_exit_layout(d->probes), now,
 				   &d->spe, d->reg.exits_silent));

@@ -27,6 +27,16 @@ int api_query_arg(struct api_query *q, const char *key, const char *value)
 		q->has_cursor = true;
 		return 0;
 	}
+	if (!strcmp(key, "seconds")) {
+		uint64_t v;
+
+		if (!value || !kp_parse_u64(value, strlen(value), &v) || !v ||
+		    v > API_PPROF_MAX_S)
+			return bad(q, "bad seconds: an integer from 1 to 3600");
+		q->seconds = v;
+		q->has_seconds = true;
+		return 0;
+	}
 	return bad(q, "unknown query parameter");
 }
 
@@ -60,11 +70,17 @@ int api_route_parse(const char *url, const struct api_query *q,
 			r->target = API_VM_SPE_RAW;
 		else if (!strcmp(sub, "/kvm-stats"))
 			r->target = API_VM_KVM_STATS;
+		else if (!strcmp(sub, "/spe/pprof"))
+			r->target = API_VM_SPE_PPROF;
 		else
 			return -ENOENT;
 	}
 	if (q->has_cursor && r->target != API_VM_SPE_RAW) {
 		r->error = "cursor applies to /v1/vms/{ref}/spe/raw only";
+		return -EINVAL;
+	}
+	if (q->has_seconds && r->target != API_VM_SPE_PPROF) {
+		r->error = "seconds applies to /v1/vms/{ref}/spe/pprof only";
 		return -EINVAL;
 	}
 	r->error = NULL;

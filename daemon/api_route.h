@@ -17,6 +17,8 @@ struct api_query {
 	bool refresh;	 /* ?refresh=1 (0 or 1) */
 	bool has_cursor; /* ?cursor=N (spe/raw only) */
 	uint64_t cursor;
+	bool has_seconds; /* ?seconds=N (spe/pprof only) */
+	uint32_t seconds;
 	const char *error; /* the first bad parameter, why */
 };
 
@@ -33,7 +35,12 @@ enum api_target {
 	API_VM_SPE,
 	API_VM_SPE_RAW,
 	API_VM_KVM_STATS,
+	API_VM_SPE_PPROF,
 };
+
+/* spe/pprof's window: seconds=N, 1 to this (default API_PPROF_DEFAULT_S) */
+#define API_PPROF_MAX_S 3600
+#define API_PPROF_DEFAULT_S 30
 
 struct api_route {
 	enum api_target target;

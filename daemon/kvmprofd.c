@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <kvmprof/kvmnames.h>
+#include <kvmprof/spe_profile.h>
 #include <kvmprof/util.h>
 #include "api.h"
 #include "config.h"
@@ -273,6 +274,10 @@ int main(int argc, char **argv)
 		log_err("event loop: %s", strerror(-r));
 		goto out;
 	}
+	/* the top-K adds on a second core (the same profiles); after the
+	 * privileges are dropped: capabilities are per thread */
+	if (spe_profile_threads() > 1 && spe_capture_threads(&d.spe))
+		log_info("SPE profiles on one thread: no helper thread");
 	if (d.probes)
 		rb = ring_buffer__new(probes_events_fd(d.probes),
 				      daemon_on_vm_event, &d, NULL);
@@ -324,6 +329,7 @@ out:
 	loop_free(d.loop);
 	registry_fini(&d.reg);
 	kvmstats_fini(&d.ks, NULL);
+	spe_capture_fini(&d.spe);
 	probes_destroy(d.probes);
 	if (d.bpf_stats_fd >= 0)
 		close(d.bpf_stats_fd);

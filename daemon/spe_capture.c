@@ -8,6 +8,7 @@
 
 #include <kvmprof/json.h>
 #include <kvmprof/spe.h>
+#include <kvmprof/spe_pprof.h>
 #include <kvmprof/spe_profile.h>
 #include <kvmprof/util.h>
 #include "registry.h"
@@ -28,8 +29,11 @@ struct spe_stream {
 };
 
 struct raw_block {
+	uint64_t ms;  /* when it arrived (CLOCK_MONOTONIC) */
+	uint64_t seq; /* the vCPU's chunk sequence number */
 	uint32_t vcpu;
 	uint32_t len;
+	bool start; /* at a copy-out's start: a record boundary */
 	uint8_t data[];
 };
 
@@ -48,11 +52,17 @@ struct vm_spe {
 	uint64_t raw_head;	/* sequence number of the oldest block */
 	uint64_t raw_tail;	/* sequence number after the newest */
 	uint64_t raw_bytes;
+	uint64_t raw_since_ms; /* recording started */
 };
 
 /* The registry's hook: a VM leaves, its SPE state goes with it. */
 static void vm_gone(void *arg, struct vm *vm)
 {
+	struct spe_capture *c = arg;
+
+	/* the helper may still hold adds to the VM's profile */
+	if (vm->spe)
+		spe_pipe_flush(c->pipe);
 	vm_spe_free(vm->spe);
 	vm->spe = NULL;
 }
@@ -65,6 +75,17 @@ void spe_capture_init(struct spe_capture *c, struct registry *reg,
 	c->raw_max = raw_max;
 	reg->on_vm_free = vm_gone;
 	reg->on_vm_free_arg = c;
+}
+
+int spe_capture_threads(struct spe_capture *c)
+{
+	return c->pipe ? 0 : spe_pipe_new(&c->pipe);
+}
+
+void spe_capture_fini(struct spe_capture *c)
+{
+	spe_pipe_free(c->pipe);
+	c->pipe = NULL;
 }
 
 void vm_spe_free(struct vm_spe *s)
@@ -101,15 +122,19 @@ static struct spe_stream *stream_of(struct vm_spe *s, int32_t vcpu)
 	return ns;
 }
 
-static void raw_append(struct spe_capture *c, struct vm_spe *s, int32_t vcpu,
-		       const uint8_t *data, uint32_t len)
+static void raw_append(struct spe_capture *c, struct vm_spe *s,
+		       const struct kp_spe_hdr *h, const uint8_t *data)
 {
+	uint32_t len = h->len;
 	struct raw_block *b = malloc(sizeof(*b) + len);
 
 	if (!b)
 		return;
-	b->vcpu = (uint32_t)vcpu;
+	b->ms = kp_mono_ms();
+	b->seq = h->seq;
+	b->vcpu = (uint32_t)h->vcpu;
 	b->len = len;
+	b->start = h->off == 0;
 	memcpy(b->data, data, len);
 	while (s->raw_tail - s->raw_head >= RAW_MAX_BLOCKS ||
 	       (s->raw_tail > s->raw_head &&
@@ -143,10 +168,13 @@ static struct vm_spe *vm_spe_of(struct spe_capture *c, struct vm *vm)
 	return s;
 }
 
-static void fold(struct vm_spe *s, struct spe_stream *st,
+static void fold(struct spe_capture *c, struct vm_spe *s, struct spe_stream *st,
 		 const struct spe_record *recs, int n)
 {
-	spe_profile_add_batch(&s->prof, recs, n);
+	if (c->pipe)
+		spe_pipe_add(c->pipe, &s->prof, recs, n);
+	else
+		spe_profile_add_batch(&s->prof, recs, n);
 	st->records += n;
 	for (int i = 0; i < n; i++)
 		if (spe_rec_has_addr(&recs[i], SPE_ADDR_PC))
@@ -205,7 +233,7 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 		if (h->off == 0)
 			st->recording = true;
 		if (st->recording)
-			raw_append(c, s, h->vcpu, bytes, h->len);
+			raw_append(c, s, h, bytes);
 	}
 	while (off < h->len) {
 		size_t used = 0;
@@ -214,12 +242,27 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 
 		if (n < 0)
 			break;
-		fold(s, st, recs, n);
+		fold(c, s, st, recs, n);
 		off += used;
 		if (!used && !n)
 			break;
 	}
 	return 0;
+}
+
+/* The VM's SPE state with raw recording on (from now); NULL: no memory. */
+static struct vm_spe *raw_start(struct spe_capture *c, struct vm *vm)
+{
+	struct vm_spe *s = vm_spe_of(c, vm);
+
+	if (s && !s->raw_on) {
+		s->raw = calloc(RAW_MAX_BLOCKS, sizeof(*s->raw));
+		if (!s->raw)
+			return NULL;
+		s->raw_on = true;
+		s->raw_since_ms = kp_mono_ms();
+	}
+	return s;
 }
 
 int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
@@ -231,15 +274,9 @@ int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
 	size_t len = 0;
 	uint64_t i;
 
-	s = vm_spe_of(c, vm);
+	s = raw_start(c, vm);
 	if (!s)
 		return -ENOMEM;
-	if (!s->raw_on) {
-		s->raw = calloc(RAW_MAX_BLOCKS, sizeof(*s->raw));
-		if (!s->raw)
-			return -ENOMEM;
-		s->raw_on = true;
-	}
 	*ret_lost = 0;
 	if (cursor < s->raw_head) {
 		*ret_lost = s->raw_head - cursor;	/* in blocks */
@@ -271,6 +308,141 @@ int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
 	return 0;
 }
 
+/* The guest symbols configured for the VM, loaded on first use. */
+static void load_syms(struct spe_capture *c, struct vm *vm, struct vm_spe *s)
+{
+	const char *path;
+
+	if (!s->syms_tried && c->symbols_for) {
+		s->syms_tried = true;
+		path = c->symbols_for(c->symbols_ctx, vm->ident.name);
+		if (path)
+			s->syms_err = spe_symtab_load_spec(&s->syms, path);
+	}
+}
+
+/* A vCPU's decoder over the window's blocks. */
+struct win_dec {
+	uint32_t vcpu;
+	uint64_t next_seq;
+	struct spe_dec dec;
+};
+
+static struct win_dec *win_dec_of(struct win_dec **wd, size_t *n,
+				  const struct raw_block *b)
+{
+	struct win_dec *w;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*wd)[i].vcpu == b->vcpu)
+			return &(*wd)[i];
+	if (!(*n % 16)) {
+		w = realloc(*wd, (*n + 16) * sizeof(*w));
+		if (!w)
+			return NULL;
+		*wd = w;
+	}
+	w = &(*wd)[(*n)++];
+	w->vcpu = b->vcpu;
+	w->next_seq = b->seq;
+	spe_dec_init(&w->dec, NULL);
+	/* mid-stream: start at the first record boundary found */
+	if (!b->start)
+		spe_dec_discontinuity(&w->dec);
+	return w;
+}
+
+/* The records of block @b into @pp. */
+static int win_add(struct spe_pprof *pp, struct win_dec *w,
+		   const struct raw_block *b, struct spe_record *recs)
+{
+	size_t off = 0;
+
+	if (b->seq != w->next_seq) {
+		/* recording stopped (chunks lost) and started again */
+		if (b->start)
+			spe_dec_finish(&w->dec);
+		else
+			spe_dec_discontinuity(&w->dec);
+	}
+	w->next_seq = b->seq + 1;
+	while (off < b->len) {
+		size_t used = 0;
+		int n = spe_dec_feed(&w->dec, b->data + off, b->len - off,
+				     &used, recs, 64);
+
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			int ret = spe_pprof_add(pp, (int32_t)b->vcpu, &recs[i]);
+
+			if (ret)
+				return ret;
+		}
+		off += used;
+		if (!used && !n)
+			break;
+	}
+	return 0;
+}
+
+int spe_pprof_window(struct spe_capture *c, struct vm *vm, unsigned int seconds,
+		     uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_span_ms)
+{
+	uint64_t now = kp_mono_ms(), since = (uint64_t)seconds * 1000, first;
+	struct vm_spe *s = raw_start(c, vm);
+	struct spe_record *recs = malloc(64 * sizeof(*recs));
+	struct spe_pprof *pp = spe_pprof_new(c->midr);
+	struct win_dec *wd = NULL;
+	char *text = NULL;
+	size_t nwd = 0, len = 0;
+	int ret = 0;
+	FILE *f;
+
+	since = now > since ? now - since : 0;
+	if (!s || !recs || !pp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* the blocks that arrived since then (arrival times only grow) */
+	for (first = s->raw_tail; first > s->raw_head; first--)
+		if (s->raw[(first - 1) % RAW_MAX_BLOCKS]->ms < since)
+			break;
+	for (uint64_t i = first; i < s->raw_tail && !ret; i++) {
+		const struct raw_block *b = s->raw[i % RAW_MAX_BLOCKS];
+		struct win_dec *w = win_dec_of(&wd, &nwd, b);
+
+		ret = w ? win_add(pp, w, b, recs) : -ENOMEM;
+	}
+	if (ret)
+		goto out;
+	/* what the window covers: since recording started, at most */
+	if (s->raw_since_ms > since)
+		since = s->raw_since_ms;
+	*ret_span_ms = now - since;
+	load_syms(c, vm, s);
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = spe_pprof_write(pp, f, s->syms.n ? &s->syms : NULL,
+			      vm->ident.name, *ret_span_ms * 1000000);
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	if (ret) {
+		free(text);
+		goto out;
+	}
+	*ret_buf = (uint8_t *)text;
+	*ret_len = len;
+out:
+	free(wd);
+	free(recs);
+	spe_pprof_free(pp);
+	return ret;
+}
+
 #define add_u64 kp_json_add_u64
 
 /*
@@ -281,19 +453,17 @@ int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
 static cJSON *profile_json(struct spe_capture *c, struct vm *vm,
 			   struct vm_spe *s)
 {
-	const char *path;
 	char *text = NULL;
 	size_t len = 0;
 	cJSON *j = NULL;
 	FILE *f;
 	int ret;
 
-	if (!s->syms_tried && c->symbols_for) {
-		s->syms_tried = true;
-		path = c->symbols_for(c->symbols_ctx, vm->ident.name);
-		if (path)
-			s->syms_err = spe_symtab_load_spec(&s->syms, path);
-	}
+	load_syms(c, vm, s);
+	/* batches are counted by value until folded in, the top-K's adds
+	 * may wait on the helper */
+	spe_pipe_flush(c->pipe);
+	spe_profile_sync(&s->prof);
 	f = open_memstream(&text, &len);
 	if (!f)
 		return NULL;

@@ -42,11 +42,20 @@ struct spe_capture {
 	const char *(*symbols_for)(void *ctx, const char *vm_name);
 	void *symbols_ctx;
 	struct spe_capture_stats stats;
+	/* the top-K adds on a helper thread (NULL: this one) */
+	struct spe_pipe *pipe;
 };
 
 /* Also sets @reg's on_vm_free hook: call after registry_init(). */
 void spe_capture_init(struct spe_capture *c, struct registry *reg,
 		      uint64_t raw_max);
+
+/*
+ * Builds the profiles on two threads from now on (spe_pipe_add(): the
+ * same profiles); 0 or -errno.  spe_capture_fini() stops the helper.
+ */
+int spe_capture_threads(struct spe_capture *c);
+void spe_capture_fini(struct spe_capture *c);
 
 /* ring_buffer_sample_fn for kp_spe_rb (ctx: struct spe_capture). */
 int spe_capture_chunk(void *ctx, void *data, size_t size);
@@ -68,5 +77,16 @@ cJSON *render_vm_spe(struct spe_capture *c, struct vm *vm);
 int spe_raw_read(struct spe_capture *c, struct vm *vm, uint64_t cursor,
 		 size_t max, uint8_t **ret_buf, size_t *ret_len,
 		 uint64_t *ret_next, uint64_t *ret_lost);
+
+/*
+ * The VM's guest SPE samples of the last @seconds as gzipped pprof
+ * (spe_pprof_write(), labels vm, vcpu, el, op, data_source), decoded from
+ * the raw recording window, which the first call starts (the samples
+ * before are not kept): *@ret_span_ms is the time the profile covers.
+ * *@ret_buf is malloc'ed.  0 or -errno (-E2BIG: too many distinct
+ * samples).
+ */
+int spe_pprof_window(struct spe_capture *c, struct vm *vm, unsigned int seconds,
+		     uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_span_ms);
 
 #endif

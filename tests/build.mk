@@ -37,11 +37,12 @@ TEST_BINS += $(O)/tests/test_probes
 # over the shared test code of tests/lib/ (also linked by the bench).
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
 	lib/client.c
-E2E_TESTS := generic spe counters apf api kvmstats attrib qemu top steal
+E2E_TESTS := generic spe spe_pprof counters apf api kvmstats attrib qemu top steal
 # The probes driven through BPF_PROG_TEST_RUN (tests/lib/probes_e2e.c).
 E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
 	tests/lib/spestream.c $(SPEGEN_SRCS) lib/spe/spefile.c \
 	lib/kvmnames.c $(SPE_SRCS)
+E2E_EXTRA_spe_pprof := $(E2E_EXTRA_spe)
 E2E_EXTRA_counters := tests/lib/probes_e2e.c tests/lib/inject.c lib/kvmnames.c
 E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c tests/lib/guest.c
 E2E_EXTRA_attrib := $(E2E_EXTRA_counters)

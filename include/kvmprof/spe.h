@@ -394,6 +394,8 @@ struct spe_dec_stats {
 	uint64_t truncated;	/* record cut off by the end of the stream */
 	uint64_t dups;		/* repeated packets (in any record) */
 	uint64_t fast;		/* records decoded by the fast path */
+	uint64_t cuts;		/* streams decoded in two halves on two
+				 * threads (spe_profile_decode_streams()) */
 };
 
 #define SPE_REC_MAX_LEN		65536	/* longer records are dropped */
@@ -446,6 +448,13 @@ void spe_dec_finish(struct spe_dec *dec);
  * the next terminator.
  */
 void spe_dec_discontinuity(struct spe_dec *dec);
+
+/*
+ * Whether the decoder stands between records with nothing carried: a
+ * fresh decoder fed the rest of the stream from here gives the same
+ * records, as long as it meets no damage (lib/spe/parallel.c).
+ */
+bool spe_dec_at_boundary(const struct spe_dec *dec);
 
 typedef int (*spe_rec_fn)(void *arg, const struct spe_record *rec);
 

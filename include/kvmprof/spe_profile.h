@@ -121,9 +121,11 @@ struct spe_profile {
 	/* time */
 	uint64_t ts_records;
 	uint64_t ts_first, ts_last;	/* min and max timestamp */
-	/* private: lookup tables (profile.c) */
+	/* private: lookup tables, and counts of batches not yet folded
+	 * into the fields above (profile.c, spe_profile_sync()) */
 	uint16_t op_tab[4][256];
 	uint8_t ds_tab[16];
+	struct spe_profile_acc *acc;
 };
 
 int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o);
@@ -131,10 +133,50 @@ void spe_profile_free(struct spe_profile *p);
 /* Forgets the samples, keeps the configuration and memory. */
 void spe_profile_clear(struct spe_profile *p);
 void spe_profile_add(struct spe_profile *p, const struct spe_record *r);
-/* The same for @n records (faster: the top-K probes are started first). */
+/*
+ * The same for @n records, faster: without a branch on what each record
+ * holds, the op types, events, latencies and data sources are counted by
+ * value in small tables, and the top-K probes are started first.  Those
+ * counts reach the profile's fields at spe_profile_sync(): call it before
+ * reading them (spe_profile_decode*() do at their end).
+ */
 void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n);
-/* Adds @b (same MIDR and K) to @a: -EINVAL if they differ. */
+/* Folds what spe_profile_add_batch() counted into the fields. */
+void spe_profile_sync(struct spe_profile *p);
+
+/*
+ * The same in two parts, for two threads (lib/spe/pipe.c): the batch
+ * without the top-K adds, whose keys go to @keys[0..n), and those adds.
+ * Both parts in record order give exactly spe_profile_add_batch().
+ */
+struct spe_topk_keys {
+	uint64_t pc;  /* canonical PC */
+	uint32_t ctx; /* CONTEXTIDR_EL1 */
+	uint32_t has; /* bit 0: PC, bit 1: CONTEXTIDR_EL1 */
+};
+void spe_profile_add_batch_keys(struct spe_profile *p,
+				const struct spe_record *r, size_t n,
+				struct spe_topk_keys *keys);
+void spe_profile_add_keys(struct spe_profile *p,
+			  const struct spe_topk_keys *keys, size_t n);
+
+/*
+ * A helper thread doing the top-K adds of spe_profile_add_batch() while
+ * the caller decodes and counts the rest: the same results as one thread.
+ * Between spe_pipe_add() and spe_pipe_flush(), a profile's top-K belong
+ * to the helper (flush before reading them, merging or freeing).
+ */
+struct spe_pipe;
+int spe_pipe_new(struct spe_pipe **ret);
+/* Flushes, stops the helper, frees; NULL is fine. */
+void spe_pipe_free(struct spe_pipe *q);
+/* @p must have been made by spe_profile_init() (with its tables). */
+void spe_pipe_add(struct spe_pipe *q, struct spe_profile *p,
+		  const struct spe_record *r, size_t n);
+/* Returns when the helper has done every add handed to it. */
+void spe_pipe_flush(struct spe_pipe *q);
+/* Adds @b (same MIDR and K, both synced) to @a: -EINVAL if they differ. */
 int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b);
 /* Adds decoder counters. */
 void spe_dec_stats_add(struct spe_dec_stats *sum,
@@ -148,15 +190,23 @@ struct spe_stream_in {
 
 /*
  * Decodes @n streams (a decoder each, from its start) into @p, on up to
- * @threads threads (1: this one; 2: this one decodes, a helper adds
- * batches to a second profile merged at the end).  The counters (and the
- * top-K within its bound) do not depend on @threads.  *@ret_st (if not
- * NULL): the decoders' counters summed.
+ * @threads threads (1: this one; 2: the bytes cut in two halves at a
+ * record boundary, each half decoded into its own profile, merged at the
+ * end; lib/spe/parallel.c).  The counters (and the top-K within its
+ * bound) do not depend on @threads.  *@ret_st (if not NULL): the
+ * decoders' counters summed.
  */
 int spe_profile_decode_streams(struct spe_profile *p,
 			       const struct spe_stream_in *streams, size_t n,
 			       unsigned int threads,
 			       struct spe_dec_stats *ret_st);
+/* The same for one stream, the first @len bytes of file @fd, read as it
+ * goes (pread, so each thread reads its own half). */
+int spe_profile_decode_fd(struct spe_profile *p, int fd, uint64_t len,
+			  unsigned int threads, struct spe_dec_stats *ret_st);
+/* Threads worth using: 2 when there are two CPUs online, unless the
+ * environment says KVMPROF_SPE_THREADS=1. */
+unsigned int spe_profile_threads(void);
 /* Decodes @len bytes with @dec into the profile (spe_dec_run() with
  * batches); @finish: the end of the stream. */
 int spe_profile_decode(struct spe_profile *p, struct spe_dec *dec,

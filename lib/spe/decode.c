@@ -783,6 +783,11 @@ void spe_dec_finish(struct spe_dec *d)
 	d->stats.bytes = d->offset;
 }
 
+bool spe_dec_at_boundary(const struct spe_dec *d)
+{
+	return d->state == ST_CLEAN && !d->carry_len;
+}
+
 void spe_dec_discontinuity(struct spe_dec *d)
 {
 	d->stats.bad_bytes += d->carry_len;

@@ -1,111 +1,311 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Building a profile on two cores.  One stream is decoded by one thread
- * (the records depend on everything before them), so the calling thread
- * decodes and hands batches of records to a helper through a ring; when
- * the ring is full it adds the batch to its own profile instead, so the
- * work balances itself and neither thread ever waits for the other.  The
- * helper's profile is merged in at the end (spe_profile_merge()).
+ * Building a profile on two cores: the input (one or more streams, in
+ * memory or a file read as it goes) is cut in two halves by bytes, each
+ * decoded into its own profile by its own thread, and the second profile
+ * merged into the first (spe_profile_merge()).
+ *
+ * A cut inside a stream must fall on a record boundary, which only
+ * decoding from the stream's start can tell.  So the second half starts
+ * where a resynchronising decoder finds its first record after the middle
+ * (S), and the first thread, decoding up to S, checks that it stands there
+ * between records with nothing carried (spe_dec_at_boundary()).  Then the
+ * second decoder, starting fresh at S, sees the same bytes in the same
+ * state and gives the same records, unless it meets damage (where the
+ * terminators seen before S steer resynchronisation).  When the check
+ * fails or the second half was damaged, its work is thrown away and the
+ * first thread decodes the rest itself: the counters never depend on the
+ * number of threads (the top-K sketch stays within its bound).
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kvmprof/spe_profile.h>
 
-#define MT_BATCH 64
-#define MT_RING 16 /* power of two */
+#define PAR_CHUNK (1u << 20) /* bytes per feed (and per read of a file) */
+#define PAR_MIN (1u << 20)   /* smaller inputs: one thread */
 
-struct mt_batch {
-	struct spe_record recs[MT_BATCH];
-	size_t n;
+/* One stream: in memory, or (mem NULL) the first len bytes of file fd. */
+struct src {
+	const uint8_t *mem;
+	int fd;
+	uint64_t len;
 };
 
-struct mt {
-	struct mt_batch ring[MT_RING];
-	_Atomic uint64_t head; /* batches published by the decoder */
-	_Atomic uint64_t tail; /* batches taken by the helper */
-	_Atomic int done;
-	struct spe_profile helper;
+/* What one thread decodes: streams [first, last], from @start in the
+ * first to @end in the last (a stream it ends inside is not finished). */
+struct part {
+	struct spe_profile *p;
+	const struct src *srcs;
+	size_t first, last;
+	uint64_t start, end;
+	uint8_t *buf; /* PAR_CHUNK bytes, for reading files */
+	struct spe_dec *dec;
+	struct spe_dec_stats st;
+	uint64_t first_resyncs; /* of the first stream's decoder */
+	int ret;
 };
 
-static inline void cpu_relax(void)
+/* @n bytes at @off of @s (n <= PAR_CHUNK), or NULL on a read error. */
+static const uint8_t *src_get(const struct src *s, uint8_t *buf, uint64_t off,
+			      size_t n, int *ret)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
+	size_t got = 0;
+
+	if (s->mem)
+		return s->mem + off;
+	while (got < n) {
+		ssize_t k = pread(s->fd, buf + got, n - got, off + got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			*ret = k < 0 ? -errno : -EIO;
+			return NULL;
+		}
+		got += k;
+	}
+	return buf;
 }
 
-static void *helper_main(void *arg)
+/* Feeds [from, to) of stream @s to @t->dec, into @t->p. */
+static int feed(struct part *t, const struct src *s, uint64_t from, uint64_t to)
 {
-	struct mt *mt = arg;
-	unsigned int idle = 0;
+	int ret = 0;
 
-	for (;;) {
-		uint64_t tail =
-			atomic_load_explicit(&mt->tail, memory_order_relaxed);
-		uint64_t head =
-			atomic_load_explicit(&mt->head, memory_order_acquire);
-		struct mt_batch *b;
+	while (from < to) {
+		size_t n = to - from < PAR_CHUNK ? to - from : PAR_CHUNK;
+		const uint8_t *b = src_get(s, t->buf, from, n, &ret);
 
-		if (tail == head) {
-			if (atomic_load_explicit(&mt->done,
-						 memory_order_acquire) &&
-			    tail == atomic_load_explicit(&mt->head,
-							 memory_order_acquire))
-				return NULL;
-			/* the machine may be shared: do not hold the core */
-			if (++idle < 256)
-				cpu_relax();
-			else
-				sched_yield();
-			continue;
-		}
-		idle = 0;
-		b = &mt->ring[tail % MT_RING];
-		spe_profile_add_batch(&mt->helper, b->recs, b->n);
-		atomic_store_explicit(&mt->tail, tail + 1,
-				      memory_order_release);
+		if (!b)
+			return ret;
+		ret = spe_profile_decode(t->p, t->dec, b, n, false);
+		if (ret)
+			return ret;
+		from += n;
 	}
-}
-
-/* Decodes one stream: batches to the helper while it keeps up. */
-static int decode_stream(struct mt *mt, struct spe_profile *p,
-			 struct spe_dec *dec, const uint8_t *buf, size_t len,
-			 struct spe_record *own)
-{
-	while (len) {
-		uint64_t head =
-			atomic_load_explicit(&mt->head, memory_order_relaxed);
-		bool full = head - atomic_load_explicit(&mt->tail,
-							memory_order_acquire) >=
-			    MT_RING;
-		struct spe_record *recs = full ? own :
-						 mt->ring[head % MT_RING].recs;
-		size_t used;
-		int n = spe_dec_feed(dec, buf, len, &used, recs, MT_BATCH);
-
-		if (n < 0)
-			return n;
-		buf += used;
-		len -= used;
-		if (!n)
-			continue;
-		if (full) {
-			spe_profile_add_batch(p, recs, n);
-			continue;
-		}
-		mt->ring[head % MT_RING].n = n;
-		atomic_store_explicit(&mt->head, head + 1,
-				      memory_order_release);
-	}
-	spe_dec_finish(dec);
 	return 0;
+}
+
+/* Stream @i of @t from @from to @to (its end: finished). */
+static int run_stream(struct part *t, size_t i, uint64_t from, uint64_t to)
+{
+	const struct src *s = &t->srcs[i];
+	int ret;
+
+	spe_dec_init(t->dec, NULL);
+	ret = feed(t, s, from, to);
+	if (!ret && to == s->len)
+		spe_dec_finish(t->dec);
+	if (i == t->first)
+		t->first_resyncs = t->dec->stats.resyncs;
+	return ret;
+}
+
+static void *part_main(void *arg)
+{
+	struct part *t = arg;
+
+	for (size_t i = t->first; i <= t->last && !t->ret; i++) {
+		t->ret = run_stream(t, i, i == t->first ? t->start : 0,
+				    i == t->last ? t->end : t->srcs[i].len);
+		/* the last stream of the first half is added when checked */
+		if (i != t->last || t->end == t->srcs[i].len)
+			spe_dec_stats_add(&t->st, &t->dec->stats);
+	}
+	return NULL;
+}
+
+/* Records a resynchronising decoder must see in a row to trust a cut. */
+#define CUT_GOOD 64
+
+/*
+ * A record boundary at or after @off in @s: the start of the second record
+ * of a resynchronising decoder once its records follow one another
+ * without damage (a stray terminator byte inside a payload can look like
+ * the end of a record), within PAR_CHUNK bytes; @s->len when there is
+ * none.
+ */
+static uint64_t find_cut(const struct src *s, uint64_t off, uint8_t *buf,
+			 struct spe_dec *tmp)
+{
+	size_t n = s->len - off < PAR_CHUNK ? s->len - off : PAR_CHUNK;
+	struct spe_record *r = malloc(sizeof(*r));
+	uint64_t cut = s->len, resyncs;
+	unsigned int good = 0;
+	const uint8_t *b;
+	size_t pos = 0;
+	int ret = 0;
+
+	b = r ? src_get(s, buf, off, n, &ret) : NULL;
+	if (!b) {
+		free(r);
+		return cut;
+	}
+	spe_dec_init(tmp, NULL);
+	spe_dec_discontinuity(tmp);
+	resyncs = tmp->stats.resyncs;
+	while (pos < n && good < CUT_GOOD) {
+		size_t used;
+		int k = spe_dec_feed(tmp, b + pos, n - pos, &used, r, 1);
+
+		if (k < 0)
+			break;
+		pos += used;
+		if (tmp->stats.resyncs != resyncs || tmp->stats.dropped > 1) {
+			/* damage after the candidate: not a boundary */
+			resyncs = tmp->stats.resyncs;
+			tmp->stats.dropped = 1;
+			good = 0;
+		}
+		/* the first record may start inside a real one (after a
+		 * stray terminator): cut at the second */
+		if (k == 1 && good++ == 1)
+			cut = off + r->offset;
+		if (!used && !k)
+			break;
+	}
+	free(r);
+	return good >= CUT_GOOD ? cut : s->len;
+}
+
+static int alloc_part(struct part *t, struct spe_profile *p,
+		      const struct src *srcs)
+{
+	memset(t, 0, sizeof(*t));
+	t->p = p;
+	t->srcs = srcs;
+	t->dec = malloc(sizeof(*t->dec));
+	t->buf = malloc(PAR_CHUNK);
+	return t->dec && t->buf ? 0 : -ENOMEM;
+}
+
+static void free_part(struct part *t)
+{
+	free(t->dec);
+	free(t->buf);
+}
+
+/* Decodes @srcs[0..n) into @p on two threads (falls back to one). */
+static int decode_two(struct spe_profile *p, const struct src *srcs, size_t n,
+		      struct spe_dec_stats *ret_st)
+{
+	struct spe_profile_opts po = { .midr = p->midr,
+				       .top_pcs = p->pcs.cap,
+				       .top_ctx = p->ctx.cap };
+	uint64_t total = 0, half, cut;
+	struct spe_profile second;
+	struct part a, b;
+	pthread_t th;
+	bool ok, started = false;
+	size_t j;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		total += srcs[i].len;
+	half = total / 2;
+	for (j = 0; j < n && half >= srcs[j].len; j++)
+		half -= srcs[j].len;
+	ret = alloc_part(&a, p, srcs);
+	if (!ret)
+		ret = alloc_part(&b, &second, srcs);
+	if (ret || spe_profile_init(&second, &po)) {
+		free_part(&a);
+		free_part(&b);
+		return -ENOMEM;
+	}
+	/* the first half: streams [0, j], stream j up to the cut */
+	cut = half ? find_cut(&srcs[j], half, a.buf, a.dec) : 0;
+	a.first = 0;
+	a.last = j;
+	a.end = cut;
+	b.first = j;
+	b.start = cut;
+	b.last = n - 1;
+	b.end = srcs[n - 1].len;
+	if (cut == srcs[j].len) {
+		/* no boundary found: the whole of stream j to the first */
+		b.first = ++j;
+		b.start = 0;
+	}
+	if (b.first < n && !pthread_create(&th, NULL, part_main, &b))
+		started = true;
+	if (!started) {
+		/* one thread for everything */
+		a.last = n - 1;
+		a.end = srcs[n - 1].len;
+	}
+	/* stream j of the first half: a cut there is checked below */
+	part_main(&a);
+	ret = a.ret;
+	ok = started && a.end < srcs[a.last].len;
+	ok = ok ? spe_dec_at_boundary(a.dec) : started;
+	if (started) {
+		pthread_join(th, NULL);
+		ret = ret ? ret : b.ret;
+		/* damage in the second half's first stream: its
+		 * resynchronisation depends on what came before the cut */
+		if (b.start && b.first_resyncs)
+			ok = false;
+	}
+	if (!ret && ok && started) {
+		if (a.end < srcs[a.last].len) {
+			spe_dec_finish(a.dec);
+			spe_dec_stats_add(&a.st, &a.dec->stats);
+		}
+		spe_dec_stats_add(&a.st, &b.st);
+		a.st.cuts += b.start != 0;
+		ret = spe_profile_merge(p, &second);
+	} else if (!ret && started) {
+		/* the cut was not a boundary for us: go on alone */
+		a.ret = feed(&a, &srcs[a.last], a.end, srcs[a.last].len);
+		if (!a.ret)
+			spe_dec_finish(a.dec);
+		spe_dec_stats_add(&a.st, &a.dec->stats);
+		a.first = a.last + 1;
+		a.last = n - 1;
+		a.end = srcs[n - 1].len;
+		if (!a.ret && a.first < n)
+			part_main(&a);
+		ret = a.ret;
+	}
+	if (ret_st)
+		*ret_st = a.st;
+	spe_profile_free(&second);
+	free_part(&a);
+	free_part(&b);
+	return ret;
+}
+
+static int decode_srcs(struct spe_profile *p, const struct src *srcs, size_t n,
+		       unsigned int threads, struct spe_dec_stats *ret_st)
+{
+	uint64_t total = 0;
+	struct part a;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		total += srcs[i].len;
+	if (ret_st)
+		memset(ret_st, 0, sizeof(*ret_st));
+	if (!n)
+		return 0;
+	if (threads > 1 && total >= PAR_MIN)
+		return decode_two(p, srcs, n, ret_st);
+	ret = alloc_part(&a, p, srcs);
+	if (!ret) {
+		a.last = n - 1;
+		a.end = srcs[n - 1].len;
+		part_main(&a);
+		ret = a.ret;
+		if (ret_st)
+			*ret_st = a.st;
+	}
+	free_part(&a);
+	return ret;
 }
 
 int spe_profile_decode_streams(struct spe_profile *p,
@@ -113,59 +313,32 @@ int spe_profile_decode_streams(struct spe_profile *p,
 			       unsigned int threads,
 			       struct spe_dec_stats *ret_st)
 {
-	struct spe_record *own = NULL;
-	struct spe_dec *dec;
-	struct mt *mt = NULL;
-	pthread_t helper;
-	int ret = 0;
+	struct src *srcs = calloc(n ? n : 1, sizeof(*srcs));
+	int ret;
 
-	dec = malloc(sizeof(*dec));
-	if (!dec)
+	if (!srcs)
 		return -ENOMEM;
-	if (ret_st)
-		memset(ret_st, 0, sizeof(*ret_st));
-	if (threads > 1) {
-		struct spe_profile_opts po = {
-			.midr = p->midr,
-			.top_pcs = p->pcs.cap,
-			.top_ctx = p->ctx.cap,
-		};
-
-		mt = calloc(1, sizeof(*mt));
-		own = malloc(MT_BATCH * sizeof(*own));
-		if (!mt || !own || spe_profile_init(&mt->helper, &po)) {
-			free(own);
-			free(mt);
-			own = NULL;
-			mt = NULL;
-		} else if (pthread_create(&helper, NULL, helper_main, mt)) {
-			spe_profile_free(&mt->helper);
-			free(own);
-			free(mt);
-			own = NULL;
-			mt = NULL;
-		}
-	}
-	for (size_t i = 0; i < n && !ret; i++) {
-		spe_dec_init(dec, NULL);
-		if (mt)
-			ret = decode_stream(mt, p, dec, streams[i].buf,
-					    streams[i].len, own);
-		else
-			ret = spe_profile_decode(p, dec, streams[i].buf,
-						 streams[i].len, true);
-		if (ret_st)
-			spe_dec_stats_add(ret_st, &dec->stats);
-	}
-	if (mt) {
-		atomic_store_explicit(&mt->done, 1, memory_order_release);
-		pthread_join(helper, NULL);
-		if (!ret)
-			ret = spe_profile_merge(p, &mt->helper);
-		spe_profile_free(&mt->helper);
-		free(mt);
-		free(own);
-	}
-	free(dec);
+	for (size_t i = 0; i < n; i++)
+		srcs[i] = (struct src){ .mem = streams[i].buf,
+					.fd = -1,
+					.len = streams[i].len };
+	ret = decode_srcs(p, srcs, n, threads, ret_st);
+	free(srcs);
 	return ret;
+}
+
+int spe_profile_decode_fd(struct spe_profile *p, int fd, uint64_t len,
+			  unsigned int threads, struct spe_dec_stats *ret_st)
+{
+	struct src s = { .fd = fd, .len = len };
+
+	return decode_srcs(p, &s, 1, threads, ret_st);
+}
+
+unsigned int spe_profile_threads(void)
+{
+	const char *env = getenv("KVMPROF_SPE_THREADS");
+	long n = env ? atol(env) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n >= 2 ? 2 : 1;
 }

@@ -17,6 +17,7 @@
  * from -> to.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -264,6 +265,8 @@ struct strtab {
 	uint32_t n, cap;
 	uint32_t *hash; /* index + 1, 0: empty */
 	uint32_t hcap;
+	char **own; /* copies made by str_idx_copy() */
+	uint32_t nown;
 	int err; /* a string could not be added */
 };
 
@@ -324,8 +327,33 @@ static int64_t str_idx(struct strtab *t, const char *s)
 	return t->n - 1;
 }
 
+/* The same for a string that does not live on: copied when new. */
+static int64_t str_idx_copy(struct strtab *t, const char *s)
+{
+	char **own, *c;
+
+	for (uint32_t h = t->hcap ? str_hash(s) & (t->hcap - 1) : 0;
+	     t->hcap && t->hash[h]; h = (h + 1) & (t->hcap - 1))
+		if (!strcmp(t->s[t->hash[h] - 1], s))
+			return t->hash[h] - 1;
+	own = realloc(t->own, (t->nown + 1) * sizeof(*own));
+	c = strdup(s);
+	if (own)
+		t->own = own;
+	if (!own || !c) {
+		free(c);
+		t->err = -ENOMEM;
+		return 0;
+	}
+	t->own[t->nown++] = c;
+	return str_idx(t, c);
+}
+
 static void strtab_free(struct strtab *t)
 {
+	for (uint32_t i = 0; i < t->nown; i++)
+		free(t->own[i]);
+	free(t->own);
 	free(t->s);
 	free(t->hash);
 }
@@ -389,8 +417,14 @@ static void put_sample(struct pb *out, struct pb *s, struct pb *m,
 	if (vm)
 		put_label_str(s, m, st, "vm", vm);
 	if (e->k.vcpu >= 0) {
+		/* a string: a numeric label of 0 (vCPU 0) is no label for
+		 * pprof's readers, and Pyroscope and Parca filter on
+		 * strings */
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", (int)e->k.vcpu);
 		pb_uint(m, 1, str_idx(st, "vcpu"));
-		pb_uint(m, 3, (uint64_t)e->k.vcpu);
+		pb_uint(m, 2, str_idx_copy(st, v));
 		pb_msg(s, 3, m);
 	}
 	put_label_str(s, m, st, "el", el_names[e->k.el]);

@@ -10,6 +10,8 @@
 
 #include <kvmprof/spe_profile.h>
 
+#include "topk.h"
+
 /* op_tab entries: the subclass, and what the operation mix counts */
 #define OPT_SUB 0x00ff
 #define OPT_LD 0x0100
@@ -85,252 +87,21 @@ uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
 	return h->max;
 }
 
-/* ---- top-K: Misra-Gries with purges ---------------------------------------- */
+/* Latencies below LAT_DIRECT are counted by value (slot LAT_DIRECT: absent). */
+#define LAT_DIRECT 1024
+/* Events bytes counted by value: the low 4 (higher bits one by one). */
+#define EV_BYTES 4
+/* A sync before the 32-bit counts could overflow. */
+#define ACC_MAX (1u << 31)
 
-static uint32_t key_hash(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return k;
-}
-
-int spe_topk_init(struct spe_topk *t, uint32_t k)
-{
-	uint32_t hcap = 4;
-
-	memset(t, 0, sizeof(*t));
-	if (!k || k > SPE_TOPK_MAX)
-		return -EINVAL;
-	/* 2K counters in 4K..8K slots: probes stay short */
-	while (hcap < 4 * k)
-		hcap <<= 1;
-	t->hash = calloc(hcap, sizeof(*t->hash));
-	t->scratch = malloc(2 * (size_t)k * sizeof(*t->scratch));
-	if (!t->hash || !t->scratch) {
-		spe_topk_free(t);
-		return -ENOMEM;
-	}
-	t->cap = k;
-	t->max_n = 2 * k;
-	t->hmask = hcap - 1;
-	return 0;
-}
-
-void spe_topk_free(struct spe_topk *t)
-{
-	free(t->hash);
-	free(t->scratch);
-	memset(t, 0, sizeof(*t));
-}
-
-void spe_topk_clear(struct spe_topk *t)
-{
-	t->n = 0;
-	t->total = 0;
-	t->offset = 0;
-	if (t->hash)
-		memset(t->hash, 0, (t->hmask + 1) * sizeof(*t->hash));
-}
-
-/* The slot holding @key, or the empty slot where it would go. */
-static struct spe_topk_slot *find_slot(const struct spe_topk *t, uint64_t key)
-{
-	uint32_t s = key_hash(key) & t->hmask;
-
-	while (t->hash[s].count && t->hash[s].key != key)
-		s = (s + 1) & t->hmask;
-	return &t->hash[s];
-}
-
-static void swap_u64(uint64_t *a, uint64_t *b)
-{
-	uint64_t x = *a;
-
-	*a = *b;
-	*b = x;
-}
-
-/* The @k-th smallest of @v[0..n) (Wirth's selection; reorders @v). */
-static uint64_t select_nth(uint64_t *v, long n, long k)
-{
-	long l = 0, m = n - 1;
-
-	while (l < m) {
-		uint64_t x = v[k];
-		long i = l, j = m;
-
-		do {
-			while (v[i] < x)
-				i++;
-			while (x < v[j])
-				j--;
-			if (i <= j)
-				swap_u64(&v[i++], &v[j--]);
-		} while (i <= j);
-		if (j < k)
-			l = i;
-		if (k < i)
-			m = j;
-	}
-	return v[k];
-}
-
-/*
- * All 2K counters in use: subtract their median m from every counter and
- * forget those left at zero (at least half of them).  At least K counters
- * held m or more, so a purge cancels at least m * K of the N items seen;
- * the sum of the purges (t->offset) is therefore at most N / K.
- */
-#define PURGE_SMALL 8
-
-static void purge(struct spe_topk *t)
-{
-	uint32_t nslots = t->hmask + 1, n = 0, small[PURGE_SMALL] = { 0 };
-	uint64_t m = 0;
-
-	/* the median is usually a small count (a long tail of keys seen
-	 * once or twice): count those, select only otherwise */
-	for (uint32_t s = 0; s < nslots; s++) {
-		uint64_t c = t->hash[s].count;
-
-		if (c) {
-			t->scratch[n++] = c;
-			small[c < PURGE_SMALL ? c : 0]++;
-		}
-	}
-	for (uint32_t c = 1, below = 0; c < PURGE_SMALL && !m; c++) {
-		below += small[c];
-		if (below > n / 2) /* the (n / 2)-th smallest is c */
-			m = c;
-	}
-	if (!m)
-		m = select_nth(t->scratch, n, n / 2);
-	t->offset += m;
-	/* survivors (count > m, fewer than half) go to scratch as pairs */
-	n = 0;
-	for (uint32_t s = 0; s < nslots; s++) {
-		if (t->hash[s].count > m) {
-			t->scratch[n++] = t->hash[s].key;
-			t->scratch[n++] = t->hash[s].count - m;
-		}
-	}
-	memset(t->hash, 0, nslots * sizeof(*t->hash));
-	for (uint32_t i = 0; i < n; i += 2) {
-		struct spe_topk_slot *sl = find_slot(t, t->scratch[i]);
-
-		sl->key = t->scratch[i];
-		sl->count = t->scratch[i + 1];
-	}
-	t->n = n / 2;
-}
-
-static inline void topk_add(struct spe_topk *t, uint64_t key)
-{
-	struct spe_topk_slot *sl = find_slot(t, key);
-
-	t->total++;
-	if (sl->count) {
-		sl->count++;
-		return;
-	}
-	if (t->n == t->max_n) {
-		purge(t);
-		sl = find_slot(t, key);
-	}
-	sl->key = key;
-	sl->count = 1;
-	t->n++;
-}
-
-void spe_topk_add(struct spe_topk *t, uint64_t key)
-{
-	topk_add(t, key);
-}
-
-/* @w items of @key at once (a purge's argument holds for weights too). */
-static void topk_add_n(struct spe_topk *t, uint64_t key, uint64_t w)
-{
-	struct spe_topk_slot *sl = find_slot(t, key);
-
-	if (!w)
-		return;
-	t->total += w;
-	if (sl->count) {
-		sl->count += w;
-		return;
-	}
-	if (t->n == t->max_n) {
-		purge(t);
-		sl = find_slot(t, key);
-	}
-	sl->key = key;
-	sl->count = w;
-	t->n++;
-}
-
-/*
- * Adds @b's counters to @a.  Every purge, here or before, cancels at
- * least K times its amount of the items the two saw, so the sum of both
- * offsets stays within N / K (Agarwal et al., "Mergeable summaries").
- */
-int spe_topk_merge(struct spe_topk *a, const struct spe_topk *b)
-{
-	uint64_t total = a->total + b->total;
-
-	if (a->cap != b->cap)
-		return -EINVAL;
-	for (uint32_t s = 0; s <= b->hmask; s++)
-		if (b->hash[s].count)
-			topk_add_n(a, b->hash[s].key, b->hash[s].count);
-	a->offset += b->offset;
-	a->total = total;
-	return 0;
-}
-
-/* Starts loading the slot of @key (a batch hides the cache misses). */
-static inline void topk_prefetch(const struct spe_topk *t, uint64_t key)
-{
-	__builtin_prefetch(&t->hash[key_hash(key) & t->hmask]);
-}
-
-static int cmp_entry_desc(const void *a, const void *b)
-{
-	const struct spe_topk_entry *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
-size_t spe_topk_sorted(const struct spe_topk *t,
-		       struct spe_topk_entry *ret_entries, size_t max)
-{
-	struct spe_topk_entry *all = ret_entries;
-	size_t n = t->n < max ? t->n : max, k = 0;
-
-	if (!n)
-		return 0;
-	/* sort in the caller's array when everything fits there */
-	if (max < t->n) {
-		all = malloc(t->n * sizeof(*all));
-		if (!all)
-			return 0;
-	}
-	for (uint32_t s = 0; s <= t->hmask; s++)
-		if (t->hash[s].count)
-			all[k++] = (struct spe_topk_entry){
-				.key = t->hash[s].key,
-				.count = t->hash[s].count + t->offset,
-				.err = t->offset,
-			};
-	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
-	if (all != ret_entries) {
-		memcpy(ret_entries, all, n * sizeof(*all));
-		free(all);
-	}
-	return n;
-}
+struct spe_profile_acc {
+	uint64_t n;		    /* records since the last sync */
+	uint32_t op[1 + 4 * 256];   /* 0: no op, else 1 + class.op */
+	uint32_t ev[EV_BYTES][256]; /* events bytes by value */
+	uint32_t lat[SPE_CNT_NR_KNOWN][LAT_DIRECT + 1];
+	uint32_t ds[16 + 1]; /* raw values 0..15; 16: none */
+	uint64_t sink[2];    /* absent PC's EL counts */
+};
 
 /* ---- profile --------------------------------------------------------------- */
 
@@ -374,7 +145,10 @@ int spe_profile_init(struct spe_profile *p, const struct spe_profile_opts *o)
 	p->midr = o->midr;
 	p->cpu = spe_cpu_from_midr(o->midr);
 	tables_init(p);
-	ret = spe_topk_init(&p->pcs, o->top_pcs ? o->top_pcs : 4096);
+	p->acc = calloc(1, sizeof(*p->acc));
+	ret = p->acc ? 0 : -ENOMEM;
+	if (!ret)
+		ret = spe_topk_init(&p->pcs, o->top_pcs ? o->top_pcs : 4096);
 	if (!ret)
 		ret = spe_topk_init(&p->ctx, o->top_ctx ? o->top_ctx : 256);
 	if (ret)
@@ -386,11 +160,14 @@ void spe_profile_free(struct spe_profile *p)
 {
 	spe_topk_free(&p->pcs);
 	spe_topk_free(&p->ctx);
+	free(p->acc);
+	p->acc = NULL;
 }
 
 void spe_profile_clear(struct spe_profile *p)
 {
 	struct spe_topk pcs = p->pcs, ctx = p->ctx;
+	struct spe_profile_acc *acc = p->acc;
 	uint64_t midr = p->midr;
 	uint32_t cpu = p->cpu;
 
@@ -399,6 +176,9 @@ void spe_profile_clear(struct spe_profile *p)
 	p->ctx = ctx;
 	p->midr = midr;
 	p->cpu = cpu;
+	p->acc = acc;
+	if (acc)
+		memset(acc, 0, sizeof(*acc));
 	tables_init(p);
 	spe_topk_clear(&p->pcs);
 	spe_topk_clear(&p->ctx);
@@ -478,15 +258,181 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 	profile_add(p, r);
 }
 
+/* ---- batches: counts by value, folded at sync --------------------------- */
+
+/*
+ * One record of a batch: each field's count goes to the table slot of its
+ * value (or, absent, to a slot that counts nothing), so there is no branch
+ * on the record's kind, only on rare values (latencies from LAT_DIRECT up,
+ * data sources from 16 up, events above bit 31) and on the top-K.
+ */
+static inline __attribute__((always_inline)) void
+batch_add(struct spe_profile *p, struct spe_profile_acc *a,
+	  const struct spe_record *r, uint32_t pc_slot,
+	  struct spe_topk_keys *keys)
+{
+	const bool has_pc = r->addr_mask & (1u << SPE_ADDR_PC);
+	const bool has_ev = r->flags & SPE_REC_EV;
+	const bool has_ds = r->flags & SPE_REC_DS;
+	const bool has_ts = r->flags & SPE_REC_TS;
+	const uint64_t pc = r->addr[SPE_ADDR_PC], ev = has_ev ? r->events : 0;
+	const unsigned int el = spe_addr_el(pc);
+	unsigned int i;
+
+	p->samples++;
+	(*(has_pc ? &p->el[el] : &p->no_pc))++;
+	(*(has_pc ? &p->el_ns[el][spe_addr_ns(pc)] : &a->sink[0]))++;
+	if (keys) {
+		keys->pc = spe_addr_canon(pc);
+		keys->ctx = r->ctx[SPE_CTX_EL1];
+		keys->has = has_pc | (r->ctx_mask & (1u << SPE_CTX_EL1)) << 1;
+	} else if (has_pc) {
+		topk_add_at(&p->pcs, spe_addr_canon(pc), pc_slot);
+	}
+	a->op[r->flags & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :
+				      0]++;
+	p->ev_records += has_ev;
+	for (i = 0; i < EV_BYTES; i++)
+		a->ev[i][(ev >> 8 * i) & 0xff]++;
+	if (ev >> 8 * EV_BYTES)
+		for (uint64_t hi = ev >> 8 * EV_BYTES; hi; hi &= hi - 1)
+			p->ev[8 * EV_BYTES + __builtin_ctzll(hi)]++;
+	for (i = 0; i < SPE_CNT_NR_KNOWN; i++) {
+		const bool has = spe_rec_has_cnt(r, i);
+
+		if (has && r->cnt[i] >= LAT_DIRECT)
+			hist_add(&p->lat[i], r->cnt[i]);
+		else
+			a->lat[i][has ? r->cnt[i] : LAT_DIRECT]++;
+	}
+	p->ds_records += has_ds;
+	if (has_ds && r->ds >= 16) {
+		p->ds[spe_ds_decode(p->cpu, r->ds)]++;
+		p->ds_raw_other++;
+	}
+	a->ds[has_ds && r->ds < 16 ? r->ds : 16]++;
+	if (!(r->ctx_mask & (1u << SPE_CTX_EL1)))
+		p->no_ctx++;
+	else if (!keys)
+		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
+	p->ts_first = has_ts && (!p->ts_records || r->ts < p->ts_first) ?
+			      r->ts :
+			      p->ts_first;
+	p->ts_last = has_ts && r->ts > p->ts_last ? r->ts : p->ts_last;
+	p->ts_records += has_ts;
+}
+
+void spe_profile_sync(struct spe_profile *p)
+{
+	struct spe_profile_acc *a = p->acc;
+
+	if (!a || !a->n)
+		return;
+	p->no_op += a->op[0];
+	for (unsigned int i = 1; i <= 4 * 256; i++) {
+		uint64_t c = a->op[i];
+		unsigned int cls = (i - 1) >> 8;
+		uint16_t e = p->op_tab[cls][(i - 1) & 0xff];
+
+		if (!c)
+			continue;
+		p->op_class[cls] += c;
+		p->op_sub[e & OPT_SUB] += c;
+		p->loads += e & OPT_LD ? c : 0;
+		p->stores += e & OPT_ST ? c : 0;
+		p->br_cond += e & OPT_COND ? c : 0;
+		p->br_ind += e & OPT_IND ? c : 0;
+		p->br_call += e & OPT_CALL ? c : 0;
+		p->br_ret += e & OPT_RET ? c : 0;
+	}
+	for (unsigned int b = 0; b < EV_BYTES; b++)
+		for (unsigned int v = 1; v < 256; v++)
+			for (unsigned int k = 0; a->ev[b][v] && k < 8; k++)
+				if (v & 1u << k)
+					p->ev[8 * b + k] += a->ev[b][v];
+	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++) {
+		struct spe_hist *h = &p->lat[i];
+
+		for (unsigned int v = 0; v < LAT_DIRECT; v++) {
+			uint64_t c = a->lat[i][v];
+
+			if (!c)
+				continue;
+			h->count += c;
+			h->sum += c * v;
+			h->max = v > h->max ? v : h->max;
+			h->bucket[hist_bucket(v)] += c;
+		}
+	}
+	for (unsigned int v = 0; v < 16; v++) {
+		p->ds[p->ds_tab[v]] += a->ds[v];
+		p->ds_raw[v] += a->ds[v];
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+void spe_profile_add_batch_keys(struct spe_profile *p,
+				const struct spe_record *r, size_t n,
+				struct spe_topk_keys *keys)
+{
+	if (p->acc->n + n >= ACC_MAX)
+		spe_profile_sync(p);
+	p->acc->n += n;
+	for (size_t i = 0; i < n; i++)
+		batch_add(p, p->acc, &r[i], 0, &keys[i]);
+}
+
+void spe_profile_add_keys(struct spe_profile *p,
+			  const struct spe_topk_keys *keys, size_t n)
+{
+	uint32_t slot[64];
+
+	while (n) {
+		size_t k = n < 64 ? n : 64;
+
+		for (size_t i = 0; i < k; i++) {
+			slot[i] = key_hash(keys[i].pc) & p->pcs.hmask;
+			__builtin_prefetch(&p->pcs.hash[slot[i]]);
+		}
+		for (size_t i = 0; i < k; i++) {
+			if (keys[i].has & 1)
+				topk_add_at(&p->pcs, keys[i].pc, slot[i]);
+			if (keys[i].has & 2)
+				topk_add(&p->ctx, keys[i].ctx);
+		}
+		keys += k;
+		n -= k;
+	}
+}
+
 void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (spe_rec_has_addr(&r[i], SPE_ADDR_PC))
-			topk_prefetch(&p->pcs,
-				      spe_addr_canon(r[i].addr[SPE_ADDR_PC]));
-	for (size_t i = 0; i < n; i++)
-		profile_add(p, &r[i]);
+	uint32_t slot[64];
+
+	if (!p->acc) {
+		for (size_t i = 0; i < n; i++)
+			profile_add(p, &r[i]);
+		return;
+	}
+	if (p->acc->n + n >= ACC_MAX)
+		spe_profile_sync(p);
+	p->acc->n += n;
+	while (n) {
+		size_t k = n < 64 ? n : 64;
+
+		/* the top-K slots first: their cache misses overlap */
+		for (size_t i = 0; i < k; i++) {
+			slot[i] = key_hash(spe_addr_canon(
+					  r[i].addr[SPE_ADDR_PC])) &
+				  p->pcs.hmask;
+			__builtin_prefetch(&p->pcs.hash[slot[i]]);
+		}
+		for (size_t i = 0; i < k; i++)
+			batch_add(p, p->acc, &r[i], slot[i], NULL);
+		r += k;
+		n -= k;
+	}
 }
 
 static int add_batch_cb(void *arg, const struct spe_record *r, size_t n)
@@ -498,7 +444,10 @@ static int add_batch_cb(void *arg, const struct spe_record *r, size_t n)
 int spe_profile_decode(struct spe_profile *p, struct spe_dec *dec,
 		       const void *buf, size_t len, bool finish)
 {
-	return spe_dec_run_batches(dec, buf, len, finish, add_batch_cb, p);
+	int ret = spe_dec_run_batches(dec, buf, len, finish, add_batch_cb, p);
+
+	spe_profile_sync(p);
+	return ret;
 }
 
 static void hist_merge(struct spe_hist *a, const struct spe_hist *b)
@@ -542,6 +491,7 @@ int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b)
 
 	if (a->midr != b->midr)
 		return -EINVAL;
+	spe_profile_sync(a);
 	ret = spe_topk_merge(&a->pcs, &b->pcs);
 	if (!ret)
 		ret = spe_topk_merge(&a->ctx, &b->ctx);

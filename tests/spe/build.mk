@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Tests of the SPE decoder (lib/spe) and of the CLI's SPE commands.
 SPE_TEST_NAMES := test_pkt test_decode test_corrupt test_profile test_symbols \
-	test_perfdata
+	test_perfdata test_parallel
 
 define spe_test_rule
 $(O)/tests/spe/$(1): $(call sanobj,tests/spe/$(1).c tests/spe/util.c \

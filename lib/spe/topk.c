@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The top-K sketch (Misra-Gries with purges) of SPE profiles: top PCs and
+ * CONTEXTIDR values (include/kvmprof/spe_profile.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topk.h"
+
+/* ---- top-K: Misra-Gries with purges ---------------------------------------- */
+
+int spe_topk_init(struct spe_topk *t, uint32_t k)
+{
+	uint32_t hcap = 4;
+
+	memset(t, 0, sizeof(*t));
+	if (!k || k > SPE_TOPK_MAX)
+		return -EINVAL;
+	/* 2K counters in 4K..8K slots: probes stay short */
+	while (hcap < 4 * k)
+		hcap <<= 1;
+	t->hash = calloc(hcap, sizeof(*t->hash));
+	/* 2 spare words: purges store a pair before deciding to keep it */
+	t->scratch = malloc((2 * (size_t)k + 2) * sizeof(*t->scratch));
+	if (!t->hash || !t->scratch) {
+		spe_topk_free(t);
+		return -ENOMEM;
+	}
+	t->cap = k;
+	t->max_n = 2 * k;
+	t->hmask = hcap - 1;
+	return 0;
+}
+
+void spe_topk_free(struct spe_topk *t)
+{
+	free(t->hash);
+	free(t->scratch);
+	memset(t, 0, sizeof(*t));
+}
+
+void spe_topk_clear(struct spe_topk *t)
+{
+	t->n = 0;
+	t->total = 0;
+	t->offset = 0;
+	if (t->hash)
+		memset(t->hash, 0, (t->hmask + 1) * sizeof(*t->hash));
+}
+
+static void swap_u64(uint64_t *a, uint64_t *b)
+{
+	uint64_t x = *a;
+
+	*a = *b;
+	*b = x;
+}
+
+/* The @k-th smallest of @v[0..n) (Wirth's selection; reorders @v). */
+static uint64_t select_nth(uint64_t *v, long n, long k)
+{
+	long l = 0, m = n - 1;
+
+	while (l < m) {
+		uint64_t x = v[k];
+		long i = l, j = m;
+
+		do {
+			while (v[i] < x)
+				i++;
+			while (x < v[j])
+				j--;
+			if (i <= j)
+				swap_u64(&v[i++], &v[j--]);
+		} while (i <= j);
+		if (j < k)
+			l = i;
+		if (k < i)
+			m = j;
+	}
+	return v[k];
+}
+
+/*
+ * All 2K counters in use: subtract their median m from every counter and
+ * forget those left at zero (at least half of them).  At least K counters
+ * held m or more, so a purge cancels at least m * K of the N items seen;
+ * the sum of the purges (t->offset) is therefore at most N / K.
+ */
+#define PURGE_SMALL 8
+
+void spe_topk_purge(struct spe_topk *t)
+{
+	uint32_t nslots = t->hmask + 1, n = 0, small[PURGE_SMALL + 1] = { 0 };
+	const struct spe_topk_slot *h = t->hash;
+	uint64_t m = 0;
+
+	/* the median is usually a small count (a long tail of keys seen
+	 * once or twice): count those (slot 0: empty, PURGE_SMALL: larger),
+	 * without a branch on what each slot holds; select only otherwise */
+	for (uint32_t s = 0; s < nslots; s++) {
+		uint64_t c = h[s].count;
+
+		small[c < PURGE_SMALL ? c : PURGE_SMALL]++;
+	}
+	n = nslots - small[0];
+	for (uint32_t c = 1, below = 0; c < PURGE_SMALL && !m; c++) {
+		below += small[c];
+		if (below > n / 2) /* the (n / 2)-th smallest is c */
+			m = c;
+	}
+	if (!m) {
+		n = 0;
+		for (uint32_t s = 0; s < nslots; s++)
+			if (h[s].count)
+				t->scratch[n++] = h[s].count;
+		m = select_nth(t->scratch, n, n / 2);
+	}
+	t->offset += m;
+	/* survivors (count > m, fewer than half) go to scratch as pairs,
+	 * each slot's stored and kept only if it survives */
+	n = 0;
+	for (uint32_t s = 0; s < nslots; s++) {
+		t->scratch[n] = h[s].key;
+		t->scratch[n + 1] = h[s].count - m;
+		n += h[s].count > m ? 2 : 0;
+	}
+	memset(t->hash, 0, nslots * sizeof(*t->hash));
+	for (uint32_t i = 0; i < n; i += 2) {
+		struct spe_topk_slot *sl = find_slot(t, t->scratch[i]);
+
+		sl->key = t->scratch[i];
+		sl->count = t->scratch[i + 1];
+	}
+	t->n = n / 2;
+}
+
+void spe_topk_add(struct spe_topk *t, uint64_t key)
+{
+	topk_add(t, key);
+}
+
+/* @w items of @key at once (a purge's argument holds for weights too). */
+static void topk_add_n(struct spe_topk *t, uint64_t key, uint64_t w)
+{
+	struct spe_topk_slot *sl = find_slot(t, key);
+
+	if (!w)
+		return;
+	t->total += w;
+	if (sl->count) {
+		sl->count += w;
+		return;
+	}
+	if (t->n == t->max_n) {
+		spe_topk_purge(t);
+		sl = find_slot(t, key);
+	}
+	sl->key = key;
+	sl->count = w;
+	t->n++;
+}
+
+/*
+ * Adds @b's counters to @a.  Every purge, here or before, cancels at
+ * least K times its amount of the items the two saw, so the sum of both
+ * offsets stays within N / K (Agarwal et al., "Mergeable summaries").
+ */
+int spe_topk_merge(struct spe_topk *a, const struct spe_topk *b)
+{
+	uint64_t total = a->total + b->total;
+
+	if (a->cap != b->cap)
+		return -EINVAL;
+	for (uint32_t s = 0; s <= b->hmask; s++)
+		if (b->hash[s].count)
+			topk_add_n(a, b->hash[s].key, b->hash[s].count);
+	a->offset += b->offset;
+	a->total = total;
+	return 0;
+}
+
+static int cmp_entry_desc(const void *a, const void *b)
+{
+	const struct spe_topk_entry *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+size_t spe_topk_sorted(const struct spe_topk *t,
+		       struct spe_topk_entry *ret_entries, size_t max)
+{
+	struct spe_topk_entry *all = ret_entries;
+	size_t n = t->n < max ? t->n : max, k = 0;
+
+	if (!n)
+		return 0;
+	/* sort in the caller's array when everything fits there */
+	if (max < t->n) {
+		all = malloc(t->n * sizeof(*all));
+		if (!all)
+			return 0;
+	}
+	for (uint32_t s = 0; s <= t->hmask; s++)
+		if (t->hash[s].count)
+			all[k++] = (struct spe_topk_entry){
+				.key = t->hash[s].key,
+				.count = t->hash[s].count + t->offset,
+				.err = t->offset,
+			};
+	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
+	if (all != ret_entries) {
+		memcpy(ret_entries, all, n * sizeof(*all));
+		free(all);
+	}
+	return n;
+}
