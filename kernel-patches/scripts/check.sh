@@ -21,22 +21,20 @@ prepare_base
 mkdir -p "$LOGDIR"
 rm -f "$LOGDIR"/*
 
-mapfile -t ALL < <(series_patches)
-PATCHES=()
-for p in "${ALL[@]}"; do
-	case $(basename "$p") in 0000-*) ;; *) PATCHES+=("$p") ;; esac
-done
+mapfile -t PATCHES < <(series_patches)
 [ ${#PATCHES[@]} -gt 0 ] || die "the series is empty"
 
 # Patches must come straight from git format-patch.
-COVER=$KP_DIR/0000-cover-letter.patch
-[ -f "$COVER" ] || die "no cover letter (0000-cover-letter.patch)"
-if grep -q '\*\*\* \(SUBJECT\|BLURB\) HERE \*\*\*' "$COVER"; then
-	die "the cover letter still has format-patch's placeholders"
-fi
-for p in "$COVER" "${PATCHES[@]}"; do
-	head -1 "$p" | grep -Eq '^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$' ||
-		die "$(basename "$p") does not look like git format-patch output"
+for name in $(series_names); do
+	COVER=$KP_DIR/$name/0000-cover-letter.patch
+	[ -f "$COVER" ] || die "$name has no cover letter ($name/0000-cover-letter.patch)"
+	if grep -q '\*\*\* \(SUBJECT\|BLURB\) HERE \*\*\*' "$COVER"; then
+		die "the cover letter of $name still has format-patch's placeholders"
+	fi
+	for p in "$COVER" $(series_patches "$name"); do
+		head -1 "$p" | grep -Eq '^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$' ||
+			die "$name/$(basename "$p") does not look like git format-patch output"
+	done
 done
 
 cd "$SRC"
@@ -118,7 +116,7 @@ build_selftests() {
 FAILED=0
 for p in "${PATCHES[@]}"; do
 	name=$(basename "$p" .patch)
-	git am -q --whitespace=error "$p" || die "git am failed on $name"
+	git am -q -3 --whitespace=error "$p" || die "git am failed on $name"
 	if git diff --name-only HEAD~1 HEAD | grep -q 'Kconfig'; then
 		configure "$SRC" "$BUILD"
 	fi
