@@ -32,8 +32,13 @@ QEMU=$CACHE/deps/qemu10/usr/bin/qemu-system-aarch64
 QEMU_DATA=$CACHE/deps/qemu10/usr/share/qemu
 BUSYBOX=$CACHE/deps/busybox-arm64/bin/busybox
 
-export CCACHE_DIR=$CACHE/ccache
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Paths relative to the cache's parent, and no working directory in the
+# hash: trees and build directories at the same places inside two caches
+# (KP_CACHE) share their objects.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$CACHE")}
+export CCACHE_NOHASHDIR=1
 
 log() { printf '[kernel-patches] %s\n' "$*" >&2; }
 die() { printf '[kernel-patches] ERROR: %s\n' "$*" >&2; exit 1; }
