@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Installs what `make -C kernel-patches check` and `qemu-test` need.
+# Installs what `make -C kernel-patches check`, `matrix`, `qemu-test`,
+# `kunit` and `qemu-bench` need.
 # Idempotent: a second run only checks.
 #
 # System packages come from Debian's registry through apt-get. Three things
@@ -34,6 +35,9 @@ PKGS=(
 	make bc flex bison libssl-dev libelf-dev dwarves
 	perl python3 python3-ply python3-git git ccache xz-utils cpio gzip coreutils
 	device-tree-compiler	# the device tree of the Linux guest (L2)
+	clang lld llvm		# check: the LLVM=1 Image
+	sparse			# check: C=2 on the changed files
+	python3-docutils	# check: the changed .rst files (scripts/rst-check.py)
 	qemu-system-arm		# pulls in the shared libraries QEMU 10 uses
 )
 

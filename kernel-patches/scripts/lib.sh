@@ -32,8 +32,13 @@ QEMU=$CACHE/deps/qemu10/usr/bin/qemu-system-aarch64
 QEMU_DATA=$CACHE/deps/qemu10/usr/share/qemu
 BUSYBOX=$CACHE/deps/busybox-arm64/bin/busybox
 
-export CCACHE_DIR=$CACHE/ccache
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Paths relative to the cache's parent, and no working directory in the
+# hash: trees and build directories at the same places inside two caches
+# (KP_CACHE) share their objects.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$CACHE")}
+export CCACHE_NOHASHDIR=1
 
 log() { printf '[kernel-patches] %s\n' "$*" >&2; }
 die() { printf '[kernel-patches] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -47,17 +52,34 @@ need() {
 	done
 }
 
-# Patches of the series, in order, as absolute paths.
-series_patches() {
+# The series, in the order in which they apply together: one folder each
+# (its cover letter, its patches and a series file listing them).
+series_names() {
 	local line
 	[ -f "$SERIES" ] || die "no series file at $SERIES"
 	while read -r line; do
 		line=${line%%#*}
 		line=$(echo "$line" | tr -d '[:space:]')
 		[ -n "$line" ] || continue
-		[ -f "$KP_DIR/$line" ] || die "series lists $line, which does not exist"
-		echo "$KP_DIR/$line"
+		[ -f "$KP_DIR/$line/series" ] || die "series lists $line, which has no $line/series"
+		echo "$line"
 	done <"$SERIES"
+}
+
+# Patches of the named series (default: all of them, in order), as absolute
+# paths, without the cover letters.
+series_patches() {
+	local name line
+	for name in ${*:-$(series_names)}; do
+		while read -r line; do
+			line=${line%%#*}
+			line=$(echo "$line" | tr -d '[:space:]')
+			[ -n "$line" ] || continue
+			[ -f "$KP_DIR/$name/$line" ] ||
+				die "$name/series lists $line, which does not exist"
+			echo "$KP_DIR/$name/$line"
+		done <"$KP_DIR/$name/series"
+	done
 }
 
 # Identifies the series' content: changes whenever any patch does.
@@ -150,7 +172,7 @@ apply_series() {
 	git -C "$wt" checkout -q -f --detach base
 	for p in $(series_patches); do
 		case $(basename "$p") in 0000-*) continue ;; esac
-		git -C "$wt" am -q --whitespace=error "$p" ||
+		git -C "$wt" am -q -3 --whitespace=error "$p" ||
 			die "git am failed on $(basename "$p")"
 	done
 	echo "$key" >"$wt.key"
