@@ -16,6 +16,7 @@
 #	all (default): both; plain: the four boots of the plain Image; debug:
 #	the debug boot only (make -C kernel-patches qemu-test-debug)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/debug-scan.sh"
 
 START=$(now)
 WHAT=${1:-all}
@@ -43,6 +44,8 @@ need cpio gzip timeout dtc
 
 prepare_base
 apply_series "$WT"
+# before a build: the debug boot's scan must know this tree's reports
+[ "$WHAT" = plain ] || debug_selfcheck "$WT"
 # HDR: the UAPI headers the VMM and the selftests build against
 if [ "$WHAT" != debug ]; then
 	build_image "$WT" "$BUILD" "$CACHE/build-image.log"
@@ -343,65 +346,8 @@ if [ "$WHAT" != debug ]; then
 	check_kvmprof nvhe-default off
 fi
 
-# The debug Image (config/debug.config). Its detectors must be armed, in L1
-# and in the L2 guest (which boots the same Image): KASAN initialised, and
-# lockdep still on after everything ("debug_locks 1": lockdep turns it off
-# at its first report or when it runs out of room) with lock classes seen.
-# Then no report of any kind, in either console: one line each,
-# "PASS debug <check>" or "FAIL debug <check>".
-debug_result() {
-	if [ "$2" = ok ]; then
-		echo "PASS debug $1"
-	else
-		echo "FAIL debug $1"
-		FAILS=$((FAILS + 1))
-	fi
-}
-
-# What the debug Image reports, by kind: <kind>|<regex of the first lines
-# of such a report, after the printk timestamp>. lockdep's reports start
-# with "WARNING: <what it found>", WARN()'s with "WARNING: CPU: <n> PID:
-# <pid> at <file>:<line>".
-DEBUG_REPORTS='lockdep report|^(WARNING: (possible|inconsistent|bad unlock|held lock|lock held|suspicious RCU|Nested lock|bad contention|.*-safe -> .*-unsafe)|INFO: trying to register non-static key|BUG: (MAX_LOCK|key .* not been registered|looking up invalid subclass))|DEBUG_LOCKS_WARN_ON
-sleeping function called from invalid context|^BUG: (sleeping function called from invalid context|scheduling while atomic|workqueue leaked)|Voluntary context switch within RCU
-KASAN report|^BUG: KASAN|^KASAN: 
-list corruption|list_(add|del) corruption|list_add double add|corrupted list
-WARN|^WARNING: CPU: |-+\[ cut here \]-+
-oops, BUG, panic or other stack dump|^BUG: |Internal error|Unable to handle kernel|kernel BUG at|Kernel panic|HYP panic|Call trace:'
-
-check_debug() {
-	local name=$1 log=$OUT/$1.log sym c what re l1 l2 level text found
-	for sym in PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_LIST KASAN KASAN_GENERIC; do
-		grep -qx "CONFIG_$sym=y" "$BUILD_DEBUG/.config" && c=ok || c=no
-		debug_result "config CONFIG_$sym=y" $c
-	done
-	# the two consoles, without printk timestamps
-	l1=$(tr -d '\r' <"$log" | grep -v '^l2: ' | sed 's/^\[ *[0-9.]*\] //')
-	l2=$(tr -d '\r' <"$log" | sed -n 's/^l2: //p' | sed 's/^\[ *[0-9.]*\] //')
-	for level in l1 l2; do
-		text=${!level}
-		grep -q '^KernelAddressSanitizer initialized (generic)' <<<"$text" && c=ok || c=no
-		debug_result "$level KASAN initialised" $c
-		c=$(sed -n 's/^KP: lockdep debug_locks //p' <<<"$text" | tail -1)
-		debug_result "$level lockdep still armed at the end (debug_locks ${c:-missing})" \
-			"$([ "$c" = 1 ] && echo ok)"
-		c=$(sed -n 's/^KP: lockdep lock-classes //p' <<<"$text" | tail -1)
-		debug_result "$level lockdep saw ${c:-no} lock classes" \
-			"$([ "${c:-0}" -gt 0 ] && echo ok)"
-	done
-	while IFS='|' read -r what re; do
-		for level in l1 l2; do
-			found=$(grep -E -A12 "$re" <<<"${!level}" | head -60 || true)
-			if [ -z "$found" ]; then
-				debug_result "$level no $what" ok
-			else
-				printf '%s\n' "$found" | sed "s/^/    $level: /" >&2
-				debug_result "$level no $what (above; log: $log)" no
-			fi
-		done
-	done <<<"$DEBUG_REPORTS"
-}
-
+# The debug Image (config/debug.config): the same workloads as vhe-on, then
+# scripts/debug-scan.sh's checks of both consoles (L1 and L2).
 if [ "$WHAT" != plain ]; then
 	# The workloads of vhe-on, with a longer timeout (KP_QEMU_DEBUG_TIMEOUT)
 	t=$(now)
@@ -413,7 +359,7 @@ if [ "$WHAT" != plain ]; then
 	check_apf debug-vhe-on
 	check_on debug-vhe-on vhe
 	check_kvmprof debug-vhe-on on
-	check_debug debug-vhe-on
+	check_debug "$OUT/debug-vhe-on.log" "$BUILD_DEBUG/.config"
 	echo "debug-vhe-on: debug Image built in ${DEBUG_BUILD_TIME}s, booted and ran in ${DEBUG_BOOT_TIME}s" >>"$OUT/results"
 fi
 
