@@ -49,16 +49,16 @@ debug_selfcheck() {
 		"$([ "$missed" = 0 ] && echo ok)"
 }
 
-# check_debug <serial log> <.config of the debug Image>: the detectors were
+# check_debug <boot> <serial log> <.config of the debug Image>: the detectors were
 # armed, in L1 and in the L2 guest (which boots the same Image): KASAN
 # initialised, lockdep still on after everything ("debug_locks 1": lockdep
 # turns it off at its first report or when its tables overflow) with lock
 # classes seen; and no report of any kind, in either console.
 check_debug() {
-	local log=$1 config=$2 sym c what files re l1 l2 level text found
+	local boot=$1 log=$2 config=$3 sym c what files re l1 l2 level text found
 	for sym in PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_LIST KASAN KASAN_GENERIC; do
 		grep -qx "CONFIG_$sym=y" "$config" && c=ok || c=no
-		debug_result "config CONFIG_$sym=y" $c
+		debug_result "$boot: config CONFIG_$sym=y" $c
 	done
 	# the two consoles, without printk timestamps
 	l1=$(tr -d '\r' <"$log" | grep -v '^l2: ' | sed 's/^\[ *[0-9.]*\] //')
@@ -66,22 +66,22 @@ check_debug() {
 	for level in l1 l2; do
 		text=${!level}
 		grep -q '^KernelAddressSanitizer initialized (generic)' <<<"$text" && c=ok || c=no
-		debug_result "$level KASAN initialised" $c
+		debug_result "$boot: $level KASAN initialised" $c
 		c=$(sed -n 's/^KP: lockdep debug_locks //p' <<<"$text" | tail -1)
-		debug_result "$level lockdep still armed at the end (debug_locks ${c:-missing})" \
+		debug_result "$boot: $level lockdep still armed at the end (debug_locks ${c:-missing})" \
 			"$([ "$c" = 1 ] && echo ok)"
 		c=$(sed -n 's/^KP: lockdep lock-classes //p' <<<"$text" | tail -1)
-		debug_result "$level lockdep saw ${c:-no} lock classes" \
+		debug_result "$boot: $level lockdep saw ${c:-no} lock classes" \
 			"$([ "${c:-0}" -gt 0 ] && echo ok)"
 	done
 	while IFS='|' read -r what files re; do
 		for level in l1 l2; do
 			found=$(grep -E -A12 "$re" <<<"${!level}" | head -60 || true)
 			if [ -z "$found" ]; then
-				debug_result "$level no $what" ok
+				debug_result "$boot: $level no $what" ok
 			else
 				printf '%s\n' "$found" | sed "s/^/    $level: /" >&2
-				debug_result "$level no $what (above; log: $log)" no
+				debug_result "$boot: $level no $what (above; log: $log)" no
 			fi
 		done
 	done <<<"$DEBUG_REPORTS"

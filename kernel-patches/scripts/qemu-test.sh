@@ -346,21 +346,31 @@ if [ "$WHAT" != debug ]; then
 	check_kvmprof nvhe-default off
 fi
 
-# The debug Image (config/debug.config): the same workloads as vhe-on, then
-# scripts/debug-scan.sh's checks of both consoles (L1 and L2).
+# The debug Image (config/debug.config): the workloads of vhe-on (and of
+# nvhe-on with KP_QEMU_DEBUG_MODES="vhe nvhe"), then scripts/debug-scan.sh's
+# checks of both consoles (L1 and L2). VHE by default: its world switch and
+# trap handling run in the kernel's context and are KASAN-instrumented,
+# nVHE's EL2 code is not. Own timeout: KP_QEMU_DEBUG_TIMEOUT.
 if [ "$WHAT" != plain ]; then
-	# The workloads of vhe-on, with a longer timeout (KP_QEMU_DEBUG_TIMEOUT)
-	t=$(now)
-	KP_QEMU_TIMEOUT=${KP_QEMU_DEBUG_TIMEOUT:-1800} qemu_boot debug-vhe-on \
-		"$BUILD_DEBUG/arch/arm64/boot/Image" "$OUT/initramfs-debug.cpio.gz" "$OUT" \
-		"kunit.enable=1 kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
-	DEBUG_BOOT_TIME=$(($(now) - t))
-	check_boot debug-vhe-on vhe
-	check_apf debug-vhe-on
-	check_on debug-vhe-on vhe
-	check_kvmprof debug-vhe-on on
-	check_debug "$OUT/debug-vhe-on.log" "$BUILD_DEBUG/.config"
-	echo "debug-vhe-on: debug Image built in ${DEBUG_BUILD_TIME}s, booted and ran in ${DEBUG_BOOT_TIME}s" >>"$OUT/results"
+	for mode in ${KP_QEMU_DEBUG_MODES:-vhe}; do
+		case $mode in
+		vhe) args= ;;
+		nvhe) args="kvm-arm.mode=nvhe " ;;
+		*) die "KP_QEMU_DEBUG_MODES: $mode is neither vhe nor nvhe" ;;
+		esac
+		name=debug-$mode-on
+		t=$(now)
+		KP_QEMU_TIMEOUT=${KP_QEMU_DEBUG_TIMEOUT:-1800} qemu_boot "$name" \
+			"$BUILD_DEBUG/arch/arm64/boot/Image" "$OUT/initramfs-debug.cpio.gz" "$OUT" \
+			"kunit.enable=1 ${args}kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
+		t=$(($(now) - t))
+		check_boot "$name" "$mode"
+		check_apf "$name"
+		check_on "$name" "$mode"
+		check_kvmprof "$name" on
+		check_debug "$mode-on" "$OUT/$name.log" "$BUILD_DEBUG/.config"
+		echo "$name: debug Image built in ${DEBUG_BUILD_TIME}s, booted and ran in ${t}s" >>"$OUT/results"
+	done
 fi
 
 log "QEMU measurements (TCG, $("$QEMU" --version | head -1)):"
