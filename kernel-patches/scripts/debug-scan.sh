@@ -55,18 +55,19 @@ debug_selfcheck() {
 # turns it off at its first report or when its tables overflow) with lock
 # classes seen; and no report of any kind, in either console.
 check_debug() {
-	local boot=$1 log=$2 config=$3 sym c what files re l1 l2 level text found
+	local boot=$1 log=$2 config=$3 sym c what files re level text found
+	local -A con
 	for sym in PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_LIST KASAN KASAN_GENERIC; do
 		grep -qx "CONFIG_$sym=y" "$config" && c=ok || c=no
-		debug_result "$boot: config CONFIG_$sym=y" $c
+		debug_result "$boot: config CONFIG_$sym=y" "$c"
 	done
 	# the two consoles, without printk timestamps
-	l1=$(tr -d '\r' <"$log" | grep -v '^l2: ' | sed 's/^\[ *[0-9.]*\] //')
-	l2=$(tr -d '\r' <"$log" | sed -n 's/^l2: //p' | sed 's/^\[ *[0-9.]*\] //')
+	con[l1]=$(tr -d '\r' <"$log" | grep -v '^l2: ' | sed 's/^\[ *[0-9.]*\] //')
+	con[l2]=$(tr -d '\r' <"$log" | sed -n 's/^l2: //p' | sed 's/^\[ *[0-9.]*\] //')
 	for level in l1 l2; do
-		text=${!level}
+		text=${con[$level]}
 		grep -q '^KernelAddressSanitizer initialized (generic)' <<<"$text" && c=ok || c=no
-		debug_result "$boot: $level KASAN initialised" $c
+		debug_result "$boot: $level KASAN initialised" "$c"
 		c=$(sed -n 's/^KP: lockdep debug_locks //p' <<<"$text" | tail -1)
 		debug_result "$boot: $level lockdep still armed at the end (debug_locks ${c:-missing})" \
 			"$([ "$c" = 1 ] && echo ok)"
@@ -76,7 +77,7 @@ check_debug() {
 	done
 	while IFS='|' read -r what files re; do
 		for level in l1 l2; do
-			found=$(grep -E -A12 "$re" <<<"${!level}" | head -60 || true)
+			found=$(grep -E -A12 "$re" <<<"${con[$level]}" | head -60 || true)
 			if [ -z "$found" ]; then
 				debug_result "$boot: $level no $what" ok
 			else
