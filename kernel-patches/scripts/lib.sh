@@ -178,15 +178,21 @@ apply_series() {
 	echo "$key" >"$wt.key"
 }
 
-# configure <source tree> <build directory>: from the fragment, unless done.
+# configure <source tree> <build directory> [fragment...]: allnoconfig with
+# the fragments (default: config/qemu.config; each one adds symbols to the
+# ones before), unless done.
 configure() {
-	local src=$1 out=$2 key line
-	key=$( (cat "$CONFIG_FRAGMENT"; git -C "$src" rev-parse HEAD^{tree}) | sha256sum | cut -d' ' -f1)
+	local src=$1 out=$2 key line frag
+	shift 2
+	[ $# -gt 0 ] || set -- "$CONFIG_FRAGMENT"
+	mkdir -p "$out"
+	frag=$out/.kp-fragment
+	cat "$@" >"$frag"
+	key=$( (cat "$frag"; git -C "$src" rev-parse HEAD^{tree}) | sha256sum | cut -d' ' -f1)
 	if [ -f "$out/.config" ] && [ "$(cat "$out/.fragment-key" 2>/dev/null)" = "$key" ]; then
 		return
 	fi
-	mkdir -p "$out"
-	KCONFIG_ALLCONFIG=$CONFIG_FRAGMENT kmake "$src" "$out" allnoconfig
+	KCONFIG_ALLCONFIG=$frag kmake "$src" "$out" allnoconfig
 	while read -r line; do
 		case $line in CONFIG_*) ;; *) continue ;; esac
 		grep -qx "$line" "$out/.config" && continue
@@ -196,15 +202,16 @@ configure() {
 			--include='Kconfig*' "$src/arch/arm64" "$src/drivers" \
 			"$src/init" "$src/kernel" "$src/lib" "$src/mm" "$src/virt" || continue
 		die "config fragment: $line did not stick (dependency missing?)"
-	done <"$CONFIG_FRAGMENT"
+	done <"$frag"
 	echo "$key" >"$out/.fragment-key"
 }
 
-# build_image <source tree> <build directory> <log>: the trimmed Image with
-# BTF and the UAPI headers (<build directory>/usr/include).
+# build_image <source tree> <build directory> <log> [fragment...]: the
+# trimmed Image with BTF and the UAPI headers (<build directory>/usr/include);
+# fragments as for configure.
 build_image() {
 	local src=$1 out=$2 blog=$3 t sections
-	configure "$src" "$out"
+	configure "$src" "$out" "${@:4}"
 	t=$(now)
 	log "building Image (with BTF) in $out"
 	kmake "$src" "$out" Image headers >"$blog" 2>&1 || {

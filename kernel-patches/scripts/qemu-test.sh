@@ -8,11 +8,22 @@
 # FEAT_FGT), and runs the test VMM (qemu/vmm.c) in a KVM guest on the
 # patched host, in VHE and in nVHE mode, with sysreg save elision on and
 # off. Asserts the exact counts described in README.md from the serial log.
+# Then boots a second Image with lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_LIST and
+# KASAN (config/debug.config) through the same workloads, and fails on
+# anything they report, in L1 or in the Linux guest (L2).
+#
+#   qemu-test.sh [all|plain|debug]
+#	all (default): both; plain: the four boots of the plain Image; debug:
+#	the debug boot only (make -C kernel-patches qemu-test-debug)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/debug-scan.sh"
 
 START=$(now)
+WHAT=${1:-all}
+case $WHAT in all | plain | debug) ;; *) die "usage: qemu-test.sh [all|plain|debug]" ;; esac
 WT=$CACHE/linux-image
 BUILD=$CACHE/build-image
+BUILD_DEBUG=$CACHE/build-image-debug
 OUT=$CACHE/qemu
 # what the guest's kvmprof printed, per boot: $KP_RESULTS/<boot>/kvmprof/
 KP_RESULTS=$CACHE/qemu-test
@@ -33,7 +44,20 @@ need cpio gzip timeout dtc
 
 prepare_base
 apply_series "$WT"
-build_image "$WT" "$BUILD" "$CACHE/build-image.log"
+# before a build: the debug boot's scan must know this tree's reports
+[ "$WHAT" = plain ] || debug_selfcheck "$WT"
+# HDR: the UAPI headers the VMM and the selftests build against
+if [ "$WHAT" != debug ]; then
+	build_image "$WT" "$BUILD" "$CACHE/build-image.log"
+	HDR=$BUILD/usr/include
+fi
+if [ "$WHAT" != plain ]; then
+	t=$(now)
+	build_image "$WT" "$BUILD_DEBUG" "$CACHE/build-image-debug.log" \
+		"$CONFIG_FRAGMENT" "$KP_DIR/config/debug.config"
+	DEBUG_BUILD_TIME=$(($(now) - t))
+	HDR=$BUILD_DEBUG/usr/include
+fi
 
 rm -rf "$OUT" "$KP_RESULTS"
 mkdir -p "$OUT" "$KP_RESULTS"
@@ -41,12 +65,12 @@ busybox_root "$OUT/root" "$KP_DIR/qemu/init"
 # kvmprof for arm64, started by /init in every boot (see qemu/init)
 build_kvmprof "$CACHE/kvmprof-arm64" "$OUT/kvmprof-build.log"
 install_kvmprof "$OUT/root" "$CACHE/kvmprof-arm64"
-build_static "$OUT/root/vmm" "$BUILD/usr/include" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S"
+build_static "$OUT/root/vmm" "$HDR" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S"
 # The series' arm64 KVM selftests, static, against the patched UAPI headers.
 SELFTESTS="aarch64/async_pf aarch64/hypercalls aarch64/spe"
 for t in $SELFTESTS; do
 	make -s --no-print-directory -C "$WT/tools/testing/selftests/kvm" ARCH=arm64 CROSS_COMPILE=$CROSS \
-		OUTPUT="$CACHE/selftests-image" KHDR_INCLUDES="-isystem $BUILD/usr/include" \
+		OUTPUT="$CACHE/selftests-image" KHDR_INCLUDES="-isystem $HDR" \
 		EXTRA_CFLAGS=-static "$CACHE/selftests-image/$t" >"$OUT/selftests.log" 2>&1 || {
 		cat "$OUT/selftests.log" >&2
 		die "selftest $t does not build"
@@ -54,15 +78,22 @@ for t in $SELFTESTS; do
 	cp "$CACHE/selftests-image/$t" "$OUT/root/$(basename "$t")"
 done
 
-# The Linux guest (L2) that "vmm linux" boots: the same Image, with a
+# The Linux guest (L2) that "vmm linux" boots: the same Image as L1, with a
 # busybox-only initramfs running the same /init (kvmprof.role=l2 branch).
+# One initramfs per Image: initramfs.cpio.gz, initramfs-debug.cpio.gz.
 mkdir -p "$OUT/root/l2"
 busybox_root "$OUT/l2root" "$KP_DIR/qemu/init"
 cpio_gz "$OUT/l2root" "$OUT/root/l2/initrd.cpio.gz"
 dtc -q -I dts -O dtb -o "$OUT/root/l2/l2.dtb" "$KP_DIR/qemu/l2.dts" || die "dtc failed on qemu/l2.dts"
-cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/Image"
-
-cpio_gz "$OUT/root" "$OUT/initramfs.cpio.gz"
+if [ "$WHAT" != debug ]; then
+	cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/Image"
+	cpio_gz "$OUT/root" "$OUT/initramfs.cpio.gz"
+fi
+if [ "$WHAT" != plain ]; then
+	cp "$BUILD_DEBUG/arch/arm64/boot/Image" "$OUT/root/l2/Image"
+	cpio_gz "$OUT/root" "$OUT/initramfs-debug.cpio.gz"
+fi
+rm -f "$OUT/root/l2/Image"
 
 # run_qemu <name> <extra kernel command line>
 # (kunit.enable=1: the guest SPE KUnit suite built into the Image runs at boot)
@@ -288,30 +319,59 @@ check_off() {
 }
 
 : >"$OUT/results"
-run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
-check_boot vhe-on vhe
-check_apf vhe-on
-check_on vhe-on vhe
-check_kvmprof vhe-on on
+if [ "$WHAT" != debug ]; then
+	run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
+	check_boot vhe-on vhe
+	check_apf vhe-on
+	check_on vhe-on vhe
+	check_kvmprof vhe-on on
 
-run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
-check_boot nvhe-on nvhe
-check_apf nvhe-on
-check_on nvhe-on nvhe
-check_kvmprof nvhe-on on
+	run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
+	check_boot nvhe-on nvhe
+	check_apf nvhe-on
+	check_on nvhe-on nvhe
+	check_kvmprof nvhe-on on
 
-run_qemu vhe-off "kvm-arm.sysreg_elide=off"
-check_boot vhe-off vhe
-check_apf vhe-off
-check_off vhe-off
-check_kvmprof vhe-off off
+	run_qemu vhe-off "kvm-arm.sysreg_elide=off"
+	check_boot vhe-off vhe
+	check_apf vhe-off
+	check_off vhe-off
+	check_kvmprof vhe-off off
 
-# Default set (PIR_EL1, PIRE0_EL1): QEMU has no S1PIE, so nothing to elide.
-run_qemu nvhe-default "kvm-arm.mode=nvhe"
-check_boot nvhe-default nvhe
-check_apf nvhe-default
-check_off nvhe-default
-check_kvmprof nvhe-default off
+	# Default set (PIR_EL1, PIRE0_EL1): QEMU has no S1PIE, so nothing to elide.
+	run_qemu nvhe-default "kvm-arm.mode=nvhe"
+	check_boot nvhe-default nvhe
+	check_apf nvhe-default
+	check_off nvhe-default
+	check_kvmprof nvhe-default off
+fi
+
+# The debug Image (config/debug.config): the workloads of vhe-on (and of
+# nvhe-on with KP_QEMU_DEBUG_MODES="vhe nvhe"), then scripts/debug-scan.sh's
+# checks of both consoles (L1 and L2). VHE by default: its world switch and
+# trap handling run in the kernel's context and are KASAN-instrumented,
+# nVHE's EL2 code is not. Own timeout: KP_QEMU_DEBUG_TIMEOUT.
+if [ "$WHAT" != plain ]; then
+	for mode in ${KP_QEMU_DEBUG_MODES:-vhe}; do
+		case $mode in
+		vhe) args= ;;
+		nvhe) args="kvm-arm.mode=nvhe " ;;
+		*) die "KP_QEMU_DEBUG_MODES: $mode is neither vhe nor nvhe" ;;
+		esac
+		name=debug-$mode-on
+		t=$(now)
+		KP_QEMU_TIMEOUT=${KP_QEMU_DEBUG_TIMEOUT:-1800} qemu_boot "$name" \
+			"$BUILD_DEBUG/arch/arm64/boot/Image" "$OUT/initramfs-debug.cpio.gz" "$OUT" \
+			"kunit.enable=1 ${args}kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
+		t=$(($(now) - t))
+		check_boot "$name" "$mode"
+		check_apf "$name"
+		check_on "$name" "$mode"
+		check_kvmprof "$name" on
+		check_debug "$mode-on" "$OUT/$name.log" "$BUILD_DEBUG/.config"
+		echo "$name: debug Image built in ${DEBUG_BUILD_TIME}s, booted and ran in ${t}s" >>"$OUT/results"
+	done
+fi
 
 log "QEMU measurements (TCG, $("$QEMU" --version | head -1)):"
 sed 's/^/    /' "$OUT/results" >&2
