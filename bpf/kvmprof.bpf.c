@@ -952,7 +952,8 @@ int BPF_PROG(kp_sysreg_save_elided, struct kvm_vcpu *vcpu, __u64 clean_bits,
 
 	/* @count register saves were elided over the registers in
 	 * @clean_bits, each as often: count / popcount per register (the
-	 * kvmprof patches emit one event per save, count = popcount) */
+	 * kvmprof patches emit one event for the registers elided from every
+	 * save since the last event, one per other register) */
 	for (__u32 b = 0; b < 64; b++)
 		nbits += (clean_bits >> b) & 1;
 	if (!nbits)

@@ -3,7 +3,8 @@
 #
 # make -C kernel-patches kunit
 #
-# Runs the series' KUnit suites (arch/arm64/kvm/.kunitconfig) with
+# Runs the series' KUnit suites (arch/arm64/kvm/.kunitconfig of the spe
+# series, arch/arm64/kvm/sysreg-elide.kunitconfig of the sysreg series) with
 # tools/testing/kunit/kunit.py under QEMU 10 from the cache, in the tree
 # that qemu-test also uses (the series applied). Fails on any failed,
 # skipped or crashed test, and when a suite did not run at all.
@@ -16,16 +17,20 @@ WT=$CACHE/linux-image
 BUILD=$CACHE/build-kunit
 BIN=$CACHE/kunit-bin
 LOG=$CACHE/kunit.log
-KUNITCONFIG=arch/arm64/kvm/.kunitconfig
+KUNITCONFIGS="arch/arm64/kvm/.kunitconfig arch/arm64/kvm/sysreg-elide.kunitconfig"
 # suite name and number of test cases expected
-SUITES="kvm-arm64-spe-buf:9"
+SUITES="kvm-arm64-spe-buf:9 kvm-arm64-sysreg-elide:9"
 
 [ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
 need python3 timeout
 
 prepare_base
 apply_series "$WT"
-[ -f "$WT/$KUNITCONFIG" ] || die "the series has no $KUNITCONFIG"
+KUNIT_ARGS=()
+for k in $KUNITCONFIGS; do
+	[ -f "$WT/$k" ] || die "the series has no $k"
+	KUNIT_ARGS+=("--kunitconfig=$k")
+done
 
 # kunit.py runs "qemu-system-aarch64" from PATH: QEMU 10 with its data.
 mkdir -p "$BIN"
@@ -35,13 +40,13 @@ exec "$QEMU" -L "$QEMU_DATA" -audio none "\$@"
 WRAP
 chmod +x "$BIN/qemu-system-aarch64"
 
-log "kunit.py run --arch=arm64 --kunitconfig=$KUNITCONFIG (build dir $BUILD)"
+log "kunit.py run --arch=arm64 ${KUNIT_ARGS[*]} (build dir $BUILD)"
 rc=0
 (
 	cd "$WT"
 	PATH=$BIN:$PATH timeout 3000 python3 tools/testing/kunit/kunit.py run \
 		--arch=arm64 --cross_compile="$CROSS" --build_dir="$BUILD" \
-		--kunitconfig="$KUNITCONFIG" --jobs="$JOBS" --timeout=600 \
+		"${KUNIT_ARGS[@]}" --jobs="$JOBS" --timeout=600 \
 		--make_options "CC=ccache ${CROSS}gcc"
 ) >"$LOG" 2>&1 || rc=$?
 sed -n '/=* .* (.* subtest[s]*) =*/,$p' "$LOG" >&2

@@ -172,6 +172,9 @@ check_boot() {
 	expect "$name" "KUnit kvm-arm64-spe-buf at boot" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-spe-buf: //p')" \
 		"pass:9 fail:0 skip:0 total:9"
+	expect "$name" "KUnit kvm-arm64-sysreg-elide at boot" \
+		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-sysreg-elide: //p')" \
+		"pass:9 fail:0 skip:0 total:9"
 	expect "$name" "KUnit failures at boot" "$(tr -d '\r' <"$log" | grep -c 'not ok')" 0
 	expect "$name" "VMM failures" "$(grep -c '^vmm: FAIL' "$log")" 0
 	expect "$name" "VMM exit status" "$(kv "$log" vmm-status)" 0
