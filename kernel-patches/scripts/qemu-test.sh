@@ -253,6 +253,11 @@ check_apf() {
 		expect "$name" "selftest async_pf exit status" "$(kv "$log" selftest-async_pf-status)" 0
 		expect "$name" "selftest async_pf abi" "$(grep -c '^abi: ok' "$log")" 1
 		expect "$name" "selftest async_pf abi (hidden)" "$(grep -c '^abi (hidden): ok' "$log")" 1
+		expect "$name" "selftest async_pf el0" "$(grep -c '^el0: 4 pages parked and resumed' "$log")" 1
+		expect "$name" "selftest async_pf undeliverable" "$(grep -c '^undeliverable: [0-3] WFI wakeups' "$log")" 1
+		expect "$name" "selftest async_pf reset" "$(grep -c '^reset: no stale token' "$log")" 1
+		expect "$name" "selftest async_pf release" "$(grep -c '^release: PPI 20 injected' "$log")" 1
+		expect "$name" "selftest async_pf suspend" "$(grep -c '^suspend: woken up at the timer' "$log")" 1
 		irqs=$(sed -n 's/^halt: \([0-9]*\) timer interrupts while waiting for 4 pages.*/\1/p' "$log" | tr -d '\r')
 		expect_true "$name" "selftest async_pf: guest took timer interrupts while waiting ($irqs > 8)" \
 			test "${irqs:-0}" -gt 8
