@@ -12,6 +12,7 @@
  * <linux/kvm.h> without KVM_EXIT_; errors: KVM_RUN calls that failed).
  *
  *   kvmprof-vmm run [--mair N] [--vbar N] [--idle N] [--until FILE]
+ *		    [--hold FILE]
  *	Runs guest.S in a one-vCPU VM without an in-kernel irqchip and checks,
  *	at every exit, that KVM_GET_ONE_REG returns what the guest wrote.
  *	Prints "vmm: stat <name> <value>" for the vCPU binary stats whose name
@@ -21,6 +22,8 @@
  *	that one needs.  Keeps a vCPU stats fd open from before the first
  *	KVM_RUN to its exit, as recent QEMU does (kvm_init_vcpu keeps
  *	CPUState.kvm_vcpu_stats_fd): kvmprofd copies it (kvm-stats).
+ *	With --hold, waits (at most 60 s) after the run, before exiting,
+ *	until FILE exists: the test lets kvmprofd find the stats fd first.
  *
  *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
@@ -334,7 +337,7 @@ static int cmd_run(int argc, char **argv)
 {
 	int nmair = 5, nvbar = 3, nidle = 10, seen_mair = 0, seen_vbar = 0;
 	int seen_idle = 0, runs = 0, kvm, vm, vcpu, i;
-	const char *until = NULL;
+	const char *until = NULL, *hold = NULL;
 	__u64 amair0, ctxidr0, tcr0;
 	struct kvm_run *run;
 	bool done = false;
@@ -350,11 +353,13 @@ static int cmd_run(int argc, char **argv)
 			nidle = parse_count(argv[++i]);
 		else if (!strcmp(argv[i], "--until"))
 			until = argv[++i];
+		else if (!strcmp(argv[i], "--hold"))
+			hold = argv[++i];
 		else
 			break;
 	}
 	if (i != argc || (until && !nidle)) {
-		printf("usage: %s run [--mair N] [--vbar N] [--idle N] [--until FILE]\n",
+		printf("usage: %s run [--mair N] [--vbar N] [--idle N] [--until FILE] [--hold FILE]\n",
 		       argv[0]);
 		return 2;
 	}
@@ -468,6 +473,9 @@ static int cmd_run(int argc, char **argv)
 	print_stats(vcpu);
 	print_acct("run", vcpu);
 	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
+	fflush(stdout);
+	for (int t = 0; hold && access(hold, F_OK) && t < 1200; t++)
+		usleep(50000);
 	return failures ? 1 : 0;
 }
 
