@@ -121,7 +121,6 @@ static void pprof_matches_report(void **state)
 	wait_bytes((double)first.len);
 	/* the first request starts the window: an empty profile */
 	assert_int_equal(get_pprof("?seconds=60", pb, win), 200);
-	assert_true(atol(win) < 1000);
 	stream_make(&s, 32, 6000);
 	inject_pieces(&in, prog, &s, 65536);
 	wait_bytes((double)(first.len + s.len));
