@@ -54,7 +54,7 @@ need sparse clang ld.lld llvm-objcopy python3
 python3 -c 'import docutils' 2>/dev/null || die "python3-docutils missing: run kernel-patches/deps.sh"
 prepare_base
 mkdir -p "$LOGDIR" "$BASECACHE"
-rm -f "$LOGDIR"/*
+rm -rf "$LOGDIR"/*
 
 mapfile -t NAMES < <(series_names)
 [ ${#NAMES[@]} -gt 0 ] || die "kernel-patches/series lists no series"

@@ -38,7 +38,7 @@ VARIANTS=(
 
 prepare_base
 mkdir -p "$LOGDIR"
-rm -f "$LOGDIR"/*
+rm -rf "$LOGDIR"/*
 apply_series "$WT"
 
 # What each variant must show beyond building.
