@@ -16,6 +16,9 @@
 #                        built-in KVM; Image and modules
 #   all Image-16K        CONFIG_ARM64_16K_PAGES
 #   all Image-64K        CONFIG_ARM64_64K_PAGES
+#   all Image-clang      the default configuration built with LLVM=1
+#                        (Debian's clang, ld.lld, llvm); check runs it too
+#                        with KP_CLANG=1
 #
 # One line per variant, "PASS all <config>" or "FAIL all <config> ...", as
 # check prints them. MATRIX="KVM=n 16K" (make ... MATRIX=...) builds only
@@ -34,11 +37,12 @@ VARIANTS=(
 	"SPE=m|ARM_SPE_PMU MODULES|CONFIG_MODULES=y\nCONFIG_ARM_SPE_PMU=m|Image modules"
 	"16K|ARM64_4K_PAGES ARM64_16K_PAGES ARM64_64K_PAGES|CONFIG_ARM64_16K_PAGES=y|Image"
 	"64K|ARM64_4K_PAGES ARM64_16K_PAGES ARM64_64K_PAGES|CONFIG_ARM64_64K_PAGES=y|Image"
+	"clang|||Image"
 )
 
 prepare_base
 mkdir -p "$LOGDIR"
-rm -rf "$LOGDIR"/*
+rm -rf "${LOGDIR:?}"/*
 apply_series "$WT"
 
 # What each variant must show beyond building.
@@ -66,6 +70,11 @@ variant() {
 	out=$DIR/build-$key
 	frag=$DIR/$key.config
 	t0=$(now)
+	if [ "$name" = clang ]; then
+		image_clang "$WT" "$out"
+		log "$name: built Image in $(($(now) - t0))s"
+		return
+	fi
 	variant_fragment "$frag" "$drop" "$(printf '%b' "$add")"
 	# shellcheck disable=SC2086
 	image_variant "$WT" "$out" "$frag" $targets

@@ -72,6 +72,19 @@ kmake_llvm() {
 		CC="ccache clang" -j"$JOBS" "$@"
 }
 
+# image_clang <tree> <build dir>: the default configuration's Image built
+# with clang, ld.lld and the LLVM tools (configure() and build_image() with
+# kmake_llvm), and the .config saying so.
+image_clang() {
+	local tree=$1 out=$2
+	kmake() { kmake_llvm "$@"; }
+	build_image "$tree" "$out" "$out.log"
+	grep -q '^CONFIG_CC_IS_CLANG=y' "$out/.config" ||
+		die "the clang build's .config does not say CONFIG_CC_IS_CLANG"
+	grep -q '^CONFIG_LD_IS_LLD=y' "$out/.config" ||
+		die "the clang build's .config does not say CONFIG_LD_IS_LLD"
+}
+
 # series_diff_files <tree> <base ref> [pathspec...]: files that the commits
 # since the base add or modify.
 series_diff_files() {
