@@ -8,7 +8,7 @@
 # boots), each in a variant of the default configuration
 # (config/qemu.config), in its own build directory under $CACHE/matrix/:
 #
-#   all Image-KVM=n      CONFIG_KVM off (and the KUnit suite that needs it):
+#   all Image-KVM=n      CONFIG_KVM off (and the KUnit suites that need it):
 #                        the guest side (the async PF guest driver) and
 #                        the SPE driver without KVM
 #   all Image-SPE=m      CONFIG_MODULES, CONFIG_ARM_SPE_PMU=m: the SPE
@@ -33,7 +33,7 @@ LOGDIR=$DIR/logs
 
 # name|symbols dropped from the fragment|lines added (\n-separated)|targets
 VARIANTS=(
-	"KVM=n|KVM KVM_ARM64_SPE_KUNIT_TEST|# CONFIG_KVM is not set|Image"
+	"KVM=n|KVM KVM_ARM64_[A-Z0-9_]*KUNIT_TEST|# CONFIG_KVM is not set|Image"
 	"SPE=m|ARM_SPE_PMU MODULES|CONFIG_MODULES=y\nCONFIG_ARM_SPE_PMU=m|Image modules"
 	"16K|ARM64_4K_PAGES ARM64_16K_PAGES ARM64_64K_PAGES|CONFIG_ARM64_16K_PAGES=y|Image"
 	"64K|ARM64_4K_PAGES ARM64_16K_PAGES ARM64_64K_PAGES|CONFIG_ARM64_64K_PAGES=y|Image"

@@ -95,10 +95,13 @@ series_diff_files() {
 
 # variant_fragment <output> <drop symbols> <lines>: config/qemu.config
 # without the CONFIG_ lines of the symbols to drop (space-separated,
-# without CONFIG_), plus the given lines (newline-separated): a variant of
-# the default configuration for configure().
+# without CONFIG_, each an extended regular expression), plus the given
+# lines (newline-separated): a variant of the default configuration for
+# configure().
 variant_fragment() {
 	local out=$1 drop=$2 add=$3 sym re=
+	local - # the symbols are extended regular expressions, not globs
+	set -f
 	for sym in $drop; do
 		re="$re|$sym"
 	done
