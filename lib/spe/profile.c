@@ -91,6 +91,8 @@ uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
 #define LAT_DIRECT 1024
 /* Events bytes counted by value: the low 4 (higher bits one by one). */
 #define EV_BYTES 4
+/* Records per block of a batch (top-K keys and slots on the stack). */
+#define BATCH 64
 /* A sync before the 32-bit counts could overflow. */
 #define ACC_MAX (1u << 31)
 
@@ -99,8 +101,8 @@ struct spe_profile_acc {
 	uint32_t op[1 + 4 * 256];   /* 0: no op, else 1 + class.op */
 	uint32_t ev[EV_BYTES][256]; /* events bytes by value */
 	uint32_t lat[SPE_CNT_NR_KNOWN][LAT_DIRECT + 1];
-	uint32_t ds[16 + 1]; /* raw values 0..15; 16: none */
-	uint64_t sink[2];    /* absent PC's EL counts */
+	uint32_t ds[16 + 1];	/* raw values 0..15; 16: none */
+	uint32_t elns[4 * 2 + 1]; /* by EL and NS bit of the PC; 8: no PC */
 };
 
 /* ---- profile --------------------------------------------------------------- */
@@ -261,65 +263,132 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 /* ---- batches: counts by value, folded at sync --------------------------- */
 
 /*
- * One record of a batch: each field's count goes to the table slot of its
- * value (or, absent, to a slot that counts nothing), so there is no branch
- * on the record's kind, only on rare values (latencies from LAT_DIRECT up,
- * data sources from 16 up, events above bit 31) and on the top-K.
+ * The table counts of @n records: each field's count goes to the table
+ * slot of its value (or, absent, to a slot that counts nothing), so there
+ * is no branch on the record's kind, only on rare values (latencies from
+ * LAT_DIRECT up, data sources from 16 up, events above bit 31); the
+ * per-record scalars are summed in registers and stored once.  The top-K
+ * keys go to @keys; with @pcs, each PC's hash slot to @slot, its probe
+ * started (the counts hide its cache miss).
  */
 static inline __attribute__((always_inline)) void
-batch_add(struct spe_profile *p, struct spe_profile_acc *a,
-	  const struct spe_record *r, uint32_t pc_slot,
-	  struct spe_topk_keys *keys)
+batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
+	     const struct spe_record *r, size_t n, struct spe_topk_keys *keys,
+	     uint32_t *slot, const struct spe_topk *pcs)
 {
-	const bool has_pc = r->addr_mask & (1u << SPE_ADDR_PC);
-	const bool has_ev = r->flags & SPE_REC_EV;
-	const bool has_ds = r->flags & SPE_REC_DS;
-	const bool has_ts = r->flags & SPE_REC_TS;
-	const uint64_t pc = r->addr[SPE_ADDR_PC], ev = has_ev ? r->events : 0;
-	const unsigned int el = spe_addr_el(pc);
-	unsigned int i;
+	uint64_t ev_recs = 0, ds_recs = 0, ts_recs = 0, no_ctx = 0;
+	uint64_t ts_lo = UINT64_MAX, ts_hi = 0;
 
-	p->samples++;
-	(*(has_pc ? &p->el[el] : &p->no_pc))++;
-	(*(has_pc ? &p->el_ns[el][spe_addr_ns(pc)] : &a->sink[0]))++;
-	if (keys) {
-		keys->pc = spe_addr_canon(pc);
-		keys->ctx = r->ctx[SPE_CTX_EL1];
-		keys->has = has_pc | (r->ctx_mask & (1u << SPE_CTX_EL1)) << 1;
-	} else if (has_pc) {
-		topk_add_at(&p->pcs, spe_addr_canon(pc), pc_slot);
-	}
-	a->op[r->flags & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :
-				      0]++;
-	p->ev_records += has_ev;
-	for (i = 0; i < EV_BYTES; i++)
-		a->ev[i][(ev >> 8 * i) & 0xff]++;
-	if (ev >> 8 * EV_BYTES)
-		for (uint64_t hi = ev >> 8 * EV_BYTES; hi; hi &= hi - 1)
-			p->ev[8 * EV_BYTES + __builtin_ctzll(hi)]++;
-	for (i = 0; i < SPE_CNT_NR_KNOWN; i++) {
-		const bool has = spe_rec_has_cnt(r, i);
+	for (size_t i = 0; i < n; i++, r++) {
+		const unsigned int f = r->flags, cm = r->cnt_mask;
+		const bool has_pc = r->addr_mask & (1u << SPE_ADDR_PC);
+		const bool has_ev = f & SPE_REC_EV, has_ds = f & SPE_REC_DS;
+		const bool has_ts = f & SPE_REC_TS;
+		const bool has_ctx = r->ctx_mask & (1u << SPE_CTX_EL1);
+		const uint64_t pc = r->addr[SPE_ADDR_PC];
+		const uint64_t ev = has_ev ? r->events : 0, ts = r->ts;
+		const uint64_t key = spe_addr_canon(pc);
 
-		if (has && r->cnt[i] >= LAT_DIRECT)
-			hist_add(&p->lat[i], r->cnt[i]);
-		else
-			a->lat[i][has ? r->cnt[i] : LAT_DIRECT]++;
+		keys[i].pc = key;
+		keys[i].ctx = r->ctx[SPE_CTX_EL1];
+		keys[i].has = has_pc | has_ctx << 1;
+		if (pcs) {
+			slot[i] = key_hash(key) & pcs->hmask;
+			__builtin_prefetch(&pcs->hash[slot[i]]);
+		}
+		a->elns[has_pc ? spe_addr_el(pc) << 1 | spe_addr_ns(pc) : 8]++;
+		a->op[f & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :
+				       0]++;
+		a->ev[0][ev & 0xff]++;
+		a->ev[1][(ev >> 8) & 0xff]++;
+		a->ev[2][(ev >> 16) & 0xff]++;
+		a->ev[3][(ev >> 24) & 0xff]++;
+		if (__builtin_expect(ev >> 32, 0))
+			for (uint64_t hi = ev >> 32; hi; hi &= hi - 1)
+				p->ev[32 + __builtin_ctzll(hi)]++;
+#define LAT(c)                                                            \
+	do {                                                              \
+		const bool has = cm & (1u << (c));                        \
+		const unsigned int v = r->cnt[c];                         \
+                                                                          \
+		if (__builtin_expect(has && v >= LAT_DIRECT, 0))          \
+			hist_add(&p->lat[c], v);                          \
+		else                                                      \
+			a->lat[c][has ? v : LAT_DIRECT]++;                \
+	} while (0)
+		LAT(0);
+		LAT(1);
+		LAT(2);
+#undef LAT
+		if (__builtin_expect(has_ds && r->ds >= 16, 0)) {
+			p->ds[spe_ds_decode(p->cpu, r->ds)]++;
+			p->ds_raw_other++;
+		}
+		a->ds[has_ds && r->ds < 16 ? r->ds : 16]++;
+		ev_recs += has_ev;
+		ds_recs += has_ds;
+		no_ctx += !has_ctx;
+		ts_recs += has_ts;
+		ts_lo = has_ts && ts < ts_lo ? ts : ts_lo;
+		ts_hi = has_ts && ts > ts_hi ? ts : ts_hi;
 	}
-	p->ds_records += has_ds;
-	if (has_ds && r->ds >= 16) {
-		p->ds[spe_ds_decode(p->cpu, r->ds)]++;
-		p->ds_raw_other++;
+	p->samples += n;
+	p->ev_records += ev_recs;
+	p->ds_records += ds_recs;
+	p->no_ctx += no_ctx;
+	if (ts_recs) {
+		if (!p->ts_records || ts_lo < p->ts_first)
+			p->ts_first = ts_lo;
+		if (ts_hi > p->ts_last)
+			p->ts_last = ts_hi;
+		p->ts_records += ts_recs;
 	}
-	a->ds[has_ds && r->ds < 16 ? r->ds : 16]++;
-	if (!(r->ctx_mask & (1u << SPE_CTX_EL1)))
-		p->no_ctx++;
-	else if (!keys)
-		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
-	p->ts_first = has_ts && (!p->ts_records || r->ts < p->ts_first) ?
-			      r->ts :
-			      p->ts_first;
-	p->ts_last = has_ts && r->ts > p->ts_last ? r->ts : p->ts_last;
-	p->ts_records += has_ts;
+}
+
+/*
+ * The PCs of @keys[0..n) with bit 0 of has into @t, their hash slots in
+ * @slot, in order: the probe loop with the table in registers, @t's
+ * total stored once.
+ */
+static inline void topk_add_pcs(struct spe_topk *t,
+				const struct spe_topk_keys *keys,
+				const uint32_t *slot, size_t n)
+{
+	struct spe_topk_slot *h = t->hash;
+	const uint32_t mask = t->hmask;
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t key = keys[i].pc;
+		uint32_t s = slot[i];
+
+		if (!(keys[i].has & 1))
+			continue;
+		total++;
+		while (h[s].count && h[s].key != key)
+			s = (s + 1) & mask;
+		if (h[s].count) {
+			h[s].count++;
+			continue;
+		}
+		if (t->n == t->max_n) {
+			spe_topk_purge(t);
+			s = find_slot_at(t, key, slot[i]) - h;
+		}
+		h[s].key = key;
+		h[s].count = 1;
+		t->n++;
+	}
+	t->total += total;
+}
+
+/* The CONTEXTIDR values of @keys[0..n) with bit 1 of has into @t. */
+static inline void topk_add_ctxs(struct spe_topk *t,
+				 const struct spe_topk_keys *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].has & 2)
+			topk_add(t, keys[i].ctx);
 }
 
 void spe_profile_sync(struct spe_profile *p)
@@ -328,6 +397,13 @@ void spe_profile_sync(struct spe_profile *p)
 
 	if (!a || !a->n)
 		return;
+	for (unsigned int el = 0; el < 4; el++) {
+		for (unsigned int ns = 0; ns < 2; ns++) {
+			p->el_ns[el][ns] += a->elns[el << 1 | ns];
+			p->el[el] += a->elns[el << 1 | ns];
+		}
+	}
+	p->no_pc += a->elns[8];
 	p->no_op += a->op[0];
 	for (unsigned int i = 1; i <= 4 * 256; i++) {
 		uint64_t c = a->op[i];
@@ -371,35 +447,36 @@ void spe_profile_sync(struct spe_profile *p)
 	memset(a, 0, sizeof(*a));
 }
 
-void spe_profile_add_batch_keys(struct spe_profile *p,
-				const struct spe_record *r, size_t n,
-				struct spe_topk_keys *keys)
+/* Before @n more records: fold the counts if they could overflow. */
+static inline void acc_reserve(struct spe_profile *p, size_t n)
 {
 	if (p->acc->n + n >= ACC_MAX)
 		spe_profile_sync(p);
 	p->acc->n += n;
-	for (size_t i = 0; i < n; i++)
-		batch_add(p, p->acc, &r[i], 0, &keys[i]);
+}
+
+void spe_profile_add_batch_keys(struct spe_profile *p,
+				const struct spe_record *r, size_t n,
+				struct spe_topk_keys *keys)
+{
+	acc_reserve(p, n);
+	batch_counts(p, p->acc, r, n, keys, NULL, NULL);
 }
 
 void spe_profile_add_keys(struct spe_profile *p,
 			  const struct spe_topk_keys *keys, size_t n)
 {
-	uint32_t slot[64];
+	uint32_t slot[BATCH];
 
 	while (n) {
-		size_t k = n < 64 ? n : 64;
+		size_t k = n < BATCH ? n : BATCH;
 
 		for (size_t i = 0; i < k; i++) {
 			slot[i] = key_hash(keys[i].pc) & p->pcs.hmask;
 			__builtin_prefetch(&p->pcs.hash[slot[i]]);
 		}
-		for (size_t i = 0; i < k; i++) {
-			if (keys[i].has & 1)
-				topk_add_at(&p->pcs, keys[i].pc, slot[i]);
-			if (keys[i].has & 2)
-				topk_add(&p->ctx, keys[i].ctx);
-		}
+		topk_add_pcs(&p->pcs, keys, slot, k);
+		topk_add_ctxs(&p->ctx, keys, k);
 		keys += k;
 		n -= k;
 	}
@@ -408,28 +485,22 @@ void spe_profile_add_keys(struct spe_profile *p,
 void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n)
 {
-	uint32_t slot[64];
+	struct spe_topk_keys keys[BATCH];
+	uint32_t slot[BATCH];
 
 	if (!p->acc) {
 		for (size_t i = 0; i < n; i++)
 			profile_add(p, &r[i]);
 		return;
 	}
-	if (p->acc->n + n >= ACC_MAX)
-		spe_profile_sync(p);
-	p->acc->n += n;
+	acc_reserve(p, n);
 	while (n) {
-		size_t k = n < 64 ? n : 64;
+		size_t k = n < BATCH ? n : BATCH;
 
-		/* the top-K slots first: their cache misses overlap */
-		for (size_t i = 0; i < k; i++) {
-			slot[i] = key_hash(spe_addr_canon(
-					  r[i].addr[SPE_ADDR_PC])) &
-				  p->pcs.hmask;
-			__builtin_prefetch(&p->pcs.hash[slot[i]]);
-		}
-		for (size_t i = 0; i < k; i++)
-			batch_add(p, p->acc, &r[i], slot[i], NULL);
+		/* the counts first: the top-K probes' misses overlap them */
+		batch_counts(p, p->acc, r, k, keys, slot, &p->pcs);
+		topk_add_pcs(&p->pcs, keys, slot, k);
+		topk_add_ctxs(&p->ctx, keys, k);
 		r += k;
 		n -= k;
 	}
