@@ -101,7 +101,7 @@ struct spe_profile_acc {
 	uint32_t op[1 + 4 * 256];   /* 0: no op, else 1 + class.op */
 	uint32_t ev[EV_BYTES][256]; /* events bytes by value */
 	uint32_t lat[SPE_CNT_NR_KNOWN][LAT_DIRECT + 1];
-	uint32_t ds[16 + 1];	/* raw values 0..15; 16: none */
+	uint32_t ds[16 + 1];	  /* raw values 0..15; 16: none */
 	uint32_t elns[4 * 2 + 1]; /* by EL and NS bit of the PC; 8: no PC */
 };
 
@@ -306,15 +306,15 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 		if (__builtin_expect(ev >> 32, 0))
 			for (uint64_t hi = ev >> 32; hi; hi &= hi - 1)
 				p->ev[32 + __builtin_ctzll(hi)]++;
-#define LAT(c)                                                            \
-	do {                                                              \
-		const bool has = cm & (1u << (c));                        \
-		const unsigned int v = r->cnt[c];                         \
-                                                                          \
-		if (__builtin_expect(has && v >= LAT_DIRECT, 0))          \
-			hist_add(&p->lat[c], v);                          \
-		else                                                      \
-			a->lat[c][has ? v : LAT_DIRECT]++;                \
+#define LAT(c)                                                   \
+	do {                                                     \
+		const bool has = cm & (1u << (c));               \
+		const unsigned int v = r->cnt[c];                \
+                                                                 \
+		if (__builtin_expect(has && v >= LAT_DIRECT, 0)) \
+			hist_add(&p->lat[c], v);                 \
+		else                                             \
+			a->lat[c][has ? v : LAT_DIRECT]++;       \
 	} while (0)
 		LAT(0);
 		LAT(1);
