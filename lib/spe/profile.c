@@ -358,27 +358,31 @@ static inline void topk_add_pcs(struct spe_topk *t,
 	const uint32_t mask = t->hmask;
 	uint64_t total = 0;
 
+	uint32_t held = t->n;
+
 	for (size_t i = 0; i < n; i++) {
 		const uint64_t key = keys[i].pc;
 		uint32_t s = slot[i];
+		bool fresh;
 
 		if (!(keys[i].has & 1))
 			continue;
 		total++;
 		while (h[s].count && h[s].key != key)
 			s = (s + 1) & mask;
-		if (h[s].count) {
-			h[s].count++;
-			continue;
-		}
-		if (t->n == t->max_n) {
+		/* as topk_add_at(): no branch on a new key */
+		fresh = !h[s].count;
+		if (__builtin_expect(held + fresh > t->max_n, 0)) {
+			t->n = held;
 			spe_topk_purge(t);
+			held = t->n;
 			s = find_slot_at(t, key, slot[i]) - h;
 		}
 		h[s].key = key;
-		h[s].count = 1;
-		t->n++;
+		h[s].count++;
+		held += fresh;
 	}
+	t->n = held;
 	t->total += total;
 }
 
