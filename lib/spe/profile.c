@@ -301,8 +301,12 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 				       0]++;
 		a->ev[0][ev & 0xff]++;
 		a->ev[1][(ev >> 8) & 0xff]++;
-		a->ev[2][(ev >> 16) & 0xff]++;
-		a->ev[3][(ev >> 24) & 0xff]++;
+		/* a zero byte counts nothing (sync skips value 0): most
+		 * events are in the low two bytes */
+		if (ev >> 16) {
+			a->ev[2][(ev >> 16) & 0xff]++;
+			a->ev[3][(ev >> 24) & 0xff]++;
+		}
 		if (__builtin_expect(ev >> 32, 0))
 			for (uint64_t hi = ev >> 32; hi; hi &= hi - 1)
 				p->ev[32 + __builtin_ctzll(hi)]++;
