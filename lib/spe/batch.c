@@ -111,7 +111,6 @@ static inline void topk_add_pcs(struct spe_topk *t,
 	struct spe_topk_slot *h = t->hash;
 	const uint32_t mask = t->hmask;
 	uint64_t total = 0;
-
 	uint32_t held = t->n;
 
 	for (size_t i = 0; i < n; i++) {
