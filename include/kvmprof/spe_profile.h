@@ -122,7 +122,7 @@ struct spe_profile {
 	uint64_t ts_records;
 	uint64_t ts_first, ts_last;	/* min and max timestamp */
 	/* private: lookup tables, and counts of batches not yet folded
-	 * into the fields above (profile.c, spe_profile_sync()) */
+	 * into the fields above (batch.c, spe_profile_sync()) */
 	uint16_t op_tab[4][256];
 	uint8_t ds_tab[16];
 	struct spe_profile_acc *acc;

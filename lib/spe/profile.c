@@ -10,16 +10,8 @@
 
 #include <kvmprof/spe_profile.h>
 
+#include "profile.h"
 #include "topk.h"
-
-/* op_tab entries: the subclass, and what the operation mix counts */
-#define OPT_SUB 0x00ff
-#define OPT_LD 0x0100
-#define OPT_ST 0x0200
-#define OPT_COND 0x0400
-#define OPT_IND 0x0800
-#define OPT_CALL 0x1000
-#define OPT_RET 0x2000
 
 /* ---- histograms --------------------------------------------------------- */
 
@@ -36,28 +28,6 @@ uint64_t spe_hist_lo(unsigned int b)
 uint64_t spe_hist_hi(unsigned int b)
 {
 	return b + 1 < SPE_HIST_BUCKETS ? spe_hist_lo(b + 1) - 1 : 0xffff;
-}
-
-static inline unsigned int hist_bucket(uint64_t v)
-{
-	unsigned int msb;
-
-	if (v < 4)
-		return v;
-	if (v > 0xffff)
-		v = 0xffff;
-	msb = 63 - __builtin_clzll(v);
-	/* 4 buckets per power of two: the two bits below the top one */
-	return 4 * (msb - 1) + ((v >> (msb - 2)) & 3);
-}
-
-static inline void hist_add(struct spe_hist *h, uint64_t v)
-{
-	h->count++;
-	h->sum += v;
-	if (v > h->max)
-		h->max = v;
-	h->bucket[hist_bucket(v)]++;
 }
 
 void spe_hist_add(struct spe_hist *h, uint64_t v)
@@ -86,22 +56,6 @@ uint64_t spe_hist_quantile(const struct spe_hist *h, double q)
 	}
 	return h->max;
 }
-
-/* Latencies below LAT_DIRECT are counted by value (slot LAT_DIRECT: absent). */
-#define LAT_DIRECT 1024
-/* Events bytes counted by value: the low 4 (higher bits one by one). */
-#define EV_BYTES 4
-/* A sync before the 32-bit counts could overflow. */
-#define ACC_MAX (1u << 31)
-
-struct spe_profile_acc {
-	uint64_t n;		    /* records since the last sync */
-	uint32_t op[1 + 4 * 256];   /* 0: no op, else 1 + class.op */
-	uint32_t ev[EV_BYTES][256]; /* events bytes by value */
-	uint32_t lat[SPE_CNT_NR_KNOWN][LAT_DIRECT + 1];
-	uint32_t ds[16 + 1]; /* raw values 0..15; 16: none */
-	uint64_t sink[2];    /* absent PC's EL counts */
-};
 
 /* ---- profile --------------------------------------------------------------- */
 
@@ -256,183 +210,6 @@ static inline void profile_add(struct spe_profile *p,
 void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 {
 	profile_add(p, r);
-}
-
-/* ---- batches: counts by value, folded at sync --------------------------- */
-
-/*
- * One record of a batch: each field's count goes to the table slot of its
- * value (or, absent, to a slot that counts nothing), so there is no branch
- * on the record's kind, only on rare values (latencies from LAT_DIRECT up,
- * data sources from 16 up, events above bit 31) and on the top-K.
- */
-static inline __attribute__((always_inline)) void
-batch_add(struct spe_profile *p, struct spe_profile_acc *a,
-	  const struct spe_record *r, uint32_t pc_slot,
-	  struct spe_topk_keys *keys)
-{
-	const bool has_pc = r->addr_mask & (1u << SPE_ADDR_PC);
-	const bool has_ev = r->flags & SPE_REC_EV;
-	const bool has_ds = r->flags & SPE_REC_DS;
-	const bool has_ts = r->flags & SPE_REC_TS;
-	const uint64_t pc = r->addr[SPE_ADDR_PC], ev = has_ev ? r->events : 0;
-	const unsigned int el = spe_addr_el(pc);
-	unsigned int i;
-
-	p->samples++;
-	(*(has_pc ? &p->el[el] : &p->no_pc))++;
-	(*(has_pc ? &p->el_ns[el][spe_addr_ns(pc)] : &a->sink[0]))++;
-	if (keys) {
-		keys->pc = spe_addr_canon(pc);
-		keys->ctx = r->ctx[SPE_CTX_EL1];
-		keys->has = has_pc | (r->ctx_mask & (1u << SPE_CTX_EL1)) << 1;
-	} else if (has_pc) {
-		topk_add_at(&p->pcs, spe_addr_canon(pc), pc_slot);
-	}
-	a->op[r->flags & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :
-				      0]++;
-	p->ev_records += has_ev;
-	for (i = 0; i < EV_BYTES; i++)
-		a->ev[i][(ev >> 8 * i) & 0xff]++;
-	if (ev >> 8 * EV_BYTES)
-		for (uint64_t hi = ev >> 8 * EV_BYTES; hi; hi &= hi - 1)
-			p->ev[8 * EV_BYTES + __builtin_ctzll(hi)]++;
-	for (i = 0; i < SPE_CNT_NR_KNOWN; i++) {
-		const bool has = spe_rec_has_cnt(r, i);
-
-		if (has && r->cnt[i] >= LAT_DIRECT)
-			hist_add(&p->lat[i], r->cnt[i]);
-		else
-			a->lat[i][has ? r->cnt[i] : LAT_DIRECT]++;
-	}
-	p->ds_records += has_ds;
-	if (has_ds && r->ds >= 16) {
-		p->ds[spe_ds_decode(p->cpu, r->ds)]++;
-		p->ds_raw_other++;
-	}
-	a->ds[has_ds && r->ds < 16 ? r->ds : 16]++;
-	if (!(r->ctx_mask & (1u << SPE_CTX_EL1)))
-		p->no_ctx++;
-	else if (!keys)
-		topk_add(&p->ctx, r->ctx[SPE_CTX_EL1]);
-	p->ts_first = has_ts && (!p->ts_records || r->ts < p->ts_first) ?
-			      r->ts :
-			      p->ts_first;
-	p->ts_last = has_ts && r->ts > p->ts_last ? r->ts : p->ts_last;
-	p->ts_records += has_ts;
-}
-
-void spe_profile_sync(struct spe_profile *p)
-{
-	struct spe_profile_acc *a = p->acc;
-
-	if (!a || !a->n)
-		return;
-	p->no_op += a->op[0];
-	for (unsigned int i = 1; i <= 4 * 256; i++) {
-		uint64_t c = a->op[i];
-		unsigned int cls = (i - 1) >> 8;
-		uint16_t e = p->op_tab[cls][(i - 1) & 0xff];
-
-		if (!c)
-			continue;
-		p->op_class[cls] += c;
-		p->op_sub[e & OPT_SUB] += c;
-		p->loads += e & OPT_LD ? c : 0;
-		p->stores += e & OPT_ST ? c : 0;
-		p->br_cond += e & OPT_COND ? c : 0;
-		p->br_ind += e & OPT_IND ? c : 0;
-		p->br_call += e & OPT_CALL ? c : 0;
-		p->br_ret += e & OPT_RET ? c : 0;
-	}
-	for (unsigned int b = 0; b < EV_BYTES; b++)
-		for (unsigned int v = 1; v < 256; v++)
-			for (unsigned int k = 0; a->ev[b][v] && k < 8; k++)
-				if (v & 1u << k)
-					p->ev[8 * b + k] += a->ev[b][v];
-	for (unsigned int i = 0; i < SPE_CNT_NR_KNOWN; i++) {
-		struct spe_hist *h = &p->lat[i];
-
-		for (unsigned int v = 0; v < LAT_DIRECT; v++) {
-			uint64_t c = a->lat[i][v];
-
-			if (!c)
-				continue;
-			h->count += c;
-			h->sum += c * v;
-			h->max = v > h->max ? v : h->max;
-			h->bucket[hist_bucket(v)] += c;
-		}
-	}
-	for (unsigned int v = 0; v < 16; v++) {
-		p->ds[p->ds_tab[v]] += a->ds[v];
-		p->ds_raw[v] += a->ds[v];
-	}
-	memset(a, 0, sizeof(*a));
-}
-
-void spe_profile_add_batch_keys(struct spe_profile *p,
-				const struct spe_record *r, size_t n,
-				struct spe_topk_keys *keys)
-{
-	if (p->acc->n + n >= ACC_MAX)
-		spe_profile_sync(p);
-	p->acc->n += n;
-	for (size_t i = 0; i < n; i++)
-		batch_add(p, p->acc, &r[i], 0, &keys[i]);
-}
-
-void spe_profile_add_keys(struct spe_profile *p,
-			  const struct spe_topk_keys *keys, size_t n)
-{
-	uint32_t slot[64];
-
-	while (n) {
-		size_t k = n < 64 ? n : 64;
-
-		for (size_t i = 0; i < k; i++) {
-			slot[i] = key_hash(keys[i].pc) & p->pcs.hmask;
-			__builtin_prefetch(&p->pcs.hash[slot[i]]);
-		}
-		for (size_t i = 0; i < k; i++) {
-			if (keys[i].has & 1)
-				topk_add_at(&p->pcs, keys[i].pc, slot[i]);
-			if (keys[i].has & 2)
-				topk_add(&p->ctx, keys[i].ctx);
-		}
-		keys += k;
-		n -= k;
-	}
-}
-
-void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
-			   size_t n)
-{
-	uint32_t slot[64];
-
-	if (!p->acc) {
-		for (size_t i = 0; i < n; i++)
-			profile_add(p, &r[i]);
-		return;
-	}
-	if (p->acc->n + n >= ACC_MAX)
-		spe_profile_sync(p);
-	p->acc->n += n;
-	while (n) {
-		size_t k = n < 64 ? n : 64;
-
-		/* the top-K slots first: their cache misses overlap */
-		for (size_t i = 0; i < k; i++) {
-			slot[i] = key_hash(spe_addr_canon(
-					  r[i].addr[SPE_ADDR_PC])) &
-				  p->pcs.hmask;
-			__builtin_prefetch(&p->pcs.hash[slot[i]]);
-		}
-		for (size_t i = 0; i < k; i++)
-			batch_add(p, p->acc, &r[i], slot[i], NULL);
-		r += k;
-		n -= k;
-	}
 }
 
 static int add_batch_cb(void *arg, const struct spe_record *r, size_t n)

@@ -123,11 +123,14 @@ void spe_topk_purge(struct spe_topk *t)
 	 * each slot's stored and kept only if it survives */
 	n = 0;
 	for (uint32_t s = 0; s < nslots; s++) {
-		t->scratch[n] = h[s].key;
-		t->scratch[n + 1] = h[s].count - m;
-		n += h[s].count > m ? 2 : 0;
+		const uint64_t c = t->hash[s].count;
+
+		t->scratch[n] = t->hash[s].key;
+		t->scratch[n + 1] = c - m;
+		n += c > m ? 2 : 0;
+		/* emptied as it is read: no second pass to clear the table */
+		t->hash[s].count = 0;
 	}
-	memset(t->hash, 0, nslots * sizeof(*t->hash));
 	for (uint32_t i = 0; i < n; i += 2) {
 		struct spe_topk_slot *sl = find_slot(t, t->scratch[i]);
 

@@ -32,23 +32,25 @@ static inline struct spe_topk_slot *find_slot(const struct spe_topk *t,
 	return find_slot_at(t, key, key_hash(key) & t->hmask);
 }
 
-/* Adds @key, whose hash slot is @s (purges keep the table's size). */
+/*
+ * Adds @key, whose hash slot is @s (purges keep the table's size).  No
+ * branch on whether the key is new (as likely as not with a long tail of
+ * keys): a new key's slot is empty, so writing the key and adding 1 to
+ * the count does both cases; only a full table (a purge first) branches.
+ */
 static inline void topk_add_at(struct spe_topk *t, uint64_t key, uint32_t s)
 {
 	struct spe_topk_slot *sl = find_slot_at(t, key, s);
+	const bool fresh = !sl->count;
 
 	t->total++;
-	if (sl->count) {
-		sl->count++;
-		return;
-	}
-	if (t->n == t->max_n) {
+	if (__builtin_expect(t->n + fresh > t->max_n, 0)) {
 		spe_topk_purge(t);
 		sl = find_slot_at(t, key, s);
 	}
 	sl->key = key;
-	sl->count = 1;
-	t->n++;
+	sl->count++;
+	t->n += fresh;
 }
 
 static inline void topk_add(struct spe_topk *t, uint64_t key)
