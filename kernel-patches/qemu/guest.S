@@ -29,6 +29,8 @@
 #define DB_SPE_DFR0	0x58
 #define DB_SPE_ESR	0x60
 #define DB_SPE_DONE	0x68
+#define DB_COST_HVC	0xf0
+#define DB_COST_MMIO	0xf8
 
 #define GICD_BASE	0x08000000
 #define GICR_SGI_BASE	0x080b0000	/* GICR_BASE + 64K */
@@ -350,6 +352,35 @@ vectors_pv:
 	mov	x14, #\off
 	b	pv_unexpected
 	.endr
+
+
+/*
+ * Exit cost ("vmm exitcost"). Entry state:
+ *   x0: number of in-kernel exits (HVC SMCCC_VERSION, answered by KVM),
+ *   x1: number of exits to the VMM (MMIO writes), x3: MMIO base.
+ * HVC returns in x0-x3, so the counts and the base move to x5-x7 first.
+ * Writes no system register: every save is elidable.
+ */
+	.balign	8
+	.globl	guest_exitcost
+guest_exitcost:
+	mov	x5, x0
+	mov	x6, x1
+	mov	x7, x3
+1:	cbz	x5, 2f
+	movz	x0, #0x8000, lsl #16	/* SMCCC_VERSION */
+	hvc	#0
+	sub	x5, x5, #1
+	b	1b
+2:	str	xzr, [x7, #DB_COST_HVC]
+3:	cbz	x6, 4f
+	str	xzr, [x7, #DB_COST_MMIO]
+	sub	x6, x6, #1
+	b	3b
+4:	movz	x0, #0x0008		/* PSCI SYSTEM_OFF */
+	movk	x0, #0x8400, lsl #16
+	hvc	#0
+	b	.
 
 	.balign	2048
 vectors:

@@ -62,6 +62,13 @@
  *	without SPE, every KVM_ARM_VCPU_SPE_CTRL attribute must fail with
  *	ENXIO.
  *
+ *   kvmprof-vmm exitcost [--hvc N] [--mmio N]
+ *	N exits that KVM handles itself (HVC SMCCC_VERSION), then N exits
+ *	to the VMM (MMIO writes); prints "vmm: exitcost hvc N <ns> mmio N
+ *	<ns>", the CLOCK_MONOTONIC time each series took (instructions under
+ *	QEMU -icount shift=0, see scripts/qemu-exitcost.sh). At most 100000
+ *	each.
+ *
  *   kvmprof-vmm btf <tracepoint>...
  *	Prints the prototype of each tracepoint as recorded in the running
  *	kernel's BTF (/sys/kernel/btf/vmlinux, typedef btf_trace_<tracepoint>).
@@ -109,6 +116,8 @@
 #define DB_SPE_DFR0	0x58
 #define DB_SPE_ESR	0x60
 #define DB_SPE_DONE	0x68
+#define DB_COST_HVC	0xf0
+#define DB_COST_MMIO	0xf8
 
 #define APF_BLOCK	(GUEST_BASE + 0x100000)
 #define APF_PPI		20
@@ -132,6 +141,7 @@
 extern const unsigned char guest_start[], guest_end[], guest_apf[];
 extern const unsigned char guest_apf_pv[];
 extern const unsigned char guest_spe[];
+extern const unsigned char guest_exitcost[];
 
 static int failures;
 
@@ -1245,6 +1255,79 @@ static int cmd_spe(int argc, char **argv)
 	return failures ? 1 : 0;
 }
 
+/*
+ * Exit cost: the guest makes NHVC exits that KVM answers itself (HVC
+ * SMCCC_VERSION, one KVM_RUN), then NMMIO exits to this VMM (one KVM_RUN
+ * each), writing no system register. Prints the CLOCK_MONOTONIC time per
+ * exit of each kind. Under QEMU's -icount shift=0 that clock advances one
+ * nanosecond per instruction the whole (single) CPU retires, so the figures
+ * are instruction counts per exit: world switch, KVM's handling, and for
+ * MMIO the return to userspace and this loop.
+ */
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmd_exitcost(int argc, char **argv)
+{
+	int nhvc = 100000, nmmio = 10000, seen_mmio = 0, kvm, vm, vcpu, i;
+	__u64 t0, t_hvc = 0, t_end = 0;
+	struct kvm_run *run;
+	bool done = false;
+
+	for (i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--hvc"))
+			nhvc = parse_count(argv[i + 1]);
+		else if (!strcmp(argv[i], "--mmio"))
+			nmmio = parse_count(argv[i + 1]);
+		else
+			break;
+	}
+	if (i != argc || nhvc < 1 || nmmio < 1) {
+		printf("usage: %s exitcost [--hvc N] [--mmio N]\n", argv[0]);
+		return 2;
+	}
+
+	vm = create_guest_vm(&kvm);
+	vcpu = create_vcpu(kvm, vm, false, &run);
+	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE + (guest_exitcost - guest_start));
+	set_reg(vcpu, CORE_REG(regs.regs[0]), nhvc);
+	set_reg(vcpu, CORE_REG(regs.regs[1]), nmmio);
+	set_reg(vcpu, CORE_REG(regs.regs[3]), MMIO_BASE);
+
+	t0 = mono_ns();
+	while (!done) {
+		if (vcpu_run(vcpu, run))
+			die("KVM_RUN");
+		if (run->exit_reason == KVM_EXIT_MMIO &&
+		    run->mmio.phys_addr == MMIO_BASE + DB_COST_HVC && !t_hvc) {
+			t_hvc = mono_ns();
+		} else if (run->exit_reason == KVM_EXIT_MMIO &&
+			   run->mmio.phys_addr == MMIO_BASE + DB_COST_MMIO && t_hvc) {
+			seen_mmio++;
+		} else if (run->exit_reason == KVM_EXIT_SYSTEM_EVENT && t_hvc) {
+			t_end = mono_ns();
+			done = true;
+		} else {
+			fail("exitcost: unexpected exit %u (MMIO 0x%llx)", run->exit_reason,
+			     (unsigned long long)run->mmio.phys_addr);
+			done = true;
+		}
+	}
+	if (seen_mmio != nmmio)
+		fail("exitcost: %d MMIO exits, expected %d", seen_mmio, nmmio);
+	if (!failures)
+		printf("vmm: exitcost hvc %d %llu mmio %d %llu\n", nhvc,
+		       (unsigned long long)(t_hvc - t0), nmmio,
+		       (unsigned long long)(t_end - t_hvc));
+	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i, n;
@@ -1274,6 +1357,8 @@ int main(int argc, char **argv)
 		return cmd_btf(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "spe"))
 		return cmd_spe(argc, argv);
-	printf("usage: %s run|apf|linux|btf|spe ...\n", argv[0]);
+	if (argc >= 2 && !strcmp(argv[1], "exitcost"))
+		return cmd_exitcost(argc, argv);
+	printf("usage: %s run|apf|linux|btf|spe|exitcost ...\n", argv[0]);
 	return 2;
 }

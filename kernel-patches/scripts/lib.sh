@@ -309,13 +309,16 @@ cpio_gz() {
 # qemu_boot <name> <Image> <initramfs> <output directory> <command line>
 # Boots under QEMU 10 (KVM at EL2, FEAT_FGT) with the serial console in
 # <output directory>/<name>.log, under a timeout (KP_QEMU_TIMEOUT, 600 s);
-# fails unless the guest's /init printed "KP: END".
+# fails unless the guest's /init printed "KP: END". KP_QEMU_SMP (default 2)
+# and KP_QEMU_ARGS (extra QEMU options, split on spaces) adjust the machine.
 qemu_boot() {
 	local name=$1 image=$2 initrd=$3 dir=$4 append=$5 rc=0 t
 	local slog=$dir/$name.log
 	t=$(now)
+	# shellcheck disable=SC2086 # KP_QEMU_ARGS: several options
 	timeout "${KP_QEMU_TIMEOUT:-600}" "$QEMU" -L "$QEMU_DATA" \
-		-M virt,virtualization=on,gic-version=3 -cpu max -smp 2 -m 1024 \
+		-M virt,virtualization=on,gic-version=3 -cpu max -smp "${KP_QEMU_SMP:-2}" -m 1024 \
+		${KP_QEMU_ARGS:-} \
 		-display none -monitor none -serial "file:$slog" -no-reboot \
 		-audio none -nic none \
 		-kernel "$image" -initrd "$initrd" \
