@@ -5,7 +5,8 @@ UNIT_DEPS_kvmnames := lib/kvmnames.c
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
 UNIT_DEPS_procfs := lib/procfs.c
-UNIT_DEPS_config := daemon/config.c daemon/config_file.c
+UNIT_DEPS_config := daemon/config.c daemon/config_keys.c daemon/config_doc.c \
+	daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
 	daemon/metrics_kvm.c daemon/kvmstats.c lib/kvmstats.c lib/json.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
