@@ -320,7 +320,8 @@ static const struct cli_cmd top_cmds[] = {
 	{ "top", cmd_top,
 	  "[--interval S] [--count N] [--sort COL] [--asc] [--filter TEXT] "
 	  "[--vm VM]",
-	  "live per-VM (or one VM's per-vCPU) rates; keys on a terminal" },
+	  "live per-VM (or one VM's per-vCPU) rates and STEAL%; keys on a "
+	  "terminal" },
 	{ "spe", cmd_spe_any, "VM | dump|records|report FILE ...",
 	  "a VM's guest SPE profile, or decode SPE data offline" },
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },
