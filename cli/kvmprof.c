@@ -253,6 +253,8 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		printf("BPF run stats: %s\n", cli_str(st, "bpf_stats_reason"));
 	printf("count cache: %s; vCPU run time and steal: %s\n",
 	       cli_str(st, "count_cache"), cli_str(st, "sched"));
+	printf("irqfd kworkers' events to their VM: %s\n",
+	       cli_str(st, "irqfd_attribution"));
 	lost = cli_obj(st, "lost");
 	reg = cli_obj(st, "registry");
 	printf("events lost: %" PRIu64 " (counters map full %" PRIu64
