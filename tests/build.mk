@@ -8,7 +8,8 @@ UNIT_DEPS_procfs := lib/procfs.c
 UNIT_DEPS_config := daemon/config.c daemon/config_keys.c daemon/config_doc.c \
 	daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
-	daemon/metrics_kvm.c daemon/kvmstats.c lib/kvmstats.c lib/json.c \
+	daemon/metrics_kvm.c daemon/kvmstats.c daemon/kvmstats_debugfs.c \
+	lib/kvmstats.c lib/json.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
 # (render.c embeds a VM's SPE profile: spe_capture.c and the decoder)
 UNIT_DEPS_render := daemon/render.c daemon/steal.c daemon/spe_capture.c $(SPE_SRCS) \
