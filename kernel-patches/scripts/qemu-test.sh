@@ -258,6 +258,7 @@ check_apf() {
 		expect "$name" "selftest async_pf reset" "$(grep -c '^reset: no stale token' "$log")" 1
 		expect "$name" "selftest async_pf release" "$(grep -c '^release: PPI 20 injected' "$log")" 1
 		expect "$name" "selftest async_pf suspend" "$(grep -c '^suspend: woken up at the timer' "$log")" 1
+		expect "$name" "selftest async_pf multi" "$(grep -c '^multi: 2 vcpus, 2 and 2 pages parked and resumed, 2 waiting at once' "$log")" 1
 		irqs=$(sed -n 's/^halt: \([0-9]*\) timer interrupts while waiting for 4 pages.*/\1/p' "$log" | tr -d '\r')
 		expect_true "$name" "selftest async_pf: guest took timer interrupts while waiting ($irqs > 8)" \
 			test "${irqs:-0}" -gt 8
