@@ -171,7 +171,7 @@ check_boot() {
 	# The guest SPE KUnit suite, built into this kernel, runs at boot
 	expect "$name" "KUnit kvm-arm64-spe-buf at boot" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-spe-buf: //p')" \
-		"pass:9 fail:0 skip:0 total:9"
+		"pass:12 fail:0 skip:0 total:12"
 	expect "$name" "KUnit kvm-arm64-sysreg-elide at boot" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-sysreg-elide: //p')" \
 		"pass:9 fail:0 skip:0 total:9"
