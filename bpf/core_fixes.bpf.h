@@ -118,6 +118,19 @@ static __always_inline struct kvm_vcpu *current_kvm_vcpu(void)
 	return vcpu_of_notifier(first);
 }
 
+/* The current kthread's data: a struct worker in a workqueue worker; NULL
+ * when there is none or this kernel lacks task->worker_private. */
+static __always_inline struct worker *current_kthread_worker(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct kthread *kt;
+
+	if (!bpf_core_field_exists(task->worker_private))
+		return NULL;
+	kt = BPF_CORE_READ(task, worker_private);
+	return kt ? BPF_CORE_READ(kt, data) : NULL;
+}
+
 /*
  * The vCPU whose async page fault the current kworker is completing: the
  * worker's current work item is the work_struct embedded in a struct
@@ -126,27 +139,70 @@ static __always_inline struct kvm_vcpu *current_kvm_vcpu(void)
  */
 static __always_inline struct kvm_vcpu *current_apf_work_vcpu(void)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	struct work_struct *work;
-	struct kthread *kt;
-	struct worker *w;
 	struct kvm_async_pf *apf;
+	struct worker *w;
 
-	if (!bpf_core_field_exists(task->worker_private) ||
-	    !bpf_core_type_exists(struct kvm_async_pf))
+	if (!bpf_core_type_exists(struct kvm_async_pf))
 		return NULL;
-	kt = BPF_CORE_READ(task, worker_private);
-	if (!kt)
-		return NULL;
-	w = BPF_CORE_READ(kt, data);
-	if (!w)
-		return NULL;
-	work = BPF_CORE_READ(w, current_work);
+	w = current_kthread_worker();
+	work = w ? BPF_CORE_READ(w, current_work) : NULL;
 	if (!work)
 		return NULL;
 	apf = (void *)((char *)work -
 		       bpf_core_field_offset(struct kvm_async_pf, work));
 	return BPF_CORE_READ(apf, vcpu);
+}
+
+/* irqfd_inject (virt/kvm/eventfd.c), from /proc/kallsyms by the loader;
+ * 0: unknown, irqfd kworkers' events stay unattributed */
+const volatile __u64 kp_irqfd_inject_fn = 0;
+
+/*
+ * The VM whose irqfd the current kworker is injecting: a workqueue worker
+ * (PF_WQ_WORKER) running irqfd_inject() (its current_func, checked, so the
+ * current work item is surely the `inject` member of a struct
+ * kvm_kernel_irqfd).  NULL otherwise, or when this kernel lacks a field.
+ */
+static __always_inline struct kvm *current_irqfd_kvm(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct kvm_kernel_irqfd *irqfd;
+	struct work_struct *work;
+	struct worker *w;
+
+	if (!kp_irqfd_inject_fn ||
+	    !bpf_core_field_exists(struct worker, current_func) ||
+	    !bpf_core_type_exists(struct kvm_kernel_irqfd) ||
+	    !(BPF_CORE_READ(task, flags) & PF_WQ_WORKER))
+		return NULL;
+	w = current_kthread_worker();
+	if (!w || (__u64)BPF_CORE_READ(w, current_func) != kp_irqfd_inject_fn)
+		return NULL;
+	work = BPF_CORE_READ(w, current_work);
+	if (!work)
+		return NULL;
+	irqfd = (void *)((char *)work -
+			 bpf_core_field_offset(struct kvm_kernel_irqfd,
+					       inject));
+	return BPF_CORE_READ(irqfd, kvm);
+}
+
+/* The VMM (tgid, its leader's start) of @kvm: false if unknown here. */
+static __always_inline bool kvm_vmm(struct kvm *kvm, __u32 *ret_tgid,
+				    __u64 *ret_start_ns)
+{
+	struct task_struct *owner;
+
+	if (!kvm || !bpf_core_field_exists(kvm->mm) ||
+	    !bpf_core_field_exists(struct mm_struct, owner))
+		return false;
+	owner = BPF_CORE_READ(kvm, mm, owner);
+	if (!owner)
+		return false;
+	*ret_tgid = (__u32)BPF_CORE_READ(owner, tgid);
+	*ret_start_ns = BPF_CORE_READ(owner, group_leader, start_boottime);
+	return true;
 }
 
 /*

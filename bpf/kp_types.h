@@ -88,6 +88,7 @@ struct hlist_head {
 struct mm_struct {
 	unsigned long arg_start;
 	unsigned long arg_end;
+	struct task_struct *owner; /* CONFIG_MEMCG: a thread of the process */
 };
 
 /* include/linux/pid.h: a pid's number in each namespace, up to its own */
@@ -102,6 +103,7 @@ struct pid {
 };
 
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+#define PF_WQ_WORKER 0x00000020 /* a workqueue worker */
 
 /* A task's user registers at syscall entry (bpf_task_pt_regs), per arch. */
 #if defined(__TARGET_ARCH_x86)
@@ -159,6 +161,7 @@ struct work_struct {
 /* kernel/workqueue_internal.h */
 struct worker {
 	struct work_struct *current_work;
+	void *current_func; /* work_func_t */
 };
 
 /* include/linux/kvm_host.h, CONFIG_KVM_ASYNC_PF */
@@ -171,7 +174,16 @@ struct preempt_notifier {
 	struct hlist_node link;
 };
 
-struct kvm;
+/* include/linux/kvm_host.h */
+struct kvm {
+	struct mm_struct *mm; /* the VMM's */
+};
+
+/* include/linux/kvm_irqfd.h: an irqfd; its inject work runs in a kworker */
+struct kvm_kernel_irqfd {
+	struct kvm *kvm;
+	struct work_struct inject;
+};
 
 /*
  * KVM keeps the vCPU's preempt notifier registered on the vCPU thread while

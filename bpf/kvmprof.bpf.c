@@ -283,13 +283,15 @@ static __always_inline bool kp_pit_pid(__u32 *ret)
 
 /*
  * A kernel thread (or one named as KVM's PIT worker) serves a VM without
- * being part of it: its events go to the VM it names, when that VM is
+ * being part of it: its events go to the VM it names (the PIT worker), or
+ * whose irqfd it injects (a kworker in irqfd_inject), when that VM is
  * known and unambiguous, else under tgid 0 (counted as unattributed); it
  * never announces a VM of its own.
  */
 static __always_inline struct kp_thread *kp_served_who(struct kp_who *w)
 {
 	struct kp_nspid_vm *vm, v;
+	__u64 start_ns;
 	__u32 pid;
 
 	w->tgid = 0;
@@ -297,8 +299,14 @@ static __always_inline struct kp_thread *kp_served_who(struct kp_who *w)
 	w->vcpu = KP_VCPU_NONE;
 	w->cache = false;
 	w->own = false;
-	if (!kp_pit_pid(&pid))
+	if (!kp_pit_pid(&pid)) {
+		if (kvm_vmm(current_irqfd_kvm(), &pid, &start_ns) &&
+		    kp_vm_known(pid, start_ns)) {
+			w->tgid = pid;
+			w->start_ns = start_ns;
+		}
 		return NULL;
+	}
 	vm = bpf_map_lookup_elem(&kp_nspid_vm, &pid);
 	if (!vm)
 		return NULL;

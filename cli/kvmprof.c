@@ -253,6 +253,8 @@ static int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 		printf("BPF run stats: %s\n", cli_str(st, "bpf_stats_reason"));
 	printf("count cache: %s; vCPU run time and steal: %s\n",
 	       cli_str(st, "count_cache"), cli_str(st, "sched"));
+	printf("irqfd kworkers' events to their VM: %s\n",
+	       cli_str(st, "irqfd_attribution"));
 	lost = cli_obj(st, "lost");
 	reg = cli_obj(st, "registry");
 	printf("events lost: %" PRIu64 " (counters map full %" PRIu64
@@ -320,7 +322,8 @@ static const struct cli_cmd top_cmds[] = {
 	{ "top", cmd_top,
 	  "[--interval S] [--count N] [--sort COL] [--asc] [--filter TEXT] "
 	  "[--vm VM]",
-	  "live per-VM (or one VM's per-vCPU) rates; keys on a terminal" },
+	  "live per-VM (or one VM's per-vCPU) rates and STEAL%; keys on a "
+	  "terminal" },
 	{ "spe", cmd_spe_any, "VM | dump|records|report FILE ...",
 	  "a VM's guest SPE profile, or decode SPE data offline" },
 	{ "apf", cmd_apf, "VM", "a VM's asynchronous page faults per vCPU" },

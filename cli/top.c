@@ -29,21 +29,25 @@
 
 #include "top.h"
 
-#define TXT(h, n)                     \
-	{                             \
-		h, n, -1, true, false \
+#define TXT(h, n)                                               \
+	{                                                       \
+		.head = h, .name = n, .total = -1, .text = true \
 	}
-#define NUM(h, n)                      \
-	{                              \
-		h, n, -1, false, false \
+#define NUM(h, n)                                 \
+	{                                         \
+		.head = h, .name = n, .total = -1 \
 	}
-#define RATE(h, n, t)                 \
-	{                             \
-		h, n, t, false, false \
+#define RATE(h, n, t)                            \
+	{                                        \
+		.head = h, .name = n, .total = t \
 	}
-#define EXITS(h, n, t)               \
-	{                            \
-		h, n, t, false, true \
+#define EXITS(h, n, t)                                          \
+	{                                                       \
+		.head = h, .name = n, .total = t, .exits = true \
+	}
+#define STEAL(h, n)                                              \
+	{                                                        \
+		.head = h, .name = n, .total = -1, .steal = true \
 	}
 
 static const struct col vm_cols[] = {
@@ -59,6 +63,7 @@ static const struct col vm_cols[] = {
 	NUM("PIO>", "pio"),
 	NUM("MMIO>", "mmio"),
 	EXITS("EXITS>", "exits", -1),
+	STEAL("STEAL%>", "steal%"),
 };
 
 static const struct col vcpu_cols[] = {
@@ -73,6 +78,7 @@ static const struct col vcpu_cols[] = {
 	NUM("MMIO>", "mmio"),
 	EXITS("EXITS>", "exits", -1),
 	NUM("HALTS>", "halts"),
+	STEAL("STEAL%>", "steal%"),
 };
 
 const struct top_view top_views[] = {
@@ -129,6 +135,19 @@ static int cmp_key(const void *a, const void *b)
 		      ((const struct row *)b)->key);
 }
 
+/* The run delay's share of @r's runnable time since @p, percent (-1: the
+ * vCPUs were not runnable, or a total went back). */
+static double steal_pct(const struct row *r, const struct row *p)
+{
+	uint64_t run, delay;
+
+	if (r->run_ns < p->run_ns || r->delay_ns < p->delay_ns)
+		return -1;
+	run = r->run_ns - p->run_ns;
+	delay = r->delay_ns - p->delay_ns;
+	return run + delay ? 100.0 * (double)delay / (double)(run + delay) : -1;
+}
+
 /* Rates of @r from the previous refresh (t->prev, sorted by key). */
 static void rates(const struct top *t, struct row *r, const struct col *cols,
 		  int ncols, double dt)
@@ -143,6 +162,8 @@ static void rates(const struct top *t, struct row *r, const struct col *cols,
 		r->rate[c] = 0;
 		if (tc >= 0 && p && r->n[tc] >= p->n[tc])
 			r->rate[c] = (double)(r->n[tc] - p->n[tc]) / dt;
+		if (cols[c].steal)
+			r->rate[c] = p ? steal_pct(r, p) : -1;
 	}
 }
 
@@ -183,6 +204,8 @@ static int fill_vms(struct top *t, const cJSON *vms)
 		r->n[9] = cli_num(vm, "pio");
 		r->n[10] = cli_num(vm, "mmio_write") + cli_num(vm, "mmio_read");
 		r->n[11] = cli_num(vm, "exits");
+		r->run_ns = cli_num(vm, "run_ns");
+		r->delay_ns = cli_num(vm, "delay_ns");
 		t->silent |= !strcmp(cli_str(vm, "exits_state"), "silent");
 	}
 	return 0;
@@ -236,6 +259,8 @@ static int fill_vcpu(struct top *t, const cJSON *c, const char *label)
 	r->n[8] = cli_num(mmio, "write") + cli_num(mmio, "read");
 	r->n[9] = cli_ev_total(c, KP_EV_EXIT);
 	r->n[10] = cli_num(w, "waited") + cli_num(w, "polled");
+	r->run_ns = cli_ev_total(c, KP_EV_VCPU_RUN);
+	r->delay_ns = cli_ev_total(c, KP_EV_VCPU_DELAY);
 	if (add_reasons(t, 'x', cli_ev_by(c, KP_EV_EXIT)) ||
 	    add_reasons(t, 'u', cli_ev_by(c, KP_EV_USERSPACE_EXIT)))
 		return -ENOMEM;

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 
-#define NCOLS 12
+#define NCOLS 13
 #define KEYLEN 72
 #define MAX_REASONS 512
 
@@ -23,6 +23,10 @@ struct col {
 	int total;	  /* a rate: index of its total column; else -1 */
 	bool text;
 	bool exits; /* guest exits: "silent" where kvm_exit is */
+	/* STEAL%: the share of the vCPUs' runnable time (run + delay) since
+	 * the previous refresh spent waiting for a host CPU, in rate[]; -1
+	 * when they were not runnable */
+	bool steal;
 };
 
 struct top_view {
@@ -38,6 +42,7 @@ struct row {
 	char text[NCOLS][64];
 	uint64_t n[NCOLS]; /* totals (and pid, vCPUs) */
 	double rate[NCOLS];
+	uint64_t run_ns, delay_ns; /* sched.run_ns, sched.delay_ns totals */
 };
 
 struct top {

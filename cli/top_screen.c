@@ -23,7 +23,7 @@ static int cmp_rows(const void *a, const void *b)
 
 	if (c->text)
 		d = strcmp(x->text[s_col], y->text[s_col]);
-	else if (c->total >= 0)
+	else if (c->total >= 0 || c->steal)
 		d = (x->rate[s_col] > y->rate[s_col]) -
 		    (x->rate[s_col] < y->rate[s_col]);
 	else
@@ -85,7 +85,9 @@ static void cell(char *line, size_t len, const struct top *t,
 		snprintf(line + l, len - l, "%s", r->text[i]);
 	else if (c->exits && t->silent)
 		snprintf(line + l, len - l, "silent");
-	else if (c->total >= 0)
+	else if (c->steal && r->rate[i] < 0)
+		snprintf(line + l, len - l, "-");
+	else if (c->total >= 0 || c->steal)
 		snprintf(line + l, len - l, "%.0f", r->rate[i]);
 	else
 		snprintf(line + l, len - l, "%" PRIu64, r->n[i]);

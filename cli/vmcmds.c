@@ -266,6 +266,7 @@ int cmd_kvm_stats(struct cli_ctx *ctx, int argc, char **argv)
 	       cli_str(vm, "state"),
 	       cJSON_IsString(reason) && *reason->valuestring ? ": " : "",
 	       cJSON_IsString(reason) ? reason->valuestring : "");
+	printf("source: %s\n", cli_str(vm, "source"));
 	fd = cli_obj(vm, "vm_stats");
 	if (cJSON_IsObject(fd))
 		ks_print("VM", fd);

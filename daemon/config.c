@@ -16,89 +16,7 @@
 #include <kvmprof/util.h>
 #include "config.h"
 
-#define D(f) false, offsetof(struct daemon_opts, f)
-#define S(f) true, offsetof(struct service_opts, f)
-
-/*
- * Every key: its type, where it goes, its range, whether SIGHUP applies
- * it, its default (as written in the file), and how the command line and
- * --help show it (options.c builds getopt's table and usage() from this).
- */
-/* clang-format off */
-const struct config_key config_key_table[] = {
-	{ "socket", K_PATH, D(socket_path), 0, 0, false, KP_DEFAULT_SOCKET,
-	  's', "PATH", NULL, "API socket" },
-	{ "socket-mode", K_MODE, D(socket_mode), 0, 0, false, "0660",
-	  0, "MODE", NULL, "socket permissions, octal" },
-	{ "socket-group", K_STR, D(socket_group), 0, 0, false, "kvmprof",
-	  0, "NAME", NULL, "socket group when it exists" },
-	{ "metrics-listen", K_LISTEN, S(metrics_listen), 0, 0, true,
-	  CONFIG_DEFAULT_METRICS, 0, "ADDR", NULL,
-	  "Prometheus /metrics on IPV4:PORT, [IPV6]:PORT or off" },
-	{ "metrics-max-kib", K_U32, S(metrics_max_kib), 64, 1u << 20, true,
-	  "32768", 0, "N", NULL, "largest /metrics response" },
-	{ "api-max-connections", K_U32, D(api_max_conns), 8, 65536, false,
-	  "1024", 0, "N", NULL, "API connections open at most" },
-	{ "api-max-connections-per-uid", K_U32, D(api_max_conns_per_uid), 1,
-	  65536, false, "64", 0, "N", NULL,
-	  "of which one client user id holds at most (more get 503)" },
-	{ "api-idle-timeout-s", K_U32, D(api_idle_timeout_s), 1, 3600, false,
-	  "2", 0, "N", NULL,
-	  "close an API connection idle, or whose request is not whole, this "
-	  "long" },
-	{ "interval-ms", K_U32, D(interval_ms), 10, 3600000, true, "1000",
-	  'i', "N", NULL, "harvest period" },
-	{ "grace-ms", K_U64, D(grace_ms), 0, 86400000, true, "30000",
-	  'g', "N", NULL, "keep exited VMs this long" },
-	{ "max-vms", K_U32, D(max_vms), 1, 65536, true, "4096",
-	  0, "N", NULL, "VMs tracked at most" },
-	{ "max-counters", K_U32, D(max_counters), 16, 1u << 24, false, "262144",
-	  0, "N", NULL, "BPF counter entries" },
-	{ "disable-probe", K_PROBES, D(disabled), 0, 0, false, "",
-	  0, "NAME", NULL, "do not load the probe on tracepoint NAME" },
-	{ "guest-symbols", K_SYMBOLS, S(guest_symbols), 0, 0, true, "",
-	  0, "VM:PATH", NULL, "symbol file of VM's guest kernel" },
-	{ "tracefs", K_PATH_OPT, D(tracefs), 0, 0, false, "",
-	  0, "DIR", NULL, "tracefs mount (default: found or mounted)" },
-	{ "bpf-stats", K_BOOL, D(bpf_stats), 0, 0, false, "no",
-	  0, NULL, "bpf-stats", "enable kernel BPF run-time stats (costs "
-	  "about as much per event as a probe itself)" },
-	{ "count-cache", K_BOOL, D(count_cache), 0, 0, false, "yes",
-	  0, NULL, "no-count-cache", "count every event in the shared BPF "
-	  "map, not in the per-thread cache (slower)" },
-	{ "bpf", K_BOOL, D(bpf), 0, 0, false, "yes", 0, NULL, "no-bpf",
-	  "load no BPF: serve KVM's own statistics only, VMs found in /proc" },
-	{ "kvm-stats", K_BOOL, D(kvm_stats), 0, 0, false, "yes", 0, NULL,
-	  "no-kvm-stats", "do not read KVM's binary statistics (and do not "
-	  "keep CAP_SYS_PTRACE)" },
-	{ "kvm-stats-metrics", K_BOOL, D(kvm_stats_metrics), 0, 0, true, "yes",
-	  0, NULL, "no-kvm-stats-metrics", "KVM's statistics in the API "
-	  "only, not in /metrics" },
-	{ "drop-privileges", K_BOOL, D(drop_privileges), 0, 0, false, "yes",
-	  0, NULL, "no-drop-privileges", "keep all capabilities after attach" },
-	{ "user", K_STR, S(user), 0, 0, false, "",
-	  0, "NAME", NULL, "run as NAME after attach when started as root, "
-	  "e.g. kvmprof (default: stay uid 0, without capabilities)" },
-	{ "spe-ring-kib", K_U32_POW2, D(spe_ring_kib), 64, 1u << 20, false,
-	  "8192", 0, "N", NULL, "SPE capture ring buffer, power of 2 >= 64" },
-	{ "spe-wakeup-kib", K_U32, D(spe_wakeup_kib), 1, 1u << 20, false,
-	  "256", 0, "N", NULL, "wake kvmprofd past this much SPE data" },
-	{ "spe-poll-ms", K_U32, D(spe_poll_ms), 1, 10000, true, "100",
-	  0, "N", NULL, "and read SPE data at least this often" },
-	{ "spe-raw-mib", K_U32, D(spe_raw_mib), 1, 4096, false, "64",
-	  0, "N", NULL, "raw SPE recording window per VM" },
-	{ "spe-midr", K_U64, D(spe_midr), 0, UINT32_MAX, false, "0",
-	  0, "X", NULL, "MIDR_EL1 of the guests' CPU, for SPE data sources, "
-	  "0: generic" },
-	{ "spe-top-pcs", K_U32, D(spe_top_pcs), 0, 1u << 20, false, "4096",
-	  0, "N", NULL, "top PCs tracked exactly per VM" },
-	{ "verbose", K_INT, D(verbosity), 0, 2, true, "0",
-	  'v', NULL, "verbose", "more logging (twice: libbpf debug)" },
-};
-/* clang-format on */
-#define NKEYS (ARRAY_SIZE(config_key_table))
-const size_t config_nkeys = NKEYS;
-_Static_assert(NKEYS <= 64, "config: set_line[] too small");
+#define NKEYS config_nkeys
 
 struct config_str {
 	struct config_str *next;
@@ -453,7 +371,7 @@ int config_set(struct config *c, const char *name, const char *v,
 
 const char *const *config_keys(void)
 {
-	static const char *names[NKEYS + 1];
+	static const char *names[CONFIG_MAX_KEYS + 1];
 
 	for (size_t i = 0; i < NKEYS; i++)
 		names[i] = config_key_table[i].name;

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kvmprofd configuration: defaults, then the file (kvmprofd.conf(5)), then
- * the command line.  One table of keys (config.c) serves the file parser,
- * the command line (a long option is the key of the same name), SIGHUP
- * reloads and --print-config.
+ * the command line.  One table of keys (config_keys.c) serves the file
+ * parser, the command line (a long option is the key of the same name),
+ * SIGHUP reloads, --print-config and the generated documentation.
  *
  * File syntax: `key = value` per line; blank lines and lines whose first
  * non-blank character is '#' are ignored; no quoting, no trailing comments.
  * List keys (disable-probe, guest-symbols) may repeat and accumulate;
  * setting any other key twice is an error.  Errors name FILE:LINE.
  *
- * Adding a key: a row in config_key_table[] (config.c: type, range,
- * default, reload, short option, help), a field in struct daemon_opts or
- * struct service_opts, a line in dist/kvmprofd.conf and in
- * docs/man/kvmprofd.conf.5 (tests/service/check-docs.sh compares them).
+ * Adding a key: a row in config_key_table[] (config_keys.c: type, range,
+ * default, reload, short option, help, doc), a field in struct daemon_opts
+ * or struct service_opts, then `make update-docs` (rewrites
+ * dist/kvmprofd.conf and the KEYS of docs/man/kvmprofd.conf.5;
+ * tests/service/check-docs.sh fails while they are stale).
  */
 #ifndef KVMPROFD_CONFIG_H
 #define KVMPROFD_CONFIG_H
@@ -31,6 +32,7 @@
 #define CONFIG_MAX_LINE 4096		/* bytes per line */
 #define CONFIG_MAX_GUEST_SYMBOLS 64
 #define CONFIG_DEFAULT_METRICS "127.0.0.1:19418"
+#define CONFIG_MAX_KEYS 64
 
 struct guest_symbols {
 	const char *vm;		/* VM name as kvmprof shows it */
@@ -55,7 +57,7 @@ struct config {
 	const char *path;		/* file read, or NULL */
 	/* internal: strings owned, and which scalar keys were set where */
 	struct config_str *strs;
-	unsigned int set_line[64];
+	unsigned int set_line[CONFIG_MAX_KEYS];
 	size_t ndisabled;
 };
 
@@ -80,7 +82,7 @@ enum config_ktype {
 	K_SYMBOLS,	/* "VMNAME:/absolute/path" */
 };
 
-/* One configuration key (config.c: config_key_table[]). */
+/* One configuration key (config_keys.c: config_key_table[]). */
 struct config_key {
 	const char *name;	/* in the file, and the long option */
 	enum config_ktype type;
@@ -95,6 +97,9 @@ struct config_key {
 	 * K_INT: the option adding one per use */
 	const char *flag;
 	const char *help;	/* --help text */
+	/* kvmprofd.conf(5) and dist/kvmprofd.conf text (config_doc.c);
+	 * markup: *bold*, <italic>, backslash quotes the next character */
+	const char *doc;
 };
 
 extern const struct config_key config_key_table[];
@@ -119,6 +124,10 @@ int config_set(struct config *c, const char *key, const char *value,
 
 /* Every key with its effective value, in the file format. */
 void config_print(const struct config *c, FILE *f);
+/* Generated documentation (config_doc.c): the annotated default file
+ * (dist/kvmprofd.conf), and the KEYS entries of kvmprofd.conf(5). */
+void config_print_default_file(FILE *f);
+void config_print_man_keys(FILE *f);
 
 /* Names of all keys, in table order (NULL-terminated). */
 const char *const *config_keys(void);

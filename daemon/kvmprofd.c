@@ -214,6 +214,7 @@ int main(int argc, char **argv)
 				 strerror(errno));
 	}
 	po.tracefs = d.opts.tracefs ? d.opts.tracefs : find_tracefs();
+	probes_find_irqfd(&po); /* kallsyms: while CAP_SYSLOG is ours */
 	r = limit_privileges(&d);
 	if (r < 0)
 		goto out;

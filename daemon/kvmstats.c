@@ -36,6 +36,7 @@ static void vm_ks_free(struct vm_ks *k)
 		free(k->fds[i].vals);
 	}
 	free(k->fds);
+	ks_debugfs_free(k->dbg);
 	free(k);
 }
 
@@ -53,6 +54,7 @@ void kvmstats_init(struct kvmstats *ks, struct registry *reg, bool enabled)
 {
 	memset(ks, 0, sizeof(*ks));
 	ks->enabled = enabled;
+	ks->debugfs_root = KS_DEBUGFS_ROOT;
 	ks->next_free = reg->on_vm_free;
 	ks->next_free_arg = reg->on_vm_free_arg;
 	reg->on_vm_free = vm_gone;
@@ -251,6 +253,33 @@ static int scan_fds(struct kvmstats *ks, struct vm *vm, struct vm_ks *k,
 	return r;
 }
 
+/* No stats fds: KVM's debugfs files of the VMM's VM if there are
+ * (kvm_stat's source), with the reason either way. */
+static void no_stats_fds(struct kvmstats *ks, struct vm *vm, struct vm_ks *k)
+{
+	const char *why = "the VMM keeps no KVM stats fd open (KVM makes "
+			  "one only for the VMM itself)";
+	int r;
+
+	if (!k->is_vmm) {
+		snprintf(k->reason, sizeof(k->reason),
+			 "no KVM VM fd in the process");
+		return;
+	}
+	r = k->dbg ? 0 :
+		     ks_debugfs_find(ks->debugfs_root, (pid_t)vm->pid, &k->dbg);
+	if (!r)
+		r = ks_debugfs_read(k->dbg);
+	if (!r)
+		snprintf(k->reason, sizeof(k->reason),
+			 "%s: debugfs %.150s, per-VM sums", why, k->dbg->dir);
+	else
+		snprintf(k->reason, sizeof(k->reason), "%s; debugfs %.100s: %s",
+			 why, ks->debugfs_root,
+			 r == -ENOENT ? "no directory of this VM" :
+					strerror(-r));
+}
+
 static void scan(struct kvmstats *ks, struct vm *vm, uint64_t now)
 {
 	struct vm_ks *k = vm->ks;
@@ -286,10 +315,7 @@ static void scan(struct kvmstats *ks, struct vm *vm, uint64_t now)
 		snprintf(k->reason, sizeof(k->reason), "scanning fds: %s",
 			 strerror(-r));
 	else if (!r && !k->nfds)
-		snprintf(k->reason, sizeof(k->reason), "%s",
-			 k->is_vmm ? "the VMM keeps no KVM stats fd open "
-				     "(KVM makes one only for the VMM itself)" :
-				     "no KVM VM fd in the process");
+		no_stats_fds(ks, vm, k);
 	vcpus_held = k->nfds - (k->nfds && k->fds[0].vcpu < 0);
 	if (!r && vcpus_held >= k->vcpu_fds && k->nfds)
 		k->backoff_ms = SCAN_MAX_MS; /* complete: vCPU hotplug */
@@ -302,6 +328,8 @@ static void scan(struct kvmstats *ks, struct vm *vm, uint64_t now)
 
 static void read_vals(struct vm_ks *k)
 {
+	if (k->dbg && !k->nfds)
+		ks_debugfs_read(k->dbg); /* gone with the VM: last kept */
 	for (size_t i = 0; i < k->nfds; i++) {
 		struct ks_fd *f = &k->fds[i];
 
@@ -425,7 +453,10 @@ cJSON *kvmstats_json(struct kvmstats *ks, struct vm *vm)
 	cJSON_AddStringToObject(o, "name", vm->ident.name);
 	cJSON_AddNumberToObject(o, "pid", vm->pid);
 	cJSON_AddBoolToObject(o, "exited", vm->exited);
-	cJSON_AddStringToObject(o, "source", "KVM stats fds (pidfd_getfd)");
+	cJSON_AddStringToObject(o, "source",
+				k && !k->nfds && k->dbg ?
+					"debugfs (per-VM sums)" :
+					"KVM stats fds (pidfd_getfd)");
 	if (!ks->enabled) {
 		cJSON_AddStringToObject(o, "state", "disabled");
 		cJSON_AddStringToObject(o, "reason", "kvm-stats = no");
@@ -433,17 +464,20 @@ cJSON *kvmstats_json(struct kvmstats *ks, struct vm *vm)
 		cJSON_AddStringToObject(o, "state", "pending");
 		cJSON_AddStringToObject(o, "reason", "not scanned yet");
 	} else {
+		bool dbg = !k->nfds && k->dbg && k->dbg->have_vals;
+
 		cJSON_AddStringToObject(o, "state",
-					k->nfds ?
+					k->nfds || dbg ?
 						(k->final ? "final" : "read") :
 						"unavailable");
 		cJSON_AddStringToObject(o, "reason", k->reason);
 		cJSON_AddNumberToObject(o, "vcpu_fds", k->vcpu_fds);
 	}
-	cJSON_AddItemToObject(o, "vm_stats",
-			      k && k->nfds && k->fds[0].vcpu < 0 ?
-				      fd_json(&k->fds[0]) :
-				      cJSON_CreateNull());
+	cJSON_AddItemToObject(
+		o, "vm_stats",
+		k && k->nfds && k->fds[0].vcpu < 0 ? fd_json(&k->fds[0]) :
+		k && !k->nfds && k->dbg		   ? ks_debugfs_json(k->dbg) :
+						     cJSON_CreateNull());
 	vcpus = cJSON_AddArrayToObject(o, "vcpus");
 	for (size_t i = 0; k && vcpus && i < k->nfds; i++)
 		if (k->fds[i].vcpu >= 0)

@@ -34,6 +34,7 @@
 
 #include <cjson/cJSON.h>
 #include <kvmprof/kvmstats.h>
+#include "kvmstats_debugfs.h"
 
 struct registry;
 struct vm;
@@ -64,6 +65,8 @@ struct vm_ks {
 	bool final;	   /* VMM gone: values final, fds closed */
 	int err;	   /* last scan's error (-errno), 0 */
 	char reason[256];  /* why nothing or not everything is read */
+	/* no stats fds: KVM's debugfs files of the VM, or NULL */
+	struct ks_debugfs *dbg;
 	uint64_t next_scan_ms, backoff_ms;
 };
 
@@ -79,6 +82,7 @@ struct kvmstats {
 	/* raise/lower CAP_SYS_PTRACE around pidfd_getfd() (privs.c); NULL:
 	 * not kept */
 	int (*ptrace_cap)(bool on);
+	const char *debugfs_root; /* KS_DEBUGFS_ROOT (tests: another) */
 	uint64_t scans, fds_taken, errors;
 	/* --no-bpf discovery: pids seen, sorted, with when first seen;
 	 * between full passes only pids seen for less than KS_NEW_MS are

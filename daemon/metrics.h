@@ -62,6 +62,7 @@ struct metrics_view {
 	uint64_t grace_ms;
 	const char *count_cache;
 	const char *sched; /* vCPU run time and delay: "on" / "off: why" */
+	const char *irqfd; /* irqfd kworkers' events to their VM: the same */
 	const char *metrics_listen;
 	const char *config_path;
 };

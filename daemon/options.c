@@ -23,8 +23,11 @@ static const struct extra_opt {
 } extra[] = {
 	{ "config", O_CONFIG, 'c', "FILE",
 	  "configuration file (default " CONFIG_DEFAULT_PATH ")", false },
-	{ "print-config", O_PRINT, 0, NULL,
-	  "print the effective configuration and exit", false },
+	{ "print-config", O_PRINT, 0, "[=FORMAT]",
+	  "print the effective configuration and exit; FORMAT default-file: "
+	  "the annotated defaults (dist/kvmprofd.conf), man-keys: the KEYS of "
+	  "kvmprofd.conf(5)",
+	  false },
 	{ "load-unavailable", O_LOADALL, 0, NULL,
 	  "load (not attach) probes whose tracepoint is missing, for "
 	  "BPF_PROG_TEST_RUN (testing)",
@@ -45,7 +48,7 @@ static void usage_line(FILE *f, char shortopt, const char *name,
 
 	snprintf(opt, sizeof(opt), "%c%c%c --%s%s%s", shortopt ? '-' : ' ',
 		 shortopt ? shortopt : ' ', shortopt ? ',' : ' ', name,
-		 arg ? " " : "", arg ? arg : "");
+		 arg && arg[0] != '[' ? " " : "", arg ? arg : "");
 	snprintf(text, sizeof(text), "%s%s%s%s", help,
 		 def && *def ? " (default " : "", def && *def ? def : "",
 		 def && *def ? ")" : "");
@@ -138,9 +141,12 @@ static void build_options(struct option *lo, char *so)
 		}
 	}
 	for (size_t i = 0; i < NEXTRA; i++) {
+		const char *arg = extra[i].arg;
+
 		lo[n++] = (struct option){ extra[i].name,
-					   extra[i].arg ? required_argument :
-							  no_argument,
+					   !arg		 ? no_argument :
+					   arg[0] == '[' ? optional_argument :
+							   required_argument,
 					   NULL, extra[i].val };
 		if (extra[i].shortopt) {
 			so[ns++] = extra[i].shortopt;
@@ -206,8 +212,22 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case O_CONFIG:
 			break; /* read before the other options */
 		case O_PRINT:
-			print = true;
-			break;
+			if (!optarg || !strcmp(optarg, "values")) {
+				print = true;
+				break;
+			}
+			if (!strcmp(optarg, "default-file"))
+				config_print_default_file(stdout);
+			else if (!strcmp(optarg, "man-keys"))
+				config_print_man_keys(stdout);
+			else {
+				fprintf(stderr,
+					"kvmprofd: --print-config=%s: expected "
+					"values, default-file or man-keys\n",
+					optarg);
+				return -EINVAL;
+			}
+			exit(0);
 		case O_LOADALL:
 			c->d.load_unavailable = true;
 			break;

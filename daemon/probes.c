@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <kvmprof/procfs.h>
 #include <kvmprof/util.h>
 #include "probes.h"
 #include "kvmprof.skel.h"
@@ -51,6 +52,8 @@ struct probes {
 	struct bpf_link *wake_link;	/* kp_sched_wakeup */
 	char tc_state[96];
 	char sched_state[96];
+	char irqfd_state[96];
+	uint64_t irqfd_inject; /* irqfd_inject()'s address, or 0 */
 	uint32_t max_counters;
 	int ncpus;
 };
@@ -172,6 +175,18 @@ int probes_open_load_attach(const struct probe_opts *opts,
 		p->skel->rodata->kp_spe_wakeup_bytes = opts->spe_wakeup_bytes;
 	p->skel->rodata->kp_tc_max_age_jiffies =
 		probes_tc_max_age_jiffies(KP_TC_MAX_AGE_MS);
+	/* irqfd kworkers' events go to their VM (core_fixes.bpf.h) */
+	p->irqfd_inject = opts->irqfd_inject;
+	r = opts->irqfd_inject ? 0 :
+	    opts->irqfd_err    ? opts->irqfd_err :
+				 -ENOENT;
+	snprintf(p->irqfd_state, sizeof(p->irqfd_state), "%s%s",
+		 r ? "off: irqfd_inject in /proc/kallsyms: " : "on",
+		 r == -EPERM  ? "address hidden (kptr_restrict)" :
+		 r == -EEXIST ? "ambiguous" :
+		 r	      ? strerror(-r) :
+				"");
+	p->skel->rodata->kp_irqfd_inject_fn = p->irqfd_inject;
 
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
 		struct probe *pr = &p->probe[i];
@@ -305,6 +320,17 @@ int probes_exit_layout(const struct probes *p)
 const char *probes_count_cache(const struct probes *p)
 {
 	return p ? p->tc_state : "off";
+}
+
+void probes_find_irqfd(struct probe_opts *o)
+{
+	o->irqfd_err = kp_kallsyms_addr("/proc/kallsyms", "irqfd_inject",
+					&o->irqfd_inject);
+}
+
+const char *probes_irqfd(const struct probes *p)
+{
+	return p ? p->irqfd_state : "off";
 }
 
 const char *probes_sched(const struct probes *p)

@@ -47,7 +47,14 @@ struct probe_opts {
 	bool count_cache;
 	uint32_t spe_ring_bytes;	/* power of 2, >= page size */
 	uint64_t spe_wakeup_bytes;
+	/* irqfd_inject()'s address (probes_find_irqfd(), with CAP_SYSLOG
+	 * before privileges are limited), or 0 with -errno in irqfd_err */
+	uint64_t irqfd_inject;
+	int irqfd_err;
 };
+
+/* Fill @o->irqfd_inject/irqfd_err from /proc/kallsyms. */
+void probes_find_irqfd(struct probe_opts *o);
 
 struct probes;
 
@@ -65,6 +72,8 @@ int probes_exit_layout(const struct probes *p);
 const char *probes_count_cache(const struct probes *p);
 /* "on", or "off: why": vCPU run time, run delay and who ran instead */
 const char *probes_sched(const struct probes *p);
+/* "on", or "off: why": events of irqfd kworkers counted for their VM */
+const char *probes_irqfd(const struct probes *p);
 
 /* Kernel BPF stats of a probe's program (0 when stats are off). */
 int probes_prog_stats(const struct probes *p, size_t i, uint64_t *ret_cnt,

@@ -56,6 +56,7 @@ int status_snapshot(struct daemon *d, struct status *s)
 		.grace_ms = d->opts.grace_ms,
 		.count_cache = probes_count_cache(d->probes),
 		.sched = probes_sched(d->probes),
+		.irqfd = probes_irqfd(d->probes),
 		.metrics_listen = d->metrics ? metrics_address(d->metrics) : "",
 		.config_path = d->cfg && d->cfg->path ? d->cfg->path : "",
 	};
@@ -171,6 +172,8 @@ cJSON *status_json(const struct status *s)
 	cJSON_AddStringToObject(o, "count_cache", v->count_cache);
 	if (v->sched)
 		cJSON_AddStringToObject(o, "sched", v->sched);
+	if (v->irqfd)
+		cJSON_AddStringToObject(o, "irqfd_attribution", v->irqfd);
 	add_probes(cJSON_AddArrayToObject(o, "probes"), s);
 	add_lost(cJSON_AddObjectToObject(o, "lost"), v);
 	spe = cJSON_AddObjectToObject(o, "spe_capture");

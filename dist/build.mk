@@ -29,6 +29,13 @@ $(DIST_UNIT): dist/systemd/kvmprofd.service.in
 # The unit depends on where things go: regenerate it every time.
 .PHONY: $(DIST_UNIT)
 
+# What is generated from kvmprofd's configuration keys (daemon/config_keys.c):
+# dist/kvmprofd.conf and the KEYS of docs/man/kvmprofd.conf.5, rewritten
+# from the built kvmprofd (tests/service/check-docs.sh fails when stale).
+.PHONY: update-docs
+update-docs: $(O)/kvmprofd
+	$(Q)O=$(O) scripts/update-docs.sh
+
 .PHONY: install uninstall
 install: $(O)/kvmprofd $(O)/kvmprof $(DIST_UNIT)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \

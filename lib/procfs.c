@@ -102,3 +102,31 @@ int kp_proc_alive(pid_t pid, uint64_t start_ns)
 		return r;
 	return ticks == kp_ns_to_ticks(start_ns);
 }
+
+int kp_kallsyms_addr(const char *path, const char *name, uint64_t *ret)
+{
+	unsigned long long a;
+	char line[512], sym[256];
+	int found = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	*ret = 0;
+	/* "ADDR TYPE NAME[\t[MODULE]]" */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %*c %255s", &a, sym) != 2 ||
+		    strcmp(sym, name))
+			continue;
+		found++;
+		*ret = a;
+	}
+	fclose(f);
+	if (!found)
+		return -ENOENT;
+	if (found > 1) {
+		*ret = 0;
+		return -EEXIST;
+	}
+	return *ret ? 0 : -EPERM;
+}

@@ -5,9 +5,11 @@ UNIT_DEPS_kvmnames := lib/kvmnames.c
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
 UNIT_DEPS_procfs := lib/procfs.c
-UNIT_DEPS_config := daemon/config.c daemon/config_file.c
+UNIT_DEPS_config := daemon/config.c daemon/config_keys.c daemon/config_doc.c \
+	daemon/config_file.c
 UNIT_DEPS_metrics := daemon/metrics.c daemon/metrics_self.c \
-	daemon/metrics_kvm.c daemon/kvmstats.c lib/kvmstats.c lib/json.c \
+	daemon/metrics_kvm.c daemon/kvmstats.c daemon/kvmstats_debugfs.c \
+	lib/kvmstats.c lib/json.c \
 	$(UNIT_DEPS_registry) lib/kvmnames.c lib/events.c
 # (render.c embeds a VM's SPE profile: spe_capture.c and the decoder)
 UNIT_DEPS_render := daemon/render.c daemon/steal.c daemon/spe_capture.c $(SPE_SRCS) \
@@ -26,8 +28,8 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 
 # The loader's parts that need no kernel: the BPF object (skeleton) and
 # what it is given before load.
-$(call sanobj,tests/unit/test_probes.c daemon/probes.c): $(BPF_SKELS)
-$(O)/tests/test_probes: $(call sanobj,tests/unit/test_probes.c daemon/probes.c)
+$(call sanobj,tests/unit/test_probes.c daemon/probes.c lib/procfs.c): $(BPF_SKELS)
+$(O)/tests/test_probes: $(call sanobj,tests/unit/test_probes.c daemon/probes.c lib/procfs.c)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBBPF_LIBS) $(ZLIB_LIBS)
@@ -44,9 +46,11 @@ E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
 	lib/kvmnames.c $(SPE_SRCS)
 E2E_EXTRA_spe_pprof := $(E2E_EXTRA_spe)
 E2E_EXTRA_counters := tests/lib/probes_e2e.c tests/lib/inject.c lib/kvmnames.c
-E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c tests/lib/guest.c
+E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c tests/lib/guest.c \
+	tests/lib/schedstat.c
 E2E_EXTRA_attrib := $(E2E_EXTRA_counters)
-E2E_EXTRA_top := $(E2E_EXTRA_counters)
+E2E_EXTRA_top := $(E2E_EXTRA_counters) tests/lib/schedstat.c \
+	tests/lib/textrows.c
 $(call sanobj,tests/lib/inject.c): $(O)/gen/test_kaddr.skel.h
 $(O)/san/tests/e2e/%.o $(O)/san/tests/lib/%.o: SAN_CFLAGS += -Itests/lib \
 	-Itools/spegen

@@ -20,6 +20,12 @@ ssize_t kp_proc_read(pid_t pid, const char *what, char *buf, size_t len);
  * task->start_boottime) still exist?  1 yes, 0 no, -errno on error. */
 int kp_proc_alive(pid_t pid, uint64_t start_ns);
 
+/* The address of the kernel symbol @name (of any type, in vmlinux or a
+ * module) in the kallsyms file @path: 0, -ENOENT, -EEXIST (more than one
+ * symbol of that name), -EPERM (addresses hidden: kptr_restrict) or
+ * -errno. */
+int kp_kallsyms_addr(const char *path, const char *name, uint64_t *ret);
+
 /* ns since boot -> clock ticks, as the kernel reports in /proc/PID/stat */
 uint64_t kp_ns_to_ticks(uint64_t ns);
 

@@ -41,7 +41,7 @@
 
 /* ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, and its operations */
 #define APF_FUNC_HI	0xc600
-#define APF_FUNC_LO	0x0040
+#define APF_FUNC_LO	0x0042
 #define APF_ENABLE	0
 #define APF_ACK		2
 

@@ -52,8 +52,9 @@
  *	and its 32-bit writes to 0x0a000000 + offset as "vmm: l2 <offset>
  *	<value>"; a write to offset 0x100 also prints the vCPU's "exits"
  *	stat ("vmm: l2 mark <value> exits <n>"). With --hide-apf, the VMM
- *	clears KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF in the vendor hypervisor
- *	service bitmap, so that the guest cannot opt in to notifications.
+ *	clears KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF in the second vendor
+ *	hypervisor service bitmap (KVM_REG_ARM_VENDOR_HYP_BMAP_2), so that
+ *	the guest cannot opt in to notifications.
  *
  *   kvmprof-vmm spe
  *	A guest without the SPE opt-in: ID_AA64DFR0_EL1.PMSVer must be 0
@@ -914,13 +915,13 @@ static int cmd_linux(int argc, char **argv)
 	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
 	if (hide_apf) {
-		__u64 bmap = get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP);
+		__u64 bmap = get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP_2);
 
-		set_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP,
+		set_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP_2,
 			bmap & ~(1ULL << KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF));
-		printf("vmm: vendor hyp bitmap 0x%llx, hiding async PF: 0x%llx\n",
+		printf("vmm: vendor hyp bitmap 2 0x%llx, hiding async PF: 0x%llx\n",
 		       (unsigned long long)bmap,
-		       (unsigned long long)get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP));
+		       (unsigned long long)get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP_2));
 	}
 	stats_fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
 	if (stats_fd < 0)

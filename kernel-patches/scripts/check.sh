@@ -160,6 +160,19 @@ patch_build() {
 		die "$label adds W=1 warnings (above)"
 }
 
+# split_test_targets: aarch64/foo -> foo for a test that the selftests'
+# Makefile builds from foo.c and aarch64/foo.c (SPLIT_TESTS, get-reg-list)
+split_test_targets() {
+	local t
+	while read -r t; do
+		if grep -qx "SPLIT_TESTS += ${t#aarch64/}" "$SRC/tools/testing/selftests/kvm/Makefile"; then
+			echo "${t#aarch64/}"
+		else
+			echo "$t"
+		fi
+	done
+}
+
 # build_selftests <label> <test>...: arm64 KVM selftests, e.g. aarch64/foo
 build_selftests() {
 	local label=$1 log=$LOGDIR/$1.selftests.log t
@@ -200,7 +213,8 @@ for name in "${NAMES[@]}"; do
 		fi
 		step "$name" "$n-W=1" patch_build "$label"
 		tests=$(git diff --name-only HEAD~1 HEAD -- tools/testing/selftests/kvm |
-			sed -n 's|^tools/testing/selftests/kvm/\(aarch64/[^/]*\)\.c$|\1|p')
+			sed -n 's|^tools/testing/selftests/kvm/\(aarch64/[^/]*\)\.c$|\1|p' |
+			split_test_targets)
 		if [ -n "$tests" ]; then
 			# shellcheck disable=SC2086
 			step "$name" "$n-selftests" build_selftests "$label" $tests

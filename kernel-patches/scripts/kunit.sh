@@ -19,7 +19,7 @@ BIN=$CACHE/kunit-bin
 LOG=$CACHE/kunit.log
 KUNITCONFIGS="arch/arm64/kvm/.kunitconfig arch/arm64/kvm/sysreg-elide.kunitconfig"
 # suite name and number of test cases expected
-SUITES="kvm-arm64-spe-buf:9 kvm-arm64-sysreg-elide:9"
+SUITES="kvm-arm64-spe-buf:12 kvm-arm64-sysreg-elide:9"
 
 [ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
 need python3 timeout
@@ -47,6 +47,7 @@ rc=0
 	PATH=$BIN:$PATH timeout 3000 python3 tools/testing/kunit/kunit.py run \
 		--arch=arm64 --cross_compile="$CROSS" --build_dir="$BUILD" \
 		"${KUNIT_ARGS[@]}" --jobs="$JOBS" --timeout=600 \
+		--qemu_args="-smp 2" \
 		--make_options "CC=ccache ${CROSS}gcc"
 ) >"$LOG" 2>&1 || rc=$?
 sed -n '/=* .* (.* subtest[s]*) =*/,$p' "$LOG" >&2

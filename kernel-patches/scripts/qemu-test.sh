@@ -171,7 +171,7 @@ check_boot() {
 	# The guest SPE KUnit suite, built into this kernel, runs at boot
 	expect "$name" "KUnit kvm-arm64-spe-buf at boot" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-spe-buf: //p')" \
-		"pass:9 fail:0 skip:0 total:9"
+		"pass:12 fail:0 skip:0 total:12"
 	expect "$name" "KUnit kvm-arm64-sysreg-elide at boot" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-sysreg-elide: //p')" \
 		"pass:9 fail:0 skip:0 total:9"
@@ -258,6 +258,7 @@ check_apf() {
 		expect "$name" "selftest async_pf reset" "$(grep -c '^reset: no stale token' "$log")" 1
 		expect "$name" "selftest async_pf release" "$(grep -c '^release: PPI 20 injected' "$log")" 1
 		expect "$name" "selftest async_pf suspend" "$(grep -c '^suspend: woken up at the timer' "$log")" 1
+		expect "$name" "selftest async_pf multi" "$(grep -c '^multi: 2 vcpus, 2 and 2 pages parked and resumed, 2 waiting at once' "$log")" 1
 		irqs=$(sed -n 's/^halt: \([0-9]*\) timer interrupts while waiting for 4 pages.*/\1/p' "$log" | tr -d '\r')
 		expect_true "$name" "selftest async_pf: guest took timer interrupts while waiting ($irqs > 8)" \
 			test "${irqs:-0}" -gt 8

@@ -416,6 +416,70 @@ static void cli_errors(void **state)
 	cJSON_Delete(j);
 }
 
+/* registry.events_unattributed of a refreshed status */
+static double unattributed(void)
+{
+	cJSON *st = kpd_get(&kpd, "/v1/status?refresh=1");
+	double v;
+
+	assert_non_null(st);
+	v = jnum(st, "registry.events_unattributed");
+	cJSON_Delete(st);
+	return v;
+}
+
+/*
+ * KVM injects an irqfd's interrupt from a kworker (irqfd_inject): its
+ * kvm_set_irq events (raising and lowering GSI 5 per run of the work) are
+ * the VM's, at VM level: an even number from 2 to 2N for the guest's N
+ * eventfd writes (writes while the work is pending coalesce), none
+ * unattributed.
+ */
+static void irqfd_kworker_events_are_the_vms(void **state)
+{
+	char bin[256], name[64], rep[160], path[64];
+	char *argv[] = { bin_path("tools/kvmguest", bin, sizeof(bin)),
+			 "--name",
+			 name,
+			 "--irqchip",
+			 "--pio",
+			 "4",
+			 "--irqfd",
+			 "20",
+			 "--timeout",
+			 "120",
+			 "--report",
+			 rep,
+			 NULL };
+	cJSON *st = kpd_get(&kpd, "/v1/status"), *report, *vm;
+	double before, n;
+
+	assert_non_null(st);
+	if (strcmp(jget(st, "irqfd_attribution")->valuestring, "on")) {
+		fprintf(stderr, "SKIP irqfd: %s\n",
+			jget(st, "irqfd_attribution")->valuestring);
+		cJSON_Delete(st);
+		skip();
+	}
+	cJSON_Delete(st);
+	snprintf(name, sizeof(name), "irqfd-%d", getpid());
+	snprintf(rep, sizeof(rep), "%s/irqfd.json", kpd.dir);
+	before = unattributed();
+	assert_int_equal(wait_exit(spawn(argv)), 0);
+	report = read_json_file(rep);
+	assert_non_null(report);
+	snprintf(path, sizeof(path), "/v1/vms/%d?refresh=1",
+		 (int)jnum(report, "pid"));
+	vm = kpd_get(&kpd, path);
+	assert_non_null(vm);
+	n = jnum(vm, "vm_level.irq.set_irq_by_gsi.5");
+	fprintf(stderr, "irqfd: 20 writes, %.0f kvm_set_irq on GSI 5\n", n);
+	assert_true(n >= 2 && n <= 40 && (long)n % 2 == 0);
+	assert_true(unattributed() == before);
+	cJSON_Delete(vm);
+	cJSON_Delete(report);
+}
+
 static int setup(void **state)
 {
 	static const char *const extra[] = { "--interval-ms", "100",
@@ -447,6 +511,7 @@ int main(void)
 		cmocka_unit_test(in_kernel_exits_published_while_running),
 		cmocka_unit_test(exact_counts_without_count_cache),
 		cmocka_unit_test(cli_errors),
+		cmocka_unit_test(irqfd_kworker_events_are_the_vms),
 	};
 
 	if (why) {

@@ -43,6 +43,7 @@
 #include "harness.h"
 #include "inject.h"
 #include "probes_e2e.h"
+#include "schedstat.h"
 #include "wait.h"
 
 /* CPU time of each contended thread: their sum stays below the real-time
@@ -126,68 +127,12 @@ static void start_child(struct child *ch, int n, int cpu, int prog)
 	assert_int_equal(c, 'r');
 }
 
-/* fields 1 and 2 of /proc/PID/task/PID/schedstat */
-static void schedstat(pid_t pid, uint64_t *run, uint64_t *delay)
-{
-	char path[64];
-	unsigned long long r = 0, d = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%llu %llu", &r, &d), 2);
-	fclose(f);
-	*run = r;
-	*delay = d;
-}
-
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] ? p[2] : '?';
-}
-
-/*
- * @pid sleeps and is off its run queue: its kernel run time is final (it
- * is brought up to date when the task is dequeued, while /proc shows "S"
- * as soon as the task starts to block).  The kernel tells the wait
- * channel of dequeued sleepers only, "0" otherwise.
- */
-static bool blocked(pid_t pid)
-{
-	char path[64], buf[128] = "";
-	FILE *f;
-
-	if (proc_state(pid) != 'S')
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return buf[0] && strcmp(buf, "0");
-}
-
 static bool all_blocked(void *ctx)
 {
 	struct child *ch = ctx;
 
 	for (int i = 0; i < 3; i++)
-		if (!blocked(ch[i].pid))
+		if (!task_blocked(ch[i].pid))
 			return false;
 	return true;
 }
@@ -311,7 +256,8 @@ static void delay_attributed_to_the_other(void **state)
 		cJSON *vm;
 		const cJSON *v = vcpu0(ch[i].pid, &vm);
 
-		schedstat(ch[i].pid, &ch[i].run0, &ch[i].delay0);
+		assert_int_equal(
+			schedstat(ch[i].pid, &ch[i].run0, &ch[i].delay0), 0);
 		ch[i].api_run0 = num0(v, "sched.run_ns");
 		ch[i].api_delay0 = num0(v, "sched.delay_ns");
 		cJSON_Delete(vm);
@@ -326,7 +272,8 @@ static void delay_attributed_to_the_other(void **state)
 	}
 	assert_true(wait_until(all_blocked, ch, 10000));
 	for (int i = 0; i < 3; i++)
-		schedstat(ch[i].pid, &ch[i].run1, &ch[i].delay1);
+		assert_int_equal(
+			schedstat(ch[i].pid, &ch[i].run1, &ch[i].delay1), 0);
 	for (int i = 0; i < 3; i++) {
 		int other = i == 0 ? 1 : 0;
 		double run = (double)(ch[i].run1 - ch[i].run0);

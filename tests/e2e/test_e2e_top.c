@@ -4,7 +4,8 @@
  * with capture-pane) against a private kvmprofd whose VMs are made by
  * injection (BPF_PROG_TEST_RUN from child processes named alpha, beta and
  * gamma, which stay alive), and plainly through a pipe.  The expected rows
- * and their order come from what was injected.
+ * and their order come from what was injected; STEAL% from the kernel's
+ * /proc/PID/task/TID/schedstat of two busy vCPU threads sharing a CPU.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,14 +16,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "harness.h"
 #include "inject.h"
 #include "probes_e2e.h"
+#include "schedstat.h"
+#include "textrows.h"
 #include "wait.h"
 
 struct vm_spec {
@@ -197,35 +203,6 @@ static char *wait_screen(const char *const *has, const char *lacks)
 	return w.last;
 }
 
-/* Line of @text where @name is the first word after an optional "> ". */
-static const char *row_of(const char *text, const char *name)
-{
-	for (const char *l = text; l && *l;
-	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *p = l;
-
-		if (!strncmp(p, "> ", 2) || !strncmp(p, "  ", 2))
-			p += 2;
-		if (!strncmp(p, name, strlen(name)) && p[strlen(name)] == ' ')
-			return l;
-	}
-	return NULL;
-}
-
-/* Line of @text whose first two words are @w0 @w1. */
-static const char *row_words(const char *text, const char *w0, const char *w1)
-{
-	for (const char *l = text; l && *l;
-	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		char a[64], b[64];
-
-		if (sscanf(l, "%63s %63s", a, b) == 2 && !strcmp(a, w0) &&
-		    !strcmp(b, w1))
-			return l;
-	}
-	return NULL;
-}
-
 /* The VM rows of @text are in the order @a, @b, @c. */
 static void assert_order(const char *text, const char *a, const char *b,
 			 const char *c)
@@ -235,32 +212,6 @@ static void assert_order(const char *text, const char *a, const char *b,
 
 	if (!(ra && rb && rc && ra < rb && rb < rc)) {
 		fprintf(stderr, "want %s, %s, %s in:\n%s\n", a, b, c, text);
-		fail();
-	}
-}
-
-/* Word @i (0-based) of the line at @l equals @want. */
-static bool word_is(const char *l, int i, const char *want)
-{
-	char buf[256], *save = NULL, *w;
-	size_t n = l ? strcspn(l, "\n") : 0;
-
-	if (!l)
-		return false;
-	snprintf(buf, sizeof(buf), "%.*s", (int)(n < 255 ? n : 255), l);
-	w = strtok_r(buf, " ", &save);
-	if (w && !strcmp(w, ">"))
-		w = strtok_r(NULL, " ", &save);
-	while (w && i-- > 0)
-		w = strtok_r(NULL, " ", &save);
-	return w && !strcmp(w, want);
-}
-
-static void check_word(const char *text, const char *line, int i,
-		       const char *want)
-{
-	if (!word_is(line, i, want)) {
-		fprintf(stderr, "want word %d = %s in:\n%s\n", i, want, text);
 		fail();
 	}
 }
@@ -368,30 +319,45 @@ static void top_on_a_terminal(void **state)
 					  "filter: alpha", NULL },
 			"exit reasons");
 	free(s);
+	/* STEAL%: alpha's vCPUs did not run between refreshes */
+	s = sort_by("sort: steal%");
+	assert_non_null(strstr(s, "STEAL%"));
+	check_word(s, row_of(s, "alpha"), 12, "-");
+	free(s);
 	/* q ends kvmprof, and with it the pane and the session */
 	send("q", true);
 	assert_true(wait_until(session_gone, NULL, 10000));
 }
 
-/* `kvmprof ARGS...` through a pipe */
+/* argv[13] of `kvmprof top --count 2 --interval @iv ARGS...` (NULL-ended;
+ * @bin: 256 bytes for its path) */
+static void top_argv(char **argv, char *bin, const char *iv, const char *a1,
+		     const char *a2, const char *a3, const char *a4)
+{
+	const char *a[] = { bin_path("kvmprof", bin, 256),
+			    "--socket",
+			    kpd.sock,
+			    "top",
+			    "--count",
+			    "2",
+			    "--interval",
+			    iv,
+			    a1,
+			    a2,
+			    a3,
+			    a4,
+			    NULL };
+
+	memcpy(argv, a, sizeof(a));
+}
+
+/* `kvmprof top ARGS...` through a pipe */
 static char *plain(const char *a1, const char *a2, const char *a3,
 		   const char *a4)
 {
-	char bin[256], *out = NULL;
-	char *argv[] = { bin_path("kvmprof", bin, sizeof(bin)),
-			 "--socket",
-			 kpd.sock,
-			 "top",
-			 "--count",
-			 "2",
-			 "--interval",
-			 "0.1",
-			 (char *)a1,
-			 (char *)a2,
-			 (char *)a3,
-			 (char *)a4,
-			 NULL };
+	char bin[256], *out = NULL, *argv[13];
 
+	top_argv(argv, bin, "0.1", a1, a2, a3, a4);
 	assert_int_equal(run_capture(argv, &out), 0);
 	return out;
 }
@@ -416,6 +382,190 @@ static void top_through_a_pipe(void **state)
 	check_word(s, row_of(s, "0"), 6, "30");
 	check_word(s, row_words(s, "userspace", "IO"), 3, "30");
 	free(s);
+}
+
+/* CPU time each of the two contended threads of steal_column spends busy */
+#define BUSY_MS 200
+
+struct busy {
+	const char *name;
+	pid_t pid;
+	int go;	   /* write end: 'g' starts it, EOF ends it */
+	int ready; /* read end: 'r' registered, 'd' done */
+	uint64_t run0, delay0, run1, delay1;
+};
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A VM @b->name whose one vCPU thread, on @cpu, is busy for BUSY_MS of CPU
+ * time after 'g', then blocks until the test ends. */
+static void start_busy(struct busy *b, int cpu, struct busy *others, int n)
+{
+	int go[2], ready[2];
+	char c;
+
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	b->pid = fork();
+	assert_true(b->pid >= 0);
+	if (!b->pid) {
+		uint64_t poll[2] = { 1, 0 }; /* kvm_halt_poll_ns(grow, 0) */
+		int prog = find_prog("kp_halt_poll_ns", min_id);
+		cpu_set_t set;
+
+		for (int i = 0; i < n; i++)
+			close(others[i].go);
+		close(go[1]);
+		close(ready[0]);
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		prctl(PR_SET_NAME, b->name, 0, 0, 0);
+		c = 'r';
+		if (prog < 0 || sched_setaffinity(0, sizeof(set), &set) ||
+		    run_raw_tp(prog, poll, 2) || write(ready[1], &c, 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(2);
+		while (thread_cpu_ns() < BUSY_MS * 1000000ull)
+			;
+		c = 'd';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(3);
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	b->go = go[1];
+	b->ready = ready[0];
+	assert_int_equal(read(b->ready, &c, 1), 1);
+	assert_int_equal(c, 'r');
+}
+
+static bool both_blocked(void *arg)
+{
+	struct busy *b = arg;
+
+	return task_blocked(b[0].pid) && task_blocked(b[1].pid);
+}
+
+static bool vm_known(const cJSON *j, const void *arg)
+{
+	return j != NULL;
+}
+
+/*
+ * STEAL% of a VM is its vCPUs' run delay over their run time plus run
+ * delay between two refreshes.  Two VMs' vCPU threads share one CPU, busy
+ * for BUSY_MS of CPU time each, entirely between the first and the second
+ * refresh of `kvmprof top --count 2` (checked: the second had not come
+ * when both were done): each one's STEAL% is what the kernel's schedstat
+ * says of the same window, within 3 points (run time and delay agree
+ * within 2 % + 5 ms, test_e2e_steal), and they wait for each other
+ * (more than 20 %).  --sort steal% puts them above the VMs whose vCPUs
+ * did not run, shown as "-".
+ */
+static void steal_column(void **state)
+{
+	struct busy b[2] = { { .name = "stealx" }, { .name = "stealy" } };
+	char bin[256], *out = NULL, path[64], *argv[13];
+	struct pollfd pfd = { .events = POLLIN };
+	const char *second, *row;
+	int cpu = -1, fd[2];
+	size_t len = 0;
+	cpu_set_t set;
+	pid_t top;
+
+	top_argv(argv, bin, "6", "--sort", "steal%", NULL, NULL);
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpu = c;
+	start_busy(&b[0], cpu, NULL, 0);
+	start_busy(&b[1], cpu, b, 1);
+	for (int i = 0; i < 2; i++) {
+		cJSON *j;
+
+		snprintf(path, sizeof(path), "/v1/vms/%d", b[i].pid);
+		j = kpd_wait(&kpd, path, vm_known, NULL, 10000);
+		assert_non_null(j);
+		cJSON_Delete(j);
+	}
+	assert_true(wait_until(both_blocked, b, 10000));
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(schedstat(b[i].pid, &b[i].run0, &b[i].delay0),
+				 0);
+	assert_int_equal(pipe(fd), 0);
+	top = fork();
+	assert_true(top >= 0);
+	if (!top) {
+		close(fd[0]);
+		if (dup2(fd[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	/* the first refresh, then the busy phase */
+	while (!(out && row_of(out, "stealx") && row_of(out, "stealy")))
+		assert_true(read_more(fd[0], &out, &len));
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(write(b[i].go, "g", 1), 1);
+	for (int i = 0; i < 2; i++) {
+		char c;
+
+		assert_int_equal(read(b[i].ready, &c, 1), 1);
+		assert_int_equal(c, 'd');
+	}
+	assert_true(wait_until(both_blocked, b, 10000));
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(schedstat(b[i].pid, &b[i].run1, &b[i].delay1),
+				 0);
+	pfd.fd = fd[0];
+	if (poll(&pfd, 1, 0) != 0)
+		fail_msg("the busy phase outlasted top's interval: no window");
+	while (read_more(fd[0], &out, &len))
+		;
+	close(fd[0]);
+	assert_int_equal(wait_exit(top), 0);
+	second = strstr(out + 1, "kvmprof top");
+	assert_non_null(second);
+	if (!strstr(second, "STEAL%"))
+		fail_msg("no STEAL%% column in:\n%s", out);
+	for (int i = 0; i < 2; i++) {
+		double run = (double)(b[i].run1 - b[i].run0);
+		double delay = (double)(b[i].delay1 - b[i].delay0);
+		double want = 100 * delay / (run + delay), got = -1;
+		char word[32];
+
+		row = row_of(second, b[i].name);
+		assert_non_null(row);
+		/* NAME PID STATE VCPUS 4 rates 4 totals STEAL% */
+		assert_int_equal(sscanf(row,
+					"%*s %*s %*s %*s %*s %*s %*s %*s "
+					"%*s %*s %*s %*s %31s",
+					word),
+				 1);
+		got = atof(word);
+		fprintf(stderr, "%s: STEAL%% %s, schedstat %.1f %%\n",
+			b[i].name, word, want);
+		assert_true(want > 20);
+		assert_true(got >= want - 3 && got <= want + 3);
+		assert_true(row < row_of(second, "alpha"));
+	}
+	check_word(second, row_of(second, "alpha"), 12, "-");
+	free(out);
+	for (int i = 0; i < 2; i++) {
+		close(b[i].go);
+		close(b[i].ready);
+		assert_int_equal(wait_exit(b[i].pid), 0);
+	}
 }
 
 static int group_setup(void **state)
@@ -443,6 +593,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(top_through_a_pipe, group_setup,
 						NULL),
+		cmocka_unit_test(steal_column),
 		cmocka_unit_test_teardown(top_on_a_terminal, group_teardown),
 	};
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Help text, man pages and bash completion list the same commands and
 # options; the configuration keys and defaults are the same in the daemon
-# (--print-config), kvmprofd.conf(5) and the shipped dist/kvmprofd.conf.
+# (--print-config), kvmprofd.conf(5) and the shipped dist/kvmprofd.conf,
+# and the latter two are what `make update-docs` generates.
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-build}
@@ -120,6 +121,9 @@ for c in $(echo "$cmdlines_help" | cmds); do
 done
 
 # --- configuration keys and defaults ---------------------------------------
+# dist/kvmprofd.conf and the man page's KEYS are generated from the keys
+# (make update-docs): the committed ones must be what the daemon writes
+O=$O "$here/scripts/update-docs.sh" --check || fail=1
 empty=$(mktemp)
 trap 'rm -f "$empty"' EXIT
 norm() { sed -E 's/^#//; s/ *= */ = /; s/ +$//'; }

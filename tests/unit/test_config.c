@@ -327,6 +327,100 @@ static void print_round_trips(void **state)
 	config_free(&b);
 }
 
+static char *print_to_string(void (*print)(FILE *f))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	print(f);
+	fclose(f);
+	return text;
+}
+
+static char *print_config(const struct config *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	config_print(c, f);
+	fclose(f);
+	return text;
+}
+
+static size_t count(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, what)); s += strlen(what))
+		n++;
+	return n;
+}
+
+/*
+ * The generated default file sets nothing as shipped; uncommented, it
+ * sets every key once, to the daemon's defaults.  The man page entries
+ * name every key and close every font change.
+ */
+static void generated_docs(void **state)
+{
+	char *file = print_to_string(config_print_default_file);
+	char *man = print_to_string(config_print_man_keys);
+	char *want, *got, *uncommented = strdup(file), *o = uncommented;
+	struct config def, c;
+	struct config_error err;
+
+	assert_non_null(uncommented);
+	for (const char *p = file; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		/* "#key = value" lines lose their '#'; others are dropped */
+		if (p[0] == '#' && p[1] >= 'a' && p[1] <= 'z') {
+			memcpy(o, p + 1, n - 1);
+			o += n - 1;
+			*o++ = '\n';
+		}
+		p += n + (p[n] == '\n');
+	}
+	*o = '\0';
+	assert_int_equal(load(&c, file, &err), 0);
+	for (size_t i = 0; i < config_nkeys; i++)
+		assert_int_equal(config_key_line(&c, config_key_table[i].name),
+				 0);
+	config_free(&c);
+	assert_int_equal(load(&c, uncommented, &err), 0);
+	assert_int_equal(config_init(&def), 0);
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_key_table[i];
+		char tag[128], *t = tag + sprintf(tag, ".TP\n.BR ");
+
+		if (k->type != K_PROBES && k->type != K_SYMBOLS &&
+		    !config_key_line(&c, k->name))
+			fail_msg("key %s not in the default file", k->name);
+		for (const char *n = k->name; *n; n++)
+			t += sprintf(t, *n == '-' ? "\\-" : "%c", *n);
+		strcpy(t, " \"");
+		if (!strstr(man, tag))
+			fail_msg("key %s not in the man page", k->name);
+	}
+	want = print_config(&def);
+	got = print_config(&c);
+	assert_string_equal(got, want);
+	assert_int_equal(count(man, "\\fB") + count(man, "\\fI"),
+			 count(man, "\\fR"));
+	assert_int_equal(count(man, ".TP\n"), config_nkeys);
+	free(want);
+	free(got);
+	free(file);
+	free(man);
+	free(uncommented);
+	config_free(&c);
+	config_free(&def);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +432,7 @@ int main(void)
 		cmocka_unit_test(reload_keeps_restart_only_keys),
 		cmocka_unit_test(listen_addresses),
 		cmocka_unit_test(print_round_trips),
+		cmocka_unit_test(generated_docs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <linux/kvm.h>
 
+#include <kvmprof/json.h>
 #include <kvmprof/kvmstats.h>
 #include "fake_procs.h"
 #include "kvmstats.h"
@@ -417,6 +419,22 @@ static int promtool(const char *text)
 	return r;
 }
 
+/* The VM of a live (fake) pid 100 in @r, with an empty vm->ks */
+static struct vm *vm100(struct registry *r)
+{
+	struct vm *vm;
+
+	procs[0].pid = 100;
+	procs[0].start = 5;
+	procs[0].alive = 1;
+	assert_int_equal(registry_note_vm(r, 100, 5, NULL, 0), 0);
+	vm = registry_get(r, 100, 5);
+	assert_non_null(vm);
+	vm->ks = calloc(1, sizeof(*vm->ks));
+	assert_non_null(vm->ks);
+	return vm;
+}
+
 /* Two vCPUs with every type, unit and base, and the VM's own counter:
  * one family per descriptor, summed over the vCPUs (peak: max). */
 static void metrics_families(void **state)
@@ -467,12 +485,7 @@ static void metrics_families(void **state)
 	load_into(&ks.schemas[0], build(48, all, 8, vals, NVALS, false));
 	load_into(&ks.schemas[1], build(48, vmd, 1, vmv, 1, false));
 	ks.nschemas = 2;
-	procs[0].pid = 100;
-	procs[0].start = 5;
-	procs[0].alive = 1;
-	assert_int_equal(registry_note_vm(&r, 100, 5, NULL, 0), 0);
-	vm = registry_get(&r, 100, 5);
-	vm->ks = calloc(1, sizeof(*vm->ks));
+	vm = vm100(&r);
 	vm->ks->fds = calloc(3, sizeof(*vm->ks->fds));
 	vm->ks->final = true;
 	add_fd(vm->ks, &ks.schemas[1], -1, vmv);
@@ -501,6 +514,99 @@ static void metrics_families(void **state)
 	free(text);
 	registry_fini(&r);
 	kvmstats_fini(&ks, NULL);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* "name": value of the kvm-stats answer's vm_stats, or -1 */
+static double vm_stat(const cJSON *o, const char *name)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(
+		s, cJSON_GetObjectItem(cJSON_GetObjectItem(o, "vm_stats"),
+				       "stats"))
+		if (!strcmp(cJSON_GetObjectItem(s, "name")->valuestring,
+			    name)) {
+			uint64_t v = 0;
+
+			assert_true(kp_json_u64(cJSON_GetObjectItem(s, "value"),
+						&v));
+			return (double)v;
+		}
+	return -1;
+}
+
+/*
+ * A VMM that keeps no stats fds: KVM's debugfs directory of its VM
+ * (<root>/<pid>-<fd>, one number per file) gives per-VM sums, source
+ * shown; directories of other pids, subdirectories and files that hold
+ * no number are left out; values are read again on each request, and
+ * the last ones stay once the directory is gone with the VM.
+ */
+static void debugfs_fallback(void **state)
+{
+	char root[] = "/tmp/kvmprof-debugfs.XXXXXX", dir[64], other[160];
+	struct ks_debugfs *d = NULL;
+	struct kvmstats ks;
+	struct registry r;
+	struct vm *vm;
+	cJSON *o;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/100-12", root);
+	snprintf(other, sizeof(other), "%s/1000-3", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	put(dir, "exits", "1234\n");
+	put(dir, "halt_wakeup", "7\n");
+	put(dir, "not_a_number", "x\n");
+	put(other, "exits", "99\n");
+	snprintf(other, sizeof(other), "%s/100-12/vcpu0", root);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(ks_debugfs_find(root, 101, &d), -ENOENT);
+	assert_int_equal(ks_debugfs_find(root, 100, &d), 0);
+	assert_int_equal(d->n, 2);
+
+	registry_init(&r, 8, 1000, &ops);
+	kvmstats_init(&ks, &r, true);
+	vm = vm100(&r);
+	vm->ks->dbg = d;
+	o = kvmstats_json(&ks, vm);
+	assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring,
+			    "read");
+	assert_non_null(strstr(cJSON_GetObjectItem(o, "source")->valuestring,
+			       "debugfs"));
+	assert_true(vm_stat(o, "exits") == 1234);
+	assert_true(vm_stat(o, "halt_wakeup") == 7);
+	assert_true(vm_stat(o, "not_a_number") == -1);
+	assert_true(vm_stat(o, "vcpu0") == -1);
+	cJSON_Delete(o);
+	put(dir, "exits", "1300\n");
+	o = kvmstats_json(&ks, vm);
+	assert_true(vm_stat(o, "exits") == 1300);
+	cJSON_Delete(o);
+	/* the VM destroyed: its directory goes, the last values stay */
+	snprintf(other, sizeof(other), "rm -rf '%s'", dir);
+	assert_int_equal(system(other), 0);
+	o = kvmstats_json(&ks, vm);
+	assert_true(vm_stat(o, "exits") == 1300);
+	cJSON_Delete(o);
+	registry_fini(&r);
+	kvmstats_fini(&ks, NULL);
+	snprintf(other, sizeof(other), "rm -rf '%s'", root);
+	assert_int_equal(system(other), 0);
 }
 
 /* /proc/PID/fd link targets, as KVM names its anonymous inodes
@@ -548,6 +654,7 @@ int main(void)
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(metrics_families),
 		cmocka_unit_test(fd_links),
+		cmocka_unit_test(debugfs_fallback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

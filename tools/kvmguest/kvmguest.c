@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "uffd.h"
@@ -26,55 +28,73 @@
 #define DEFAULT_PIO_PORT	0x3f8
 
 static const char usage_text[] =
-"usage: kvmguest [options]\n"
-"\n"
-"Runs a deterministic long-mode guest at CPL3 on /dev/kvm.  Totals\n"
-"are split over the vCPUs: vCPU i gets total/M, plus 1 if i < total%M.\n"
-"\n"
-"  --name NAME           VM name, left in argv for kvmprofd (like kvmtool)\n"
-"  --vcpus M             vCPUs, 1..64 (default 1); threads are named vcpuI\n"
-"  --pio N               N one-byte OUTs to the port\n"
-"  --pio-in N            N one-byte INs from the port\n"
-"  --pio-port P          port for --pio/--pio-in (default 0x3f8: no\n"
-"                        in-kernel device, each access is KVM_EXIT_IO;\n"
-"                        0x21 with --irqchip stays in the kernel's PIC)\n"
-"  --mmio-write K        K 4-byte writes to GPA 0xd0000000 (no memslot:\n"
-"                        each is KVM_EXIT_MMIO)\n"
-"  --mmio-read R         R 4-byte reads from GPA 0xd0000000\n"
-"  --hlt H               H HLTs (trapped at CPL3, executed by the guest's\n"
-"                        #GP handler at CPL0): KVM_EXIT_HLT each, or with\n"
-"                        --irqchip an in-kernel halt that the VMM ends with\n"
-"                        one KVM_SIGNAL_MSI once the vCPU blocks\n"
-"  --irqchip             KVM_CREATE_IRQCHIP (PIC, IOAPIC, x2APIC LAPICs),\n"
-"                        guest runs with RFLAGS.IF=1\n"
-"  --msi S               S KVM_SIGNAL_MSI interrupts taken by the guest, one\n"
-"                        at a time (needs --irqchip)\n"
-"  --touch-pages T       T 8-byte writes, one per 4 KiB guest page, at\n"
-"                        GPA 0x100000000 (slot 1, no THP): shadow-MMU faults\n"
-"  --duration SECONDS    loop mode: repeat the workload round until time\n"
-"                        is up; the report gives rates per second\n"
-"  --repeat              loop mode until SIGINT/SIGTERM (demo)\n"
-"                        (loop mode: counts are per round; the stop is\n"
-"                        checked before every operation, counts stay exact)\n"
-"  --timeout SECONDS     fail if the guest has not finished by then\n"
-"  --uffd                back the touch area with userfaultfd (MISSING);\n"
-"                        with --irqchip each page is one async page fault\n"
-"  --uffd-delay-ms D     delay before resolving each fault (default 0)\n"
-"  --msi-interval-ms I   with --uffd --irqchip: one MSI every I ms to each\n"
-"                        vCPU touching pages while a fault is outstanding\n"
-"                        (async-PF repeated faults)\n"
-"  --report FILE|-       write the JSON report to FILE or stdout\n"
-"  -v, --verbose         print a summary line on stderr\n"
-"  -h, --help            this text\n"
-"\n"
-"Exit status: 0 done (also after SIGINT/SIGTERM in loop mode), 1 failure,\n"
-"2 usage error, 77 /dev/kvm not available.\n";
+	"usage: kvmguest [options]\n"
+	"\n"
+	"Runs a deterministic long-mode guest at CPL3 on /dev/kvm.  Totals\n"
+	"are split over the vCPUs: vCPU i gets total/M, plus 1 if i < total%M.\n"
+	"\n"
+	"  --name NAME           VM name, left in argv for kvmprofd (like kvmtool)\n"
+	"  --vcpus M             vCPUs, 1..64 (default 1); threads are named vcpuI\n"
+	"  --pio N               N one-byte OUTs to the port\n"
+	"  --pio-in N            N one-byte INs from the port\n"
+	"  --pio-port P          port for --pio/--pio-in (default 0x3f8: no\n"
+	"                        in-kernel device, each access is KVM_EXIT_IO;\n"
+	"                        0x21 with --irqchip stays in the kernel's PIC)\n"
+	"  --mmio-write K        K 4-byte writes to GPA 0xd0000000 (no memslot:\n"
+	"                        each is KVM_EXIT_MMIO)\n"
+	"  --mmio-read R         R 4-byte reads from GPA 0xd0000000\n"
+	"  --hlt H               H HLTs (trapped at CPL3, executed by the guest's\n"
+	"                        #GP handler at CPL0): KVM_EXIT_HLT each, or with\n"
+	"                        --irqchip an in-kernel halt that the VMM ends with\n"
+	"                        one KVM_SIGNAL_MSI once the vCPU blocks\n"
+	"  --irqchip             KVM_CREATE_IRQCHIP (PIC, IOAPIC, x2APIC LAPICs),\n"
+	"                        guest runs with RFLAGS.IF=1\n"
+	"  --msi S               S KVM_SIGNAL_MSI interrupts taken by the guest, one\n"
+	"                        at a time (needs --irqchip)\n"
+	"  --touch-pages T       T 8-byte writes, one per 4 KiB guest page, at\n"
+	"                        GPA 0x100000000 (slot 1, no THP): shadow-MMU faults\n"
+	"  --duration SECONDS    loop mode: repeat the workload round until time\n"
+	"                        is up; the report gives rates per second\n"
+	"  --repeat              loop mode until SIGINT/SIGTERM (demo)\n"
+	"                        (loop mode: counts are per round; the stop is\n"
+	"                        checked before every operation, counts stay exact)\n"
+	"  --timeout SECONDS     fail if the guest has not finished by then\n"
+	"  --uffd                back the touch area with userfaultfd (MISSING);\n"
+	"                        with --irqchip each page is one async page fault\n"
+	"  --uffd-delay-ms D     delay before resolving each fault (default 0)\n"
+	"  --msi-interval-ms I   with --uffd --irqchip: one MSI every I ms to each\n"
+	"                        vCPU touching pages while a fault is outstanding\n"
+	"                        (async-PF repeated faults)\n"
+	"  --irqfd N             with --irqchip: after the workload, N writes to an\n"
+	"                        eventfd bound to GSI 5 with KVM_IRQFD (injected by\n"
+	"                        KVM in a kworker; writes in flight may coalesce)\n"
+	"  --report FILE|-       write the JSON report to FILE or stdout\n"
+	"  -v, --verbose         print a summary line on stderr\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Exit status: 0 done (also after SIGINT/SIGTERM in loop mode), 1 failure,\n"
+	"2 usage error, 77 /dev/kvm not available.\n";
 
 enum {
-	OPT_NAME = 256, OPT_VCPUS, OPT_PIO, OPT_PIO_IN, OPT_PIO_PORT,
-	OPT_MMIO_WRITE, OPT_MMIO_READ, OPT_HLT, OPT_IRQCHIP, OPT_MSI,
-	OPT_TOUCH, OPT_DURATION, OPT_REPEAT, OPT_TIMEOUT, OPT_UFFD,
-	OPT_UFFD_DELAY, OPT_MSI_INTERVAL, OPT_REPORT,
+	OPT_NAME = 256,
+	OPT_VCPUS,
+	OPT_PIO,
+	OPT_PIO_IN,
+	OPT_PIO_PORT,
+	OPT_MMIO_WRITE,
+	OPT_MMIO_READ,
+	OPT_HLT,
+	OPT_IRQCHIP,
+	OPT_MSI,
+	OPT_TOUCH,
+	OPT_DURATION,
+	OPT_REPEAT,
+	OPT_TIMEOUT,
+	OPT_UFFD,
+	OPT_UFFD_DELAY,
+	OPT_MSI_INTERVAL,
+	OPT_REPORT,
+	OPT_IRQFD,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +116,7 @@ static const struct option long_opts[] = {
 	{ "uffd-delay-ms", required_argument, NULL, OPT_UFFD_DELAY },
 	{ "msi-interval-ms", required_argument, NULL, OPT_MSI_INTERVAL },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "irqfd", required_argument, NULL, OPT_IRQFD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -104,6 +125,7 @@ static const struct option long_opts[] = {
 struct options {
 	struct kg_config cfg;
 	const char *report;
+	uint64_t irqfd;
 	bool repeat;
 	bool verbose;
 };
@@ -232,6 +254,12 @@ static int parse_options(int argc, char **argv, struct options *o, bool *help)
 			continue;
 		}
 		case OPT_REPORT: o->report = optarg; continue;
+		case OPT_IRQFD:
+			if (parse_u64(optarg, 1000000, &o->irqfd))
+				return usage_err(
+					"--irqfd: need 0..1000000, got '%s'",
+					optarg);
+			continue;
 		case 'v': o->verbose = true; continue;
 		case 'h': *help = true; return 0;
 		case ':':
@@ -254,6 +282,8 @@ static int parse_options(int argc, char **argv, struct options *o, bool *help)
 		return usage_err("--duration/--repeat need a workload that exits (--pio, --mmio-*, --hlt, --msi)");
 	if (c->msi && !c->irqchip)
 		return usage_err("--msi needs --irqchip");
+	if (o->irqfd && (!c->irqchip || o->repeat))
+		return usage_err("--irqfd needs --irqchip, not --repeat");
 	if (c->uffd && !c->touch_pages)
 		return usage_err("--uffd needs --touch-pages");
 	if ((c->uffd_delay_ms || c->msi_interval_ms) && !c->uffd)
@@ -344,6 +374,7 @@ static cJSON *build_report(const struct kg_vm *vm, const struct options *o)
 	add_u64(req, "hlt", c->hlt);
 	add_u64(req, "msi", c->msi);
 	add_u64(req, "touch_pages", c->touch_pages);
+	add_u64(req, "irqfd", o->irqfd);
 
 	arr = cJSON_AddArrayToObject(r, "vcpus");
 	for (unsigned int i = 0; i < vm->nvcpus; i++) {
@@ -417,6 +448,32 @@ static bool is_no_kvm(int err)
 	       err == -EACCES || err == -EPERM;
 }
 
+/*
+ * @n writes to an eventfd that KVM_IRQFD binds to GSI 5 (an IOAPIC pin:
+ * KVM injects it from a kworker, irqfd_inject); deassigning it waits for
+ * that work.  0 or -errno.
+ */
+static int irqfd_writes(struct kg_vm *vm, uint64_t n)
+{
+	struct kvm_irqfd irqfd = { .gsi = 5 };
+	uint64_t one = 1;
+	int err = 0;
+
+	irqfd.fd = (__u32)eventfd(0, EFD_CLOEXEC);
+	if ((int)irqfd.fd < 0)
+		return -errno;
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
+		err = -errno;
+	for (uint64_t i = 0; !err && i < n; i++)
+		if (write((int)irqfd.fd, &one, sizeof(one)) != sizeof(one))
+			err = -errno;
+	irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 && !err)
+		err = -errno;
+	close((int)irqfd.fd);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -458,6 +515,11 @@ int main(int argc, char **argv)
 	err = kg_vm_setup(&vm);
 	if (!err)
 		err = kg_vm_run(&vm);
+	if (!err && o.irqfd) {
+		err = irqfd_writes(&vm, o.irqfd);
+		if (err)
+			snprintf(vm.err, sizeof(vm.err), "KVM_IRQFD");
+	}
 	if (err) {
 		fprintf(stderr, "kvmguest: %s", vm.err);
 		if (!vm.err_complete)
