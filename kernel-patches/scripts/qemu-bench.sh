@@ -82,7 +82,7 @@ build_static "$OUT/l2root/apfbench" "$BUILD/usr/include" "$KP_DIR/qemu/apfbench.
 # the base kernel lacks unless --hide-apf is given).
 busybox_root "$OUT/root" "$KP_DIR/qemu/bench-init"
 cp "$OUT/bench.conf" "$OUT/root/bench.conf"
-build_static "$OUT/root/vmm" "$BUILD/usr/include" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S"
+build_static "$OUT/root/vmm" "$BUILD/usr/include" "$KP_DIR"/qemu/vmm*.c "$KP_DIR/qemu/guest.S"
 mkdir -p "$OUT/root/l2"
 cpio_gz "$OUT/l2root" "$OUT/root/l2/initrd.cpio.gz"
 dtc -q -I dts -O dtb -o "$OUT/root/l2/l2.dtb" "$KP_DIR/qemu/l2.dts" || die "dtc failed on qemu/l2.dts"

@@ -53,7 +53,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 busybox_root "$OUT/root" "$KP_DIR/qemu/exitcost-init"
 printf 'ROUNDS=%s\nHVC=%s\nMMIO=%s\n' "$ROUNDS" "$HVC" "$MMIO" >"$OUT/root/exitcost.conf"
-build_static "$OUT/root/vmm" "$BUILD/usr/include" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S"
+build_static "$OUT/root/vmm" "$BUILD/usr/include" "$KP_DIR"/qemu/vmm*.c "$KP_DIR/qemu/guest.S"
 cpio_gz "$OUT/root" "$OUT/initramfs.cpio.gz"
 
 LOGS=()

@@ -5,7 +5,7 @@
 #
 # Builds a trimmed arm64 Image with BTF from the patched tree, boots it under
 # QEMU 10 (-M virt,virtualization=on,gic-version=3 -cpu max: EL2 with
-# FEAT_FGT), and runs the test VMM (qemu/vmm.c) in a KVM guest on the
+# FEAT_FGT), and runs the test VMM (qemu/vmm*.c) in a KVM guest on the
 # patched host, in VHE and in nVHE mode, with sysreg save elision on and
 # off. Asserts the exact counts described in README.md from the serial log.
 # Then boots a second Image with lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_LIST and
@@ -65,7 +65,7 @@ busybox_root "$OUT/root" "$KP_DIR/qemu/init"
 # kvmprof for arm64, started by /init in every boot (see qemu/init)
 build_kvmprof "$CACHE/kvmprof-arm64" "$OUT/kvmprof-build.log"
 install_kvmprof "$OUT/root" "$CACHE/kvmprof-arm64"
-build_static "$OUT/root/vmm" "$HDR" "$KP_DIR/qemu/vmm.c" "$KP_DIR/qemu/guest.S"
+build_static "$OUT/root/vmm" "$HDR" "$KP_DIR"/qemu/vmm*.c "$KP_DIR/qemu/guest.S"
 # The series' arm64 KVM selftests, static, against the patched UAPI headers.
 SELFTESTS="aarch64/async_pf aarch64/hypercalls aarch64/spe"
 for t in $SELFTESTS; do

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* kvmprof test VMM: "linux" (a Linux L2 guest) */
+#include "vmm.h"
+
+
+/* Linux guest */
+
+#define L2_RAM_BASE	0x40000000ULL
+#define L2_RAM_SIZE	0x10000000ULL
+#define L2_DTB		0x48000000ULL
+#define L2_INITRD	0x48100000ULL
+#define L2_UART		0x09000000ULL
+#define L2_DOORBELL	0x0a000000ULL
+#define L2_APF_BASE	0x100000000ULL
+
+static size_t load_file(const char *path, void *dst, size_t max)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	while ((n = read(fd, (char *)dst + len, max - len)) > 0)
+		len += n;
+	if (n < 0 || len == max)
+		die(path);
+	close(fd);
+	return len;
+}
+
+/* Offset in the vCPU's binary stats fd @fd of the stat named @name */
+static off_t stat_offset(int fd, const char *name)
+{
+	struct kvm_stats_header hdr;
+	struct kvm_stats_desc *desc;
+	size_t desc_sz;
+	off_t off = -1;
+	__u32 i;
+
+	if (pread(fd, &hdr, sizeof(hdr), 0) != sizeof(hdr))
+		die("read stats header");
+	desc_sz = sizeof(*desc) + hdr.name_size;
+	desc = malloc(desc_sz);
+	if (!desc)
+		die("malloc");
+	for (i = 0; i < hdr.num_desc && off < 0; i++) {
+		if (pread(fd, desc, desc_sz, hdr.desc_offset + i * desc_sz) !=
+		    (ssize_t)desc_sz)
+			die("read stats descriptor");
+		if (!strcmp(desc->name, name))
+			off = hdr.data_offset + desc->offset;
+	}
+	free(desc);
+	if (off < 0) {
+		errno = ENOENT;
+		die(name);
+	}
+	return off;
+}
+
+int cmd_linux(int argc, char **argv)
+{
+	const char *kernel = NULL, *initrd = NULL, *dtb = NULL;
+	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
+	size_t ksize, isize, dsize;
+	bool hide_apf = false;
+	int stats_fd;
+	off_t exits_off;
+	char line[1024];
+	int line_len = 0;
+	struct uffd_ctx ctx;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool done = false;
+	__u8 *ram, *p;
+
+	for (i = 2; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--hide-apf")) {
+			hide_apf = true;
+			i--;
+			continue;
+		}
+		if (i + 1 == argc)
+			break;
+		if (!strcmp(argv[i], "--kernel"))
+			kernel = argv[i + 1];
+		else if (!strcmp(argv[i], "--initrd"))
+			initrd = argv[i + 1];
+		else if (!strcmp(argv[i], "--dtb"))
+			dtb = argv[i + 1];
+		else if (!strcmp(argv[i], "--pages"))
+			npages = parse_count(argv[i + 1]);
+		else if (!strcmp(argv[i], "--delay-ms"))
+			delay_ms = parse_count(argv[i + 1]);
+		else
+			break;
+	}
+	if (i != argc || !kernel || !initrd || !dtb || npages < 1 || npages > 256) {
+		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D] [--hide-apf]\n",
+		       argv[0]);
+		return 2;
+	}
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("open /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+
+	ram = mmap(NULL, L2_RAM_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram == MAP_FAILED)
+		die("mmap guest RAM");
+	ksize = load_file(kernel, ram, L2_DTB - L2_RAM_BASE);
+	if (ksize < 64 || memcmp(ram + 56, "ARM\x64", 4))
+		die("not an arm64 Image");
+	dsize = load_file(dtb, ram + (L2_DTB - L2_RAM_BASE), L2_INITRD - L2_DTB);
+	isize = load_file(initrd, ram + (L2_INITRD - L2_RAM_BASE),
+			  L2_RAM_SIZE - (L2_INITRD - L2_RAM_BASE));
+
+	/* Fill in linux,initrd-end */
+	for (p = ram + (L2_DTB - L2_RAM_BASE);
+	     p + 8 <= ram + (L2_DTB - L2_RAM_BASE) + dsize; p += 4) {
+		static const __u8 placeholder[8] = {
+			0xfe, 0xed, 0xf0, 0x0d, 0xfe, 0xed, 0xf0, 0x0d };
+		__u64 end = L2_INITRD + isize;
+
+		if (memcmp(p, placeholder, 8))
+			continue;
+		for (i = 0; i < 8; i++)
+			p[i] = end >> (56 - 8 * i);
+		break;
+	}
+
+	set_slot(vm, 0, L2_RAM_BASE, L2_RAM_SIZE, ram);
+	uffd_slot(vm, L2_APF_BASE, npages, delay_ms, &ctx, &thread);
+	vcpu = create_vcpu(kvm, vm, true, &run);
+
+	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
+	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
+	if (hide_apf) {
+		__u64 bmap = get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP_2);
+
+		set_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP_2,
+			bmap & ~(1ULL << KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF));
+		printf("vmm: vendor hyp bitmap 2 0x%llx, hiding async PF: 0x%llx\n",
+		       (unsigned long long)bmap,
+		       (unsigned long long)get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP_2));
+	}
+	stats_fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	if (stats_fd < 0)
+		die("KVM_GET_STATS_FD");
+	exits_off = stat_offset(stats_fd, "exits");
+
+	while (!done) {
+		__u64 addr, val = 0;
+
+		if (vcpu_run(vcpu, run)) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			addr = run->mmio.phys_addr;
+			if (!run->mmio.is_write) {
+				/* PL011 flags and anything else read as 0 */
+				memset(run->mmio.data, 0, sizeof(run->mmio.data));
+				break;
+			}
+			memcpy(&val, run->mmio.data,
+			       run->mmio.len < 8 ? run->mmio.len : 8);
+			if (addr == L2_UART) {
+				char c = val;
+
+				if (c == '\n' || line_len == sizeof(line) - 1) {
+					line[line_len] = '\0';
+					printf("l2: %s\n", line);
+					line_len = 0;
+				} else if (c != '\r') {
+					line[line_len++] = c;
+				}
+			} else if (addr == L2_DOORBELL + 0x100) {
+				__u64 exits = 0;
+
+				if (pread(stats_fd, &exits, sizeof(exits), exits_off) !=
+				    sizeof(exits))
+					die("read exits stat");
+				printf("vmm: l2 mark %llu exits %llu\n",
+				       (unsigned long long)val,
+				       (unsigned long long)exits);
+			} else if (addr >= L2_DOORBELL && addr < L2_DOORBELL + 0x1000) {
+				printf("vmm: l2 0x%llx %llu\n",
+				       (unsigned long long)(addr - L2_DOORBELL),
+				       (unsigned long long)val);
+			}
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			done = true;
+			break;
+		default:
+			fail("unexpected exit reason %u", run->exit_reason);
+			done = true;
+		}
+	}
+
+	__atomic_store_n(&ctx.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thread, NULL);
+	for (i = 0; i < npages; i++) {
+		if (ctx.faults[i] != 1)
+			bad++;
+	}
+	if (bad)
+		fail("%d page(s) did not fault exactly once through userfaultfd", bad);
+	printf("vmm: linux pages %d delay-ms %d uffd-faults-ok %d\n",
+	       npages, delay_ms, npages - bad);
+	print_acct("linux", vcpu);
+	return failures ? 1 : 0;
+}
