@@ -128,6 +128,11 @@ void config_print(const struct config *c, FILE *f);
  * (dist/kvmprofd.conf), and the KEYS entries of kvmprofd.conf(5). */
 void config_print_default_file(FILE *f);
 void config_print_man_keys(FILE *f);
+/* config_doc.c's writers: @text wrapped at @width columns after @prefix
+ * (roff-guarded when @prefix is empty); a name with roff minus signs. */
+void config_doc_wrap(FILE *f, const char *text, const char *prefix,
+		     size_t width);
+void config_doc_roff_name(FILE *f, const char *s);
 
 /* Names of all keys, in table order (NULL-terminated). */
 const char *const *config_keys(void);

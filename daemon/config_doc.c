@@ -56,7 +56,8 @@ static size_t render(const char *doc, bool roff, char *out, size_t size)
 
 /* @text wrapped at @width columns, each line after @prefix; roff lines
  * that would start with a control character are guarded. */
-static void wrap(FILE *f, const char *text, const char *prefix, size_t width)
+void config_doc_wrap(FILE *f, const char *text, const char *prefix,
+		     size_t width)
 {
 	const char *p = text;
 
@@ -82,7 +83,7 @@ static void wrap(FILE *f, const char *text, const char *prefix, size_t width)
 }
 
 /* A key's name in roff: dashes as minus signs. */
-static void roff_name(FILE *f, const char *s)
+void config_doc_roff_name(FILE *f, const char *s)
 {
 	for (; *s; s++)
 		fputs(*s == '-' ? "\\-" : (char[]){ *s, 0 }, f);
@@ -106,7 +107,7 @@ void config_print_default_file(FILE *f)
 		if (k->reload)
 			strcpy(text + n, "  [reload]");
 		fputc('\n', f);
-		wrap(f, text, "# ", 74);
+		config_doc_wrap(f, text, "# ", 74);
 		fprintf(f, "#%s =%s%s\n", k->name, *k->def ? " " : "", k->def);
 	}
 }
@@ -122,7 +123,7 @@ void config_print_man_keys(FILE *f)
 		const struct config_key *k = &config_key_table[i];
 
 		fputs(".TP\n.BR ", f);
-		roff_name(f, k->name);
+		config_doc_roff_name(f, k->name);
 		if (k->type == K_BOOL)
 			fputs(" \" = \" yes | no\n", f);
 		else if (k->type == K_PROBES)
@@ -132,7 +133,7 @@ void config_print_man_keys(FILE *f)
 			fprintf(f, " \" = \\fI%s\\fR\"\n",
 				k->arg ? k->arg : "N");
 		render(k->doc, true, text, sizeof(text));
-		wrap(f, text, "", 72);
+		config_doc_wrap(f, text, "", 72);
 		if (k->reload)
 			fputs("[reload]\n", f);
 		if (*k->def)

@@ -26,7 +26,8 @@ static const struct extra_opt {
 	{ "print-config", O_PRINT, 0, "[=FORMAT]",
 	  "print the effective configuration and exit; FORMAT default-file: "
 	  "the annotated defaults (dist/kvmprofd.conf), man-keys: the KEYS of "
-	  "kvmprofd.conf(5)",
+	  "kvmprofd.conf(5), man-options: the OPTIONS of kvmprofd(8), "
+	  "completion: the bash completion's option lists",
 	  false },
 	{ "load-unavailable", O_LOADALL, 0, NULL,
 	  "load (not attach) probes whose tracepoint is missing, for "
@@ -75,12 +76,49 @@ static void usage_line(FILE *f, char shortopt, const char *name,
 	}
 }
 
-static void usage_extra(FILE *f, bool last)
+/* One option as --help, the man page and the completion show it. */
+struct opt_view {
+	char shortopt;
+	const char *name, *arg, *help;
+	const char *def; /* NULL: none shown */
+};
+
+/* @fn on every option, in --help's order: extra[] (not last), the keys,
+ * extra[] (last). */
+static void for_each_option(void (*fn)(const struct opt_view *, void *),
+			    void *ctx)
 {
-	for (size_t i = 0; i < NEXTRA; i++)
-		if (extra[i].last == last)
-			usage_line(f, extra[i].shortopt, extra[i].name,
-				   extra[i].arg, extra[i].help, NULL);
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			for (size_t i = 0; i < config_nkeys; i++) {
+				const struct config_key *k =
+					&config_key_table[i];
+				struct opt_view v = {
+					k->shortopt,
+					k->arg ? k->name : k->flag,
+					k->arg,
+					k->help,
+					k->arg ? k->def : NULL,
+				};
+
+				fn(&v, ctx);
+			}
+			continue;
+		}
+		for (size_t i = 0; i < NEXTRA; i++) {
+			struct opt_view v = { extra[i].shortopt, extra[i].name,
+					      extra[i].arg, extra[i].help,
+					      NULL };
+
+			if (extra[i].last == (pass == 2))
+				fn(&v, ctx);
+		}
+	}
+}
+
+static void usage_opt(const struct opt_view *v, void *f)
+{
+	usage_line(f, v->shortopt, v->name, v->arg, v->help, v->def);
 }
 
 static void usage(FILE *f)
@@ -92,15 +130,105 @@ static void usage(FILE *f)
 		"Options override the configuration file (kvmprofd.conf(5)); each long\n"
 		"option that takes a value is the file's key of the same name.\n"
 		"\n");
-	usage_extra(f, false);
-	for (size_t i = 0; i < config_nkeys; i++) {
-		const struct config_key *k = &config_key_table[i];
-
-		usage_line(f, k->shortopt, k->arg ? k->name : k->flag, k->arg,
-			   k->help, k->arg ? k->def : NULL);
-	}
-	usage_extra(f, true);
+	for_each_option(usage_opt, f);
 	fprintf(f, "\nSIGHUP reloads the configuration file.\n");
+}
+
+/* kvmprofd(8)'s OPTIONS entries: the --help text in roff */
+static void man_opt(const struct opt_view *v, void *ctx)
+{
+	FILE *f = ctx;
+	char text[1024];
+	bool opt_arg = v->arg && v->arg[0] == '[';
+
+	fputs(".TP\n.BR ", f);
+	if (v->shortopt)
+		fprintf(f, "\\-%c \", \" ", v->shortopt);
+	fputs("\\-\\-", f);
+	config_doc_roff_name(f, v->name);
+	if (opt_arg)
+		fprintf(f, " [=\\fI%.*s\\fR]", (int)strcspn(v->arg + 2, "]"),
+			v->arg + 2);
+	else if (v->arg)
+		fprintf(f, " \" \\fI%s\\fR\"", v->arg);
+	fputc('\n', f);
+	snprintf(text, sizeof(text), "%c%s%s%s%s.", v->help[0] & ~0x20,
+		 v->help + 1, v->def && *v->def ? " (default " : "",
+		 v->def && *v->def ? v->def : "", v->def && *v->def ? ")" : "");
+	config_doc_wrap(f, text, "", 72);
+}
+
+static void print_man_options(FILE *f)
+{
+	fputs(".\\\" Generated from daemon/config_keys.c and daemon/options.c by\n"
+	      ".\\\" `make update-docs`: edit them, not these lines.\n",
+	      f);
+	for_each_option(man_opt, f);
+	fputs(".\\\" End of the generated OPTIONS.\n", f);
+}
+
+/* The bash completion's lists: every option, and those taking a value */
+struct comp_lists {
+	char all[2048], valued[2048];
+};
+
+static void comp_add(char *list, size_t size, char shortopt, const char *name)
+{
+	size_t n = strlen(list);
+
+	if (shortopt)
+		n += snprintf(list + n, n < size ? size - n : 0, "%s-%c",
+			      n ? " " : "", shortopt);
+	if (n < size)
+		snprintf(list + n, size - n, "%s--%s", n ? " " : "", name);
+}
+
+static void comp_opt(const struct opt_view *v, void *ctx)
+{
+	struct comp_lists *l = ctx;
+
+	comp_add(l->all, sizeof(l->all), v->shortopt, v->name);
+	if (v->arg && v->arg[0] != '[')
+		comp_add(l->valued, sizeof(l->valued), v->shortopt, v->name);
+}
+
+/* "\tlocal NAME="WORDS"", wrapped, continuation lines indented */
+static void comp_list(FILE *f, const char *name, const char *words)
+{
+	size_t col = 8 + strlen(name) + 8;
+
+	fprintf(f, "\tlocal %s=\"", name);
+	while (*words) {
+		size_t n = strcspn(words, " ");
+
+		if (col + n > 72) {
+			fputs("\n\t\t", f);
+			col = 16;
+		}
+		fprintf(f, "%.*s", (int)n, words);
+		col += n;
+		words += n;
+		if (*words == ' ') {
+			words++;
+			if (*words && col + 1 + strcspn(words, " ") <= 72) {
+				fputc(' ', f);
+				col++;
+			}
+		}
+	}
+	fputs("\"\n", f);
+}
+
+static void print_completion(FILE *f)
+{
+	struct comp_lists l = {};
+
+	for_each_option(comp_opt, &l);
+	fputs("\t# Generated from kvmprofd's options by `make update-docs`.\n",
+	      f);
+	comp_list(f, "opts", l.all);
+	comp_list(f, "valued", l.valued);
+	fputs("\t# End of the generated options.\n", f);
 }
 
 /* The configuration file named on the command line, or NULL. */
@@ -220,10 +348,15 @@ static int parse_args(int argc, char **argv, struct config *c)
 				config_print_default_file(stdout);
 			else if (!strcmp(optarg, "man-keys"))
 				config_print_man_keys(stdout);
+			else if (!strcmp(optarg, "man-options"))
+				print_man_options(stdout);
+			else if (!strcmp(optarg, "completion"))
+				print_completion(stdout);
 			else {
 				fprintf(stderr,
 					"kvmprofd: --print-config=%s: expected "
-					"values, default-file or man-keys\n",
+					"values, default-file, man-keys, "
+					"man-options or completion\n",
 					optarg);
 				return -EINVAL;
 			}
