@@ -1,6 +1,8 @@
 # Unit tests (cmocka, ASan/UBSan) and end-to-end tests on real KVM.
-UNIT_TESTS := vmname registry procfs config metrics render kvmnames kvmstats
+UNIT_TESTS := vmname registry procfs config metrics render kvmnames kvmstats \
+	kvmstats_vm
 UNIT_DEPS_kvmstats = $(UNIT_DEPS_metrics)
+UNIT_DEPS_kvmstats_vm = $(UNIT_DEPS_metrics)
 UNIT_DEPS_kvmnames := lib/kvmnames.c
 UNIT_DEPS_vmname := lib/vmname.c
 UNIT_DEPS_registry := daemon/registry.c lib/procfs.c lib/vmname.c
