@@ -234,22 +234,32 @@ static void send(const char *keys, bool literal)
 		assert_int_equal(tmux("send-keys", "-t", "top", keys, NULL), 0);
 }
 
-/* Presses > until the header says "sort: @what". */
+/* The header's "sort: COLUMN DIR" of screen @s, into @out */
+static void sort_field(const char *s, char *out, size_t size)
+{
+	const char *p = s ? strstr(s, "sort: ") : NULL;
+	size_t n = p ? strcspn(p, "-\n") : 0;
+
+	snprintf(out, size, "%.*s", (int)n, p ? p : "");
+}
+
+/* Presses > until the header says "sort: @what", waiting after each press
+ * until the header has changed, so that no press goes unseen. */
 static char *sort_by(const char *what)
 {
-	const char *has[] = { what, NULL };
-	char *s = NULL;
+	char *s = screen(), cur[64];
 
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; i < 2 * 16 && !(s && strstr(s, what)); i++) {
+		sort_field(s, cur, sizeof(cur));
 		free(s);
-		s = screen();
-		if (s && strstr(s, what))
-			return s;
 		send(">", true);
-		free(wait_screen((const char *[]){ "sort: ", NULL }, NULL));
+		s = wait_screen((const char *[]){ "sort: ", NULL },
+				*cur ? cur : NULL);
 	}
+	if (s && strstr(s, what))
+		return s;
 	free(s);
-	return wait_screen(has, NULL);
+	return wait_screen((const char *[]){ what, NULL }, NULL);
 }
 
 static void top_on_a_terminal(void **state)
