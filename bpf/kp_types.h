@@ -177,6 +177,7 @@ struct preempt_notifier {
 /* include/linux/kvm_host.h */
 struct kvm {
 	struct mm_struct *mm; /* the VMM's */
+	int userspace_pid; /* pid_t: the thread that created it (global pid) */
 };
 
 /* include/linux/kvm_irqfd.h: an irqfd; its inject work runs in a kworker */

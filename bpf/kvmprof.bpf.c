@@ -49,6 +49,15 @@ struct {
 	__type(value, struct kp_nspid_vm);
 } kp_nspid_vm SEC(".maps");
 
+/* VMs by their VMM's tgid (value: its leader's start time), for
+ * kvm_creator_vm() */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} kp_tgid_vm SEC(".maps");
+
 /*
  * Per-thread state: who the thread is (its VM: tgid and leader start time,
  * fixed for the thread's life; the vCPU last loaded on it), which spares
@@ -282,6 +291,29 @@ static __always_inline bool kp_pit_pid(__u32 *ret)
 }
 
 /*
+ * The known VM of @kvm by the thread that created it (kvm->userspace_pid,
+ * a global pid), when that thread is a known VMM's leader: for kernels
+ * whose mm_struct has no owner (CONFIG_MEMCG=n), where kvm_vmm() cannot
+ * tell.  A VMM that created its VM from another thread stays unknown here.
+ */
+static __always_inline bool kvm_creator_vm(struct kvm *kvm, __u32 *ret_tgid,
+					   __u64 *ret_start_ns)
+{
+	__u64 *start;
+	__u32 pid;
+
+	if (!kvm || !bpf_core_field_exists(kvm->userspace_pid))
+		return false;
+	pid = (__u32)BPF_CORE_READ(kvm, userspace_pid);
+	start = bpf_map_lookup_elem(&kp_tgid_vm, &pid);
+	if (!start)
+		return false;
+	*ret_tgid = pid;
+	*ret_start_ns = *start;
+	return true;
+}
+
+/*
  * A kernel thread (or one named as KVM's PIT worker) serves a VM without
  * being part of it: its events go to the VM it names (the PIT worker), or
  * whose irqfd it injects (a kworker in irqfd_inject), when that VM is
@@ -300,7 +332,10 @@ static __always_inline struct kp_thread *kp_served_who(struct kp_who *w)
 	w->cache = false;
 	w->own = false;
 	if (!kp_pit_pid(&pid)) {
-		if (kvm_vmm(current_irqfd_kvm(), &pid, &start_ns) &&
+		struct kvm *kvm = current_irqfd_kvm();
+
+		if ((kvm_vmm(kvm, &pid, &start_ns) ||
+		     kvm_creator_vm(kvm, &pid, &start_ns)) &&
 		    kp_vm_known(pid, start_ns)) {
 			w->tgid = pid;
 			w->start_ns = start_ns;
@@ -424,6 +459,7 @@ static __noinline void kp_new_vm(__u32 tgid, __u64 start_ns)
 	if (bpf_map_update_elem(&kp_vms, &vk, &one, BPF_NOEXIST))
 		return;	/* known already (or full: the daemon reads /proc) */
 	kp_note_nspid(tgid, start_ns);
+	bpf_map_update_elem(&kp_tgid_vm, &tgid, &start_ns, BPF_ANY);
 	e = bpf_ringbuf_reserve(&kp_events, sizeof(*e), 0);
 	if (!e) {
 		kp_drop(KP_DROP_VM_EVENT);
