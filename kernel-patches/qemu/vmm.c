@@ -12,7 +12,7 @@
  * <linux/kvm.h> without KVM_EXIT_; errors: KVM_RUN calls that failed).
  *
  *   kvmprof-vmm run [--mair N] [--vbar N] [--idle N] [--until FILE]
- *		    [--hold FILE]
+ *		    [--hold FILE] [--no-stats-fd]
  *	Runs guest.S in a one-vCPU VM without an in-kernel irqchip and checks,
  *	at every exit, that KVM_GET_ONE_REG returns what the guest wrote.
  *	Prints "vmm: stat <name> <value>" for the vCPU binary stats whose name
@@ -21,9 +21,12 @@
  *	FILE exists: a VM that runs alongside another one for as long as
  *	that one needs.  Keeps a vCPU stats fd open from before the first
  *	KVM_RUN to its exit, as recent QEMU does (kvm_init_vcpu keeps
- *	CPUState.kvm_vcpu_stats_fd): kvmprofd copies it (kvm-stats).
+ *	CPUState.kvm_vcpu_stats_fd), and a VM stats fd: kvmprofd copies
+ *	them (kvm-stats).
  *	With --hold, waits (at most 60 s) after the run, before exiting,
  *	until FILE exists: the test lets kvmprofd find the stats fd first.
+ *	With --no-stats-fd, keeps no stats fd open (as QEMU before 8.1 and
+ *	other VMMs): kvmprofd then reads KVM's debugfs files of the VM.
  *
  *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
@@ -69,6 +72,20 @@
  *	<ns>", the CLOCK_MONOTONIC time each series took (instructions under
  *	QEMU -icount shift=0, see scripts/qemu-exitcost.sh). At most 100000
  *	each.
+ *
+ *   kvmprof-vmm irqfd [--writes N] [--hold FILE]
+ *	A one-vCPU VM with an in-kernel GICv3 and an ITS, GSI 5 routed to an
+ *	MSI through the ITS from a device the guest never mapped. The guest
+ *	runs first (the exitcost guest: one HVC, two MMIO exits, SYSTEM_OFF),
+ *	then an eventfd bound to GSI 5 by KVM_IRQFD is written N times
+ *	(default 20).
+ *	KVM injects an MSI from the eventfd's wakeup only when the ITS has its
+ *	translation cached (kvm_arch_set_irq_inatomic()), as for the first
+ *	MSI of a device: here never, so each write that finds no work pending
+ *	schedules irqfd_inject() on a kworker, which calls kvm_set_irq() for
+ *	GSI 5 twice (raise, lower). Deassigning the irqfd waits for that
+ *	work. With --hold, then waits (at most 60 s) until FILE exists, as
+ *	"run" does.
  *
  *   kvmprof-vmm btf <tracepoint>...
  *	Prints the prototype of each tracepoint as recorded in the running
@@ -243,6 +260,13 @@ void print_acct(const char *command, int vcpu)
 	printf("}}\n");
 }
 
+/* Wait (at most 60 s) until @file exists; at once when @file is NULL. */
+void hold_until(const char *file)
+{
+	for (int t = 0; file && access(file, F_OK) && t < 1200; t++)
+		usleep(50000);
+}
+
 int parse_count(const char *s)
 {
 	char *end;
@@ -302,13 +326,32 @@ void set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *hva)
 }
 
 /*
- * vCPU 0 with PSCI 0.2, optionally with an in-kernel GICv3 (created after
- * the vCPU, as KVM wants), and its kvm_run mapped into *@ret_run.
+ * An in-kernel GICv3 at GICD_BASE/GICR_BASE (after the vCPUs, as KVM
+ * wants), initialised (KVM_DEV_ARM_VGIC_CTRL_INIT) when @init; otherwise
+ * KVM initialises it at the first KVM_RUN.
  */
-int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run)
+void create_vgic(int vm, bool init)
 {
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
 	__u64 dist = GICD_BASE, redist = GICR_BASE;
+
+	if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
+		die("KVM_CREATE_DEVICE (vgic-v3)");
+	vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST,
+		  &dist);
+	vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+		  KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	if (init)
+		vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			  KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+}
+
+/*
+ * vCPU 0 with PSCI 0.2, optionally with an initialised in-kernel GICv3,
+ * and its kvm_run mapped into *@ret_run.
+ */
+int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run)
+{
 	struct kvm_vcpu_init init;
 	int vcpu, mmap_sz;
 
@@ -320,16 +363,8 @@ int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run)
 	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
 	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
 		die("KVM_ARM_VCPU_INIT");
-	if (vgic) {
-		if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
-			die("KVM_CREATE_DEVICE (vgic-v3)");
-		vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
-			  KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-		vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
-			  KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
-		vgic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
-			  KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-	}
+	if (vgic)
+		create_vgic(vm, true);
 	mmap_sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL);
 	if (mmap_sz < (int)sizeof(**ret_run))
 		die("KVM_GET_VCPU_MMAP_SIZE");
@@ -371,6 +406,8 @@ int main(int argc, char **argv)
 		return cmd_spe(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "exitcost"))
 		return cmd_exitcost(argc, argv);
-	printf("usage: %s run|apf|linux|btf|spe|exitcost ...\n", argv[0]);
+	if (argc >= 2 && !strcmp(argv[1], "irqfd"))
+		return cmd_irqfd(argc, argv);
+	printf("usage: %s run|apf|linux|btf|spe|exitcost|irqfd ...\n", argv[0]);
 	return 2;
 }

@@ -94,8 +94,10 @@ __u64 get_reg(int vcpu, __u64 id);
 void print_stats(int vcpu);
 void print_acct(const char *command, int vcpu);
 int parse_count(const char *s);
+void hold_until(const char *file);
 int create_guest_vm(int *kvm);
 void set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *hva);
+void create_vgic(int vm, bool init);
 int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run);
 
 /* vmm_apf.c */
@@ -109,5 +111,6 @@ int cmd_apf(int argc, char **argv);
 int cmd_linux(int argc, char **argv);
 int cmd_btf(int argc, char **argv);
 int cmd_spe(int argc, char **argv);
+int cmd_irqfd(int argc, char **argv);
 
 #endif

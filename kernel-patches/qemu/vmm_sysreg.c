@@ -10,9 +10,13 @@ int cmd_run(int argc, char **argv)
 	const char *until = NULL, *hold = NULL;
 	__u64 amair0, ctxidr0, tcr0;
 	struct kvm_run *run;
-	bool done = false;
+	bool done = false, stats_fd = true;
 
 	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-stats-fd")) {
+			stats_fd = false;
+			continue;
+		}
 		if (i + 1 >= argc)
 			break;
 		if (!strcmp(argv[i], "--mair"))
@@ -29,15 +33,16 @@ int cmd_run(int argc, char **argv)
 			break;
 	}
 	if (i != argc || (until && !nidle)) {
-		printf("usage: %s run [--mair N] [--vbar N] [--idle N] [--until FILE] [--hold FILE]\n",
+		printf("usage: %s run [--mair N] [--vbar N] [--idle N] [--until FILE] [--hold FILE] [--no-stats-fd]\n",
 		       argv[0]);
 		return 2;
 	}
 
 	vm = create_guest_vm(&kvm);
 	vcpu = create_vcpu(kvm, vm, false, &run);
-	/* held until exit, unread: kvmprofd reads it (pidfd_getfd) */
-	if (ioctl(vcpu, KVM_GET_STATS_FD, NULL) < 0)
+	/* held until exit, unread: kvmprofd reads them (pidfd_getfd) */
+	if (stats_fd && (ioctl(vcpu, KVM_GET_STATS_FD, NULL) < 0 ||
+			 ioctl(vm, KVM_GET_STATS_FD, NULL) < 0))
 		die("KVM_GET_STATS_FD");
 
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE);
@@ -144,8 +149,7 @@ int cmd_run(int argc, char **argv)
 	print_acct("run", vcpu);
 	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
 	fflush(stdout);
-	for (int t = 0; hold && access(hold, F_OK) && t < 1200; t++)
-		usleep(50000);
+	hold_until(hold);
 	return failures ? 1 : 0;
 }
 

@@ -271,6 +271,9 @@ def check_kvm_stats(outdir, stats, traps, elided, exits, fams, chk):
     chk.eq("kvm-stats: sysreg_saves_elided = BPF saves elided",
            v0.get("sysreg_saves_elided", {}).get("value"), elided)
     chk.eq("kvm-stats: exits = BPF exits", v0.get("exits", {}).get("value"), exits)
+    vms = {s["name"]: s for s in ((ks.get("vm_stats") or {}).get("stats") or [])}
+    chk.eq("kvm-stats: the VM's stats fd read (remote_tlb_flush, cumulative)",
+           vms.get("remote_tlb_flush", {}).get("type"), "cumulative")
     chk.eq("metrics: kvmprof_kvm_vcpu_sysreg_write_traps_total",
            msum(fams, "kvmprof_kvm_vcpu_sysreg_write_traps_total", vm="sysreg"), traps)
     chk.eq("metrics: kvmprof_kvm_vcpu_exits_total",
@@ -305,6 +308,102 @@ def check_apf(outdir, kv, vmm, name, chk):
     chk.eq(f"{by}: no async page fault attributed to it",
            sum(a.get(f, 0) for a in byapf for f, _ in APF_FIELDS), 0)
     return True
+
+
+def check_irqfd(outdir, kv, writes, chk):
+    """Interrupts KVM injected from a kworker (irqfd_inject) are the VM's,
+    at VM level: two kvm_set_irq (raise, lower) per run of the work, one
+    run for 1 to @writes eventfd writes (writes while it is pending
+    coalesce); none left unattributed."""
+    if "irqfd-status" not in kv:
+        chk.true("irqfd scenario ran", False)
+        return
+    chk.eq("irqfd: VMM status", kv["irqfd-status"], "0")
+    show = load_json(outdir, "irqfd-show.json", chk) or {}
+    irq = (show.get("vm_level") or {}).get("irq") or {}
+    n = (irq.get("set_irq_by_gsi") or {}).get("5", 0)
+    chk.true(f"irqfd: kvm_set_irq on GSI 5 at VM level, even, 2..{2 * writes}",
+             n % 2 == 0 and 2 <= n <= 2 * writes, f"{n} for {writes} writes")
+    chk.eq("irqfd: set_irq = GSI 5's", irq.get("set_irq"), n)
+    chk.eq("irqfd: none under a vCPU",
+           sum((c.get("irq") or {}).get("set_irq", 0) for c in show.get("per_vcpu", [])), 0)
+    fams = metrics(outdir, "irqfd-metrics.txt") or {}
+    chk.eq("metrics: kvmprof_irq_injections_total{vm=irqfd}",
+           msum(fams, "kvmprof_irq_injections_total", vm="irqfd"), n)
+    un = [((load_json(outdir, f"irqfd-status-{w}.json", chk) or {}).get("registry") or {})
+          .get("events_unattributed") for w in ("before", "after")]
+    chk.true("irqfd: no event left unattributed meanwhile",
+             un[0] is not None and un[0] == un[1], f"{un[0]} before, {un[1]} after")
+
+
+def check_dbgfs(outdir, kv, vmm, chk):
+    """kvm-stats of a VMM that keeps no stats fd: read from KVM's debugfs
+    files of the VM (per-VM sums), against those files read in the guest
+    and the VMM's own reading of its vCPU's stats fd, after the run."""
+    acct = vmm.get("dbgfs")
+    chk.true("VMM accounting of the dbgfs VM", acct is not None)
+    if acct is None:
+        return
+    chk.eq("dbgfs: VMM status", kv.get("dbgfs-status"), "0")
+    ks = load_json(outdir, "dbgfs-kvm-stats.json", chk) or {}
+    chk.eq("dbgfs: kvm-stats source", ks.get("source"), "debugfs (per-VM sums)")
+    chk.true("dbgfs: kvm-stats read", ks.get("state") in ("read", "final"),
+             f"{ks.get('state')}: {ks.get('reason')}")
+    got = {st["name"]: st.get("value")
+           for st in ((ks.get("vm_stats") or {}).get("stats") or [])}
+    for name in ("exits", "mmio_exit_user", "hvc_exit_stat", "wfi_exit_stat"):
+        want = kv.get(f"dbgfs-debugfs-{name}")
+        chk.eq(f"dbgfs: {name} = KVM's debugfs file", got.get(name),
+               int(want) if want is not None else None)
+        chk.eq(f"dbgfs: {name} = the VMM's own reading", got.get(name),
+               acct["stats"].get(name))
+    want = kv.get("dbgfs-debugfs-remote_tlb_flush")
+    chk.eq("dbgfs: remote_tlb_flush (a VM statistic) = KVM's debugfs file",
+           got.get("remote_tlb_flush"), int(want) if want is not None else None)
+
+
+DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "..", "..", "dist", "grafana", "kvmprof-dashboard.json")
+
+
+def dashboard_exprs(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "expr" and isinstance(v, str):
+                yield v
+            else:
+                yield from dashboard_exprs(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from dashboard_exprs(v)
+
+
+def check_dashboard(outdir, chk):
+    """Every kvmprof metric the Grafana dashboard selects, KVM's own
+    statistics included, was exported by this boot's kvmprofd (declared
+    with # TYPE in one of its scrapes): its panels show real data on an
+    arm64 host."""
+    try:
+        with open(DASHBOARD) as f:
+            dash = json.load(f)
+    except (OSError, ValueError) as e:
+        chk.true("dashboard readable", False, str(e))
+        return
+    declared = set()
+    for name in os.listdir(outdir):
+        if name.endswith("metrics.txt"):
+            with open(os.path.join(outdir, name)) as f:
+                declared |= set(re.findall(r"^# TYPE (\S+) ", f.read(), re.M))
+    used = set()
+    for e in dashboard_exprs(dash):
+        used |= set(re.findall(r"\b(kvmprof_[a-zA-Z0-9_]+)\s*[{\[]", e))
+    fam = {u: re.sub(r"_(bucket|sum|count)$", "", u) for u in used}
+    missing = sorted(u for u in used if u not in declared and fam[u] not in declared)
+    chk.true(f"dashboard: the {len(used)} metrics it selects are exported",
+             used and not missing, ", ".join(missing))
+    kvm = sorted(u for u in used if u.startswith("kvmprof_kvm_"))
+    chk.true(f"dashboard: KVM statistics panels ({len(kvm)} metrics) exported",
+             kvm and all(u in declared or fam[u] in declared for u in kvm))
 
 
 def summary(outdir, boot):
@@ -342,11 +441,14 @@ def main():
             chk.eq(k, v, "0")
     check_status(outdir, chk)
     check_sysreg(outdir, kv, vmm, elide, chk)
+    check_irqfd(outdir, kv, int(kv.get("irqfd-writes", 0)), chk)
+    check_dbgfs(outdir, kv, vmm, chk)
     ran = [n for n in APF_SCENARIOS if check_apf(outdir, kv, vmm, n, chk)]
     chk.true("async PF scenarios ran", len(ran) >= 3, ", ".join(ran))
+    check_dashboard(outdir, chk)
     print(summary(outdir, boot))
     print(f"kvmprof {boot}: {chk.n} checks, {chk.failed} failed "
-          f"(files in {outdir}; scenarios sysreg {' '.join(ran)})")
+          f"(files in {outdir}; scenarios sysreg irqfd dbgfs {' '.join(ran)})")
     sys.exit(1 if chk.failed else 0)
 
 
