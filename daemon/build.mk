@@ -1,7 +1,7 @@
 # kvmprofd
 KVMPROFD_SRCS := daemon/kvmprofd.c daemon/options.c daemon/service.c \
 	daemon/harvest.c daemon/status.c daemon/api.c daemon/api_route.c \
-	daemon/probes.c \
+	daemon/probes.c daemon/btf_kvm.c \
 	daemon/registry.c daemon/render.c daemon/steal.c daemon/log.c daemon/loop.c daemon/spe_capture.c \
 	daemon/config.c daemon/config_keys.c daemon/config_doc.c daemon/config_file.c daemon/metrics.c daemon/metrics_self.c daemon/metrics_http.c daemon/privs.c \
 	daemon/kvmstats.c daemon/kvmstats_debugfs.c daemon/metrics_kvm.c

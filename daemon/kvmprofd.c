@@ -215,9 +215,6 @@ int main(int argc, char **argv)
 	}
 	po.tracefs = d.opts.tracefs ? d.opts.tracefs : find_tracefs();
 	probes_find_irqfd(&po); /* kallsyms: while CAP_SYSLOG is ours */
-	r = limit_privileges(&d);
-	if (r < 0)
-		goto out;
 	po.max_counters = d.opts.max_counters;
 	po.disabled = d.opts.disabled;
 	po.load_unavailable = d.opts.load_unavailable;
@@ -229,6 +226,11 @@ int main(int argc, char **argv)
 		log_err("loading BPF probes: %s", strerror(-r));
 		goto out;
 	}
+	/* attach, then limit: perf tracepoints (kvm_exit on x86) need
+	 * CAP_SYS_ADMIN where perf_event_paranoid is 3 (Debian's kernels) */
+	r = limit_privileges(&d);
+	if (r < 0)
+		goto out;
 	if (!d.opts.bpf)
 		log_info("bpf = no: no BPF loaded; KVM statistics only, VMMs "
 			 "found through /proc");

@@ -13,8 +13,14 @@
 
 #include <kvmprof/procfs.h>
 #include <kvmprof/util.h>
+#include "btf_kvm.h"
 #include "probes.h"
 #include "kvmprof.skel.h"
+
+/* why a perf tracepoint's attach may be refused where raw_tp is not */
+#define PERF_EACCES                                                   \
+	" (a perf tracepoint: where perf_event_paranoid is 3, as on " \
+	"Debian, it needs CAP_SYS_ADMIN at start)"
 
 #define PROBE(tp, prog_name, k) { .name = tp, .prog = prog_name, .kind = k }
 #define PROBE_ARM64(tp, prog_name, k, a, ak)                                \
@@ -147,8 +153,10 @@ static void attach_sched(struct probes *p, bool count_cache)
 int probes_open_load_attach(const struct probe_opts *opts,
 			    struct probes **ret_p)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	char btf_path[32];
 	struct probes *p;
-	int r;
+	int r, btf_fd = -1;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -159,7 +167,15 @@ int probes_open_load_attach(const struct probe_opts *opts,
 		r = p->ncpus ? p->ncpus : -EINVAL;
 		goto fail;
 	}
-	p->skel = kvmprof_bpf__open();
+	/* kvm.ko's types without CAP_SYS_ADMIN (btf_kvm.h) */
+	r = btf_kvm_merged("/sys/kernel/btf", &btf_fd);
+	if (r > 0)
+		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d",
+			 btf_fd);
+	else if (r < 0)
+		goto fail;
+	oo.btf_custom_path = btf_fd >= 0 ? btf_path : NULL;
+	p->skel = kvmprof_bpf__open_opts(&oo);
 	if (!p->skel) {
 		r = -errno;
 		goto fail;
@@ -220,6 +236,9 @@ int probes_open_load_attach(const struct probe_opts *opts,
 	}
 
 	r = kvmprof_bpf__load(p->skel);
+	if (btf_fd >= 0)
+		close(btf_fd);
+	btf_fd = -1;
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(p->probe); i++) {
@@ -257,9 +276,12 @@ int probes_open_load_attach(const struct probe_opts *opts,
 			pr->link = bpf_program__attach_tracepoint(prog, "kvm",
 								  pr->name);
 		if (!pr->link) {
+			bool perf = strcmp(pr->kind, "raw_tp");
+
 			pr->err = -errno;
 			snprintf(pr->reason, sizeof(pr->reason),
-				 "attach failed: %s", strerror(errno));
+				 "attach failed: %s%s", strerror(errno),
+				 perf && pr->err == -EACCES ? PERF_EACCES : "");
 			continue;
 		}
 		pr->state = PROBE_ATTACHED;
@@ -269,6 +291,8 @@ int probes_open_load_attach(const struct probe_opts *opts,
 	*ret_p = p;
 	return 0;
 fail:
+	if (btf_fd >= 0)
+		close(btf_fd);
 	probes_destroy(p);
 	return r;
 }

@@ -29,7 +29,7 @@ struct probe {
 	const char *arm64_kind;
 	enum probe_state state;
 	int err;		/* -errno of the failure, when FAILED */
-	char reason[96];	/* why not attached, human readable */
+	char reason[160];	/* why not attached, human readable */
 	bool loaded;		/* program is in the kernel */
 	struct bpf_link *link;
 };

@@ -30,8 +30,8 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 
 # The loader's parts that need no kernel: the BPF object (skeleton) and
 # what it is given before load.
-$(call sanobj,tests/unit/test_probes.c daemon/probes.c lib/procfs.c): $(BPF_SKELS)
-$(O)/tests/test_probes: $(call sanobj,tests/unit/test_probes.c daemon/probes.c lib/procfs.c)
+$(call sanobj,tests/unit/test_probes.c daemon/probes.c daemon/btf_kvm.c lib/procfs.c): $(BPF_SKELS)
+$(O)/tests/test_probes: $(call sanobj,tests/unit/test_probes.c daemon/probes.c daemon/btf_kvm.c lib/procfs.c)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBBPF_LIBS) $(ZLIB_LIBS)
