@@ -235,7 +235,7 @@ static void exited_vm_pruned_after_grace(void **state)
 	assert_int_equal(map_keys_of(&kpd, pid), 0);
 	/* gone after the grace period */
 	wait_until(shown, &(struct show_wait){ name, 1, NULL },
-		   GRACE_MS + 10 * INTERVAL_MS);
+		   GRACE_MS + 10 * INTERVAL_MS); /* both scaled in wait_until */
 	vm = cli_json(&kpd, &rc, "show", name);
 	assert_int_equal(rc, 1);
 	assert_non_null(vm);
@@ -482,9 +482,12 @@ static void irqfd_kworker_events_are_the_vms(void **state)
 
 static int setup(void **state)
 {
+	static char grace[16];
 	static const char *const extra[] = { "--interval-ms", "100",
-					     "--grace-ms", "1500", NULL };
+					     "--grace-ms", grace, NULL };
 
+	/* the grace period, like every wait, longer on a slow machine */
+	snprintf(grace, sizeof(grace), "%u", GRACE_MS * test_time_scale());
 	return kpd_start(&kpd, extra);
 }
 

@@ -107,17 +107,29 @@ static cJSON *run_until_final(struct kpd *d, const char *name, cJSON **ret_rep)
 	return j;
 }
 
-/* Per vCPU: HLT-wake MSIs the VMM sent == KVM's halt_wait_hist samples. */
+/*
+ * Per vCPU, against the VMM's report: KVM records a wait (halt_wait_hist)
+ * for every block, which the VMM's HLT-wake MSI ends, or a signal (a
+ * signal ends KVM_RUN with EINTR: the VMM counts those returns, and the
+ * vCPU, still halted, blocks again when it re-enters); it counts a wake-up
+ * (halt_wakeup) for each MSI to the blocked vCPU and for its own kicks of
+ * a blocked vCPU too (198 for 195 MSIs under make test-nested), so at
+ * least one per MSI.
+ */
 static double check_halts(const cJSON *ks, const cJSON *rep, int vcpu)
 {
 	const cJSON *fd = cJSON_GetArrayItem(jget(ks, "vcpus"), vcpu);
-	double msis = jnum(cJSON_GetArrayItem(jget(rep, "vcpus"), vcpu),
-			   "hlt_wake_msi_sent");
+	const cJSON *rv = cJSON_GetArrayItem(jget(rep, "vcpus"), vcpu);
+	double msis = jnum(rv, "hlt_wake_msi_sent");
+	double intr = jnum(rv, "exits.INTR");
+	double waits = hist_total(stat_of(fd, "halt_wait_hist"));
 
+	fprintf(stderr, "vCPU %d: %.0f wake MSIs, %.0f EINTR, %.0f waits\n",
+		vcpu, msis, intr, waits);
 	assert_int_equal(jnum(fd, "vcpu"), vcpu);
 	assert_true(msis > 0);
-	assert_int_equal(hist_total(stat_of(fd, "halt_wait_hist")), msis);
-	assert_int_equal(jnum(stat_of(fd, "halt_wakeup"), "value"), msis);
+	assert_true(jnum(stat_of(fd, "halt_wakeup"), "value") >= msis);
+	assert_true(waits >= msis && waits <= msis + intr);
 	return msis;
 }
 
@@ -134,10 +146,12 @@ static void kvm_stats_agree_with_bpf_and_vmm(void **state)
 	assert_non_null(vm);
 	for (int i = 0; i < 2; i++) {
 		const cJSON *fd = cJSON_GetArrayItem(jget(ks, "vcpus"), i);
-		double msis = check_halts(ks, rep, i), bpf_exits;
+		double bpf_exits;
 
+		check_halts(ks, rep, i);
+		/* kvm_vcpu_wakeup's "waited" is KVM's own halt_wait_hist test */
 		assert_int_equal(jnum(vcpu_of(vm, i), "halt_wakeups.waited"),
-				 msis);
+				 hist_total(stat_of(fd, "halt_wait_hist")));
 		bpf_exits = jnum(vcpu_of(vm, i), "exits.total");
 		if (bpf_exits > 0)
 			assert_int_equal(jnum(stat_of(fd, "exits"), "value"),
@@ -153,8 +167,8 @@ static void kvm_stats_agree_with_bpf_and_vmm(void **state)
 	assert_int_equal(
 		hist_total(stat_of(cJSON_GetArrayItem(jget(vm, "vcpus"), 1),
 				   "halt_wait_hist")),
-		jnum(cJSON_GetArrayItem(jget(rep, "vcpus"), 1),
-		     "hlt_wake_msi_sent"));
+		hist_total(stat_of(cJSON_GetArrayItem(jget(ks, "vcpus"), 1),
+				   "halt_wait_hist")));
 	cJSON_Delete(vm);
 	cJSON_Delete(rep);
 	cJSON_Delete(ks);

@@ -547,16 +547,17 @@ static void dashboard_uses_exported_metrics(void **state)
 static void vm_series_leave_after_grace(void **state)
 {
 	static struct kpd d;	/* outlives a failed test: stop_all() */
-	char name[64], rep[160], series[160], *addr, *t;
+	char name[64], rep[160], series[160], grace[16], *addr, *t;
 	struct scrape_wait w = { NULL, series, 0, false, NULL };
 	uint64_t t0;
 
 	memset(&d, 0, sizeof(d));
+	snprintf(grace, sizeof(grace), "%u", 2000 * test_time_scale());
 	assert_int_equal(svc_start(&d, NULL,
 				   (const char *const[]){
 					   "--metrics-listen", "127.0.0.1:0",
-					   "--grace-ms", "2000",
-					   "--interval-ms", "100", NULL },
+					   "--grace-ms", grace, "--interval-ms",
+					   "100", NULL },
 				   NULL, NULL),
 			 0);
 	addr = metrics_addr(&d);
@@ -580,7 +581,7 @@ static void vm_series_leave_after_grace(void **state)
 	w.absent = true;
 	assert_true(wait_until(scrape_shows, &w, 5000));
 	/* not before the grace period (2000 ms, less one harvest) */
-	assert_true(kp_mono_ms() - t0 >= 1800);
+	assert_true(kp_mono_ms() - t0 >= 2000 * test_time_scale() - 200);
 	free(w.text);
 	free(addr);
 	svc_stop(&d);
