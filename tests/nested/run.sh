@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make test-nested [NESTED_TESTS="test_e2e_qemu ..."]
+#
+# The tests that need /dev/kvm, on a machine that has none: in an x86_64
+# guest of Debian's QEMU without acceleration (TCG, -cpu max, which emulates
+# AMD SVM with nested paging), running Debian's own kernel
+# (linux-image-amd64, downloaded into the cache, not installed) with KVM
+# (kvm-amd). Its /init (tests/nested/init) loads the modules, mounts this
+# machine's root file system read-only over 9p, with fresh /proc, /sys,
+# /dev, /tmp and /run, and runs this tree's test programs there as root
+# (tests/run-tests.sh): real KVM under them, on SVM, so kvm_exit and
+# kvm_entry fire as on an AMD host. What they print comes back through a
+# second, writable 9p share; the last line is run-tests.sh's summary.
+#
+# Wait times in the tests are multiplied by KP_TEST_TIME_SCALE (default 20
+# here): every instruction of the guest is emulated.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${KP_NESTED_CACHE:-/var/cache/kvmprof-nested}
+O=${O:-build}
+TESTS=${NESTED_TESTS:-test_e2e_generic test_e2e_apf test_e2e_kvmstats test_e2e_qemu test_e2e_prometheus test_e2e_steal test_e2e_privileges}
+SCALE=${KP_TEST_TIME_SCALE:-20}
+TIMEOUT=${NESTED_TIMEOUT:-3600}
+
+log() { printf '[nested] %s\n' "$*"; }
+die() { printf '[nested] FAIL: %s\n' "$*" >&2; exit 1; }
+
+command -v qemu-system-x86_64 >/dev/null ||
+	die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+command -v strings >/dev/null || die "strings missing (binutils)"
+[[ $(uname -m) == x86_64 ]] || die "x86_64 only"
+mkdir -p "$CACHE"
+O=$(cd "$here" && mkdir -p "$O" && cd "$O" && pwd)
+for t in $TESTS; do	# a name under $O/tests/, or an absolute path
+	[[ $t == /* ]] || t=$O/tests/$t
+	[[ -x $t ]] || die "$t not built (make first)"
+done
+
+# Debian's kernel and busybox, unpacked into the cache (once per version)
+fetch() { # <package> <dir>
+	local deb
+	if [[ ! -d $2 ]]; then
+		(cd "$CACHE" && apt-get download "$1" >/dev/null 2>&1) ||
+			die "apt-get download $1 (apt-get update first?)"
+		deb=$(ls "$CACHE/${1%%=*}"_*.deb | head -1)
+		mkdir -p "$2.tmp" && dpkg-deb -x "$deb" "$2.tmp" && mv "$2.tmp" "$2"
+		rm -f "$deb"
+	fi
+}
+KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1)
+[[ -n $KPKG ]] || die "no linux-image-amd64 in apt's lists (apt-get update)"
+KDIR=$CACHE/$KPKG
+fetch "$KPKG" "$KDIR"
+fetch busybox-static "$CACHE/busybox"
+KVER=${KPKG#linux-image-}
+MODS=$KDIR/lib/modules/$KVER/kernel
+log "kernel $KVER (Debian's $KPKG)"
+
+# The modules /init loads, each after those it depends on
+declare -A seen=()
+order=()
+modpath() { find "$MODS" -name "$1.ko" -print -quit; }
+need() {
+	local m=${1//-/_} f d
+	[[ -n ${seen[$m]:-} ]] && return
+	seen[$m]=1
+	f=$(modpath "$m")
+	[[ -n $f ]] || f=$(modpath "${m//_/-}")
+	[[ -n $f ]] || die "module $1 not in $KPKG"
+	for d in $(strings -a "$f" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		need "$d"
+	done
+	order+=("$f")
+}
+for m in kvm-amd virtio_pci 9pnet_virtio 9p; do
+	need "$m"
+done
+
+# The initramfs: busybox, the modules, /init
+root=$CACHE/initramfs
+rm -rf "$root" && mkdir -p "$root/bin" "$root/m"
+cp "$CACHE/busybox/bin/busybox" "$root/bin/"
+for f in "${order[@]}"; do
+	cp "$f" "$root/m/"
+	basename "$f" >>"$root/m/order"
+done
+cp "$here/tests/nested/init" "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$CACHE/initramfs.cpio.gz"
+
+# The run: the tree's path is the same inside; results in $CACHE/out
+out=$CACHE/out
+rm -rf "$out" && mkdir -p "$out"
+printf '%s\n' "$here" "$O" "$SCALE" $TESTS >"$out/job"
+log "running $(echo $TESTS | wc -w) test programs under TCG (log: $out/console.log)"
+t0=$(date +%s)
+rc=0
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+	-smp 2 -m 4096 -nographic -no-reboot \
+	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$CACHE/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 quiet" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$out",mount_tag=out,security_model=none \
+	>"$out/console.log" 2>&1 || rc=$?
+log "guest ran $(($(date +%s) - t0)) s (QEMU exit $rc)"
+[[ -f $out/tests.log ]] || { tail -30 "$out/console.log"; die "no test log"; }
+cat "$out/tests.log"
+summary=$(grep '^tests: ' "$out/tests.log" | tail -1)
+[[ -n $summary ]] || die "the tests did not finish (see $out/console.log)"
+grep -q 'NESTED: kvm yes' "$out/console.log" || die "no /dev/kvm in the guest"
+[[ $(cat "$out/rc" 2>/dev/null) == 0 ]] || die "$summary"
+log "PASS: $summary"
