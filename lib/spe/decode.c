@@ -592,7 +592,7 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 		      const struct out *o)
 {
 	struct spe_fast *f = spe_fast_of(d);
-	struct spe_tpl t = { .len = r->len };
+	struct spe_tpl t;
 	const uint8_t *p;
 	size_t pos = 0;
 	unsigned int i;
@@ -611,7 +611,8 @@ static void tpl_learn(struct spe_dec *d, const struct spe_record *r,
 	    r->offset + r->len > o->base_off + o->base_len)
 		return;
 	p = o->base + (r->offset - o->base_off);
-
+	/* (cleared only here: most records are not looked at) */
+	t = (struct spe_tpl){ .len = r->len };
 	while (pos < r->len) {
 		struct spe_pkt pkt;
 		int ret = spe_pkt_parse(p + pos, r->len - pos, &pkt);
