@@ -340,6 +340,188 @@ size_t dec_packet(struct spe_dec *d, struct out *o, const uint8_t *p,
 	return n;
 }
 
+/* ---- general path, straight --------------------------------------------- */
+
+#if FAST_PATH
+/*
+ * dec_packet() for the common case, as a loop over a record's packets with
+ * one table entry per header byte: where the payload goes, how wide it is,
+ * and which presence bit it sets (the presence masks are the record's first
+ * bytes, little-endian).  A payload is stored by merging it into the 8
+ * bytes at its field (no branch on its width), and an aux byte (ev_len,
+ * ds_len, op_class; else reserved0, which stays 0) is stored with it.
+ * Anything else (a bad byte, a bad extended header, a repeated packet kind,
+ * damage) stops the loop before the packet, and dec_packet() decides: the
+ * results are those of dec_packet() alone.
+ */
+enum { GK_SLOW = 0, GK_PAY, GK_PAD, GK_TERM, GK_EXT };
+
+struct gen_ent {
+	uint16_t dst;  /* payload field's offset in struct spe_record */
+	uint8_t kind;  /* GK_* */
+	uint8_t type;  /* SPE_PKT_* */
+	uint8_t plen;  /* payload bytes */
+	uint8_t width; /* field bytes */
+	uint8_t pbyte; /* presence bit: byte offset in the record, */
+	uint8_t pbit;  /* and bit */
+	uint8_t aux;   /* aux byte offset, and value */
+	uint8_t auxv;
+	uint8_t idx; /* extended header: index bits 4:3 */
+};
+
+static struct gen_ent gen_tab[256];
+
+/* The presence bit @bit of the field at byte @at of the record. */
+static void gen_presence(struct gen_ent *e, size_t at, unsigned int bit)
+{
+	e->pbyte = at + bit / 8;
+	e->pbit = 1u << (bit % 8);
+}
+
+__attribute__((constructor)) static void gen_tab_init(void)
+{
+	for (unsigned int b = 0; b < 256; b++) {
+		const struct spe_hdr_info *hi = &spe_hdr_tab[b];
+		struct gen_ent *e = &gen_tab[b];
+		const unsigned int i = hi->index;
+
+		*e = (struct gen_ent){
+			.kind = GK_PAY,
+			.type = hi->type,
+			.plen = hi->plen,
+			.aux = offsetof(struct spe_record, reserved0),
+		};
+		switch (hi->type) {
+		case SPE_PKT_ADDRESS:
+			e->dst = offsetof(struct spe_record, addr[i]);
+			e->width = 8;
+			gen_presence(e, offsetof(struct spe_record, addr_mask),
+				     i);
+			break;
+		case SPE_PKT_COUNTER:
+			e->dst = offsetof(struct spe_record, cnt[i]);
+			e->width = 2;
+			gen_presence(e, offsetof(struct spe_record, cnt_mask),
+				     i);
+			break;
+		case SPE_PKT_CONTEXT:
+			e->dst = offsetof(struct spe_record, ctx[i]);
+			e->width = 4;
+			gen_presence(e, offsetof(struct spe_record, ctx_mask),
+				     i);
+			break;
+		case SPE_PKT_EVENTS:
+			e->dst = offsetof(struct spe_record, events);
+			e->width = 8;
+			gen_presence(e, offsetof(struct spe_record, flags),
+				     __builtin_ctz(SPE_REC_EV));
+			e->aux = offsetof(struct spe_record, ev_len);
+			e->auxv = hi->plen;
+			break;
+		case SPE_PKT_DATA_SOURCE:
+			e->dst = offsetof(struct spe_record, ds);
+			e->width = 8;
+			gen_presence(e, offsetof(struct spe_record, flags),
+				     __builtin_ctz(SPE_REC_DS));
+			e->aux = offsetof(struct spe_record, ds_len);
+			e->auxv = hi->plen;
+			break;
+		case SPE_PKT_OP_TYPE:
+			e->dst = offsetof(struct spe_record, op);
+			e->width = 1;
+			gen_presence(e, offsetof(struct spe_record, flags),
+				     __builtin_ctz(SPE_REC_OP));
+			e->aux = offsetof(struct spe_record, op_class);
+			e->auxv = i;
+			break;
+		case SPE_PKT_END:
+		case SPE_PKT_TIMESTAMP:
+			e->kind = GK_TERM;
+			break;
+		case SPE_PKT_PAD:
+			e->kind = GK_PAD;
+			break;
+		case SPE_HK_EXT:
+			e->kind = GK_EXT;
+			e->idx = i;
+			break;
+		default:
+			e->kind = GK_SLOW;
+		}
+	}
+}
+
+/* Bytes gen_run() needs after a packet start: a 2-byte header and an
+ * 8-byte load. */
+#define GEN_MARGIN 16
+
+/*
+ * Decodes packets from @p (not inside damage) while GEN_MARGIN bytes are
+ * left before @end and the output has room; returns at a record start
+ * when templates could take over, and where a packet needs dec_packet().
+ */
+static const uint8_t *gen_run(struct spe_dec *d, struct out *o,
+			      const uint8_t *p, const uint8_t *end, bool fast)
+{
+	const struct spe_fast *f = spe_fast_of(d);
+	const uint8_t *lim = end - GEN_MARGIN;
+	uint8_t *rb = (uint8_t *)&o->recs[o->n];
+
+	while (p <= lim) {
+		const struct gen_ent *e = &gen_tab[p[0]];
+		struct gen_ent x;
+		unsigned int hlen = 1;
+		uint64_t v, old, wm;
+
+		if (e->kind == GK_PAD) {
+			p += pad_run(p, end - p);
+			continue;
+		}
+		if (e->kind == GK_TERM) {
+			const uint64_t off = o->base_off + (p - o->base);
+
+			v = e->plen ? spe_load_le64(p + 1) &
+					      spe_bytes_mask(e->plen) :
+				      0;
+			p += terminate(d, o, p, end - p, off, e->type, v,
+				       1 + e->plen);
+			if (o->n == o->max || (fast && f->ntpl))
+				return p;
+			rb = (uint8_t *)&o->recs[o->n];
+			continue;
+		}
+		if (e->kind == GK_EXT) {
+			const struct gen_ent *y = &gen_tab[p[1]];
+
+			if (y->type != SPE_PKT_ADDRESS &&
+			    y->type != SPE_PKT_COUNTER)
+				return p;
+			/* index bits 4:3 from the first byte */
+			x = *y;
+			x.dst += e->idx * 8 * y->width;
+			x.pbyte += e->idx;
+			e = &x;
+			hlen = 2;
+		}
+		if (e->kind != GK_PAY)
+			return p;
+		if (d->state == ST_CLEAN)
+			rec_start(d, o, o->base_off + (p - o->base));
+		if (rb[e->pbyte] & e->pbit)
+			return p; /* a repeated kind */
+		rb[e->pbyte] |= e->pbit;
+		v = spe_load_le64(p + hlen) & spe_bytes_mask(e->plen);
+		wm = spe_bytes_mask(e->width);
+		memcpy(&old, rb + e->dst, 8);
+		old = (old & ~wm) | (v & wm);
+		memcpy(rb + e->dst, &old, 8);
+		rb[e->aux] = e->auxv;
+		p += hlen + e->plen;
+	}
+	return p;
+}
+#endif
+
 /* ---- fast path --------------------------------------------------------- */
 
 /* Template lookup key from the bytes at the two key positions. */
@@ -749,6 +931,14 @@ int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 #if FAST_PATH
 		if (fast && d->state == ST_CLEAN && f->ntpl) {
 			const uint8_t *q = fast_run(d, &o, p, end);
+
+			if (q != p) {
+				p = q;
+				continue;
+			}
+		}
+		if (d->state != ST_BROKEN && end - p >= GEN_MARGIN) {
+			const uint8_t *q = gen_run(d, &o, p, end, fast);
 
 			if (q != p) {
 				p = q;
