@@ -38,7 +38,8 @@ int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
 		return cli_err(ctx, r, "kvmprofd is not running (no daemon on "
 			       "%s)", ctx->socket);
 	case -ELIBACC:
-		return cli_err(ctx, r, "cannot load libcurl.so.4 (Debian: "
+		return cli_err(ctx, r,
+			       "cannot load libcurl.so.4 (Debian: "
 			       "libcurl4)");
 	case -EACCES:
 	case -EPERM:

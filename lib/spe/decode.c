@@ -371,69 +371,52 @@ struct gen_ent {
 
 static struct gen_ent gen_tab[256];
 
-/* The presence bit @bit of the field at byte @at of the record. */
-static void gen_presence(struct gen_ent *e, size_t at, unsigned int bit)
-{
-	e->pbyte = at + bit / 8;
-	e->pbit = 1u << (bit % 8);
-}
+#define REC(f) offsetof(struct spe_record, f)
+#define BY_INDEX 0xff /* presence bit: the packet's index */
+
+/*
+ * Per payload packet type: the field (and its stride per index), its
+ * width, the presence mask and bit, the aux byte and what it is set to
+ * (aux_is 1: the payload size, 2: the index; 0: none, reserved0 stays 0).
+ */
+static const struct gen_kind {
+	uint16_t dst, step;
+	uint8_t width, at, bit, aux, aux_is;
+} gen_kinds[SPE_HK_EXT + 1] = {
+	[SPE_PKT_ADDRESS] = { REC(addr), 8, 8, REC(addr_mask), BY_INDEX },
+	[SPE_PKT_COUNTER] = { REC(cnt), 2, 2, REC(cnt_mask), BY_INDEX },
+	[SPE_PKT_CONTEXT] = { REC(ctx), 4, 4, REC(ctx_mask), BY_INDEX },
+	[SPE_PKT_EVENTS] = { REC(events), 0, 8, REC(flags), 2, REC(ev_len), 1 },
+	[SPE_PKT_DATA_SOURCE] = { REC(ds), 0, 8, REC(flags), 3, REC(ds_len),
+				  1 },
+	[SPE_PKT_OP_TYPE] = { REC(op), 0, 1, REC(flags), 4, REC(op_class), 2 },
+};
+_Static_assert(SPE_REC_EV == 1 << 2 && SPE_REC_DS == 1 << 3 &&
+		       SPE_REC_OP == 1 << 4,
+	       "gen_kinds[]: flag bits");
 
 __attribute__((constructor)) static void gen_tab_init(void)
 {
 	for (unsigned int b = 0; b < 256; b++) {
 		const struct spe_hdr_info *hi = &spe_hdr_tab[b];
+		const struct gen_kind *k = &gen_kinds[hi->type];
 		struct gen_ent *e = &gen_tab[b];
 		const unsigned int i = hi->index;
+		const unsigned int bit = k->bit == BY_INDEX ? i : k->bit;
+		const unsigned int aux_val[] = { 0, hi->plen, i };
 
 		*e = (struct gen_ent){
 			.kind = GK_PAY,
 			.type = hi->type,
 			.plen = hi->plen,
-			.aux = offsetof(struct spe_record, reserved0),
+			.dst = k->dst + i * k->step,
+			.width = k->width,
+			.pbyte = k->at + bit / 8,
+			.pbit = 1u << (bit % 8),
+			.aux = k->aux_is ? k->aux : REC(reserved0),
+			.auxv = aux_val[k->aux_is],
 		};
 		switch (hi->type) {
-		case SPE_PKT_ADDRESS:
-			e->dst = offsetof(struct spe_record, addr[i]);
-			e->width = 8;
-			gen_presence(e, offsetof(struct spe_record, addr_mask),
-				     i);
-			break;
-		case SPE_PKT_COUNTER:
-			e->dst = offsetof(struct spe_record, cnt[i]);
-			e->width = 2;
-			gen_presence(e, offsetof(struct spe_record, cnt_mask),
-				     i);
-			break;
-		case SPE_PKT_CONTEXT:
-			e->dst = offsetof(struct spe_record, ctx[i]);
-			e->width = 4;
-			gen_presence(e, offsetof(struct spe_record, ctx_mask),
-				     i);
-			break;
-		case SPE_PKT_EVENTS:
-			e->dst = offsetof(struct spe_record, events);
-			e->width = 8;
-			gen_presence(e, offsetof(struct spe_record, flags),
-				     __builtin_ctz(SPE_REC_EV));
-			e->aux = offsetof(struct spe_record, ev_len);
-			e->auxv = hi->plen;
-			break;
-		case SPE_PKT_DATA_SOURCE:
-			e->dst = offsetof(struct spe_record, ds);
-			e->width = 8;
-			gen_presence(e, offsetof(struct spe_record, flags),
-				     __builtin_ctz(SPE_REC_DS));
-			e->aux = offsetof(struct spe_record, ds_len);
-			e->auxv = hi->plen;
-			break;
-		case SPE_PKT_OP_TYPE:
-			e->dst = offsetof(struct spe_record, op);
-			e->width = 1;
-			gen_presence(e, offsetof(struct spe_record, flags),
-				     __builtin_ctz(SPE_REC_OP));
-			e->aux = offsetof(struct spe_record, op_class);
-			e->auxv = i;
-			break;
 		case SPE_PKT_END:
 		case SPE_PKT_TIMESTAMP:
 			e->kind = GK_TERM;
@@ -445,11 +428,14 @@ __attribute__((constructor)) static void gen_tab_init(void)
 			e->kind = GK_EXT;
 			e->idx = i;
 			break;
-		default:
+		case SPE_PKT_BAD:
 			e->kind = GK_SLOW;
+			break;
 		}
 	}
 }
+#undef BY_INDEX
+#undef REC
 
 /* Bytes gen_run() needs after a packet start: a 2-byte header and an
  * 8-byte load. */
