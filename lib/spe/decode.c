@@ -209,7 +209,7 @@ static size_t terminate(struct spe_dec *d, struct spe_out *o, const uint8_t *p,
 	d->stats.records++;
 	o->n++;
 	if (!(d->opts.flags & SPE_DEC_NO_FAST) && r->len <= SPE_TPL_LEN &&
-	    !(r->flags & SPE_REC_DUP))
+	    !(r->flags & SPE_REC_DUP) && spe_tpl_look(d))
 		spe_tpl_learn(d, r, o);
 	return n;
 }

@@ -101,9 +101,18 @@ void spe_tpl_init(struct spe_dec *d);
  * state, for as long as they match (returns where it stopped); */
 const uint8_t *spe_fast_run(struct spe_dec *d, struct spe_out *o,
 			    const uint8_t *p, const uint8_t *end);
-/* the layout of record @r, just decoded by the general path, learned. */
+/* the layout of record @r, just decoded by the general path, learned, */
 void spe_tpl_learn(struct spe_dec *d, const struct spe_record *r,
 		   const struct spe_out *o);
+
+/* when this says so: 1 record in 8 once there are templates (streams with
+ * no fixed layout then pay little for trying). */
+static inline bool spe_tpl_look(struct spe_dec *d)
+{
+	struct spe_fast *f = spe_fast_of(d);
+
+	return !f->ntpl || !(++f->tpl_miss & 7);
+}
 
 /*
  * Files written whole or not at all (lib/spe/spefile.c): a temporary file

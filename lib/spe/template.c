@@ -284,10 +284,6 @@ void spe_tpl_learn(struct spe_dec *d, const struct spe_record *r,
 	unsigned int i;
 	uint64_t h;
 
-	/* look at 1 record in 8 once there are templates: streams with no
-	 * fixed layout then pay little for trying */
-	if (f->ntpl && (++f->tpl_miss & 7))
-		return;
 	if (!tpl_check_stale(d))
 		return;
 	/* one length for all (see fast_run()) */
