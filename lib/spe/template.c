@@ -93,8 +93,8 @@ static inline void tpl_apply(const struct spe_tpl *t, const uint8_t *p,
 #ifndef FAST_PREFETCH
 #define FAST_PREFETCH 2048 /* bytes ahead of the record being decoded */
 #endif
-const uint8_t *spe_fast_run(struct spe_dec *d, struct spe_out *o,
-			    const uint8_t *p, const uint8_t *end)
+static const uint8_t *fast_loop(struct spe_dec *d, struct spe_out *o,
+				const uint8_t *p, const uint8_t *end)
 {
 	struct spe_fast *f = spe_fast_of(d);
 	const unsigned int k0 = f->key_pos[0], k1 = f->key_pos[1];
@@ -139,6 +139,22 @@ const uint8_t *spe_fast_run(struct spe_dec *d, struct spe_out *o,
 	d->terms[0] += n - nts;
 	o->n += n;
 	return p;
+}
+
+const uint8_t *spe_fast_run(struct spe_dec *d, struct spe_out *o,
+			    const uint8_t *p, const uint8_t *end)
+{
+	const struct spe_fast *f = spe_fast_of(d);
+	const struct spe_tpl *t;
+
+	/* where no template matches (streams without fixed layouts), one
+	 * lookup and compare, before the loop's setup */
+	if (end - p < FAST_AVAIL || o->n == o->max)
+		return p;
+	t = (const struct spe_tpl *)((const uint8_t *)f->tpl +
+				     f->key_tpl[tpl_key(p[f->key_pos[0]],
+							p[f->key_pos[1]])]);
+	return tpl_match(t, p) ? fast_loop(d, o, p, end) : p;
 }
 #endif
 
