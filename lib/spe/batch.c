@@ -16,7 +16,7 @@
  * The table counts of @n records: each field's count goes to the table
  * slot of its value (or, absent, to a slot that counts nothing), so there
  * is no branch on the record's kind, only on rare values (latencies from
- * LAT_DIRECT up, data sources from 16 up, events above bit 31); the
+ * LAT_DIRECT up, data sources from 16 up, events from bit 32 on); the
  * per-record scalars are summed in registers and stored once.  The top-K
  * keys go to @keys; with @pcs, each PC's hash slot to @slot, its probe
  * started (the counts hide its cache miss).
@@ -57,9 +57,12 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 			a->ev[2][(ev >> 16) & 0xff]++;
 			a->ev[3][(ev >> 24) & 0xff]++;
 		}
-		if (__builtin_expect(ev >> 32, 0))
-			for (uint64_t hi = ev >> 32; hi; hi &= hi - 1)
-				p->ev[32 + __builtin_ctzll(hi)]++;
+		if (__builtin_expect(ev >> 32, 0)) {
+			a->ev[4][(ev >> 32) & 0xff]++;
+			a->ev[5][(ev >> 40) & 0xff]++;
+			a->ev[6][(ev >> 48) & 0xff]++;
+			a->ev[7][ev >> 56]++;
+		}
 #define LAT(c)                                                   \
 	do {                                                     \
 		const bool has = cm & (1u << (c));               \

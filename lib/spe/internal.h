@@ -79,6 +79,41 @@ static inline struct spe_fast *spe_fast_of(const struct spe_dec *d)
 	return (struct spe_fast *)d->fast;
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FAST_PATH 1
+#else
+#define FAST_PATH 0 /* the templates store little-endian words */
+#endif
+
+/* Where spe_dec_feed() puts records (decode.c, template.c). */
+struct spe_out {
+	struct spe_record *recs;
+	size_t n;
+	size_t max;
+	const uint8_t *base; /* current buffer and its stream offset, */
+	uint64_t base_off;   /* for learning templates */
+	size_t base_len;
+};
+
+/* The fast path (template.c): no template yet, in a new decoder; */
+void spe_tpl_init(struct spe_dec *d);
+/* records through the templates from @p, a record boundary in the clean
+ * state, for as long as they match (returns where it stopped); */
+const uint8_t *spe_fast_run(struct spe_dec *d, struct spe_out *o,
+			    const uint8_t *p, const uint8_t *end);
+/* the layout of record @r, just decoded by the general path, learned, */
+void spe_tpl_learn(struct spe_dec *d, const struct spe_record *r,
+		   const struct spe_out *o);
+
+/* when this says so: 1 record in 8 once there are templates (streams with
+ * no fixed layout then pay little for trying). */
+static inline bool spe_tpl_look(struct spe_dec *d)
+{
+	struct spe_fast *f = spe_fast_of(d);
+
+	return !f->ntpl || !(++f->tpl_miss & 7);
+}
+
 /*
  * Files written whole or not at all (lib/spe/spefile.c): a temporary file
  * next to @path (its fd, or -errno; its name in @ret_tmp), then renamed

@@ -42,8 +42,8 @@ static inline void hist_add(struct spe_hist *h, uint64_t v)
 
 /* Latencies below LAT_DIRECT are counted by value (slot LAT_DIRECT: absent). */
 #define LAT_DIRECT 1024
-/* Events bytes counted by value: the low 4 (higher bits one by one). */
-#define EV_BYTES 4
+/* Events bytes counted by value: all 8. */
+#define EV_BYTES 8
 /* Records per block of a batch (top-K keys and slots on the stack). */
 #define BATCH 64
 /* A sync before the 32-bit counts could overflow. */
