@@ -5,7 +5,7 @@ CLI_SPE_SRCS := cli/spe.c cli/spe_input.c cli/spe_dump.c cli/spe_report.c
 CLI_SRCS := cli/kvmprof.c cli/common.c cli/table.c cli/top.c cli/top_screen.c \
 	cli/vmcmds.c \
 	$(CLI_SPE_SRCS)
-CLI_LIBS := $(CJSON_LIBS) $(ZLIB_LIBS) $(ELF_LIBS)
+CLI_LIBS := $(CURL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(ELF_LIBS)
 
 $(call obj,cli/kvmprof.c): $(VERSION_H)
 

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,39 +13,6 @@
 
 #include <kvmprof/client.h>
 #include <kvmprof/json.h>
-
-/*
- * libcurl, loaded at the first API request rather than at start: it
- * brings some 30 libraries (TLS, Kerberos, LDAP...) whose loading took
- * 20-80 ms of every kvmprof run, the offline ones (spe report) included.
- */
-struct curl_fns {
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-};
-
-static struct curl_fns curl_fns;
-static bool curl_ok;
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_load(void)
-{
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-
-	if (!h)
-		return;
-	curl_fns.easy_init = dlsym(h, "curl_easy_init");
-	curl_fns.easy_setopt = dlsym(h, "curl_easy_setopt");
-	curl_fns.easy_perform = dlsym(h, "curl_easy_perform");
-	curl_fns.easy_getinfo = dlsym(h, "curl_easy_getinfo");
-	curl_fns.easy_cleanup = dlsym(h, "curl_easy_cleanup");
-	curl_ok = curl_fns.easy_init && curl_fns.easy_setopt &&
-		  curl_fns.easy_perform && curl_fns.easy_getinfo &&
-		  curl_fns.easy_cleanup;
-}
 
 struct body {
 	char *buf;
@@ -129,7 +94,6 @@ int kp_api_get_raw(const char *socket, const char *path, uint8_t **ret_buf,
 	struct hdr_want hw = { hdrs, ret_vals, nhdrs };
 	struct body b = {};
 	char url[512];
-	const struct curl_fns *cf;
 	CURLcode cc;
 	CURL *c;
 	int r;
@@ -142,26 +106,22 @@ int kp_api_get_raw(const char *socket, const char *path, uint8_t **ret_buf,
 		return -ENAMETOOLONG;
 	for (size_t i = 0; i < nhdrs; i++)
 		ret_vals[i][0] = '\0';
-	pthread_once(&curl_once, curl_load);
-	if (!curl_ok)
-		return -ELIBACC;
-	cf = &curl_fns;
-	c = cf->easy_init();
+	c = curl_easy_init();
 	if (!c)
 		return -ENOMEM;
-	cf->easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket);
-	cf->easy_setopt(c, CURLOPT_URL, url);
-	cf->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	cf->easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (nhdrs) {
-		cf->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-		cf->easy_setopt(c, CURLOPT_HEADERDATA, &hw);
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, &hw);
 	}
-	cf->easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	cf->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	cc = cf->easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cc = curl_easy_perform(c);
 	if (cc == CURLE_OK) {
-		cf->easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
 		*ret_buf = (uint8_t *)b.buf;
 		*ret_len = b.len;
 		b.buf = NULL;
@@ -170,7 +130,7 @@ int kp_api_get_raw(const char *socket, const char *path, uint8_t **ret_buf,
 		r = b.too_big ? -EFBIG : cc == CURLE_COULDNT_CONNECT ?
 			-ECONNREFUSED : -EIO;
 	}
-	cf->easy_cleanup(c);
+	curl_easy_cleanup(c);
 	free(b.buf);
 	return r;
 }

@@ -259,10 +259,9 @@ build_kvmprof() {
 # /usr/bin (stripped), the shared libraries they need (the closure of their
 # DT_NEEDED entries, from Debian's arm64 multiarch packages) at the same
 # paths as on Debian, the dynamic loader, and the user and group kvmprof that
-# `make install` creates.  kvmprof loads libcurl with dlopen (lib/client.c):
-# it is not among its DT_NEEDED entries.
+# `make install` creates.
 install_kvmprof() {
-	local root=$1 build=$2 f lib p extra
+	local root=$1 build=$2 f lib p
 	local -A seen=()
 	local queue=("$build/kvmprofd" "$build/kvmprof")
 	mkdir -p "$root/usr/sbin" "$root/usr/bin" "$root/etc" "$root/lib"
@@ -271,9 +270,7 @@ install_kvmprof() {
 	while [ ${#queue[@]} -gt 0 ]; do
 		f=${queue[0]}
 		queue=("${queue[@]:1}")
-		extra=
-		[ "$f" = "$build/kvmprof" ] && extra=libcurl.so.4
-		for lib in $(${CROSS}readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p') $extra; do
+		for lib in $(${CROSS}readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 			[ -n "${seen[$lib]:-}" ] && continue
 			seen[$lib]=1
 			p=
