@@ -101,13 +101,18 @@ static void pit_worker_is_no_vm(void **state)
 
 static void hlt_exits_under_vcpus(void **state)
 {
-	struct vm_wait w = { .key = "userspace_exits", .min = 1000 };
+	/* SeaBIOS with QEMU's userspace irqchip: its PIO exits before it
+	 * waits for a timer tick (about 830 on Debian's 6.1 under make
+	 * test-nested, where it then waits for good) */
+	struct vm_wait w = { .key = "userspace_exits", .min = 200 };
 	pid_t q = qemu_start("kp-qemu-noirqchip", "pc,kernel_irqchip=off");
 	double total;
 
 	assert_true(q > 0);
 	snprintf(w.path, sizeof(w.path), "/v1/vms/kp-qemu-noirqchip?refresh=1");
-	assert_true(wait_until(vm_has, &w, 60000));
+	if (!wait_until(vm_has, &w, 60000))
+		fail_msg("%s: %.0f userspace exits, waited for %.0f",
+			 w.path, jnum(w.last, w.key), w.min);
 	total = jnum(w.last, "userspace_exits");
 	assert_true(jnum(w.last, "vm_level.userspace_exits.total") <= 0);
 	assert_true(vcpu_exits(w.last) == total);
