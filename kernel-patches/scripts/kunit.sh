@@ -19,7 +19,7 @@ BIN=$CACHE/kunit-bin
 LOG=$CACHE/kunit.log
 KUNITCONFIGS="arch/arm64/kvm/.kunitconfig arch/arm64/kvm/sysreg-elide.kunitconfig"
 # suite name and number of test cases expected
-SUITES="kvm-arm64-spe-buf:12 kvm-arm64-sysreg-elide:9"
+SUITES="kvm-arm64-spe-buf:15 kvm-arm64-sysreg-elide:9"
 
 [ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
 need python3 timeout

@@ -171,7 +171,7 @@ check_boot() {
 	# The guest SPE KUnit suite, built into this kernel, runs at boot
 	expect "$name" "KUnit kvm-arm64-spe-buf at boot" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-spe-buf: //p')" \
-		"pass:12 fail:0 skip:0 total:12"
+		"pass:15 fail:0 skip:0 total:15"
 	expect "$name" "KUnit kvm-arm64-sysreg-elide at boot" \
 		"$(tr -d '\r' <"$log" | sed -n 's/^.*# kvm-arm64-sysreg-elide: //p')" \
 		"pass:9 fail:0 skip:0 total:9"
@@ -267,7 +267,10 @@ check_apf() {
 		expect "$name" "selftest spe exit status (skip: no SPE)" "$(kv "$log" selftest-spe-status)" 4
 		expect_true "$name" "selftest spe says why it skips" \
 			grep -q 'guest SPE not available (KVM_ARM_VCPU_SPE_CTRL: ENXIO)' "$log"
-		echo "$name selftests: async_pf ok (${irqs:-?} timer interrupts while waiting for 4 pages), hypercalls ok, spe skipped (no SPE)" >>"$OUT/results"
+		# ... after its ID register part, which runs without SPE too
+		expect "$name" "selftest spe idreg (no SPE)" \
+			"$(grep -c '^idreg: PMSVer 0 without the opt-in, PMSVer 1 and 15 refused (EINVAL): guest SPE not offered' "$log")" 1
+		echo "$name selftests: async_pf ok (${irqs:-?} timer interrupts while waiting for 4 pages), hypercalls ok, spe idreg ok then skipped (no SPE)" >>"$OUT/results"
 		;;
 	esac
 	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
