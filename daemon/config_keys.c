@@ -105,9 +105,9 @@ const struct config_key config_key_table[] = {
 	  0, NULL, "bpf-stats", "enable kernel BPF run-time stats (costs "
 	  "about as much per event as a probe itself)",
 	  "Enable the kernel's BPF run-time statistics (run count and time of "
-	  "each probe; needs CAP_SYS_ADMIN at start, which the unit does not "
-	  "grant: add it in a drop-in). They cost about as much per event as a "
-	  "probe itself." },
+	  "each probe; needs CAP_SYS_ADMIN at start, which the unit grants and "
+	  "kvmprofd drops after attach). They cost about as much per event as "
+	  "a probe itself." },
 	{ "count-cache", K_BOOL, D(count_cache), 0, 0, false, "yes",
 	  0, NULL, "no-count-cache", "count every event in the shared BPF "
 	  "map, not in the per-thread cache (slower)",

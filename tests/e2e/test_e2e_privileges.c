@@ -279,7 +279,7 @@ static void runs_inside_the_unit_sandbox(void **state)
 	assert_int_equal(status_field(d.pid, "CapAmb", 16), 0);
 	st = kpd_get(&d, "/v1/status");
 	assert_non_null(st);
-	/* the unit grants no CAP_SYS_ADMIN: no BPF run-time stats */
+	/* bpf-stats is off by default: no BPF run-time stats */
 	assert_false(cJSON_IsTrue(jget(st, "bpf_stats")));
 	cJSON_ArrayForEach(p, jget(st, "probes")) {
 		char tp[256];
