@@ -57,7 +57,7 @@
  *	the guest cannot opt in to notifications. With --kexec, the guest
  *	kexecs (see qemu/init) and reports through three more doorbells:
  *	0x200 "about to kexec with <value> tasks parked" ("vmm: l2 kexec
- *	parked <value> uffd-pending <pages faulted, not yet copied in>"),
+ *	parked <value> uffd-copied <pages copied in so far>"),
  *	then, from the next kernel, 0x208 and 0x210 around an idle window
  *	("vmm: l2 idle wall-ms <ms> vcpu-cpu-ms <CPU time of the vCPU
  *	thread> wfi-exits <n> halt-wait-ms <ms>"); the pages line reads

@@ -100,16 +100,12 @@ static __u64 read_stat(int fd, off_t off)
 static bool l2_kexec_doorbell(struct l2_kexec *k, const struct uffd_ctx *ctx,
 			      __u64 off, __u64 val)
 {
-	int i, faulted = 0;
-
 	switch (off) {
 	case L2_DB_KEXEC:
-		for (i = 0; i < ctx->npages; i++)
-			faulted += __atomic_load_n(&ctx->faults[i], __ATOMIC_RELAXED);
 		k->kexecs++;
-		printf("vmm: l2 kexec parked %llu uffd-pending %d\n",
+		printf("vmm: l2 kexec parked %llu uffd-copied %d\n",
 		       (unsigned long long)val,
-		       faulted - __atomic_load_n(&ctx->resolved, __ATOMIC_ACQUIRE));
+		       __atomic_load_n(&ctx->resolved, __ATOMIC_ACQUIRE));
 		return true;
 	case L2_DB_IDLE_0:
 		k->wall0 = now_ns(CLOCK_MONOTONIC);
