@@ -45,7 +45,7 @@
  *	calls ("vmm: apf-touch ...").
  *
  *   kvmprof-vmm linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N]
- *		      [--delay-ms D] [--hide-apf]
+ *		      [--delay-ms D] [--hide-apf] [--kexec]
  *	Boots a Linux guest (one vCPU, 256 MiB at 0x40000000, in-kernel
  *	GICv3) with the device tree DTB, whose initrd end placeholder
  *	(0xfeedf00dfeedf00d) it fills in. N pages of userfaultfd-backed
@@ -57,7 +57,15 @@
  *	stat ("vmm: l2 mark <value> exits <n>"). With --hide-apf, the VMM
  *	clears KVM_REG_ARM_VENDOR_HYP_BIT_ASYNC_PF in the second vendor
  *	hypervisor service bitmap (KVM_REG_ARM_VENDOR_HYP_BMAP_2), so that
- *	the guest cannot opt in to notifications.
+ *	the guest cannot opt in to notifications. With --kexec, the guest
+ *	kexecs (see qemu/init) and reports through three more doorbells:
+ *	0x200 "about to kexec with <value> tasks parked" ("vmm: l2 kexec
+ *	parked <value> uffd-copied <pages copied in so far>"),
+ *	then, from the next kernel, 0x208 and 0x210 around an idle window
+ *	("vmm: l2 idle wall-ms <ms> vcpu-cpu-ms <CPU time of the vCPU
+ *	thread> wfi-exits <n> halt-wait-ms <ms>"); the pages line reads
+ *	"vmm: linux-kexec pages ...", and a run without exactly one of each
+ *	fails.
  *
  *   kvmprof-vmm spe
  *	A guest without the SPE opt-in: ID_AA64DFR0_EL1.PMSVer must be 0

@@ -81,6 +81,7 @@ struct uffd_ctx {
 	int npages;
 	unsigned long base;
 	int *faults;
+	int resolved;	/* faults copied in */
 	int stop;
 };
 

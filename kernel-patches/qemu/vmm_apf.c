@@ -42,6 +42,7 @@ static void *uffd_thread(void *arg)
 		};
 		if (ioctl(ctx->uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
 			printf("vmm: UFFDIO_COPY: %s\n", strerror(errno));
+		__atomic_add_fetch(&ctx->resolved, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }

@@ -13,6 +13,11 @@
 #define L2_DOORBELL	0x0a000000ULL
 #define L2_APF_BASE	0x100000000ULL
 
+/* Doorbells of the kexec run (offsets from L2_DOORBELL; see qemu/init) */
+#define L2_DB_KEXEC	0x200	/* about to kexec, with this many tasks parked */
+#define L2_DB_IDLE_0	0x208	/* the next kernel starts its idle window */
+#define L2_DB_IDLE_1	0x210	/* and ends it */
+
 static size_t load_file(const char *path, void *dst, size_t max)
 {
 	size_t len = 0;
@@ -60,12 +65,73 @@ static off_t stat_offset(int fd, const char *name)
 	return off;
 }
 
+/* --kexec: the guest's kexec, and the idle window of the next kernel */
+struct l2_kexec {
+	int stats_fd;
+	off_t wfi_off, wait_off;
+	int kexecs, windows;
+	__u64 wall0, cpu0, wfi0, wait0;	/* at the start of the window */
+};
+
+static __u64 now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static __u64 read_stat(int fd, off_t off)
+{
+	__u64 val = 0;
+
+	if (pread(fd, &val, sizeof(val), off) != sizeof(val))
+		die("read stat");
+	return val;
+}
+
+/*
+ * A doorbell of the kexec run. The vCPU runs in this thread: its CPU time
+ * (CLOCK_THREAD_CPUTIME_ID, the scheduler's sum_exec_runtime, as in
+ * /proc/<pid>/task/<tid>/schedstat) is what the host spends on it, in the
+ * guest, in KVM and here; a vCPU whose WFI returns at once spends all of
+ * the window.
+ */
+static bool l2_kexec_doorbell(struct l2_kexec *k, const struct uffd_ctx *ctx,
+			      __u64 off, __u64 val)
+{
+	switch (off) {
+	case L2_DB_KEXEC:
+		k->kexecs++;
+		printf("vmm: l2 kexec parked %llu uffd-copied %d\n",
+		       (unsigned long long)val,
+		       __atomic_load_n(&ctx->resolved, __ATOMIC_ACQUIRE));
+		return true;
+	case L2_DB_IDLE_0:
+		k->wall0 = now_ns(CLOCK_MONOTONIC);
+		k->cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+		k->wfi0 = read_stat(k->stats_fd, k->wfi_off);
+		k->wait0 = read_stat(k->stats_fd, k->wait_off);
+		return true;
+	case L2_DB_IDLE_1:
+		k->windows++;
+		printf("vmm: l2 idle wall-ms %llu vcpu-cpu-ms %llu wfi-exits %llu halt-wait-ms %llu\n",
+		       (now_ns(CLOCK_MONOTONIC) - k->wall0) / 1000000,
+		       (now_ns(CLOCK_THREAD_CPUTIME_ID) - k->cpu0) / 1000000,
+		       read_stat(k->stats_fd, k->wfi_off) - k->wfi0,
+		       (read_stat(k->stats_fd, k->wait_off) - k->wait0) / 1000000);
+		return true;
+	}
+	return false;
+}
+
 int cmd_linux(int argc, char **argv)
 {
 	const char *kernel = NULL, *initrd = NULL, *dtb = NULL;
 	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
 	size_t ksize, isize, dsize;
-	bool hide_apf = false;
+	bool hide_apf = false, kexec = false;
+	struct l2_kexec kx = { 0 };
 	int stats_fd;
 	off_t exits_off;
 	char line[1024];
@@ -79,6 +145,11 @@ int cmd_linux(int argc, char **argv)
 	for (i = 2; i < argc; i += 2) {
 		if (!strcmp(argv[i], "--hide-apf")) {
 			hide_apf = true;
+			i--;
+			continue;
+		}
+		if (!strcmp(argv[i], "--kexec")) {
+			kexec = true;
 			i--;
 			continue;
 		}
@@ -98,7 +169,7 @@ int cmd_linux(int argc, char **argv)
 			break;
 	}
 	if (i != argc || !kernel || !initrd || !dtb || npages < 1 || npages > 256) {
-		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D] [--hide-apf]\n",
+		printf("usage: %s linux --kernel IMAGE --initrd CPIO --dtb DTB [--pages N] [--delay-ms D] [--hide-apf] [--kexec]\n",
 		       argv[0]);
 		return 2;
 	}
@@ -154,6 +225,9 @@ int cmd_linux(int argc, char **argv)
 	if (stats_fd < 0)
 		die("KVM_GET_STATS_FD");
 	exits_off = stat_offset(stats_fd, "exits");
+	kx.stats_fd = stats_fd;
+	kx.wfi_off = stat_offset(stats_fd, "wfi_exit_stat");
+	kx.wait_off = stat_offset(stats_fd, "halt_wait_ns");
 
 	while (!done) {
 		__u64 addr, val = 0;
@@ -192,6 +266,9 @@ int cmd_linux(int argc, char **argv)
 				printf("vmm: l2 mark %llu exits %llu\n",
 				       (unsigned long long)val,
 				       (unsigned long long)exits);
+			} else if (kexec &&
+				   l2_kexec_doorbell(&kx, &ctx, addr - L2_DOORBELL, val)) {
+				/* printed */
 			} else if (addr >= L2_DOORBELL && addr < L2_DOORBELL + 0x1000) {
 				printf("vmm: l2 0x%llx %llu\n",
 				       (unsigned long long)(addr - L2_DOORBELL),
@@ -215,8 +292,11 @@ int cmd_linux(int argc, char **argv)
 	}
 	if (bad)
 		fail("%d page(s) did not fault exactly once through userfaultfd", bad);
-	printf("vmm: linux pages %d delay-ms %d uffd-faults-ok %d\n",
-	       npages, delay_ms, npages - bad);
+	if (kexec && (kx.kexecs != 1 || kx.windows != 1))
+		fail("the guest reported %d kexec(s) and %d idle window(s), not one each",
+		     kx.kexecs, kx.windows);
+	printf("vmm: %s pages %d delay-ms %d uffd-faults-ok %d\n",
+	       kexec ? "linux-kexec" : "linux", npages, delay_ms, npages - bad);
 	print_acct("linux", vcpu);
 	return failures ? 1 : 0;
 }

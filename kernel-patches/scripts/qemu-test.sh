@@ -40,7 +40,7 @@ NRUNS=$((NMAIR + NVBAR + NIDLE + 3))
 
 [ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
 [ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
-need cpio gzip timeout dtc
+need cpio gzip timeout dtc fdtget fdtput
 
 prepare_base
 apply_series "$WT"
@@ -87,7 +87,22 @@ cpio_gz "$OUT/l2root" "$OUT/root/l2/initrd.cpio.gz"
 dtc -q -I dts -O dtb -o "$OUT/root/l2/l2.dtb" "$KP_DIR/qemu/l2.dts" || die "dtc failed on qemu/l2.dts"
 if [ "$WHAT" != debug ]; then
 	cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/Image"
+	# The kexec run's L2 initramfs (plain Image only): the same, with
+	# what the guest kexecs into in /l2k/ (qemu/init, l2_kexec)
+	cp -a "$OUT/l2root" "$OUT/l2kroot"
+	mkdir -p "$OUT/l2kroot/l2k"
+	build_static "$OUT/l2kroot/l2k/l2kexec" "$HDR" "$KP_DIR/qemu/l2kexec.c"
+	cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/initrd.cpio.gz" "$OUT/l2kroot/l2k/"
+	cpio_gz "$OUT/l2kroot" "$OUT/root/l2/initrd-kexec.cpio.gz"
+	# arm64.nolva: 48-bit VAs, 4 levels. With -cpu max's LPA2 this Image
+	# has 52-bit VAs and 5 levels, where kexec_file_load() oopses in
+	# trans_pgd_create_copy(): 6.12's copy_p4d() takes p4d_offset() of a
+	# temporary pgd entry it never allocated.
+	cp "$OUT/root/l2/l2.dtb" "$OUT/root/l2/l2-kexec.dtb"
+	fdtput -t s "$OUT/root/l2/l2-kexec.dtb" /chosen bootargs \
+		"$(fdtget "$OUT/root/l2/l2.dtb" /chosen bootargs) arm64.nolva"
 	cpio_gz "$OUT/root" "$OUT/initramfs.cpio.gz"
+	rm -f "$OUT/root/l2/initrd-kexec.cpio.gz"
 fi
 if [ "$WHAT" != plain ]; then
 	cp "$BUILD_DEBUG/arch/arm64/boot/Image" "$OUT/root/l2/Image"
@@ -276,6 +291,64 @@ check_apf() {
 	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
 }
 
+# The Linux guest's kexec with tasks parked (qemu/init: l2_kexec and
+# l2_kexeced; "vmm linux --kexec"), in the plain *-on boots: 4 pages
+# outstanding when the first kernel kexecs, whose completions KVM must
+# drop (the guest driver's reboot notifier disables notifications) rather
+# than post into the next kernel's memory; the next kernel enables
+# notifications, parks and wakes 4 tasks of its own, reads every page, and
+# then idles for 2 s. A vCPU that stayed runnable after the kexec
+# (completions it can never consume) returns from every WFI at once: its
+# thread then spends the whole window on the CPU (100 %) and exits on WFI
+# as fast as it can re-enter the guest. An idle one only wakes for its tick
+# (HZ_PERIODIC, 250 Hz: at most 250 WFI exits a second, fewer when TCG is
+# slow) and for the process that writes the closing doorbell; each wakeup
+# of the nested guest costs milliseconds of the L1 vCPU under TCG, more on
+# a loaded host (41 % of the window was measured on a host with load 10 on
+# 2 cores). KEXEC_IDLE_MAX_PCT bounds the CPU time of the vCPU thread as a
+# share of the window, KEXEC_IDLE_MAX_WFI the WFI exits per second (twice
+# the tick).
+KEXEC_IDLE_MAX_PCT=${KP_KEXEC_IDLE_MAX_PCT:-80}
+KEXEC_IDLE_MAX_WFI=500
+# l2db <log> <doorbell>: what "vmm linux" printed for it ("vmm: l2 <doorbell> ...")
+l2db() { sed -n "s/^vmm: l2 $2 //p" "$1" | tr -d '\r'; }
+check_kexec() {
+	local name=$1 log=$OUT/$1.log ev wall cpu wfi
+	expect "$name" "L2 kexec: VMM exit status" "$(kv "$log" l2-kexec-status)" 0
+	expect "$name" "L2 kexec: pages faulted once each in userfaultfd" \
+		"$(sed -n 's/^vmm: linux-kexec pages //p' "$log" | tr -d '\r')" "8 delay-ms 1500 uffd-faults-ok 8"
+	expect "$name" "L2 kexec: tasks parked when the first kernel kexecs" \
+		"$(l2db "$log" kexec | sed 's/ uffd-copied.*//;s/^parked //')" 4
+	expect "$name" "L2 kexec: pages the host had copied in at the kexec (all 4 still faulting)" \
+		"$(l2db "$log" kexec | sed -n 's/.*uffd-copied //p')" 0
+	expect_true "$name" "L2 kexec: the first kernel started the next one" \
+		grep -q '^l2: .*kexec_core: Starting new kernel' "$log"
+	expect "$name" "L2 kexec: next kernel's driver enabled notifications" "$(l2db "$log" 0x300)" 1
+	expect "$name" "L2 kexec: next kernel read every page correctly" "$(l2db "$log" 0x308)" 8
+	expect "$name" "L2 kexec: next kernel's not present notifications" "$(l2db "$log" 0x310)" 4
+	expect "$name" "L2 kexec: next kernel's ready notifications" "$(l2db "$log" 0x318)" 4
+	expect "$name" "L2 kexec: next kernel's fallbacks to a halt" "$(l2db "$log" 0x320)" 0
+	for ev in kvm_try_async_get_page kvm_async_pf_not_present kvm_async_pf_completed; do
+		expect "$name" "L2 kexec: $ev (both kernels)" "$(kv "$log" "l2-kexec-$ev")" 8
+	done
+	expect "$name" "L2 kexec: kvm_async_pf_ready (the next kernel's 4 only)" \
+		"$(kv "$log" l2-kexec-kvm_async_pf_ready)" 4
+	expect "$name" "L2 kexec: ready posted for the first kernel's tokens (stale control block)" \
+		"$(kv "$log" l2-kexec-stale-ready)" 0
+	expect "$name" "L2 kexec: kvm_async_pf_repeated_fault" "$(kv "$log" l2-kexec-kvm_async_pf_repeated_fault)" 0
+	expect "$name" "L2 kexec: lost trace events" "$(kv "$log" l2-kexec-trace-lost)" 0
+	wall=$(l2db "$log" idle | sed -n 's/^wall-ms \([0-9]*\) .*/\1/p')
+	cpu=$(l2db "$log" idle | sed -n 's/.*vcpu-cpu-ms \([0-9]*\) .*/\1/p')
+	wfi=$(l2db "$log" idle | sed -n 's/.*wfi-exits \([0-9]*\) .*/\1/p')
+	expect_true "$name" "L2 kexec: idle window of the next kernel measured (${wall:-?} ms >= 2000)" \
+		test "${wall:-0}" -ge 2000
+	expect_true "$name" "L2 kexec: idle vCPU not spinning: ${cpu:-?} ms of CPU in ${wall:-?} ms <= $KEXEC_IDLE_MAX_PCT%" \
+		test "$((${cpu:-999999} * 100))" -le "$((${wall:-0} * KEXEC_IDLE_MAX_PCT))"
+	expect_true "$name" "L2 kexec: idle vCPU not spinning: ${wfi:-?} WFI exits in ${wall:-?} ms <= $KEXEC_IDLE_MAX_WFI/s" \
+		test "$((${wfi:-999999} * 1000))" -le "$((${wall:-0} * KEXEC_IDLE_MAX_WFI))"
+	echo "$name L2 kexec with 4 tasks parked: next kernel notified $(l2db "$log" 0x310) not present, $(l2db "$log" 0x318) ready, $(l2db "$log" 0x320) fallbacks; host try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "l2-kexec-$ev")"; done | sed 's|/$||'), stale ready $(kv "$log" l2-kexec-stale-ready); idle vCPU: $cpu ms CPU in $wall ms, $wfi WFI exits" >>"$OUT/results"
+}
+
 # What kvmprofd, running in the guest, reported about the same runs:
 # exact figures against the VMM's own accounting, the vCPU's binary stats
 # and tracefs (scripts/kvmprof-check.py, one line per check in
@@ -332,15 +405,17 @@ check_off() {
 
 : >"$OUT/results"
 if [ "$WHAT" != debug ]; then
-	run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
+	run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1 kvmprof.l2kexec=1"
 	check_boot vhe-on vhe
 	check_apf vhe-on
+	check_kexec vhe-on
 	check_on vhe-on vhe
 	check_kvmprof vhe-on on
 
-	run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1"
+	run_qemu nvhe-on "kvm-arm.mode=nvhe kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1 kvmprof.l2kexec=1"
 	check_boot nvhe-on nvhe
 	check_apf nvhe-on
+	check_kexec nvhe-on
 	check_on nvhe-on nvhe
 	check_kvmprof nvhe-on on
 
