@@ -20,9 +20,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${KP_NESTED_CACHE:-/var/cache/kvmprof-nested}
 O=${O:-build}
-# Not by default (they fail there for the machine, see README "Tests"):
-# test_e2e_steal, test_e2e_prometheus
-TESTS=${NESTED_TESTS:-test_e2e_generic test_e2e_apf test_e2e_kvmstats test_e2e_qemu test_e2e_privileges}
+# Not by default (they fail there, see README "Tests"): test_e2e_steal,
+# test_e2e_prometheus, test_e2e_apf
+TESTS=${NESTED_TESTS:-test_e2e_generic test_e2e_kvmstats test_e2e_qemu test_e2e_privileges}
 SCALE=${KP_TEST_TIME_SCALE:-20}
 TIMEOUT=${NESTED_TIMEOUT:-3600}
 
