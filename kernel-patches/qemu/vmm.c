@@ -25,8 +25,9 @@
  *	them (kvm-stats).
  *	With --hold, waits (at most 60 s) after the run, before exiting,
  *	until FILE exists: the test lets kvmprofd find the stats fd first.
- *	With --no-stats-fd, keeps no stats fd open (as QEMU before 8.1 and
- *	other VMMs): kvmprofd then reads KVM's debugfs files of the VM.
+ *	With --no-stats-fd, never opens a stats fd (as QEMU before 8.1 and
+ *	other VMMs; its accounting then has no "stats"): kvmprofd reads KVM's
+ *	debugfs files of the VM.
  *
  *   kvmprof-vmm apf [--pages N] [--delay-ms D] [--irqs-masked | --pv] [--touch]
  *	Runs the asynchronous page fault guest of guest.S in a one-vCPU VM
@@ -236,7 +237,8 @@ static void json_stat(const char *name, __u64 val, void *arg)
 	*sep = ",";
 }
 
-/* The "vmm-json:" line: KVM_RUN accounting and the vCPU's binary stats */
+/* The "vmm-json:" line: KVM_RUN accounting and the vCPU's binary stats
+ * (none for @vcpu -1: reading them takes a stats fd) */
 void print_acct(const char *command, int vcpu)
 {
 	const char *sep = "";
@@ -264,7 +266,8 @@ void print_acct(const char *command, int vcpu)
 	}
 	printf("},\"stats\":{");
 	sep = "";
-	for_each_stat(vcpu, json_stat, &sep);
+	if (vcpu >= 0)
+		for_each_stat(vcpu, json_stat, &sep);
 	printf("}}\n");
 }
 
