@@ -274,6 +274,7 @@ check_apf() {
 		expect "$name" "selftest async_pf release" "$(grep -c '^release: PPI 20 injected' "$log")" 1
 		expect "$name" "selftest async_pf suspend" "$(grep -c '^suspend: woken up at the timer' "$log")" 1
 		expect "$name" "selftest async_pf multi" "$(grep -c '^multi: 2 vcpus, 2 and 2 pages parked and resumed, 2 waiting at once' "$log")" 1
+		expect "$name" "selftest async_pf migrate" "$(grep -c '^migrate: 4 tokens outstanding saved; restored: 1 wakeup of all, 4 parked reads resumed (none without the restore)' "$log")" 1
 		irqs=$(sed -n 's/^halt: \([0-9]*\) timer interrupts while waiting for 4 pages.*/\1/p' "$log" | tr -d '\r')
 		expect_true "$name" "selftest async_pf: guest took timer interrupts while waiting ($irqs > 8)" \
 			test "${irqs:-0}" -gt 8
@@ -286,6 +287,7 @@ check_apf() {
 		expect "$name" "selftest spe idreg (no SPE)" \
 			"$(grep -c '^idreg: PMSVer 0 without the opt-in, PMSVer 1 and 15 refused (EINVAL): guest SPE not offered' "$log")" 1
 		echo "$name selftests: async_pf ok (${irqs:-?} timer interrupts while waiting for 4 pages), hypercalls ok, spe idreg ok then skipped (no SPE)" >>"$OUT/results"
+		sed -n "s/^migrate: /$name selftest async_pf migrate: /p" "$log" | tr -d '\r' >>"$OUT/results"
 		;;
 	esac
 	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
