@@ -16,7 +16,10 @@
  * then compares what KVM reports for the register (KVM_GET_ONE_REG) with
  * the value the guest wrote. A PIR_EL1/PIRE0_EL1 round writes the register
  * twice before its exit: with elision, only the first write of a round
- * traps (it disarms the trap).
+ * traps (it disarms the trap), unless an exit that reloads the guest's EL1
+ * context comes between the two: at guest_pir_split or the instruction
+ * after it (PIRE0_EL1: guest_pire0_split), where the second write is yet
+ * to come.
  */
 
 #define DB_MAIR		0x00
@@ -61,6 +64,8 @@
 	.balign	4096
 	.globl	guest_start
 	.globl	guest_end
+	.globl	guest_pir_split
+	.globl	guest_pire0_split
 guest_start:
 	/* x20: MAIR_EL1 base value, x10: write index */
 	movz	x20, #0x0400
@@ -114,6 +119,7 @@ guest_start:
 	add	x11, x21, x10, lsl #4
 	sub	x13, x11, #1
 	msr	PIR_EL1, x13
+guest_pir_split:
 	isb
 	msr	PIR_EL1, x11
 	isb
@@ -134,6 +140,7 @@ guest_start:
 	add	x11, x22, x10, lsl #4
 	sub	x13, x11, #1
 	msr	PIRE0_EL1, x13
+guest_pire0_split:
 	isb
 	msr	PIRE0_EL1, x11
 	isb

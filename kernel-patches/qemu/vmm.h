@@ -83,6 +83,7 @@ extern const unsigned char guest_start[], guest_end[], guest_apf[];
 extern const unsigned char guest_apf_pv[];
 extern const unsigned char guest_spe[];
 extern const unsigned char guest_exitcost[];
+extern const unsigned char guest_pir_split[], guest_pire0_split[];
 
 struct uffd_ctx {
 	int uffd;

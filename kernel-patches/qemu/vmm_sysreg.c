@@ -87,6 +87,17 @@ int cmd_run(int argc, char **argv)
 		fail("--pir/--pire0: the VM lacks FEAT_S1PIE or FEAT_TCR2");
 		return 1;
 	}
+	/*
+	 * Guest PCs at which an exit comes between the two writes of a
+	 * round (see guest.S): after such an exit that reloads the EL1
+	 * context, the round's second write traps too.
+	 */
+	if (npir || npire0)
+		printf("vmm: split PIR_EL1 0x%016llx 0x%016llx PIRE0_EL1 0x%016llx 0x%016llx\n",
+		       GUEST_BASE + (guest_pir_split - guest_start),
+		       GUEST_BASE + (guest_pir_split - guest_start) + 4,
+		       GUEST_BASE + (guest_pire0_split - guest_start),
+		       GUEST_BASE + (guest_pire0_split - guest_start) + 4);
 
 	amair0 = get_reg(vcpu, REG_AMAIR_EL1);
 	ctxidr0 = get_reg(vcpu, REG_CONTEXTIDR_EL1);
