@@ -157,7 +157,9 @@ if [ "${KP_QEMU11:-0}" = 1 ] && ! qemu11_ok; then
 	EOF
 	chmod 755 "$QEMU11_ROOT.tmp/qemu-system-aarch64"
 	echo "$QEMU11_VERSION" >"$QEMU11_ROOT.tmp/version"
-	ls "$root"/archives/*.deb | sed 's|.*/||' >"$QEMU11_ROOT.tmp/debs"
+	for deb in "$root"/archives/*.deb; do
+		basename "$deb"
+	done >"$QEMU11_ROOT.tmp/debs"
 	rm -rf "$QEMU11_ROOT"
 	mv "$QEMU11_ROOT.tmp" "$QEMU11_ROOT"
 	rm -rf "$root/archives"

@@ -32,6 +32,7 @@ if [ "$WHAT" = s1pie ]; then
 	# QEMU 11 (deps.sh, KP_QEMU11=1): its wrapper runs it with trixie's
 	# libraries
 	QEMU=$CACHE/deps/qemu11/qemu-system-aarch64
+	# shellcheck disable=SC2034 # qemu_boot (lib.sh) reads it
 	QEMU_DATA=$CACHE/deps/qemu11/usr/share/qemu
 	[[ $("$QEMU" --version 2>/dev/null) == *"version 11."* ]] ||
 		die "QEMU 11 missing ($QEMU): run make -C kernel-patches deps QEMU11=1"
