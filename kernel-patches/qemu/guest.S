@@ -9,10 +9,17 @@
  *   x2: number of exits without any register write
  *   x3: MMIO base (doorbells, see vmm.c)
  *   x4: guest-physical base of this code
+ *   x5: number of PIR_EL1 rounds, x6: of PIRE0_EL1 rounds (0 unless the VM
+ *       has FEAT_S1PIE: "vmm run --pir N --pire0 N")
  *
  * Every register write is followed by exactly one exit to the VMM, which
  * then compares what KVM reports for the register (KVM_GET_ONE_REG) with
- * the value the guest wrote.
+ * the value the guest wrote. A PIR_EL1/PIRE0_EL1 round writes the register
+ * twice before its exit: with elision, only the first write of a round
+ * traps (it disarms the trap), unless an exit that reloads the guest's EL1
+ * context comes between the two: at guest_pir_split or the instruction
+ * after it (PIRE0_EL1: guest_pire0_split), where the second write is yet
+ * to come.
  */
 
 #define DB_MAIR		0x00
@@ -29,8 +36,16 @@
 #define DB_SPE_DFR0	0x58
 #define DB_SPE_ESR	0x60
 #define DB_SPE_DONE	0x68
+#define DB_PIR		0x80
+#define DB_PIRE0	0x88
+#define DB_PIR_READ	0x90
+#define DB_PIRE0_READ	0x98
 #define DB_COST_HVC	0xf0
 #define DB_COST_MMIO	0xf8
+
+/* FEAT_S1PIE: PIR_EL1 and PIRE0_EL1, by encoding (any assembler) */
+#define PIR_EL1		s3_0_c10_c2_3
+#define PIRE0_EL1	s3_0_c10_c2_2
 
 #define GICD_BASE	0x08000000
 #define GICR_SGI_BASE	0x080b0000	/* GICR_BASE + 64K */
@@ -49,6 +64,8 @@
 	.balign	4096
 	.globl	guest_start
 	.globl	guest_end
+	.globl	guest_pir_split
+	.globl	guest_pire0_split
 guest_start:
 	/* x20: MAIR_EL1 base value, x10: write index */
 	movz	x20, #0x0400
@@ -85,15 +102,81 @@ guest_start:
 	sub	x1, x1, #1
 	b	3b
 
-4:	cbz	x2, 5f
+	/*
+	 * PIR_EL1 (x21: base value), then PIRE0_EL1 (x22): each round
+	 * writes the register twice, checks it, exits, and checks it again
+	 * after the exit. x23/x24: the last values written.
+	 */
+4:	movz	x21, #0xcdef
+	movk	x21, #0x89ab, lsl #16
+	movk	x21, #0x4567, lsl #32
+	movk	x21, #0x0123, lsl #48
+	mvn	x22, x21
+	mov	x10, #0
+	mov	x7, x5
+6:	cbz	x7, 7f
+	add	x10, x10, #1
+	add	x11, x21, x10, lsl #4
+	sub	x13, x11, #1
+	msr	PIR_EL1, x13
+guest_pir_split:
+	isb
+	msr	PIR_EL1, x11
+	isb
+	mrs	x12, PIR_EL1
+	cmp	x12, x11
+	b.ne	fail
+	str	x11, [x3, #DB_PIR]
+	mrs	x12, PIR_EL1
+	cmp	x12, x11
+	b.ne	fail
+	mov	x23, x11
+	sub	x7, x7, #1
+	b	6b
+7:	mov	x10, #0
+	mov	x7, x6
+8:	cbz	x7, 9f
+	add	x10, x10, #1
+	add	x11, x22, x10, lsl #4
+	sub	x13, x11, #1
+	msr	PIRE0_EL1, x13
+guest_pire0_split:
+	isb
+	msr	PIRE0_EL1, x11
+	isb
+	mrs	x12, PIRE0_EL1
+	cmp	x12, x11
+	b.ne	fail
+	str	x11, [x3, #DB_PIRE0]
+	mrs	x12, PIRE0_EL1
+	cmp	x12, x11
+	b.ne	fail
+	mov	x24, x11
+	sub	x7, x7, #1
+	b	8b
+
+9:	cbz	x2, 5f
 	str	xzr, [x3, #DB_IDLE]
 	sub	x2, x2, #1
-	b	4b
+	b	9b
 
-	/* The VMM changes MAIR_EL1 behind the guest's back */
+	/*
+	 * The VMM changes MAIR_EL1 (and PIR_EL1, if written) behind the
+	 * guest's back; PIRE0_EL1 must still hold the guest's last value
+	 * after all the exits since.
+	 */
 5:	str	xzr, [x3, #DB_SET_MAIR]
 	mrs	x12, mair_el1
 	str	x12, [x3, #DB_MAIR_READ]
+	cbz	x5, 10f
+	mrs	x12, PIR_EL1
+	str	x12, [x3, #DB_PIR_READ]
+10:	cbz	x6, 11f
+	mrs	x12, PIRE0_EL1
+	cmp	x12, x24
+	b.ne	fail
+	str	x12, [x3, #DB_PIRE0_READ]
+11:
 
 	/* PSCI SYSTEM_OFF */
 	movz	x0, #0x0008

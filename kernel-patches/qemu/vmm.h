@@ -48,6 +48,10 @@
 #define DB_SPE_DFR0	0x58
 #define DB_SPE_ESR	0x60
 #define DB_SPE_DONE	0x68
+#define DB_PIR		0x80
+#define DB_PIRE0	0x88
+#define DB_PIR_READ	0x90
+#define DB_PIRE0_READ	0x98
 #define DB_COST_HVC	0xf0
 #define DB_COST_MMIO	0xf8
 
@@ -66,6 +70,11 @@
 #define REG_VBAR_EL1		ARM64_SYS_REG(3, 0, 12, 0, 0)
 #define REG_CONTEXTIDR_EL1	ARM64_SYS_REG(3, 0, 13, 0, 1)
 #define REG_TCR_EL1		ARM64_SYS_REG(3, 0, 2, 0, 2)
+#define REG_PIR_EL1		ARM64_SYS_REG(3, 0, 10, 2, 3)
+#define REG_PIRE0_EL1		ARM64_SYS_REG(3, 0, 10, 2, 2)
+#define REG_ID_AA64MMFR3_EL1	ARM64_SYS_REG(3, 0, 0, 7, 3)
+
+#define PIR_MAGIC	0x0f1e2d3c4b5a6978ULL
 
 #define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 			 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
@@ -74,6 +83,7 @@ extern const unsigned char guest_start[], guest_end[], guest_apf[];
 extern const unsigned char guest_apf_pv[];
 extern const unsigned char guest_spe[];
 extern const unsigned char guest_exitcost[];
+extern const unsigned char guest_pir_split[], guest_pire0_split[];
 
 struct uffd_ctx {
 	int uffd;

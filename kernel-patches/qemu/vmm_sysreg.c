@@ -3,10 +3,36 @@
 #include "vmm.h"
 
 
+/*
+ * FEAT_S1PIE and FEAT_TCR2 in the VM's ID_AA64MMFR3_EL1 (S1PIE, bits
+ * [11:8]; TCRX, bits [3:0]), which KVM requires to elide PIR_EL1/PIRE0_EL1.
+ */
+static bool vm_has_s1pie(int vcpu)
+{
+	__u64 mmfr3 = get_reg(vcpu, REG_ID_AA64MMFR3_EL1);
+	unsigned int s1pie = (mmfr3 >> 8) & 0xf, tcrx = mmfr3 & 0xf;
+
+	printf("vmm: ID_AA64MMFR3_EL1 0x%llx S1PIE %u TCRX %u\n",
+	       (unsigned long long)mmfr3, s1pie, tcrx);
+	return s1pie && tcrx;
+}
+
+/* After the guest's @n-th write of @val to @name: KVM must have it */
+static void check_reg(int vcpu, __u64 id, const char *name, int n, __u64 val)
+{
+	__u64 kvm_val = get_reg(vcpu, id);
+
+	if (kvm_val != val)
+		fail("%s write %d: KVM has 0x%llx, guest wrote 0x%llx", name, n,
+		     (unsigned long long)kvm_val, (unsigned long long)val);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	int nmair = 5, nvbar = 3, nidle = 10, seen_mair = 0, seen_vbar = 0;
 	int seen_idle = 0, runs = 0, kvm, vm, vcpu, i;
+	int npir = 0, npire0 = 0, seen_pir = 0, seen_pire0 = 0, pir_reads = 0;
+	__u64 last_pire0 = 0;
 	const char *until = NULL, *hold = NULL;
 	__u64 amair0, ctxidr0, tcr0;
 	struct kvm_run *run;
@@ -25,6 +51,10 @@ int cmd_run(int argc, char **argv)
 			nvbar = parse_count(argv[++i]);
 		else if (!strcmp(argv[i], "--idle"))
 			nidle = parse_count(argv[++i]);
+		else if (!strcmp(argv[i], "--pir"))
+			npir = parse_count(argv[++i]);
+		else if (!strcmp(argv[i], "--pire0"))
+			npire0 = parse_count(argv[++i]);
 		else if (!strcmp(argv[i], "--until"))
 			until = argv[++i];
 		else if (!strcmp(argv[i], "--hold"))
@@ -33,7 +63,7 @@ int cmd_run(int argc, char **argv)
 			break;
 	}
 	if (i != argc || (until && !nidle)) {
-		printf("usage: %s run [--mair N] [--vbar N] [--idle N] [--until FILE] [--hold FILE] [--no-stats-fd]\n",
+		printf("usage: %s run [--mair N] [--vbar N] [--idle N] [--pir N] [--pire0 N] [--until FILE] [--hold FILE] [--no-stats-fd]\n",
 		       argv[0]);
 		return 2;
 	}
@@ -51,6 +81,23 @@ int cmd_run(int argc, char **argv)
 	set_reg(vcpu, CORE_REG(regs.regs[2]), nidle);
 	set_reg(vcpu, CORE_REG(regs.regs[3]), MMIO_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[4]), GUEST_BASE);
+	set_reg(vcpu, CORE_REG(regs.regs[5]), npir);
+	set_reg(vcpu, CORE_REG(regs.regs[6]), npire0);
+	if ((npir || npire0) && !vm_has_s1pie(vcpu)) {
+		fail("--pir/--pire0: the VM lacks FEAT_S1PIE or FEAT_TCR2");
+		return 1;
+	}
+	/*
+	 * Guest PCs at which an exit comes between the two writes of a
+	 * round (see guest.S): after such an exit that reloads the EL1
+	 * context, the round's second write traps too.
+	 */
+	if (npir || npire0)
+		printf("vmm: split PIR_EL1 0x%016llx 0x%016llx PIRE0_EL1 0x%016llx 0x%016llx\n",
+		       GUEST_BASE + (guest_pir_split - guest_start),
+		       GUEST_BASE + (guest_pir_split - guest_start) + 4,
+		       GUEST_BASE + (guest_pire0_split - guest_start),
+		       GUEST_BASE + (guest_pire0_split - guest_start) + 4);
 
 	amair0 = get_reg(vcpu, REG_AMAIR_EL1);
 	ctxidr0 = get_reg(vcpu, REG_CONTEXTIDR_EL1);
@@ -100,8 +147,31 @@ int cmd_run(int argc, char **argv)
 					usleep(10000);
 				}
 				break;
+			case DB_PIR:
+				seen_pir++;
+				check_reg(vcpu, REG_PIR_EL1, "PIR_EL1", seen_pir, data);
+				break;
+			case DB_PIRE0:
+				seen_pire0++;
+				check_reg(vcpu, REG_PIRE0_EL1, "PIRE0_EL1", seen_pire0, data);
+				last_pire0 = data;
+				break;
 			case DB_SET_MAIR:
 				set_reg(vcpu, REG_MAIR_EL1, MAIR_MAGIC);
+				if (npir)
+					set_reg(vcpu, REG_PIR_EL1, PIR_MAGIC);
+				break;
+			case DB_PIR_READ:
+				pir_reads++;
+				if (data != PIR_MAGIC)
+					fail("guest read PIR_EL1 0x%llx after KVM_SET_ONE_REG 0x%llx",
+					     (unsigned long long)data,
+					     (unsigned long long)PIR_MAGIC);
+				break;
+			case DB_PIRE0_READ:
+				/* the guest compared it with its last write */
+				pir_reads++;
+				check_reg(vcpu, REG_PIRE0_EL1, "PIRE0_EL1 (last)", seen_pire0, data);
 				break;
 			case DB_MAIR_READ:
 				if (data != MAIR_MAGIC)
@@ -137,6 +207,17 @@ int cmd_run(int argc, char **argv)
 	if (get_reg(vcpu, REG_MAIR_EL1) != MAIR_MAGIC)
 		fail("final MAIR_EL1 0x%llx",
 		     (unsigned long long)get_reg(vcpu, REG_MAIR_EL1));
+	if (seen_pir != npir || seen_pire0 != npire0 ||
+	    pir_reads != !!npir + !!npire0)
+		fail("guest made %d/%d PIR_EL1/PIRE0_EL1 exits and %d reads, expected %d/%d and %d",
+		     seen_pir, seen_pire0, pir_reads, npir, npire0, !!npir + !!npire0);
+	if (npir && get_reg(vcpu, REG_PIR_EL1) != PIR_MAGIC)
+		fail("final PIR_EL1 0x%llx",
+		     (unsigned long long)get_reg(vcpu, REG_PIR_EL1));
+	if (npire0 && get_reg(vcpu, REG_PIRE0_EL1) != last_pire0)
+		fail("final PIRE0_EL1 0x%llx, guest wrote 0x%llx last",
+		     (unsigned long long)get_reg(vcpu, REG_PIRE0_EL1),
+		     (unsigned long long)last_pire0);
 	if (get_reg(vcpu, REG_AMAIR_EL1) != amair0 ||
 	    get_reg(vcpu, REG_CONTEXTIDR_EL1) != ctxidr0 ||
 	    get_reg(vcpu, REG_TCR_EL1) != tcr0)
@@ -144,6 +225,9 @@ int cmd_run(int argc, char **argv)
 
 	printf("vmm: guest wrote MAIR_EL1 %d times, VBAR_EL1 %d times, idle exits %d\n",
 	       seen_mair, seen_vbar, seen_idle);
+	if (npir || npire0)
+		printf("vmm: guest wrote PIR_EL1 %d times, PIRE0_EL1 %d times (twice per exit), read back both\n",
+		       seen_pir, seen_pire0);
 	printf("vmm: runs %d\n", runs);
 	/* reading the stats opens a stats fd: not with --no-stats-fd */
 	if (stats_fd)

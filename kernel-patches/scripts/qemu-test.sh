@@ -12,15 +12,31 @@
 # KASAN (config/debug.config) through the same workloads, and fails on
 # anything they report, in L1 or in the Linux guest (L2).
 #
-#   qemu-test.sh [all|plain|debug]
+#   qemu-test.sh [all|plain|debug|s1pie]
 #	all (default): both; plain: the four boots of the plain Image; debug:
-#	the debug boot only (make -C kernel-patches qemu-test-debug)
+#	the debug boot only (make -C kernel-patches qemu-test-debug); s1pie:
+#	two boots of the plain Image under QEMU 11, whose -cpu max has
+#	FEAT_S1PIE, with the default elided set, PIR_EL1 and PIRE0_EL1
+#	(make -C kernel-patches qemu-test-s1pie; QEMU 11 from
+#	make -C kernel-patches deps QEMU11=1)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/debug-scan.sh"
 
 START=$(now)
 WHAT=${1:-all}
-case $WHAT in all | plain | debug) ;; *) die "usage: qemu-test.sh [all|plain|debug]" ;; esac
+case $WHAT in all | plain | debug | s1pie) ;; *) die "usage: qemu-test.sh [all|plain|debug|s1pie]" ;; esac
+# which Images: the plain one (BUILD), the debug one (BUILD_DEBUG)
+case $WHAT in debug) PLAIN_IMAGE= ;; *) PLAIN_IMAGE=yes ;; esac
+case $WHAT in all | debug) DEBUG_IMAGE=yes ;; *) DEBUG_IMAGE= ;; esac
+if [ "$WHAT" = s1pie ]; then
+	# QEMU 11 (deps.sh, KP_QEMU11=1): its wrapper runs it with trixie's
+	# libraries
+	QEMU=$CACHE/deps/qemu11/qemu-system-aarch64
+	# shellcheck disable=SC2034 # qemu_boot (lib.sh) reads it
+	QEMU_DATA=$CACHE/deps/qemu11/usr/share/qemu
+	[[ $("$QEMU" --version 2>/dev/null) == *"version 11."* ]] ||
+		die "QEMU 11 missing ($QEMU): run make -C kernel-patches deps QEMU11=1"
+fi
 WT=$CACHE/linux-image
 BUILD=$CACHE/build-image
 BUILD_DEBUG=$CACHE/build-image-debug
@@ -37,21 +53,27 @@ NIDLE=10
 # KVM_RUN calls: one per doorbell (MAIR, VBAR, idle, set-MAIR, MAIR-read)
 # plus the final PSCI SYSTEM_OFF.
 NRUNS=$((NMAIR + NVBAR + NIDLE + 3))
+# The s1pie boots (kvmprof.s1pie=1): the guest also writes PIR_EL1 in NPIR
+# rounds and PIRE0_EL1 in NPIRE0 rounds, twice per round, each round
+# followed by a doorbell; then reads both back (two more doorbells).
+NPIR=4
+NPIRE0=2
+NRUNS_S1PIE=$((NRUNS + NPIR + NPIRE0 + 2))
 
-[ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
+[ -x "$QEMU" ] || die "QEMU missing ($QEMU): run kernel-patches/deps.sh"
 [ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
 need cpio gzip timeout dtc fdtget fdtput
 
 prepare_base
 apply_series "$WT"
 # before a build: the debug boot's scan must know this tree's reports
-[ "$WHAT" = plain ] || debug_selfcheck "$WT"
+[ -z "$DEBUG_IMAGE" ] || debug_selfcheck "$WT"
 # HDR: the UAPI headers the VMM and the selftests build against
-if [ "$WHAT" != debug ]; then
+if [ -n "$PLAIN_IMAGE" ]; then
 	build_image "$WT" "$BUILD" "$CACHE/build-image.log"
 	HDR=$BUILD/usr/include
 fi
-if [ "$WHAT" != plain ]; then
+if [ -n "$DEBUG_IMAGE" ]; then
 	t=$(now)
 	build_image "$WT" "$BUILD_DEBUG" "$CACHE/build-image-debug.log" \
 		"$CONFIG_FRAGMENT" "$KP_DIR/config/debug.config"
@@ -85,7 +107,7 @@ mkdir -p "$OUT/root/l2"
 busybox_root "$OUT/l2root" "$KP_DIR/qemu/init"
 cpio_gz "$OUT/l2root" "$OUT/root/l2/initrd.cpio.gz"
 dtc -q -I dts -O dtb -o "$OUT/root/l2/l2.dtb" "$KP_DIR/qemu/l2.dts" || die "dtc failed on qemu/l2.dts"
-if [ "$WHAT" != debug ]; then
+if [ -n "$PLAIN_IMAGE" ]; then
 	cp "$BUILD/arch/arm64/boot/Image" "$OUT/root/l2/Image"
 	# The kexec run's L2 initramfs (plain Image only): the same, with
 	# what the guest kexecs into in /l2k/ (qemu/init, l2_kexec)
@@ -104,7 +126,7 @@ if [ "$WHAT" != debug ]; then
 	cpio_gz "$OUT/root" "$OUT/initramfs.cpio.gz"
 	rm -f "$OUT/root/l2/initrd-kexec.cpio.gz"
 fi
-if [ "$WHAT" != plain ]; then
+if [ -n "$DEBUG_IMAGE" ]; then
 	cp "$BUILD_DEBUG/arch/arm64/boot/Image" "$OUT/root/l2/Image"
 	cpio_gz "$OUT/root" "$OUT/initramfs-debug.cpio.gz"
 fi
@@ -144,7 +166,7 @@ expect_true() {
 
 # Checks common to every boot.
 check_boot() {
-	local name=$1 mode=$2 log=$OUT/$1.log ev
+	local name=$1 mode=$2 log=$OUT/$1.log ev runs
 	case $mode in
 	vhe) expect_true "$name" "KVM in VHE mode" grep -q 'kvm \[1\]: VHE mode initialized successfully' "$log" ;;
 	nvhe) expect_true "$name" "KVM in nVHE mode" grep -q 'kvm \[1\]: Hyp nVHE mode initialized successfully' "$log" ;;
@@ -194,9 +216,13 @@ check_boot() {
 	expect "$name" "VMM failures" "$(grep -c '^vmm: FAIL' "$log")" 0
 	expect "$name" "VMM exit status" "$(kv "$log" vmm-status)" 0
 	expect "$name" "guest writes seen by the VMM" \
-		"$(sed -n 's/^vmm: guest wrote //p' "$log" | tr -d '\r')" \
+		"$(sed -n 's/^vmm: guest wrote M/M/p' "$log" | tr -d '\r')" \
 		"MAIR_EL1 $NMAIR times, VBAR_EL1 $NVBAR times, idle exits $NIDLE"
-	expect "$name" "KVM_RUN calls" "$(sed -n 's/^vmm: runs //p' "$log" | tr -d '\r')" "$NRUNS"
+	case $name in
+	*-s1pie) runs=$NRUNS_S1PIE ;;
+	*) runs=$NRUNS ;;
+	esac
+	expect "$name" "KVM_RUN calls" "$(sed -n 's/^vmm: runs //p' "$log" | tr -d '\r')" "$runs"
 	expect "$name" "lost trace events" "$(kv "$log" trace-lost)" 0
 	if grep -Eq 'Internal error|Unable to handle|HYP panic|BUG:|WARNING:|Call trace:' "$log"; then
 		grep -E -A5 'Internal error|Unable to handle|HYP panic|BUG:|WARNING:|Call trace:' "$log" >&2
@@ -243,9 +269,9 @@ check_apf() {
 	expect "$name" "apf (pv) lost trace events" "$(kv "$log" apf-pv-trace-lost)" 0
 
 	# KVM selftests and the Linux guest, in the VHE and nVHE boots with
-	# elision on
+	# elision on (and the s1pie boots)
 	case $name in
-	*-on)
+	*-on | *-s1pie)
 		expect "$name" "L2 Linux guest: VMM exit status" "$(kv "$log" l2-status)" 0
 		expect "$name" "L2 Linux guest: pages faulted once each in userfaultfd" \
 			"$(sed -n 's/^vmm: linux pages //p' "$log" | tr -d '\r')" "8 delay-ms 20 uffd-faults-ok 8"
@@ -395,6 +421,90 @@ check_on() {
 	echo "$name saves=$batches elided=$sum dirty=$writes exits=$exits" >>"$OUT/results"
 }
 
+# vjstat <log> <VM name> <stat>: a vCPU stat of that VM, from its VMM's
+# "vmm-json:" line
+vjstat() {
+	tr -d '\r' <"$1" | sed -n 's/^vmm-json: //p' | python3 -c '
+import json, sys
+for line in sys.stdin:
+    j = json.loads(line)
+    if j.get("name") == sys.argv[1]:
+        print(j.get("stats", {}).get(sys.argv[2], ""))' "$2" "$3" | tail -1
+}
+
+# The default set (PIR_EL1, PIRE0_EL1) on a CPU with FEAT_S1PIE (QEMU 11):
+# their write traps have negative polarity (nPIR_EL1, nPIRE0_EL1: armed
+# while clear). Each round of the guest writes the register twice before
+# its exit: the first write traps and disarms the trap, the second doesn't
+# trap, unless an exit that saves and reloads the guest's EL1 context comes
+# between the two (an interrupt; with VHE, followed by a vcpu_put()): then
+# the reloaded register is clean again and the second write traps too.
+# Such exits are found in the trace by their guest PC (the VMM prints the
+# two PCs of each register's window: "vmm: split") and a save of the EL1
+# context before the next entry. So, per register, the write traps are
+# exactly the rounds plus those exits. KVM has each value at the exit (the
+# VMM's check), the guest reads it back after the exit and at the end, so
+# a save elided for a written register would show. MAIR_EL1 and VBAR_EL1
+# are written too, not elided, never trapped. Then a Linux guest (L2),
+# which writes PIRE0_EL1 and PIR_EL1 once each at boot (__cpu_setup) and
+# runs with S1PIE enabled: 2 write traps, and it must boot and run its
+# workload (check_apf).
+# splits <log> <PC> <PC>: exits at either guest PC followed by a save
+splits() {
+	tr -d '\r' <"$1" | awk -v a="$2" -v b="$3" '
+		$1 == "KP:" && $2 == "trace-exit-pc" && ($3 == a || $3 == b) && $4 == 1 { n += $5 }
+		END { print n + 0 }'
+}
+check_s1pie() {
+	local name=$1 mode=$2 log=$OUT/$1.log batches sum exits w npir npire0 traps
+	expect_true "$name" "L1 CPU has FEAT_S1PIE" \
+		grep -q 'CPU features: detected: Stage-1 Permission Indirection Extension (S1PIE)' "$log"
+	expect_true "$name" "default elided set announced" \
+		grep -q 'kvm \[1\]: Eliding saves of EL1 registers: PIR_EL1 PIRE0_EL1.\?$' "$log"
+	expect "$name" "VM's ID_AA64MMFR3_EL1 S1PIE, TCRX" \
+		"$(sed -n 's/^vmm: ID_AA64MMFR3_EL1 0x[0-9a-f]* //p' "$log" | tr -d '\r' | head -1)" "S1PIE 1 TCRX 1"
+	expect "$name" "PIR_EL1/PIRE0_EL1 writes seen by the VMM" \
+		"$(sed -n 's/^vmm: guest wrote P/P/p' "$log" | tr -d '\r')" \
+		"PIR_EL1 $NPIR times, PIRE0_EL1 $NPIRE0 times (twice per exit), read back both"
+	# vmm: split PIR_EL1 <PC> <PC> PIRE0_EL1 <PC> <PC>
+	read -r -a w <<<"$(sed -n 's/^vmm: split //p' "$log" | tr -d '\r' | head -1)"
+	expect "$name" "split windows printed" "${w[0]:-} ${w[3]:-}" "PIR_EL1 PIRE0_EL1"
+	npir=$((NPIR + $(splits "$log" "${w[1]:-x}" "${w[2]:-x}")))
+	npire0=$((NPIRE0 + $(splits "$log" "${w[4]:-x}" "${w[5]:-x}")))
+	traps=$((npir + npire0))
+	expect "$name" "stat sysreg_write_traps (rounds + split rounds)" \
+		"$(vstat "$log" sysreg_write_traps)" "$traps"
+	expect "$name" "kvm_sysreg_dirty events" "$(kv "$log" trace-dirty)" "$traps"
+	expect "$name" "kvm_sysreg_dirty PIR_EL1 ($NPIR rounds, $((npir - NPIR)) split)" \
+		"$(kv "$log" trace-dirty-PIR_EL1)" "$npir"
+	expect "$name" "kvm_sysreg_dirty PIRE0_EL1 ($NPIRE0 rounds, $((npire0 - NPIRE0)) split)" \
+		"$(kv "$log" trace-dirty-PIRE0_EL1)" "$npire0"
+	# the Arm ARM's HFGWTR_EL2 bits: nPIR_EL1 58, nPIRE0_EL1 57
+	expect "$name" "kvm_sysreg_dirty PIR_EL1 hfgwtr_bits (bit 58)" \
+		"$(kv "$log" trace-dirty-bits-PIR_EL1)" 0x400000000000000
+	expect "$name" "kvm_sysreg_dirty PIRE0_EL1 hfgwtr_bits (bit 57)" \
+		"$(kv "$log" trace-dirty-bits-PIRE0_EL1)" 0x200000000000000
+	expect "$name" "kvm_sysreg_dirty MAIR_EL1, VBAR_EL1 (not elided)" \
+		"$(kv "$log" trace-dirty-MAIR_EL1)/$(kv "$log" trace-dirty-VBAR_EL1)" /
+	batches=$(kv "$log" trace-elided-batches)
+	sum=$(kv "$log" trace-elided-sum)
+	exits=$(kv "$log" trace-exits)
+	expect "$name" "stat sysreg_saves_elided = sum of kvm_sysreg_save_elided counts" \
+		"$(vstat "$log" sysreg_saves_elided)" "$sum"
+	expect "$name" "elided saves = 2 x saves ($batches) - dirty saves ($traps)" \
+		"$sum" "$((2 * batches - traps))"
+	case $mode in
+	nvhe) expect "$name" "saves (one per exit, kvm_exit events)" "$batches" "$exits" ;;
+	vhe) expect_true "$name" "saves ($batches) >= vcpu_put per KVM_RUN ($NRUNS_S1PIE)" \
+		test "$batches" -ge "$NRUNS_S1PIE" ;;
+	esac
+	expect "$name" "L2 Linux guest: write traps (PIRE0_EL1, PIR_EL1 in __cpu_setup)" \
+		"$(vjstat "$log" l2 sysreg_write_traps)" 2
+	expect_true "$name" "L2 Linux guest has FEAT_S1PIE" \
+		grep -q '^l2: .*CPU features: detected: Stage-1 Permission Indirection Extension (S1PIE)' "$log"
+	echo "$name saves=$batches elided=$sum dirty=$traps (PIR_EL1 $npir in $NPIR rounds, PIRE0_EL1 $npire0 in $NPIRE0) exits=$exits; L2 Linux: write traps $(vjstat "$log" l2 sysreg_write_traps), saves elided $(vjstat "$log" l2 sysreg_saves_elided)" >>"$OUT/results"
+}
+
 # Elision off (or nothing to elide): no trap, no event, same guest behaviour.
 check_off() {
 	local name=$1 log=$OUT/$1.log
@@ -406,7 +516,7 @@ check_off() {
 }
 
 : >"$OUT/results"
-if [ "$WHAT" != debug ]; then
+if [ "$WHAT" = all ] || [ "$WHAT" = plain ]; then
 	run_qemu vhe-on "kvm-arm.sysreg_elide=$ELIDE kvmprof.selftests=1 kvmprof.l2=1 kvmprof.l2kexec=1"
 	check_boot vhe-on vhe
 	check_apf vhe-on
@@ -427,7 +537,8 @@ if [ "$WHAT" != debug ]; then
 	check_off vhe-off
 	check_kvmprof vhe-off off
 
-	# Default set (PIR_EL1, PIRE0_EL1): QEMU has no S1PIE, so nothing to elide.
+	# Default set (PIR_EL1, PIRE0_EL1): QEMU 10 has no S1PIE, so nothing
+	# to elide (the s1pie boots below elide them).
 	run_qemu nvhe-default "kvm-arm.mode=nvhe"
 	check_boot nvhe-default nvhe
 	check_apf nvhe-default
@@ -435,12 +546,28 @@ if [ "$WHAT" != debug ]; then
 	check_kvmprof nvhe-default off
 fi
 
+# QEMU 11, FEAT_S1PIE: the default elided set, VHE and nVHE, with the
+# KVM selftests and the Linux guest (check_s1pie)
+if [ "$WHAT" = s1pie ]; then
+	for mode in vhe nvhe; do
+		case $mode in
+		vhe) args= ;;
+		nvhe) args="kvm-arm.mode=nvhe " ;;
+		esac
+		run_qemu "$mode-s1pie" "${args}kvmprof.s1pie=1 kvmprof.selftests=1 kvmprof.l2=1"
+		check_boot "$mode-s1pie" "$mode"
+		check_apf "$mode-s1pie"
+		check_s1pie "$mode-s1pie" "$mode"
+		check_kvmprof "$mode-s1pie" s1pie
+	done
+fi
+
 # The debug Image (config/debug.config): the workloads of vhe-on (and of
 # nvhe-on with KP_QEMU_DEBUG_MODES="vhe nvhe"), then scripts/debug-scan.sh's
 # checks of both consoles (L1 and L2). VHE by default: its world switch and
 # trap handling run in the kernel's context and are KASAN-instrumented,
 # nVHE's EL2 code is not. Own timeout: KP_QEMU_DEBUG_TIMEOUT.
-if [ "$WHAT" != plain ]; then
+if [ -n "$DEBUG_IMAGE" ]; then
 	for mode in ${KP_QEMU_DEBUG_MODES:-vhe}; do
 		case $mode in
 		vhe) args= ;;
