@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Shared by check.sh, qemu-test.sh and qemu-bench.sh. Sourced, not run.
+# Shared by the scripts of kernel-patches/scripts. Sourced, not run.
 #
 # Layout of the cache (KP_CACHE, default /var/cache/kvmprof-kernel), reused
 # from one run to the next and rebuilt piecewise when its inputs change:
@@ -233,6 +233,25 @@ base_worktree() {
 	rm -rf "$wt"
 	git -C "$SRC" worktree prune
 	git -C "$SRC" worktree add -q -f --detach "$wt" base
+}
+
+# build_patched_and_base: for the scripts that compare the series with the
+# base tree (qemu-bench, qemu-exitcost): checks that QEMU 10 and busybox are
+# there, then builds the series' Image (worktree linux-image/, build-image/)
+# and the base tree's Image without the series, same configuration
+# (linux-base/, build-base/). Sets BUILD and BASE_BUILD to the two build
+# directories (BUILD/usr/include: the patched UAPI headers).
+build_patched_and_base() {
+	local wt=$CACHE/linux-image base_wt=$CACHE/linux-base
+	BUILD=$CACHE/build-image
+	BASE_BUILD=$CACHE/build-base
+	[ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
+	[ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
+	prepare_base
+	apply_series "$wt"
+	build_image "$wt" "$BUILD" "$CACHE/build-image.log"
+	base_worktree "$base_wt"
+	build_image "$base_wt" "$BASE_BUILD" "$CACHE/build-base.log"
 }
 
 # build_static <output> <UAPI include directory> <sources...>: a static

@@ -33,10 +33,6 @@
 . "$(dirname "$0")/lib.sh"
 
 START=$(now)
-WT=$CACHE/linux-image
-BUILD=$CACHE/build-image
-BASE_WT=$CACHE/linux-base
-BASE_BUILD=$CACHE/build-base
 OUT=$CACHE/qemu-bench
 
 BOOTS=${KP_BENCH_BOOTS:-2}
@@ -48,17 +44,11 @@ TOUCH_MB=${KP_BENCH_TOUCH_MB:-16}
 BARE_ROUNDS=${KP_BENCH_BARE_ROUNDS:-8}
 BARE_PAGES=${KP_BENCH_BARE_PAGES:-4096}
 
-[ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
-[ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
 need cpio gzip timeout dtc python3
 [ $((ROUNDS * PAGES)) -le 256 ] || die "ROUNDS x PAGES must be at most 256 (vmm linux --pages)"
 [ $(((ROUNDS + 1) * TOUCH_MB)) -le 160 ] || die "(ROUNDS + 1) x TOUCH_MB must be at most 160 (the L2 guest has 256 MiB)"
 
-prepare_base
-apply_series "$WT"
-build_image "$WT" "$BUILD" "$CACHE/build-image.log"
-base_worktree "$BASE_WT"
-build_image "$BASE_WT" "$BASE_BUILD" "$CACHE/build-base.log"
+build_patched_and_base
 
 rm -rf "$OUT"
 mkdir -p "$OUT"

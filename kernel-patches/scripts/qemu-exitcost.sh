@@ -27,10 +27,6 @@
 . "$(dirname "$0")/lib.sh"
 
 START=$(now)
-WT=$CACHE/linux-image
-BUILD=$CACHE/build-image
-BASE_WT=$CACHE/linux-base
-BASE_BUILD=$CACHE/build-base
 OUT=$CACHE/qemu-exitcost
 ELIDE=mair_el1,amair_el1,vbar_el1,contextidr_el1,tcr_el1
 
@@ -39,15 +35,9 @@ ROUNDS=${KP_EXITCOST_ROUNDS:-3}
 HVC=${KP_EXITCOST_HVC:-20000}
 MMIO=${KP_EXITCOST_MMIO:-5000}
 
-[ -x "$QEMU" ] || die "QEMU 10 missing ($QEMU): run kernel-patches/deps.sh"
-[ -x "$BUSYBOX" ] || die "busybox-static:arm64 missing: run kernel-patches/deps.sh"
 need cpio gzip timeout python3
 
-prepare_base
-apply_series "$WT"
-build_image "$WT" "$BUILD" "$CACHE/build-image.log"
-base_worktree "$BASE_WT"
-build_image "$BASE_WT" "$BASE_BUILD" "$CACHE/build-base.log"
+build_patched_and_base
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
