@@ -207,20 +207,20 @@ void spe_profile_sync(struct spe_profile *p)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Before @n more records: fold the counts if they could overflow. */
-static inline void acc_reserve(struct spe_profile *p, size_t n)
-{
-	if (p->acc->n + n >= ACC_MAX)
-		spe_profile_sync(p);
-	p->acc->n += n;
-}
-
 void spe_profile_add_batch_keys(struct spe_profile *p,
 				const struct spe_record *r, size_t n,
 				struct spe_topk_keys *keys)
 {
 	acc_reserve(p, n);
 	batch_counts(p, p->acc, r, n, keys, NULL, NULL);
+}
+
+void spe_profile_topk_adds(struct spe_profile *p,
+			   const struct spe_topk_keys *keys,
+			   const uint32_t *slot, size_t n)
+{
+	topk_add_pcs(&p->pcs, keys, slot, n);
+	topk_add_ctxs(&p->ctx, keys, n);
 }
 
 void spe_profile_add_keys(struct spe_profile *p,

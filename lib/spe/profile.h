@@ -58,4 +58,20 @@ struct spe_profile_acc {
 	uint32_t elns[4 * 2 + 1]; /* by EL and NS bit of the PC; 8: no PC */
 };
 
+/* Before @n more records: fold the counts if they could overflow. */
+static inline void acc_reserve(struct spe_profile *p, size_t n)
+{
+	if (p->acc->n + n >= ACC_MAX)
+		spe_profile_sync(p);
+	p->acc->n += n;
+}
+
+/* The top-K adds of @keys[0..n), their PCs' hash slots in @slot (batch.c). */
+void spe_profile_topk_adds(struct spe_profile *p,
+			   const struct spe_topk_keys *keys,
+			   const uint32_t *slot, size_t n);
+/* The same on the pipe's helper thread (pipe.c). */
+void spe_pipe_add_keys(struct spe_pipe *q, struct spe_profile *p,
+		       const struct spe_topk_keys *keys, size_t n);
+
 #endif
