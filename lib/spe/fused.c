@@ -27,6 +27,9 @@ struct spe_sink {
 	uint64_t recs;	    /* records counted here */
 };
 
+_Static_assert(SPE_TP_LAT_NONE == LAT_DIRECT && SPE_TP_DS_NONE == 16,
+	       "struct spe_tpl_prof: the profile's slots for absent fields");
+
 #if FAST_PATH
 static inline uint32_t load_le16(const uint8_t *p)
 {
@@ -46,8 +49,9 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 	    struct spe_topk_keys *keys, uint32_t *slot,
 	    const struct spe_topk *pcs, uint64_t *ret_nts)
 {
-	uint64_t ev_recs = 0, ds_recs = 0, ts_recs = 0, no_ctx = 0, nts = 0;
+	uint64_t ev_recs = 0, ds_recs = 0, ts_recs = 0, no_ctx = 0;
 	uint64_t ts_lo = UINT64_MAX, ts_hi = 0;
+	uint32_t per_tpl[SPE_TPL_NR] = { 0 };
 	const struct spe_tpl *t = tpl_lookup(f, p);
 	size_t i;
 
@@ -56,27 +60,27 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 		const struct spe_tpl *tn =
 			tpl_lookup(f, i + 1 < n ? p + len : p);
 		const struct spe_tpl_prof *pl = &t->prof;
-		unsigned int has;
 		uint64_t pc, key, ev, ds, ts;
 
 		__builtin_prefetch(p + 2048);
 		if (!tpl_match(t, p))
 			break;
-		has = pl->has;
 		pc = spe_load_le64(p + pl->pc_src);
 		key = spe_addr_canon(pc);
 		ev = spe_load_le64(p + t->ev_src) & t->ev_mask;
 		ds = spe_load_le64(p + t->ds_src) & t->ds_mask;
 		ts = spe_load_le64(p + pl->ts_src);
+		per_tpl[pl->idx]++;
 		keys[i].pc = key;
 		keys[i].ctx = (uint32_t)spe_load_le64(p + pl->ctx_src);
-		keys[i].has = has & (SPE_TP_PC | SPE_TP_CTX);
+		keys[i].has = pl->has & (SPE_TP_PC | SPE_TP_CTX);
 		if (pcs) {
 			slot[i] = key_hash(key) & pcs->hmask;
 			__builtin_prefetch(&pcs->hash[slot[i]]);
 		}
-		a->elns[has & SPE_TP_PC ? spe_addr_el(pc) << 1 | spe_addr_ns(pc) :
-					  8]++;
+		a->elns[pl->has & SPE_TP_PC ?
+				spe_addr_el(pc) << 1 | spe_addr_ns(pc) :
+				8]++;
 		a->op[pl->op_base + (p[pl->op_src] & pl->op_mask)]++;
 		a->ev[0][ev & 0xff]++;
 		a->ev[1][(ev >> 8) & 0xff]++;
@@ -99,22 +103,29 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 			if (__builtin_expect(v >= LAT_DIRECT, 0))
 				hist_add(&pr->lat[c], v);
 			else
-				a->lat[c][has & SPE_TP_CNT0 << c ? v :
-								   LAT_DIRECT]++;
+				a->lat[c][v | pl->cnt_none[c]]++;
 		}
 		if (__builtin_expect(ds >= 16, 0)) {
 			pr->ds[spe_ds_decode(pr->cpu, ds)]++;
 			pr->ds_raw_other++;
+			a->ds[16]++;
+		} else {
+			/* absent: 0 (mask 0), counted in slot 16 */
+			a->ds[ds | pl->ds_none]++;
 		}
-		a->ds[has & SPE_TP_DS && ds < 16 ? ds : 16]++;
-		ev_recs += !!(has & SPE_TP_EV);
-		ds_recs += !!(has & SPE_TP_DS);
-		no_ctx += !(has & SPE_TP_CTX);
-		ts_recs += !!(has & SPE_TP_TS);
-		ts_lo = has & SPE_TP_TS && ts < ts_lo ? ts : ts_lo;
-		ts_hi = has & SPE_TP_TS && ts > ts_hi ? ts : ts_hi;
-		nts += t->is_ts;
+		ts_lo = pl->has & SPE_TP_TS && ts < ts_lo ? ts : ts_lo;
+		ts_hi = pl->has & SPE_TP_TS && ts > ts_hi ? ts : ts_hi;
 		t = tn;
+	}
+	/* what depends on the template alone, by template */
+	for (unsigned int k = 0; k < f->ntpl; k++) {
+		const unsigned int has = f->tpl[k].prof.has;
+		const uint64_t c = per_tpl[k];
+
+		ev_recs += has & SPE_TP_EV ? c : 0;
+		ds_recs += has & SPE_TP_DS ? c : 0;
+		no_ctx += has & SPE_TP_CTX ? 0 : c;
+		ts_recs += has & SPE_TP_TS ? c : 0;
 	}
 	pr->samples += i;
 	pr->ev_records += ev_recs;
@@ -127,7 +138,8 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 			pr->ts_last = ts_hi;
 		pr->ts_records += ts_recs;
 	}
-	*ret_nts = nts;
+	/* a record ends with a Timestamp exactly when it has one */
+	*ret_nts = ts_recs;
 	return i;
 }
 

@@ -50,14 +50,20 @@ struct spe_tpl_op {
 #define SPE_TP_EV 8u
 #define SPE_TP_DS 16u
 #define SPE_TP_CNT0 32u /* counters 0..2: << c */
+/* The profile's table slots for an absent counter, data source. */
+#define SPE_TP_LAT_NONE 1024
+#define SPE_TP_DS_NONE 16
 
 struct spe_tpl_prof {
 	uint16_t pc_src, ctx_src, ts_src, op_src;
 	uint16_t cnt_src[SPE_CNT_NR_KNOWN];
 	uint16_t cnt_mask[SPE_CNT_NR_KNOWN];
+	uint16_t cnt_none[SPE_CNT_NR_KNOWN]; /* 0, or SPE_TP_LAT_NONE */
 	uint16_t op_base; /* 1 + class << 8, or 0: no Operation Type */
 	uint8_t op_mask;  /* 0xff, or 0: none */
 	uint8_t has;	  /* SPE_TP_* */
+	uint8_t ds_none;  /* 0, or SPE_TP_DS_NONE */
+	uint8_t idx;	  /* in spe_fast.tpl[] */
 };
 
 struct spe_tpl {

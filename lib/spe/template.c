@@ -278,8 +278,10 @@ static void tpl_plan(struct spe_tpl *t, const struct spe_record *r)
 		const bool has = spe_rec_has_cnt(r, c);
 
 		pl->cnt_mask[c] = has ? 0xffff : 0;
+		pl->cnt_none[c] = has ? 0 : SPE_TP_LAT_NONE;
 		pl->has |= has ? SPE_TP_CNT0 << c : 0;
 	}
+	pl->ds_none = r->flags & SPE_REC_DS ? 0 : SPE_TP_DS_NONE;
 	if (r->flags & SPE_REC_OP) {
 		pl->op_base = 1 + ((r->op_class & 3) << 8);
 		pl->op_mask = 0xff;
@@ -370,8 +372,10 @@ void spe_tpl_learn(struct spe_dec *d, const struct spe_record *r,
 	f->cand[i] = 0;
 	f->tpl_len = t.len;
 	if (f->ntpl < SPE_TPL_NR) {
+		t.prof.idx = f->ntpl;
 		f->tpl[f->ntpl++] = t;
 	} else {
+		t.prof.idx = f->tpl_next;
 		f->tpl[f->tpl_next] = t;
 		f->tpl_next = (f->tpl_next + 1) % SPE_TPL_NR;
 	}
