@@ -12,7 +12,9 @@
  * Either side spins briefly when it must wait (the helper for work, the
  * caller for a free slot), then sleeps on a condition variable: an idle
  * daemon does not hold a core, and a shared machine does not lose one to
- * spinning.  Memory: PIPE_SLOTS batches of keys, 128 KiB.
+ * spinning.  Memory: PIPE_SLOTS batches of keys, 512 KiB: big batches,
+ * so that handing one over (an atomic store, and at times a futex wake
+ * of a sleeping side) is rare.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,8 +26,8 @@
 
 #include "profile.h"
 
-#define PIPE_BATCH 256
-#define PIPE_SLOTS 32 /* power of two */
+#define PIPE_BATCH 8192
+#define PIPE_SLOTS 4 /* power of two */
 #define PIPE_SPIN 128 /* pauses before sleeping */
 
 struct pipe_slot {
