@@ -558,7 +558,10 @@ int spe_dec_feed_sink(struct spe_dec *d, const void *buf, size_t len,
 		size_t k;
 
 #if FAST_PATH
-		if (fast && d->state == ST_CLEAN && f->ntpl) {
+		/* where no template matches (streams without fixed
+		 * layouts), one lookup and compare, and no call */
+		if (fast && d->state == ST_CLEAN && f->ntpl &&
+		    end - p >= FAST_AVAIL && tpl_match(tpl_lookup(f, p), p)) {
 			const uint8_t *q =
 				sink ? spe_fast_sink(d, &o, p, end, sink) :
 				       spe_fast_run(d, &o, p, end);
