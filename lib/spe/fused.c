@@ -82,18 +82,7 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 				spe_addr_el(pc) << 1 | spe_addr_ns(pc) :
 				8]++;
 		a->op[pl->op_base + (p[pl->op_src] & pl->op_mask)]++;
-		a->ev[0][ev & 0xff]++;
-		a->ev[1][(ev >> 8) & 0xff]++;
-		if (ev >> 16) {
-			a->ev[2][(ev >> 16) & 0xff]++;
-			a->ev[3][(ev >> 24) & 0xff]++;
-		}
-		if (__builtin_expect(ev >> 32, 0)) {
-			a->ev[4][(ev >> 32) & 0xff]++;
-			a->ev[5][(ev >> 40) & 0xff]++;
-			a->ev[6][(ev >> 48) & 0xff]++;
-			a->ev[7][ev >> 56]++;
-		}
+		acc_events(a, ev);
 #pragma GCC unroll 3
 		for (unsigned int c = 0; c < SPE_CNT_NR_KNOWN; c++) {
 			/* absent: 0 (mask 0), counted in slot LAT_DIRECT */
@@ -127,17 +116,9 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 		no_ctx += has & SPE_TP_CTX ? 0 : c;
 		ts_recs += has & SPE_TP_TS ? c : 0;
 	}
-	pr->samples += i;
-	pr->ev_records += ev_recs;
-	pr->ds_records += ds_recs;
-	pr->no_ctx += no_ctx;
-	if (ts_recs) {
-		if (!pr->ts_records || ts_lo < pr->ts_first)
-			pr->ts_first = ts_lo;
-		if (ts_hi > pr->ts_last)
-			pr->ts_last = ts_hi;
-		pr->ts_records += ts_recs;
-	}
+	batch_sums_fold(pr, i,
+			&(struct batch_sums){ ev_recs, ds_recs, ts_recs, no_ctx,
+					      ts_lo, ts_hi });
 	/* a record ends with a Timestamp exactly when it has one */
 	*ret_nts = ts_recs;
 	return i;

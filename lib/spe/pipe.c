@@ -184,60 +184,50 @@ void spe_pipe_free(struct spe_pipe *q)
 	free(q);
 }
 
-/* The slot being filled, for @p (publishing one for another profile);
- * how many keys it has room for in *@ret_room. */
-static struct pipe_slot *slot_for(struct spe_pipe *q, struct spe_profile *p,
-				  size_t *ret_room)
+/*
+ * The top-K keys of @n records to the helper: of records @r (counting the
+ * rest of the batch here), or (@r NULL) @keys.  A slot holds one
+ * profile's keys: one for another profile is published first.
+ */
+static void pipe_put(struct spe_pipe *q, struct spe_profile *p,
+		     const struct spe_record *r,
+		     const struct spe_topk_keys *keys, size_t n)
 {
-	struct pipe_slot *s;
+	while (n) {
+		struct pipe_slot *s =
+			&q->slot[atomic_load_explicit(&q->head,
+						      memory_order_relaxed) %
+				 PIPE_SLOTS];
+		size_t k;
 
-	for (;;) {
-		s = &q->slot[atomic_load_explicit(&q->head,
-						  memory_order_relaxed) %
-			     PIPE_SLOTS];
-		if (!q->cur_n || s->p == p)
-			break;
-		publish(q);
+		if (q->cur_n && s->p != p) {
+			publish(q);
+			continue;
+		}
+		s->p = p;
+		k = PIPE_BATCH - q->cur_n < n ? PIPE_BATCH - q->cur_n : n;
+		if (r) {
+			spe_profile_add_batch_keys(p, r, k, s->keys + q->cur_n);
+			r += k;
+		} else {
+			memcpy(s->keys + q->cur_n, keys, k * sizeof(*keys));
+			keys += k;
+		}
+		q->cur_n += k;
+		if (q->cur_n == PIPE_BATCH)
+			publish(q);
+		n -= k;
 	}
-	s->p = p;
-	*ret_room = PIPE_BATCH - q->cur_n;
-	return s;
-}
-
-/* @k keys were added to the slot being filled. */
-static void slot_added(struct spe_pipe *q, size_t k)
-{
-	q->cur_n += k;
-	if (q->cur_n == PIPE_BATCH)
-		publish(q);
 }
 
 void spe_pipe_add(struct spe_pipe *q, struct spe_profile *p,
 		  const struct spe_record *r, size_t n)
 {
-	while (n) {
-		size_t room, k;
-		struct pipe_slot *s = slot_for(q, p, &room);
-
-		k = room < n ? room : n;
-		spe_profile_add_batch_keys(p, r, k, s->keys + q->cur_n);
-		slot_added(q, k);
-		r += k;
-		n -= k;
-	}
+	pipe_put(q, p, r, NULL, n);
 }
 
 void spe_pipe_add_keys(struct spe_pipe *q, struct spe_profile *p,
 		       const struct spe_topk_keys *keys, size_t n)
 {
-	while (n) {
-		size_t room, k;
-		struct pipe_slot *s = slot_for(q, p, &room);
-
-		k = room < n ? room : n;
-		memcpy(s->keys + q->cur_n, keys, k * sizeof(*keys));
-		slot_added(q, k);
-		keys += k;
-		n -= k;
-	}
+	pipe_put(q, p, NULL, keys, n);
 }
