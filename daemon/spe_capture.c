@@ -168,29 +168,14 @@ static struct vm_spe *vm_spe_of(struct spe_capture *c, struct vm *vm)
 	return s;
 }
 
-static void fold(struct spe_capture *c, struct vm_spe *s, struct spe_stream *st,
-		 const struct spe_record *recs, int n)
-{
-	if (c->pipe)
-		spe_pipe_add(c->pipe, &s->prof, recs, n);
-	else
-		spe_profile_add_batch(&s->prof, recs, n);
-	st->records += n;
-	for (int i = 0; i < n; i++)
-		if (spe_rec_has_addr(&recs[i], SPE_ADDR_PC))
-			st->by_el[spe_addr_el(recs[i].addr[SPE_ADDR_PC])]++;
-}
-
 int spe_capture_chunk(void *ctx, void *data, size_t size)
 {
 	struct spe_capture *c = ctx;
 	const struct kp_spe_hdr *h = data;
 	const uint8_t *bytes = (const uint8_t *)data + sizeof(*h);
-	struct spe_record recs[64];
 	struct spe_stream *st;
 	struct vm_spe *s;
 	struct vm *vm;
-	size_t off = 0;
 
 	/* chunks are reserved at full size: size >= header + len */
 	if (size < sizeof(*h) || h->len > KP_SPE_CHUNK ||
@@ -235,18 +220,8 @@ int spe_capture_chunk(void *ctx, void *data, size_t size)
 		if (st->recording)
 			raw_append(c, s, h, bytes);
 	}
-	while (off < h->len) {
-		size_t used = 0;
-		int n = spe_dec_feed(&st->dec, bytes + off, h->len - off, &used,
-				     recs, 64);
-
-		if (n < 0)
-			break;
-		fold(c, s, st, recs, n);
-		off += used;
-		if (!used && !n)
-			break;
-	}
+	st->records += spe_profile_feed(&s->prof, c->pipe, &st->dec, bytes,
+					h->len, st->by_el);
 	return 0;
 }
 

@@ -8,7 +8,10 @@
  *    chunks (cut points taken from the input), and with or without the
  *    fast path;
  *  - every record fits in the input and the profile and text writers
- *    accept it.
+ *    accept it;
+ *  - a profile built in one pass (spe_profile_decode(): records that
+ *    match templates counted from their bytes) is the one built a record
+ *    at a time (the same JSON).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +31,8 @@ struct run {
 
 static struct run runs[3];
 static FILE *devnull;
-static struct spe_profile prof;
+static struct spe_profile prof, fused;
+static struct spe_dec fused_dec;
 
 #define CHECK(c)	do { if (!(c)) __builtin_trap(); } while (0)
 
@@ -96,6 +100,39 @@ static void decode(struct run *r, const uint8_t *data, size_t size,
 	spe_dec_finish(&r->dec);
 }
 
+/* The profile's JSON, in a string to free. */
+static char *profile_text(const struct spe_profile *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		abort();
+	spe_profile_json(f, p, NULL, &runs[0].dec.stats, 64);
+	if (fclose(f))
+		abort();
+	return text;
+}
+
+/* spe_profile_decode() of the whole input gives the profile of runs[0]. */
+static void fused_equal(const uint8_t *data, size_t size)
+{
+	char *a, *b;
+
+	spe_profile_clear(&fused);
+	spe_dec_init(&fused_dec, NULL);
+	CHECK(!spe_profile_decode(&fused, &fused_dec, data, size, true));
+	fused_dec.stats.fast = runs[0].dec.stats.fast;
+	CHECK(!memcmp(&fused_dec.stats, &runs[0].dec.stats,
+		      sizeof(fused_dec.stats)));
+	a = profile_text(&prof);
+	b = profile_text(&fused);
+	CHECK(!strcmp(a, b));
+	free(a);
+	free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t ncuts = size < 16 ? size : 16;
@@ -104,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct spe_profile_opts po = { .top_pcs = 64, .top_ctx = 16 };
 
 		devnull = fopen("/dev/null", "w");
-		if (!devnull || spe_profile_init(&prof, &po))
+		if (!devnull || spe_profile_init(&prof, &po) ||
+		    spe_profile_init(&fused, &po))
 			abort();
 	}
 	packets(data, size);
@@ -139,5 +177,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(prof.samples == runs[0].n);
 	spe_profile_json(devnull, &prof, NULL, &runs[0].dec.stats, 10);
+	fused_equal(data, size);
 	return 0;
 }

@@ -401,7 +401,7 @@ struct spe_dec_stats {
 #define SPE_REC_MAX_LEN		65536	/* longer records are dropped */
 
 /* Bytes of the fast path's template cache (lib/spe/internal.h). */
-#define SPE_DEC_FAST_SIZE 2688
+#define SPE_DEC_FAST_SIZE 2976
 
 /*
  * Decoder state: plain data, embed one per stream (vCPU) and initialise

@@ -176,6 +176,16 @@ void spe_pipe_add(struct spe_pipe *q, struct spe_profile *p,
 		  const struct spe_record *r, size_t n);
 /* Returns when the helper has done every add handed to it. */
 void spe_pipe_flush(struct spe_pipe *q);
+/*
+ * spe_dec_feed() on all of @buf with its records added to @p (through
+ * @q's helper when @q is not NULL, as spe_pipe_add()), faster: records
+ * that match the decoder's templates are counted straight from their
+ * bytes (lib/spe/fused.c).  The same profile.  Adds the records with a PC
+ * by its EL to @by_el[0..3] when not NULL.  Returns the records added.
+ */
+uint64_t spe_profile_feed(struct spe_profile *p, struct spe_pipe *q,
+			  struct spe_dec *dec, const void *buf, size_t len,
+			  uint64_t *by_el);
 /* Adds @b (same MIDR and K, both synced) to @a: -EINVAL if they differ. */
 int spe_profile_merge(struct spe_profile *a, const struct spe_profile *b);
 /* Adds decoder counters. */

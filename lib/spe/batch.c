@@ -49,20 +49,7 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 		a->elns[has_pc ? spe_addr_el(pc) << 1 | spe_addr_ns(pc) : 8]++;
 		a->op[f & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :
 				       0]++;
-		a->ev[0][ev & 0xff]++;
-		a->ev[1][(ev >> 8) & 0xff]++;
-		/* a zero byte counts nothing (sync skips value 0): most
-		 * events are in the low two bytes */
-		if (ev >> 16) {
-			a->ev[2][(ev >> 16) & 0xff]++;
-			a->ev[3][(ev >> 24) & 0xff]++;
-		}
-		if (__builtin_expect(ev >> 32, 0)) {
-			a->ev[4][(ev >> 32) & 0xff]++;
-			a->ev[5][(ev >> 40) & 0xff]++;
-			a->ev[6][(ev >> 48) & 0xff]++;
-			a->ev[7][ev >> 56]++;
-		}
+		acc_events(a, ev);
 #define LAT(c)                                                   \
 	do {                                                     \
 		const bool has = cm & (1u << (c));               \
@@ -89,17 +76,9 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 		ts_lo = has_ts && ts < ts_lo ? ts : ts_lo;
 		ts_hi = has_ts && ts > ts_hi ? ts : ts_hi;
 	}
-	p->samples += n;
-	p->ev_records += ev_recs;
-	p->ds_records += ds_recs;
-	p->no_ctx += no_ctx;
-	if (ts_recs) {
-		if (!p->ts_records || ts_lo < p->ts_first)
-			p->ts_first = ts_lo;
-		if (ts_hi > p->ts_last)
-			p->ts_last = ts_hi;
-		p->ts_records += ts_recs;
-	}
+	batch_sums_fold(p, n,
+			&(struct batch_sums){ ev_recs, ds_recs, ts_recs, no_ctx,
+					      ts_lo, ts_hi });
 }
 
 /*
@@ -207,20 +186,20 @@ void spe_profile_sync(struct spe_profile *p)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Before @n more records: fold the counts if they could overflow. */
-static inline void acc_reserve(struct spe_profile *p, size_t n)
-{
-	if (p->acc->n + n >= ACC_MAX)
-		spe_profile_sync(p);
-	p->acc->n += n;
-}
-
 void spe_profile_add_batch_keys(struct spe_profile *p,
 				const struct spe_record *r, size_t n,
 				struct spe_topk_keys *keys)
 {
 	acc_reserve(p, n);
 	batch_counts(p, p->acc, r, n, keys, NULL, NULL);
+}
+
+void spe_profile_topk_adds(struct spe_profile *p,
+			   const struct spe_topk_keys *keys,
+			   const uint32_t *slot, size_t n)
+{
+	topk_add_pcs(&p->pcs, keys, slot, n);
+	topk_add_ctxs(&p->ctx, keys, n);
 }
 
 void spe_profile_add_keys(struct spe_profile *p,

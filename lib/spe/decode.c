@@ -518,6 +518,13 @@ static size_t dec_carry(struct spe_dec *d, struct spe_out *o,
 int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 		 size_t *ret_used, struct spe_record *recs, size_t max)
 {
+	return spe_dec_feed_sink(d, buf, len, ret_used, recs, max, NULL);
+}
+
+int spe_dec_feed_sink(struct spe_dec *d, const void *buf, size_t len,
+		      size_t *ret_used, struct spe_record *recs, size_t max,
+		      struct spe_sink *sink)
+{
 	struct spe_fast *f = spe_fast_of(d);
 	const uint8_t *p = buf, *end = p + len;
 	struct spe_out o = {
@@ -551,9 +558,16 @@ int spe_dec_feed(struct spe_dec *d, const void *buf, size_t len,
 		size_t k;
 
 #if FAST_PATH
-		if (fast && d->state == ST_CLEAN && f->ntpl) {
-			const uint8_t *q = spe_fast_run(d, &o, p, end);
+		/* where no template matches (streams without fixed
+		 * layouts), one lookup and compare, and no call */
+		if (fast && d->state == ST_CLEAN && f->ntpl &&
+		    end - p >= FAST_AVAIL && tpl_match(tpl_lookup(f, p), p)) {
+			const uint8_t *q =
+				sink ? spe_fast_sink(d, &o, p, end, sink) :
+				       spe_fast_run(d, &o, p, end);
 
+			if (!q)
+				break; /* the records so far first */
 			if (q != p) {
 				p = q;
 				continue;

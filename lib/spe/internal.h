@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <kvmprof/spe.h>
 
@@ -36,6 +39,33 @@ struct spe_tpl_op {
 	uint16_t src; /* payload offset in the record */
 };
 
+/*
+ * What a profile needs of a record matching a template (lib/spe/fused.c):
+ * where its payloads are, and which are there.  An absent field's offset
+ * is 0 and its mask 0.
+ */
+#define SPE_TP_PC 1u  /* PC (addr[0]) */
+#define SPE_TP_CTX 2u /* CONTEXTIDR_EL1 (ctx[0]) */
+#define SPE_TP_TS 4u
+#define SPE_TP_EV 8u
+#define SPE_TP_DS 16u
+#define SPE_TP_CNT0 32u /* counters 0..2: << c */
+/* The profile's table slots for an absent counter, data source. */
+#define SPE_TP_LAT_NONE 1024
+#define SPE_TP_DS_NONE 16
+
+struct spe_tpl_prof {
+	uint16_t pc_src, ctx_src, ts_src, op_src;
+	uint16_t cnt_src[SPE_CNT_NR_KNOWN];
+	uint16_t cnt_mask[SPE_CNT_NR_KNOWN];
+	uint16_t cnt_none[SPE_CNT_NR_KNOWN]; /* 0, or SPE_TP_LAT_NONE */
+	uint16_t op_base; /* 1 + class << 8, or 0: no Operation Type */
+	uint8_t op_mask;  /* 0xff, or 0: none */
+	uint8_t has;	  /* SPE_TP_* */
+	uint8_t ds_none;  /* 0, or SPE_TP_DS_NONE */
+	uint8_t idx;	  /* in spe_fast.tpl[] */
+};
+
 struct spe_tpl {
 	uint8_t mask[SPE_TPL_LEN] __attribute__((aligned(16)));
 	uint8_t want[SPE_TPL_LEN] __attribute__((aligned(16)));
@@ -48,6 +78,7 @@ struct spe_tpl {
 	uint32_t nops;
 	uint64_t is_ts; /* 1: ends with a Timestamp, 0: with End */
 	struct spe_tpl_op ops[SPE_TPL_OPS];
+	struct spe_tpl_prof prof;
 };
 
 /*
@@ -85,6 +116,9 @@ static inline struct spe_fast *spe_fast_of(const struct spe_dec *d)
 #define FAST_PATH 0 /* the templates store little-endian words */
 #endif
 
+/* Bytes the fast path may read from a record start. */
+#define FAST_AVAIL (SPE_TPL_LEN + 8)
+
 /* Where spe_dec_feed() puts records (decode.c, template.c). */
 struct spe_out {
 	struct spe_record *recs;
@@ -95,6 +129,25 @@ struct spe_out {
 	size_t base_len;
 };
 
+/* A profile that records matching templates go to without being
+ * materialised (lib/spe/fused.c). */
+struct spe_sink;
+
+/*
+ * spe_dec_feed() with a @sink (or NULL): records that match templates are
+ * counted into it in order, the others returned in @recs; it returns
+ * before a record a template matches when @recs holds records, so that
+ * the caller adds them first.
+ */
+int spe_dec_feed_sink(struct spe_dec *d, const void *buf, size_t len,
+		      size_t *ret_used, struct spe_record *recs, size_t max,
+		      struct spe_sink *sink);
+/* The fast path into @sink from @p, a record boundary in the clean state
+ * (returns where it stopped; NULL: records in @o must go first). */
+const uint8_t *spe_fast_sink(struct spe_dec *d, struct spe_out *o,
+			     const uint8_t *p, const uint8_t *end,
+			     struct spe_sink *sink);
+
 /* The fast path (template.c): no template yet, in a new decoder; */
 void spe_tpl_init(struct spe_dec *d);
 /* records through the templates from @p, a record boundary in the clean
@@ -104,6 +157,44 @@ const uint8_t *spe_fast_run(struct spe_dec *d, struct spe_out *o,
 /* the layout of record @r, just decoded by the general path, learned, */
 void spe_tpl_learn(struct spe_dec *d, const struct spe_record *r,
 		   const struct spe_out *o);
+
+#if FAST_PATH
+/* Template lookup key from the bytes at the two key positions. */
+static inline unsigned int tpl_key(uint8_t a, uint8_t b)
+{
+	return (a ^ (uint8_t)(b << 3 | b >> 5)) & 0xff;
+}
+
+static inline const struct spe_tpl *tpl_lookup(const struct spe_fast *f,
+					       const uint8_t *p)
+{
+	return (const struct spe_tpl *)((const uint8_t *)f->tpl +
+					f->key_tpl[tpl_key(p[f->key_pos[0]],
+							   p[f->key_pos[1]])]);
+}
+
+typedef uint8_t v16u __attribute__((vector_size(16), aligned(1)));
+typedef uint8_t v16a __attribute__((vector_size(16)));
+
+/* Whether the header and PAD bytes at @p are the template's. */
+static inline bool tpl_match(const struct spe_tpl *t, const uint8_t *p)
+{
+	const v16u *in = (const v16u *)p;
+	const v16a *m = (const v16a *)t->mask, *w = (const v16a *)t->want;
+	v16a x = ((in[0] & m[0]) ^ w[0]) | ((in[1] & m[1]) ^ w[1]) |
+		 ((in[2] & m[2]) ^ w[2]) | ((in[3] & m[3]) ^ w[3]);
+#ifdef __SSE2__
+	return _mm_movemask_epi8(_mm_cmpeq_epi8((__m128i)x,
+						_mm_setzero_si128())) == 0xffff;
+#else
+	uint64_t lo, hi;
+
+	memcpy(&lo, &x, 8);
+	memcpy(&hi, (const uint8_t *)&x + 8, 8);
+	return !(lo | hi);
+#endif
+}
+#endif
 
 /* when this says so: 1 record in 8 once there are templates (streams with
  * no fixed layout then pay little for trying). */

@@ -12,7 +12,9 @@
  * Either side spins briefly when it must wait (the helper for work, the
  * caller for a free slot), then sleeps on a condition variable: an idle
  * daemon does not hold a core, and a shared machine does not lose one to
- * spinning.  Memory: PIPE_SLOTS batches of keys, 128 KiB.
+ * spinning.  Memory: PIPE_SLOTS batches of keys, 512 KiB: big batches,
+ * so that handing one over (an atomic store, and at times a futex wake
+ * of a sleeping side) is rare.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,8 +24,10 @@
 
 #include <kvmprof/spe_profile.h>
 
-#define PIPE_BATCH 256
-#define PIPE_SLOTS 32 /* power of two */
+#include "profile.h"
+
+#define PIPE_BATCH 8192
+#define PIPE_SLOTS 4 /* power of two */
 #define PIPE_SPIN 128 /* pauses before sleeping */
 
 struct pipe_slot {
@@ -180,8 +184,14 @@ void spe_pipe_free(struct spe_pipe *q)
 	free(q);
 }
 
-void spe_pipe_add(struct spe_pipe *q, struct spe_profile *p,
-		  const struct spe_record *r, size_t n)
+/*
+ * The top-K keys of @n records to the helper: of records @r (counting the
+ * rest of the batch here), or (@r NULL) @keys.  A slot holds one
+ * profile's keys: one for another profile is published first.
+ */
+static void pipe_put(struct spe_pipe *q, struct spe_profile *p,
+		     const struct spe_record *r,
+		     const struct spe_topk_keys *keys, size_t n)
 {
 	while (n) {
 		struct pipe_slot *s =
@@ -196,11 +206,28 @@ void spe_pipe_add(struct spe_pipe *q, struct spe_profile *p,
 		}
 		s->p = p;
 		k = PIPE_BATCH - q->cur_n < n ? PIPE_BATCH - q->cur_n : n;
-		spe_profile_add_batch_keys(p, r, k, s->keys + q->cur_n);
+		if (r) {
+			spe_profile_add_batch_keys(p, r, k, s->keys + q->cur_n);
+			r += k;
+		} else {
+			memcpy(s->keys + q->cur_n, keys, k * sizeof(*keys));
+			keys += k;
+		}
 		q->cur_n += k;
 		if (q->cur_n == PIPE_BATCH)
 			publish(q);
-		r += k;
 		n -= k;
 	}
+}
+
+void spe_pipe_add(struct spe_pipe *q, struct spe_profile *p,
+		  const struct spe_record *r, size_t n)
+{
+	pipe_put(q, p, r, NULL, n);
+}
+
+void spe_pipe_add_keys(struct spe_pipe *q, struct spe_profile *p,
+		       const struct spe_topk_keys *keys, size_t n)
+{
+	pipe_put(q, p, NULL, keys, n);
 }

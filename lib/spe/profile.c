@@ -212,19 +212,16 @@ void spe_profile_add(struct spe_profile *p, const struct spe_record *r)
 	profile_add(p, r);
 }
 
-static int add_batch_cb(void *arg, const struct spe_record *r, size_t n)
-{
-	spe_profile_add_batch(arg, r, n);
-	return 0;
-}
-
 int spe_profile_decode(struct spe_profile *p, struct spe_dec *dec,
 		       const void *buf, size_t len, bool finish)
 {
-	int ret = spe_dec_run_batches(dec, buf, len, finish, add_batch_cb, p);
-
+	if (!buf && len)
+		return -EINVAL;
+	spe_profile_feed(p, NULL, dec, buf, len, NULL);
+	if (finish)
+		spe_dec_finish(dec);
 	spe_profile_sync(p);
-	return ret;
+	return 0;
 }
 
 static void hist_merge(struct spe_hist *a, const struct spe_hist *b)

@@ -58,4 +58,60 @@ struct spe_profile_acc {
 	uint32_t elns[4 * 2 + 1]; /* by EL and NS bit of the PC; 8: no PC */
 };
 
+/* The events bytes of a record by value (a zero byte counts nothing:
+ * sync skips value 0; most events are in the low two bytes). */
+static inline void acc_events(struct spe_profile_acc *a, uint64_t ev)
+{
+	a->ev[0][ev & 0xff]++;
+	a->ev[1][(ev >> 8) & 0xff]++;
+	if (ev >> 16) {
+		a->ev[2][(ev >> 16) & 0xff]++;
+		a->ev[3][(ev >> 24) & 0xff]++;
+	}
+	if (__builtin_expect(ev >> 32, 0)) {
+		a->ev[4][(ev >> 32) & 0xff]++;
+		a->ev[5][(ev >> 40) & 0xff]++;
+		a->ev[6][(ev >> 48) & 0xff]++;
+		a->ev[7][ev >> 56]++;
+	}
+}
+
+/* What a batch sums in registers, and its fold into the profile. */
+struct batch_sums {
+	uint64_t ev_recs, ds_recs, ts_recs, no_ctx;
+	uint64_t ts_lo, ts_hi; /* of the records with a Timestamp */
+};
+
+static inline void batch_sums_fold(struct spe_profile *p, size_t n,
+				   const struct batch_sums *b)
+{
+	p->samples += n;
+	p->ev_records += b->ev_recs;
+	p->ds_records += b->ds_recs;
+	p->no_ctx += b->no_ctx;
+	if (b->ts_recs) {
+		if (!p->ts_records || b->ts_lo < p->ts_first)
+			p->ts_first = b->ts_lo;
+		if (b->ts_hi > p->ts_last)
+			p->ts_last = b->ts_hi;
+		p->ts_records += b->ts_recs;
+	}
+}
+
+/* Before @n more records: fold the counts if they could overflow. */
+static inline void acc_reserve(struct spe_profile *p, size_t n)
+{
+	if (p->acc->n + n >= ACC_MAX)
+		spe_profile_sync(p);
+	p->acc->n += n;
+}
+
+/* The top-K adds of @keys[0..n), their PCs' hash slots in @slot (batch.c). */
+void spe_profile_topk_adds(struct spe_profile *p,
+			   const struct spe_topk_keys *keys,
+			   const uint32_t *slot, size_t n);
+/* The same on the pipe's helper thread (pipe.c). */
+void spe_pipe_add_keys(struct spe_pipe *q, struct spe_profile *p,
+		       const struct spe_topk_keys *keys, size_t n);
+
 #endif

@@ -6,14 +6,8 @@
  * would parse exactly the same packets, so the records are identical.
  */
 #include <stddef.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "internal.h"
-
-/* Bytes the fast path may read from a record start. */
-#define FAST_AVAIL (SPE_TPL_LEN + 8)
 
 void spe_tpl_init(struct spe_dec *d)
 {
@@ -28,35 +22,7 @@ void spe_tpl_init(struct spe_dec *d)
 
 /* ---- fast path --------------------------------------------------------- */
 
-/* Template lookup key from the bytes at the two key positions. */
-static inline unsigned int tpl_key(uint8_t a, uint8_t b)
-{
-	return (a ^ (uint8_t)(b << 3 | b >> 5)) & 0xff;
-}
-
 #if FAST_PATH
-typedef uint8_t v16u __attribute__((vector_size(16), aligned(1)));
-typedef uint8_t v16a __attribute__((vector_size(16)));
-
-/* Whether the header and PAD bytes at @p are the template's. */
-static inline bool tpl_match(const struct spe_tpl *t, const uint8_t *p)
-{
-	const v16u *in = (const v16u *)p;
-	const v16a *m = (const v16a *)t->mask, *w = (const v16a *)t->want;
-	v16a x = ((in[0] & m[0]) ^ w[0]) | ((in[1] & m[1]) ^ w[1]) |
-		 ((in[2] & m[2]) ^ w[2]) | ((in[3] & m[3]) ^ w[3]);
-#ifdef __SSE2__
-	return _mm_movemask_epi8(_mm_cmpeq_epi8((__m128i)x,
-						_mm_setzero_si128())) == 0xffff;
-#else
-	uint64_t lo, hi;
-
-	memcpy(&lo, &x, 8);
-	memcpy(&hi, (const uint8_t *)&x + 8, 8);
-	return !(lo | hi);
-#endif
-}
-
 /*
  * Applies template @t to the record at @p; @p must have FAST_AVAIL bytes.
  * Every payload is copied as 8 bytes, in the order of the destination
@@ -109,7 +75,7 @@ static const uint8_t *fast_loop(struct spe_dec *d, struct spe_out *o,
 	room = fit < room ? fit : room;
 	if (!room)
 		return p;
-	t = (const struct spe_tpl *)(tpl + f->key_tpl[tpl_key(p[k0], p[k1])]);
+	t = tpl_lookup(f, p);
 	for (;;) {
 		/* the next record's template, looked up before this record is
 		 * applied: the lookup chain is not on the critical path */
@@ -151,9 +117,7 @@ const uint8_t *spe_fast_run(struct spe_dec *d, struct spe_out *o,
 	 * lookup and compare, before the loop's setup */
 	if (end - p < FAST_AVAIL || o->n == o->max)
 		return p;
-	t = (const struct spe_tpl *)((const uint8_t *)f->tpl +
-				     f->key_tpl[tpl_key(p[f->key_pos[0]],
-							p[f->key_pos[1]])]);
+	t = tpl_lookup(f, p);
 	return tpl_match(t, p) ? fast_loop(d, o, p, end) : p;
 }
 #endif
@@ -285,6 +249,45 @@ static uint64_t layout_hash(const struct spe_tpl *t)
 	return h | 1;
 }
 
+/* What a profile needs of template @t, learned from record @r. */
+static void tpl_plan(struct spe_tpl *t, const struct spe_record *r)
+{
+	struct spe_tpl_prof *pl = &t->prof;
+
+	for (unsigned int i = 0; i < t->nops; i++) {
+		const unsigned int dst = t->ops[i].dst, src = t->ops[i].src;
+
+		if (dst == offsetof(struct spe_record, addr[SPE_ADDR_PC]))
+			pl->pc_src = src;
+		else if (dst == offsetof(struct spe_record, ctx[SPE_CTX_EL1]))
+			pl->ctx_src = src;
+		else if (dst == offsetof(struct spe_record, ts))
+			pl->ts_src = src;
+		else if (dst == offsetof(struct spe_record, op))
+			pl->op_src = src;
+		for (unsigned int c = 0; c < SPE_CNT_NR_KNOWN; c++)
+			if (dst == offsetof(struct spe_record, cnt[c]))
+				pl->cnt_src[c] = src;
+	}
+	pl->has = (spe_rec_has_addr(r, SPE_ADDR_PC) ? SPE_TP_PC : 0) |
+		  (r->ctx_mask & (1u << SPE_CTX_EL1) ? SPE_TP_CTX : 0) |
+		  (r->flags & SPE_REC_TS ? SPE_TP_TS : 0) |
+		  (r->flags & SPE_REC_EV ? SPE_TP_EV : 0) |
+		  (r->flags & SPE_REC_DS ? SPE_TP_DS : 0);
+	for (unsigned int c = 0; c < SPE_CNT_NR_KNOWN; c++) {
+		const bool has = spe_rec_has_cnt(r, c);
+
+		pl->cnt_mask[c] = has ? 0xffff : 0;
+		pl->cnt_none[c] = has ? 0 : SPE_TP_LAT_NONE;
+		pl->has |= has ? SPE_TP_CNT0 << c : 0;
+	}
+	pl->ds_none = r->flags & SPE_REC_DS ? 0 : SPE_TP_DS_NONE;
+	if (r->flags & SPE_REC_OP) {
+		pl->op_base = 1 + ((r->op_class & 3) << 8);
+		pl->op_mask = 0xff;
+	}
+}
+
 /*
  * Learns the layout of record @r, just decoded by the general path, when
  * its bytes are in the current buffer.  Rate-limited once the template
@@ -350,6 +353,7 @@ void spe_tpl_learn(struct spe_dec *d, const struct spe_record *r,
 		t.ops[i].dst = offsetof(struct spe_record, reserved2);
 	memcpy(t.head, r, sizeof(t.head));
 	t.is_ts = !!(r->flags & SPE_REC_TS);
+	tpl_plan(&t, r);
 
 	for (i = 0; i < f->ntpl; i++)
 		if (f->tpl[i].len == t.len &&
@@ -368,8 +372,10 @@ void spe_tpl_learn(struct spe_dec *d, const struct spe_record *r,
 	f->cand[i] = 0;
 	f->tpl_len = t.len;
 	if (f->ntpl < SPE_TPL_NR) {
+		t.prof.idx = f->ntpl;
 		f->tpl[f->ntpl++] = t;
 	} else {
+		t.prof.idx = f->tpl_next;
 		f->tpl[f->tpl_next] = t;
 		f->tpl_next = (f->tpl_next + 1) % SPE_TPL_NR;
 	}

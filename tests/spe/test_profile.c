@@ -165,6 +165,31 @@ static void profile_equal(const struct spe_profile *a,
 	assert_int_equal(a->ts_last, b->ts_last);
 	assert_int_equal(a->pcs.total, b->pcs.total);
 	assert_int_equal(a->ctx.total, b->ctx.total);
+	/* what fused records (lib/spe/fused.c) count by template */
+	assert_int_equal(a->no_pc, b->no_pc);
+	assert_int_equal(a->no_op, b->no_op);
+	assert_int_equal(a->ev_records, b->ev_records);
+	assert_int_equal(a->ds_records, b->ds_records);
+	assert_int_equal(a->ds_raw_other, b->ds_raw_other);
+	assert_int_equal(a->no_ctx, b->no_ctx);
+	assert_int_equal(a->ts_records, b->ts_records);
+}
+
+/* The same top-K entries (sketches fed the same keys in the same order). */
+static void topk_equal(const struct spe_topk *a, const struct spe_topk *b)
+{
+	struct spe_topk_entry *ea = calloc(a->max_n + 1, sizeof(*ea));
+	struct spe_topk_entry *eb = calloc(b->max_n + 1, sizeof(*eb));
+	size_t na, nb;
+
+	assert_true(ea && eb);
+	na = spe_topk_sorted(a, ea, a->max_n + 1);
+	nb = spe_topk_sorted(b, eb, b->max_n + 1);
+	assert_int_equal(na, nb);
+	assert_memory_equal(ea, eb, na * sizeof(*ea));
+	assert_int_equal(a->offset, b->offset);
+	free(ea);
+	free(eb);
 }
 
 static int add_cb(void *arg, const struct spe_record *r)
@@ -281,6 +306,9 @@ static void test_profile_threads(void **state)
 		assert_int_equal(st.records, nrec);
 		assert_int_equal(one.samples, nrec);
 		profile_equal(&one, &batch);
+		/* one thread, records in order: the very same sketches */
+		topk_equal(&one.pcs, &batch.pcs);
+		topk_equal(&one.ctx, &batch.ctx);
 		profile_equal(&one, &two);
 		e1 = calloc(2 * 512, sizeof(*e1));
 		e2 = calloc(2 * 512, sizeof(*e2));
