@@ -13,7 +13,11 @@
  * an interrupt; under make test-nested 3 of 32 tries once), and for the
  * second VM on purpose (an MSI every 2 ms).  How many there were is the
  * kernel's to say: the expectation for those two events is what a tracefs
- * instance of the test's own recorded for each VMM.
+ * instance of the test's own recorded for each VMM.  So is the second
+ * VM's `ready` (16 of 17 once under test-nested, the kernel's trace
+ * agreeing): probably a retry during an interrupt's delivery, which
+ * faults the page in synchronously, and the VM ending before KVM looked at
+ * that page's completion, which it then drops without a ready.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,9 +104,9 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	static const char *const events[] = { "kvm/kvm_try_async_get_page",
 					      "kvm/kvm_async_pf_repeated_fault",
 					      "kvm/kvm_async_pf_not_present",
-					      NULL };
+					      "kvm/kvm_async_pf_ready", NULL };
 	char na[64], nb[64], nc[64], inst[64];
-	long want_try[2], want_rep[2], want_np[2];
+	long want_try[2], want_rep[2], want_np[2], want_ready[2];
 	struct ktrace kt;
 	pid_t a, b, c;
 	cJSON *va, *vb, *vc, *st;
@@ -126,13 +130,15 @@ static void exact_per_vm_with_kworker_completion(void **state)
 					   i ? b : a);
 		want_np[i] = ktrace_count(&kt, "kvm_async_pf_not_present",
 					  i ? b : a);
+		want_ready[i] =
+			ktrace_count(&kt, "kvm_async_pf_ready", i ? b : a);
 	}
 	ktrace_stop(&kt);
 	fprintf(stderr,
-		"tracefs: a %ld tries, %ld repeated, %ld not present; "
-		"b %ld, %ld, %ld\n",
-		want_try[0], want_rep[0], want_np[0], want_try[1], want_rep[1],
-		want_np[1]);
+		"tracefs: a %ld tries, %ld repeated, %ld not present, %ld ready; "
+		"b %ld, %ld, %ld, %ld\n",
+		want_try[0], want_rep[0], want_np[0], want_ready[0],
+		want_try[1], want_rep[1], want_np[1], want_ready[1]);
 
 	va = cli_json(&kpd, &rc, "show", na);
 	assert_int_equal(rc, 0);
@@ -146,6 +152,7 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	assert_int_equal(want_np[1], 17);
 	assert_int_equal(apf_sum(va, "not_present"), 32);
 	assert_int_equal(apf_sum(va, "ready"), 32);
+	assert_int_equal(want_ready[0], 32);
 	assert_int_equal(apf_sum(va, "completed"), 32);
 	assert_int_equal(apf_sum(va, "try"), want_try[0]);
 	assert_int_equal(apf_sum(va, "repeated_fault"), want_rep[0]);
@@ -160,9 +167,9 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	assert_true(apf_sum(va, "not_present_to_ready_ns_sum") <= 32 * 2e9);
 
 	assert_int_equal(apf_sum(vb, "not_present"), 17);
-	assert_int_equal(apf_sum(vb, "ready"), 17);
+	assert_int_equal(apf_sum(vb, "ready"), want_ready[1]);
 	assert_int_equal(apf_sum(vb, "completed"), 17);
-	check_latency(vb, 17, 4.5e6, 2e9);
+	check_latency(vb, want_ready[1], 4.5e6, 2e9);
 
 	assert_int_equal(apf_sum(vc, "not_present"), 0);
 	assert_int_equal(apf_sum(vc, "completed"), 0);
