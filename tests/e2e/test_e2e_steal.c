@@ -180,6 +180,14 @@ static void near(const char *what, double got, double want, double rel,
 	assert_true(got >= want - tol && got <= want + tol);
 }
 
+/* @got in [@lo, @hi], each widened by 2 % + 5 ms */
+static void between(const char *what, double got, double lo, double hi)
+{
+	fprintf(stderr, "%s: %.3f ms, expected %.3f..%.3f ms (+-2 %% + 5 ms)\n",
+		what, got / 1e6, lo / 1e6, hi / 1e6);
+	assert_true(got >= lo * 0.98 - 5e6 && got <= hi * 1.02 + 5e6);
+}
+
 /* `kvmprof show VM` names the thread @other among those @pid waited for */
 static void show_names_the_other(pid_t pid, pid_t other)
 {
@@ -294,10 +302,17 @@ static void delay_attributed_to_the_other(void **state)
 			/* the kernel's view: it waited about the other's run */
 			snprintf(what, sizeof(what), "vm %d kernel delay", i);
 			near(what, delay, orun, 0.15, 5e6);
+			/* what it waited for the other: at most the other's
+			 * run, at least its own wait (nothing else runs on
+			 * that CPU); under emulation the two differ by the
+			 * other's run while this one was not queued (13 ms
+			 * of 261 once under test-nested) */
 			snprintf(what, sizeof(what), "vm %d delay by vm %d", i,
 				 other);
-			near(what, stolen_by(v, ch[other].pid, ch[other].pid),
-			     orun, 0.02, 5e6);
+			between(what,
+				stolen_by(v, ch[other].pid, ch[other].pid),
+				delay < orun ? delay : orun,
+				delay < orun ? orun : delay);
 		} else {
 			/* almost no wait, and none of it theirs */
 			snprintf(what, sizeof(what), "vm %d delay (alone)", i);
@@ -466,6 +481,11 @@ static void real_guests(void **state)
 		fprintf(stderr, "SKIP real_guests: %s\n", why);
 		skip();
 	}
+	/* all CPUs again, if the test before failed pinned */
+	CPU_ZERO(&set);
+	for (int k = 0; k < CPU_SETSIZE; k++)
+		CPU_SET(k, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
 	for (int k = 0; k < CPU_SETSIZE && n < 2; k++)
 		if (CPU_ISSET(k, &set))
