@@ -325,9 +325,18 @@ static void in_kernel_exits_published_while_running(void **state)
 	snprintf(tstr, sizeof(tstr), "%u", 120 * test_time_scale());
 	{
 		char *argv[] = { bin_path("tools/kvmguest", path, sizeof(path)),
-				 "--name", name, "--irqchip", "--pio-port",
-				 "0x21", "--pio", nstr, "--timeout", tstr,
-				 "--report", rep, NULL };
+				 "--name",
+				 name,
+				 "--irqchip",
+				 "--pio-port",
+				 "0x21",
+				 "--pio",
+				 nstr,
+				 "--timeout",
+				 tstr,
+				 "--report",
+				 rep,
+				 NULL };
 
 		pid = spawn(argv);
 	}
