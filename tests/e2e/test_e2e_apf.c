@@ -139,6 +139,9 @@ static void exact_per_vm_with_kworker_completion(void **state)
 		"b %ld, %ld, %ld, %ld\n",
 		want_try[0], want_rep[0], want_np[0], want_ready[0],
 		want_try[1], want_rep[1], want_np[1], want_ready[1]);
+	for (int i = 0; i < 2; i++) /* else -errno: not the kernel's count */
+		assert_true(want_try[i] >= 0 && want_rep[i] >= 0 &&
+			    want_np[i] >= 0 && want_ready[i] >= 0);
 
 	va = cli_json(&kpd, &rc, "show", na);
 	assert_int_equal(rc, 0);

@@ -58,7 +58,7 @@ long ktrace_count(const struct ktrace *t, const char *event, pid_t tgid)
 	char path[160], *line = NULL, want[80];
 	unsigned long in = 0, written = 0;
 	size_t cap = 0;
-	long n = 0;
+	long n = 0, unknown = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/trace", t->dir);
@@ -79,12 +79,18 @@ long ktrace_count(const struct ktrace *t, const char *event, pid_t tgid)
 			continue;
 		while (p > line && p[-1] != '(')
 			p--;
-		if (atol(p) == tgid)
+		while (*p == ' ')
+			p++;
+		if (*p == '-')
+			unknown++; /* "(-------)": tgid not recorded */
+		else if (atol(p) == tgid)
 			n++;
 	}
 	free(line);
 	fclose(f);
-	return in == written ? n : -EOVERFLOW;
+	if (in != written)
+		return -EOVERFLOW;
+	return unknown ? -ESRCH : n;
 }
 
 void ktrace_stop(struct ktrace *t)

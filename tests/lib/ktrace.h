@@ -19,7 +19,8 @@ struct ktrace {
 int ktrace_start(struct ktrace *t, const char *name, const char *const *events);
 
 /* How many @event ("event" alone) the tasks of process @tgid fired since
- * the start; -EOVERFLOW if the buffer lost any, -errno. */
+ * the start; -EOVERFLOW if the buffer lost any, -ESRCH if the task group
+ * of any of them was not recorded, -errno. */
 long ktrace_count(const struct ktrace *t, const char *event, pid_t tgid);
 
 /* Disables and removes the instance. */
