@@ -435,12 +435,13 @@ static void check_alone(const cJSON *c, uint64_t busy, bool exact,
 		ran = tid ? ran_since(snap, nsnap, tid) : -1;
 		fprintf(stderr,
 			"guest c delay by tid %d (%s): %.3f ms, it ran "
-			"%.3f ms\n",
+			"%.3f ms%s\n",
 			(int)tid,
 			cJSON_IsString(jget(e, "comm")) ?
 				jget(e, "comm")->valuestring :
 				"?",
-			ns / 1e6, ran / 1e6);
+			ns / 1e6, ran < 0 ? 0 : ran / 1e6,
+			ran < 0 ? " (gone: not checked)" : "");
 		if (ran >= 0)
 			assert_true(ns <= ran * 1.02 + 5e6);
 	}
