@@ -20,14 +20,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${KP_NESTED_CACHE:-/var/cache/kvmprof-nested}
 O=${O:-build}
-# Not by default (they fail there, see README "Tests"): test_e2e_steal,
-# test_e2e_prometheus, test_e2e_apf
-TESTS=${NESTED_TESTS:-test_e2e_generic test_e2e_kvmstats test_e2e_qemu test_e2e_privileges}
+# The test programs that need /dev/kvm (make test skips them where there
+# is none) and pass here. Not yet (README, "Tests"): test_e2e_apf (kvmprofd
+# once counted 33 tries for VM A where the kernel's trace had 32),
+# test_e2e_steal (its synthetic case once saw a run time 13 % above the
+# kernel's on a host at load 13), test_e2e_systemd (not tried here).
+TESTS=${NESTED_TESTS:-test_e2e_generic test_e2e_kvmstats test_e2e_qemu \
+test_e2e_privileges test_e2e_prometheus}
 SCALE=${KP_TEST_TIME_SCALE:-20}
 # Bounds: the whole run (all of it, whatever happens in the guest) and
-# each test program (killed then, and counted as failed)
-TIMEOUT=${NESTED_TIMEOUT:-3600}
-TEST_TIMEOUT=${NESTED_TEST_TIMEOUT:-1200}
+# each test program (killed then, and counted as failed). The default list
+# took 8 minutes here (2 shared cores at load 10-13), its longest program
+# about 3.
+TIMEOUT=${NESTED_TIMEOUT:-2400}
+TEST_TIMEOUT=${NESTED_TEST_TIMEOUT:-900}
 
 log() { printf '[nested] %s\n' "$*"; }
 die() { printf '[nested] FAIL: %s\n' "$*" >&2; exit 1; }
@@ -111,8 +117,8 @@ log "running $(echo $TESTS | wc -w) test programs under TCG (log: $out/console.l
 # likely KVM's preempt_notifier_key, enabled as the first VM is created);
 # the soft lockup in kvmprofd's exit of a CI run (no traces then) looks
 # the same.
-# One thread for both CPUs (thread=single) would avoid it but is too slow
-# here (test_e2e_generic's 400000-exit guest missed its 120 s).
+# One thread for both CPUs (thread=single) should avoid it; not measured
+# enough yet to make it the default (one run, on a host at load 13).
 #
 # The guest's kernel gives up by itself: an RCU stall of 60 s, a CPU stuck
 # for 2 x 60 s (soft lockup) or an oops panics it after backtraces of
@@ -137,7 +143,7 @@ qpid=$!
 exec 3<>"$out/mon.in"	# never blocks, even once QEMU is gone
 cat "$out/mon.out" >"$out/monitor.log" &
 monpid=$!
-trap 'kill $qpid $monpid 2>/dev/null' EXIT
+trap 'kill $qpid $monpid 2>/dev/null || true' EXIT
 # @1 s, or less if QEMU ends
 tick() { timeout "$1" tail --pid="$qpid" -f /dev/null || true; }
 t0=$(date +%s)
