@@ -14,10 +14,11 @@
  * second VM on purpose (an MSI every 2 ms).  How many there were is the
  * kernel's to say: the expectation for those two events is what a tracefs
  * instance of the test's own recorded for each VMM.  So is the second
- * VM's `ready` (16 of 17 once under test-nested, the kernel's trace
- * agreeing): probably a retry during an interrupt's delivery, which
- * faults the page in synchronously, and the VM ending before KVM looked at
- * that page's completion, which it then drops without a ready.
+ * VM's `ready` (kvmprofd counted 16 of 17 once under test-nested, when
+ * `ready` was not traced yet; the next run traced 17): perhaps a retry
+ * during an interrupt's delivery, which faults the page in synchronously,
+ * and the VM ending before KVM looked at that page's completion, which it
+ * then drops without a ready; or a miscount.  The trace now decides.
  */
 #include <setjmp.h>
 #include <stdarg.h>
