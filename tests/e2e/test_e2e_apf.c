@@ -6,6 +6,19 @@
  * ../shared/notes/host-kvm.md).  Two faulting VMs with identical guest
  * layouts (same gva) run at the same time as a third that never faults:
  * the counts must be exact per VM although `completed` runs in kworkers.
+ *
+ * A fault on a page whose async fault is still pending is tried again
+ * (kvm_try_async_get_page, then kvm_async_pf_repeated_fault): KVM does so
+ * when something wakes the halted vCPU before the page is in (a signal,
+ * an interrupt; under make test-nested 3 of 32 tries once), and for the
+ * second VM on purpose (an MSI every 2 ms).  How many there were is the
+ * kernel's to say: the expectation for those two events is what a tracefs
+ * instance of the test's own recorded for each VMM.  So is the second
+ * VM's `ready` (kvmprofd counted 16 of 17 once under test-nested, when
+ * `ready` was not traced yet; the next run traced 17): perhaps a retry
+ * during an interrupt's delivery, which faults the page in synchronously,
+ * and the VM ending before KVM looked at that page's completion, which it
+ * then drops without a ready; or a miscount.  The trace now decides.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +31,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "ktrace.h"
 
 static struct kpd kpd;
 
@@ -72,12 +86,29 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	static const char *const a_args[] = { "--irqchip", "--uffd",
 		"--uffd-delay-ms", "20", "--touch-pages", "32",
 		"--timeout", "120", NULL };
-	static const char *const b_args[] = { "--irqchip", "--uffd",
-		"--uffd-delay-ms", "5", "--vcpus", "2", "--touch-pages", "17",
-		"--timeout", "120", NULL };
+	/* B is interrupted every 2 ms while a fault is pending: retries */
+	static const char *const b_args[] = { "--irqchip",
+					      "--uffd",
+					      "--uffd-delay-ms",
+					      "5",
+					      "--msi-interval-ms",
+					      "2",
+					      "--vcpus",
+					      "2",
+					      "--touch-pages",
+					      "17",
+					      "--timeout",
+					      "120",
+					      NULL };
 	static const char *const c_args[] = { "--irqchip", "--pio", "3000",
 		"--hlt", "20", "--timeout", "120", NULL };
-	char na[64], nb[64], nc[64];
+	static const char *const events[] = { "kvm/kvm_try_async_get_page",
+					      "kvm/kvm_async_pf_repeated_fault",
+					      "kvm/kvm_async_pf_not_present",
+					      "kvm/kvm_async_pf_ready", NULL };
+	char na[64], nb[64], nc[64], inst[64];
+	long want_try[2], want_rep[2], want_np[2], want_ready[2];
+	struct ktrace kt;
 	pid_t a, b, c;
 	cJSON *va, *vb, *vc, *st;
 	int rc;
@@ -85,12 +116,33 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	snprintf(na, sizeof(na), "apf-a-%d", getpid());
 	snprintf(nb, sizeof(nb), "apf-b-%d", getpid());
 	snprintf(nc, sizeof(nc), "apf-c-%d", getpid());
+	snprintf(inst, sizeof(inst), "kvmprof-test-apf-%d", getpid());
+	assert_int_equal(ktrace_start(&kt, inst, events), 0);
 	a = start(na, a_args);
 	b = start(nb, b_args);
 	c = start(nc, c_args);
 	assert_int_equal(wait_exit(a), 0);
 	assert_int_equal(wait_exit(b), 0);
 	assert_int_equal(wait_exit(c), 0);
+	for (int i = 0; i < 2; i++) {
+		want_try[i] =
+			ktrace_count(&kt, "kvm_try_async_get_page", i ? b : a);
+		want_rep[i] = ktrace_count(&kt, "kvm_async_pf_repeated_fault",
+					   i ? b : a);
+		want_np[i] = ktrace_count(&kt, "kvm_async_pf_not_present",
+					  i ? b : a);
+		want_ready[i] =
+			ktrace_count(&kt, "kvm_async_pf_ready", i ? b : a);
+	}
+	ktrace_stop(&kt);
+	fprintf(stderr,
+		"tracefs: a %ld tries, %ld repeated, %ld not present, %ld ready; "
+		"b %ld, %ld, %ld, %ld\n",
+		want_try[0], want_rep[0], want_np[0], want_ready[0],
+		want_try[1], want_rep[1], want_np[1], want_ready[1]);
+	for (int i = 0; i < 2; i++) /* else -errno: not the kernel's count */
+		assert_true(want_try[i] >= 0 && want_rep[i] >= 0 &&
+			    want_np[i] >= 0 && want_ready[i] >= 0);
 
 	va = cli_json(&kpd, &rc, "show", na);
 	assert_int_equal(rc, 0);
@@ -99,10 +151,18 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	vc = cli_json(&kpd, &rc, "show", nc);
 	assert_int_equal(rc, 0);
 
+	/* one async fault per page, as the kernel saw it too */
+	assert_int_equal(want_np[0], 32);
+	assert_int_equal(want_np[1], 17);
 	assert_int_equal(apf_sum(va, "not_present"), 32);
 	assert_int_equal(apf_sum(va, "ready"), 32);
+	assert_int_equal(want_ready[0], 32);
 	assert_int_equal(apf_sum(va, "completed"), 32);
-	assert_int_equal(apf_sum(va, "try"), 32);
+	assert_int_equal(apf_sum(va, "try"), want_try[0]);
+	assert_int_equal(apf_sum(va, "repeated_fault"), want_rep[0]);
+	assert_int_equal(apf_sum(vb, "try"), want_try[1]);
+	assert_int_equal(apf_sum(vb, "repeated_fault"), want_rep[1]);
+	assert_true(want_rep[1] > 0); /* B's interrupts made some */
 	assert_int_equal(apf_sum(va, "in_flight"), 0);
 	/* 20 ms resolution delay: every sample at least ~20 ms, under 2 s */
 	check_latency(va, 32, 19e6, 2e9);
@@ -111,9 +171,9 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	assert_true(apf_sum(va, "not_present_to_ready_ns_sum") <= 32 * 2e9);
 
 	assert_int_equal(apf_sum(vb, "not_present"), 17);
-	assert_int_equal(apf_sum(vb, "ready"), 17);
+	assert_int_equal(apf_sum(vb, "ready"), want_ready[1]);
 	assert_int_equal(apf_sum(vb, "completed"), 17);
-	check_latency(vb, 17, 4.5e6, 2e9);
+	check_latency(vb, want_ready[1], 4.5e6, 2e9);
 
 	assert_int_equal(apf_sum(vc, "not_present"), 0);
 	assert_int_equal(apf_sum(vc, "completed"), 0);

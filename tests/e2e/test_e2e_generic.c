@@ -305,7 +305,7 @@ static void disabled_probe_counts_nothing(void **state)
 static void in_kernel_exits_published_while_running(void **state)
 {
 	const uint64_t n = 400000;
-	char name[64], rep[128], path[256], nstr[32];
+	char name[64], rep[128], path[256], nstr[32], tstr[16];
 	uint64_t last = 0;
 	int updates = 0;
 	cJSON *r, *vm, *st;
@@ -320,11 +320,23 @@ static void in_kernel_exits_published_while_running(void **state)
 	snprintf(name, sizeof(name), "e2e-inkernel-%d", getpid());
 	snprintf(rep, sizeof(rep), "%s/inkernel.json", kpd.dir);
 	snprintf(nstr, sizeof(nstr), "%llu", (unsigned long long)n);
+	/* the guest's own bound, scaled like every wait (400000 exits took
+	 * more than 120 s under TCG on a loaded host) */
+	snprintf(tstr, sizeof(tstr), "%u", 120 * test_time_scale());
 	{
 		char *argv[] = { bin_path("tools/kvmguest", path, sizeof(path)),
-				 "--name", name, "--irqchip", "--pio-port",
-				 "0x21", "--pio", nstr, "--timeout", "120",
-				 "--report", rep, NULL };
+				 "--name",
+				 name,
+				 "--irqchip",
+				 "--pio-port",
+				 "0x21",
+				 "--pio",
+				 nstr,
+				 "--timeout",
+				 tstr,
+				 "--report",
+				 rep,
+				 NULL };
 
 		pid = spawn(argv);
 	}

@@ -428,9 +428,11 @@ static bool shows_vm(const cJSON *j, const char *name)
  * Its pid; its name in @name. */
 static pid_t start_stats_guest(char *name, size_t len)
 {
+	/* the VM's stats fd too: the dashboard's per-VM KVM panels */
 	const char *const args[] = { "--name", name,	    "--vcpus",
 				     "2",      "--irqchip", "--hlt",
-				     "20",     "--repeat",  NULL };
+				     "20",     "--repeat",  "--vm-stats-fd",
+				     NULL };
 	char expr[160];
 	pid_t g;
 

@@ -180,6 +180,14 @@ static void near(const char *what, double got, double want, double rel,
 	assert_true(got >= want - tol && got <= want + tol);
 }
 
+/* @got in [@lo, @hi], each widened by 2 % + 5 ms */
+static void between(const char *what, double got, double lo, double hi)
+{
+	fprintf(stderr, "%s: %.3f ms, expected %.3f..%.3f ms (+-2 %% + 5 ms)\n",
+		what, got / 1e6, lo / 1e6, hi / 1e6);
+	assert_true(got >= lo * 0.98 - 5e6 && got <= hi * 1.02 + 5e6);
+}
+
 /* `kvmprof show VM` names the thread @other among those @pid waited for */
 static void show_names_the_other(pid_t pid, pid_t other)
 {
@@ -294,10 +302,17 @@ static void delay_attributed_to_the_other(void **state)
 			/* the kernel's view: it waited about the other's run */
 			snprintf(what, sizeof(what), "vm %d kernel delay", i);
 			near(what, delay, orun, 0.15, 5e6);
+			/* what it waited for the other: at most the other's
+			 * run, at least its own wait (nothing else runs on
+			 * that CPU); under emulation the two differ by the
+			 * other's run while this one was not queued (13 ms
+			 * of 261 once under test-nested) */
 			snprintf(what, sizeof(what), "vm %d delay by vm %d", i,
 				 other);
-			near(what, stolen_by(v, ch[other].pid, ch[other].pid),
-			     orun, 0.02, 5e6);
+			between(what,
+				stolen_by(v, ch[other].pid, ch[other].pid),
+				delay < orun ? delay : orun,
+				delay < orun ? orun : delay);
 		} else {
 			/* almost no wait, and none of it theirs */
 			snprintf(what, sizeof(what), "vm %d delay (alone)", i);
@@ -374,6 +389,73 @@ static void within(const char *what, double got, double lo, double hi)
 	assert_true(got >= lo * 0.9 - 50e6 && got <= hi * 1.1 + 50e6);
 }
 
+/* threads alive while guest C runs (all_threads_run()) */
+#define MAX_THREADS 4096
+
+/* ns thread @tid ran since @snap (taken before it may have existed) */
+static double ran_since(const struct tid_run *snap, size_t n, pid_t tid)
+{
+	uint64_t run, delay;
+	size_t i;
+
+	if (schedstat(tid, &run, &delay))
+		return -1; /* gone */
+	for (i = 0; i < n && snap[i].tid != tid; i++)
+		;
+	return (double)(run - (i < n ? snap[i].run : 0));
+}
+
+/*
+ * Guest C has its CPU to itself as far as this test goes, but not from the
+ * machine: the daemon, C's own VMM main thread and the kernel's workers
+ * run there too (on the 2-CPU emulated machine of make test-nested: 1.2 s
+ * of a 2 s run).  So C's delay is bounded by what the kernel says ran on
+ * that CPU besides C's vCPU over the same window (/proc/schedstat's
+ * rq_cpu_time, exact, or /proc/stat's ticks), none of it is A's or B's,
+ * and what the daemon says each still living thread took is at most that
+ * thread's own run time (its schedstat).  Tolerance: 2 % + 5 ms of C's
+ * run (the daemon's run time against the kernel's, checked above), 10 % +
+ * 50 ms where only ticks are counted.  On a quiet CPU the bound is near 0:
+ * "a guest alone on a CPU shows almost none".
+ */
+static void check_alone(const cJSON *c, uint64_t busy, bool exact,
+			const struct tid_run *snap, size_t nsnap)
+{
+	const cJSON *v = vcpu_of(c, 0), *e;
+	double run = jnum(v, "sched.run_ns"), delay = jnum(v, "sched.delay_ns");
+	double others = (double)busy - run;
+	double tol = exact ? run * 0.02 + 5e6 : run * 0.1 + 50e6;
+
+	assert_true(stolen_by_vm(c, "steal-a") == 0);
+	assert_true(stolen_by_vm(c, "steal-b") == 0);
+	cJSON_ArrayForEach(e, jget(v, "sched.stolen_by")) {
+		pid_t tid = (pid_t)jnum(e, "tid");
+		double ns = jnum(e, "ns"), ran;
+
+		ran = tid ? ran_since(snap, nsnap, tid) : -1;
+		fprintf(stderr,
+			"guest c delay by tid %d (%s): %.3f ms, it ran "
+			"%.3f ms%s\n",
+			(int)tid,
+			cJSON_IsString(jget(e, "comm")) ?
+				jget(e, "comm")->valuestring :
+				"?",
+			ns / 1e6, ran < 0 ? 0 : ran / 1e6,
+			ran < 0 ? " (gone: not checked)" : "");
+		if (ran >= 0)
+			assert_true(ns <= ran * 1.02 + 5e6);
+	}
+	fprintf(stderr,
+		"guest c run %.3f ms; others ran %.3f ms on its CPU (%s)\n",
+		run / 1e6, others / 1e6,
+		exact ? "rq_cpu_time" : "/proc/stat ticks");
+	fprintf(stderr,
+		"guest c delay (alone): %.3f ms, at most %.3f ms "
+		"(+%.3f)\n",
+		delay / 1e6, others / 1e6, tol / 1e6);
+	assert_true(delay <= others + tol);
+}
+
 /*
  * The same with real guests (kvmguest; vCPU identity from KVM itself):
  * guests A and B share a CPU, C is alone on another.  The guests' threads
@@ -381,11 +463,15 @@ static void within(const char *what, double got, double lo, double hi)
  * daemon's run time of B's vCPU (checked against schedstat above) and the
  * CPU time of all B's threads (wait4(), the kernel's own account: B's
  * VMM main thread shares the CPU too); the guests start a few ms apart,
- * hence 10 % + 50 ms.
+ * hence 10 % + 50 ms.  C: check_alone().
  */
 static void real_guests(void **state)
 {
 	const char *why = kvm_bpf_missing();
+	static struct tid_run snap[MAX_THREADS];
+	uint64_t busy0, busy1;
+	bool exact0, exact1;
+	size_t nsnap;
 	cpu_set_t set;
 	double cpu_a, cpu_b, cpu_c;
 	int cpus[2], n = 0;
@@ -396,6 +482,11 @@ static void real_guests(void **state)
 		fprintf(stderr, "SKIP real_guests: %s\n", why);
 		skip();
 	}
+	/* all CPUs again, if the test before failed pinned */
+	CPU_ZERO(&set);
+	for (int k = 0; k < CPU_SETSIZE; k++)
+		CPU_SET(k, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
 	for (int k = 0; k < CPU_SETSIZE && n < 2; k++)
 		if (CPU_ISSET(k, &set))
@@ -404,13 +495,17 @@ static void real_guests(void **state)
 		fprintf(stderr, "SKIP real_guests: needs two CPUs\n");
 		skip();
 	}
+	/* before the guests: this thread's work would delay them */
+	nsnap = all_threads_run(snap, MAX_THREADS);
+	assert_int_equal(cpu_busy_ns(cpus[0], &busy0, &exact0), 0);
 	pa = busy_guest("steal-a", cpus[1]);
 	pb = busy_guest("steal-b", cpus[1]);
 	pc = busy_guest("steal-c", cpus[0]);
 	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+	assert_int_equal(wait_cpu(pc, &cpu_c), 0);
+	assert_int_equal(cpu_busy_ns(cpus[0], &busy1, &exact1), 0);
 	assert_int_equal(wait_cpu(pa, &cpu_a), 0);
 	assert_int_equal(wait_cpu(pb, &cpu_b), 0);
-	assert_int_equal(wait_cpu(pc, &cpu_c), 0);
 	a = kpd_get(&kpd, "/v1/vms/steal-a?refresh=1");
 	b = kpd_get(&kpd, "/v1/vms/steal-b?refresh=1");
 	c = kpd_get(&kpd, "/v1/vms/steal-c?refresh=1");
@@ -428,10 +523,7 @@ static void real_guests(void **state)
 	       jnum(vcpu_of(b, 0), "sched.run_ns"), cpu_b);
 	within("guest b delay by guest a", stolen_by_vm(b, "steal-a"),
 	       jnum(vcpu_of(a, 0), "sched.run_ns"), cpu_a);
-	assert_true(stolen_by_vm(c, "steal-a") == 0);
-	assert_true(stolen_by_vm(c, "steal-b") == 0);
-	near("guest c delay (alone)", jnum(vcpu_of(c, 0), "sched.delay_ns"), 0,
-	     0, 0.1 * jnum(vcpu_of(c, 0), "sched.run_ns"));
+	check_alone(c, busy1 - busy0, exact0 && exact1, snap, nsnap);
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	cJSON_Delete(c);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The kernel's own view of a thread's scheduling: see schedstat.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "schedstat.h"
 
@@ -13,6 +16,7 @@ int schedstat(pid_t pid, uint64_t *ret_run, uint64_t *ret_delay)
 	FILE *f;
 	int n;
 
+	/* /proc/TID is there for any thread (not listed in /proc) */
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, pid);
 	f = fopen(path, "r");
 	if (!f)
@@ -60,4 +64,89 @@ bool task_blocked(pid_t pid)
 		buf[0] = '\0';
 	fclose(f);
 	return buf[0] && strcmp(buf, "0");
+}
+
+/* "cpuN a b c d e f rq_cpu_time ..." of /proc/schedstat (version 15) */
+static int rq_cpu_time(int cpu, uint64_t *ret)
+{
+	char want[16], line[512];
+	unsigned long long v[7];
+	int r = -ENOENT;
+	FILE *f = fopen("/proc/schedstat", "re");
+
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof(want), "cpu%d ", cpu);
+	while (r && fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)) &&
+		    sscanf(line + strlen(want),
+			   "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5], &v[6]) == 7) {
+			*ret = v[6];
+			r = 0;
+		}
+	fclose(f);
+	return r;
+}
+
+/* "cpuN user nice system idle iowait irq softirq steal" of /proc/stat */
+static int stat_busy(int cpu, uint64_t *ret)
+{
+	char want[16], line[512];
+	unsigned long long u, n, s, id, io, irq, sirq, st;
+	long hz = sysconf(_SC_CLK_TCK);
+	int r = -ENOENT;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof(want), "cpu%d ", cpu);
+	while (r && fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)) &&
+		    sscanf(line + strlen(want),
+			   "%llu %llu %llu %llu %llu %llu %llu %llu", &u, &n,
+			   &s, &id, &io, &irq, &sirq, &st) == 8) {
+			*ret = (u + n + s + irq + sirq) * 1000000000ull /
+			       (hz > 0 ? hz : 100);
+			r = 0;
+		}
+	fclose(f);
+	return r;
+}
+
+int cpu_busy_ns(int cpu, uint64_t *ret, bool *ret_exact)
+{
+	*ret_exact = !rq_cpu_time(cpu, ret);
+	return *ret_exact ? 0 : stat_busy(cpu, ret);
+}
+
+size_t all_threads_run(struct tid_run *s, size_t max)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *p, *t;
+	size_t n = 0;
+
+	while (proc && (p = readdir(proc)) && n < max) {
+		char path[64];
+		DIR *task;
+
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", atoi(p->d_name));
+		task = opendir(path);
+		while (task && (t = readdir(task)) && n < max) {
+			uint64_t delay;
+
+			if (t->d_name[0] < '1' || t->d_name[0] > '9')
+				continue;
+			s[n].tid = atoi(t->d_name);
+			if (!schedstat(s[n].tid, &s[n].run, &delay))
+				n++;
+		}
+		if (task)
+			closedir(task);
+	}
+	if (proc)
+		closedir(proc);
+	return n;
 }

@@ -18,4 +18,20 @@ int schedstat(pid_t pid, uint64_t *ret_run, uint64_t *ret_delay);
  */
 bool task_blocked(pid_t pid);
 
+/*
+ * Time tasks other than the idle task ran on @cpu since boot, ns:
+ * rq_cpu_time in /proc/schedstat (exact, *@ret_exact true) or, on kernels
+ * without it (CONFIG_SCHEDSTATS off), the busy ticks of /proc/stat
+ * (sampled at each tick: *@ret_exact false).  0 or -errno.
+ */
+int cpu_busy_ns(int cpu, uint64_t *ret, bool *ret_exact);
+
+struct tid_run {
+	pid_t tid;
+	uint64_t run; /* ns */
+};
+
+/* Run time of every thread on the machine, at most @max: how many. */
+size_t all_threads_run(struct tid_run *s, size_t max);
+
 #endif

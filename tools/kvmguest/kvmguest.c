@@ -65,6 +65,8 @@ static const char usage_text[] =
 	"  --msi-interval-ms I   with --uffd --irqchip: one MSI every I ms to each\n"
 	"                        vCPU touching pages while a fault is outstanding\n"
 	"                        (async-PF repeated faults)\n"
+	"  --vm-stats-fd         keep the VM's statistics fd (KVM_GET_STATS_FD) open,\n"
+	"                        as a VMM serving KVM's per-VM statistics does\n"
 	"  --irqfd N             with --irqchip: after the workload, N writes to an\n"
 	"                        eventfd bound to GSI 5 with KVM_IRQFD (injected by\n"
 	"                        KVM in a kworker; writes in flight may coalesce)\n"
@@ -95,6 +97,7 @@ enum {
 	OPT_MSI_INTERVAL,
 	OPT_REPORT,
 	OPT_IRQFD,
+	OPT_VM_STATS_FD,
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +120,7 @@ static const struct option long_opts[] = {
 	{ "msi-interval-ms", required_argument, NULL, OPT_MSI_INTERVAL },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "irqfd", required_argument, NULL, OPT_IRQFD },
+	{ "vm-stats-fd", no_argument, NULL, OPT_VM_STATS_FD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -241,6 +245,9 @@ static int parse_options(int argc, char **argv, struct options *o, bool *help)
 		case OPT_IRQCHIP: c->irqchip = true; continue;
 		case OPT_REPEAT: o->repeat = true; continue;
 		case OPT_UFFD: c->uffd = true; continue;
+		case OPT_VM_STATS_FD:
+			c->vm_stats_fd = true;
+			continue;
 		case OPT_DURATION:
 		case OPT_TIMEOUT: {
 			double *d = opt == OPT_DURATION ? &c->duration :

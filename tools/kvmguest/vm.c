@@ -61,7 +61,7 @@ int kg_vm_open(struct kg_vm *vm, const struct kg_config *cfg)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->vm_stats_fd = -1;
 	for (unsigned int i = 0; i < MAX_VCPUS; i++) {
 		vm->vcpus[i].fd = -1;
 		vm->vcpus[i].stats_fd = -1;
@@ -271,6 +271,11 @@ int kg_vm_setup(struct kg_vm *vm)
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return vm_fail(vm, -errno, "KVM_CREATE_VM");
+	if (c->vm_stats_fd) {
+		vm->vm_stats_fd = ioctl(vm->vm_fd, KVM_GET_STATS_FD, 0);
+		if (vm->vm_stats_fd < 0)
+			return vm_fail(vm, -errno, "KVM_GET_STATS_FD (VM)");
+	}
 	if (c->irqchip) {
 		struct kvm_enable_cap cap = { .cap = KVM_CAP_HALT_POLL };
 
@@ -321,6 +326,8 @@ void kg_vm_close(struct kg_vm *vm)
 	}
 	if (vm->uffd)
 		kg_uffd_close(vm);
+	if (vm->vm_stats_fd >= 0)
+		close(vm->vm_stats_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

@@ -35,6 +35,7 @@ struct kg_config {
 	bool uffd;		/* back the touch area with userfaultfd */
 	unsigned int uffd_delay_ms;
 	unsigned int msi_interval_ms;	/* periodic MSIs while touching */
+	bool vm_stats_fd; /* keep a KVM_GET_STATS_FD of the VM open */
 };
 
 /* Work share of vCPU @i out of @n for a total of @total (see docs). */
@@ -76,6 +77,7 @@ struct kg_uffd;
 struct kg_vm {
 	const struct kg_config *cfg;
 	int kvm_fd, vm_fd;
+	int vm_stats_fd;	/* --vm-stats-fd, else -1 */
 	uint8_t *low;		/* slot 0 */
 	size_t low_size;
 	uint8_t *touch;		/* slot 1 (page-touch area), may be NULL */
