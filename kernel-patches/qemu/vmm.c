@@ -386,6 +386,23 @@ int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run)
 	return vcpu;
 }
 
+/*
+ * The asynchronous page fault notification PPI, for every vCPU of the VM
+ * (KVM_ARM_VCPU_ASYNC_PF_IRQ), before the first KVM_RUN. KVM owns it from
+ * then on: KVM_IRQ_LINE of it must fail.
+ */
+void assign_apf_ppi(int vcpu, int ppi)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_ARM_VCPU_ASYNC_PF_CTRL,
+		.attr = KVM_ARM_VCPU_ASYNC_PF_IRQ,
+		.addr = (__u64)(uintptr_t)&ppi,
+	};
+
+	if (ioctl(vcpu, KVM_SET_DEVICE_ATTR, &a))
+		die("KVM_SET_DEVICE_ATTR KVM_ARM_VCPU_ASYNC_PF_IRQ");
+}
+
 int main(int argc, char **argv)
 {
 	int i, n;

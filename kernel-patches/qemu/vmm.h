@@ -100,6 +100,7 @@ int create_guest_vm(int *kvm);
 void set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *hva);
 void create_vgic(int vm, bool init);
 int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run);
+void assign_apf_ppi(int vcpu, int ppi);
 
 /* vmm_apf.c */
 void uffd_slot(int vm, __u64 gpa, int npages, int delay_ms,

@@ -133,6 +133,7 @@ int cmd_apf(int argc, char **argv)
 	}
 	/* in-kernel GICv3: asynchronous faults need an in-kernel irqchip */
 	vcpu = create_vcpu(kvm, vm, true, &run);
+	assign_apf_ppi(vcpu, APF_PPI);
 
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE +
 		((pv ? guest_apf_pv : guest_apf) - guest_start));

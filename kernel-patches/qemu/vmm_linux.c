@@ -209,6 +209,8 @@ int cmd_linux(int argc, char **argv)
 	set_slot(vm, 0, L2_RAM_BASE, L2_RAM_SIZE, ram);
 	uffd_slot(vm, L2_APF_BASE, npages, delay_ms, &ctx, &thread);
 	vcpu = create_vcpu(kvm, vm, true, &run);
+	/* described to the guest by l2.dts' kvm-async-pf node */
+	assign_apf_ppi(vcpu, APF_PPI);
 
 	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
