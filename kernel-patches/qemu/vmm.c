@@ -142,6 +142,34 @@ int vcpu_run(int vcpu, const struct kvm_run *run)
 	return 0;
 }
 
+/*
+ * KVM_RUN until the guest shuts down (KVM_EXIT_SYSTEM_EVENT), @on_mmio
+ * returns false for an MMIO exit, or an exit of another kind, which fails
+ * the run. KVM_RUN interrupted by a signal is run again.
+ */
+void run_until(int vcpu, struct kvm_run *run,
+	       bool (*on_mmio)(struct kvm_run *run, void *arg), void *arg)
+{
+	for (;;) {
+		if (vcpu_run(vcpu, run)) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			if (!on_mmio(run, arg))
+				return;
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			return;
+		default:
+			fail("unexpected exit reason %u", run->exit_reason);
+			return;
+		}
+	}
+}
+
 void fail(const char *fmt, ...)
 {
 	va_list ap;

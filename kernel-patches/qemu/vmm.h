@@ -88,6 +88,8 @@ struct uffd_ctx {
 /* vmm.c */
 extern int failures;
 int vcpu_run(int vcpu, const struct kvm_run *run);
+void run_until(int vcpu, struct kvm_run *run,
+	       bool (*on_mmio)(struct kvm_run *run, void *arg), void *arg);
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(const char *what) __attribute__((noreturn));
 void set_reg(int vcpu, __u64 id, __u64 val);
