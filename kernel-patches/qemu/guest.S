@@ -258,7 +258,8 @@ unexpected:
 /*
  * Paravirtual asynchronous page faults ("vmm apf --pv"): the guest plays
  * the part of a guest kernel that opted in. Entry state as for guest_apf,
- * plus x4: IPA of the control block, x5: notification PPI.
+ * plus x4: IPA of the control block, x5: the notification PPI, which the
+ * VMM assigned (KVM_ARM_VCPU_ASYNC_PF_IRQ).
  *
  * EL1 enables the PPI in the GIC, registers the control block, and runs
  * the page reads at EL0. When KVM posts "not present" for the page an EL0
@@ -311,7 +312,7 @@ guest_apf_pv:
 	movk	x0, #APF_FUNC_HI, lsl #16
 	mov	x1, #APF_ENABLE
 	mov	x2, x4
-	mov	x3, x5
+	mov	x3, xzr		/* reserved: the VMM assigned the PPI */
 	hvc	#0
 	cbnz	x0, pv_fail
 	mov	x0, x22

@@ -142,6 +142,34 @@ int vcpu_run(int vcpu, const struct kvm_run *run)
 	return 0;
 }
 
+/*
+ * KVM_RUN until the guest shuts down (KVM_EXIT_SYSTEM_EVENT), @on_mmio
+ * returns false for an MMIO exit, or an exit of another kind, which fails
+ * the run. KVM_RUN interrupted by a signal is run again.
+ */
+void run_until(int vcpu, struct kvm_run *run,
+	       bool (*on_mmio)(struct kvm_run *run, void *arg), void *arg)
+{
+	for (;;) {
+		if (vcpu_run(vcpu, run)) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			if (!on_mmio(run, arg))
+				return;
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			return;
+		default:
+			fail("unexpected exit reason %u", run->exit_reason);
+			return;
+		}
+	}
+}
+
 void fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -384,6 +412,23 @@ int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run)
 	if (*ret_run == MAP_FAILED)
 		die("mmap kvm_run");
 	return vcpu;
+}
+
+/*
+ * The asynchronous page fault notification PPI, for every vCPU of the VM
+ * (KVM_ARM_VCPU_ASYNC_PF_IRQ), before the first KVM_RUN. KVM owns it from
+ * then on: KVM_IRQ_LINE of it must fail.
+ */
+void assign_apf_ppi(int vcpu, int ppi)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_ARM_VCPU_ASYNC_PF_CTRL,
+		.attr = KVM_ARM_VCPU_ASYNC_PF_IRQ,
+		.addr = (__u64)(uintptr_t)&ppi,
+	};
+
+	if (ioctl(vcpu, KVM_SET_DEVICE_ATTR, &a))
+		die("KVM_SET_DEVICE_ATTR KVM_ARM_VCPU_ASYNC_PF_IRQ");
 }
 
 int main(int argc, char **argv)

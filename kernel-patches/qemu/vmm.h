@@ -98,6 +98,8 @@ struct uffd_ctx {
 /* vmm.c */
 extern int failures;
 int vcpu_run(int vcpu, const struct kvm_run *run);
+void run_until(int vcpu, struct kvm_run *run,
+	       bool (*on_mmio)(struct kvm_run *run, void *arg), void *arg);
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(const char *what) __attribute__((noreturn));
 void set_reg(int vcpu, __u64 id, __u64 val);
@@ -110,6 +112,7 @@ int create_guest_vm(int *kvm);
 void set_slot(int vm, __u32 slot, __u64 gpa, __u64 size, void *hva);
 void create_vgic(int vm, bool init);
 int create_vcpu(int kvm, int vm, bool vgic, struct kvm_run **ret_run);
+void assign_apf_ppi(int vcpu, int ppi);
 
 /* vmm_apf.c */
 void uffd_slot(int vm, __u64 gpa, int npages, int delay_ms,

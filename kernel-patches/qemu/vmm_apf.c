@@ -85,17 +85,48 @@ void uffd_slot(int vm, __u64 gpa, int npages, int delay_ms,
 	set_slot(vm, 1, gpa, npages * 4096UL, data);
 }
 
+/* What the guest reported through its doorbells */
+struct apf_guest {
+	__u64 sum, pv_np, pv_ready, pv_waits;
+};
+
+static bool apf_mmio(struct kvm_run *run, void *arg)
+{
+	struct apf_guest *g = arg;
+	__u64 data64 = 0;
+
+	memcpy(&data64, run->mmio.data, sizeof(data64));
+	switch (run->mmio.phys_addr - MMIO_BASE) {
+	case DB_APF_SUM:
+		g->sum = data64;
+		return true;
+	case DB_PV_NP:
+		g->pv_np = data64;
+		return true;
+	case DB_PV_READY:
+		g->pv_ready = data64;
+		return true;
+	case DB_PV_WAITS:
+		g->pv_waits = data64;
+		return true;
+	default:
+		fail("guest exception, vector offset 0x%llx (doorbell 0x%llx)",
+		     (unsigned long long)data64,
+		     (unsigned long long)run->mmio.phys_addr);
+		return false;
+	}
+}
+
 int cmd_apf(int argc, char **argv)
 {
 	int npages = 8, delay_ms = 20, kvm, vm, vcpu, i, bad = 0;
 	int masked = 0, pv = 0, touch = 0;
-	__u64 pv_np = 0, pv_ready = 0, pv_waits = 0;
+	struct apf_guest g = { 0 };
 	struct timespec t0, t1;
 	struct uffd_ctx ctx;
 	struct kvm_run *run;
-	__u64 sum = 0, want = 0;
+	__u64 want = 0;
 	pthread_t thread;
-	bool done = false;
 
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--irqs-masked"))
@@ -133,6 +164,7 @@ int cmd_apf(int argc, char **argv)
 	}
 	/* in-kernel GICv3: asynchronous faults need an in-kernel irqchip */
 	vcpu = create_vcpu(kvm, vm, true, &run);
+	assign_apf_ppi(vcpu, APF_PPI);
 
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE +
 		((pv ? guest_apf_pv : guest_apf) - guest_start));
@@ -145,48 +177,14 @@ int cmd_apf(int argc, char **argv)
 	set_reg(vcpu, CORE_REG(regs.regs[6]), touch);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!done) {
-		__u64 data64 = 0;
-
-		if (vcpu_run(vcpu, run)) {
-			if (errno == EINTR)
-				continue;
-			die("KVM_RUN");
-		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_MMIO:
-			memcpy(&data64, run->mmio.data, sizeof(data64));
-			if (run->mmio.phys_addr == MMIO_BASE + DB_APF_SUM) {
-				sum = data64;
-			} else if (run->mmio.phys_addr == MMIO_BASE + DB_PV_NP) {
-				pv_np = data64;
-			} else if (run->mmio.phys_addr == MMIO_BASE + DB_PV_READY) {
-				pv_ready = data64;
-			} else if (run->mmio.phys_addr == MMIO_BASE + DB_PV_WAITS) {
-				pv_waits = data64;
-			} else {
-				fail("guest exception, vector offset 0x%llx (doorbell 0x%llx)",
-				     (unsigned long long)data64,
-				     (unsigned long long)run->mmio.phys_addr);
-				done = true;
-			}
-			break;
-		case KVM_EXIT_SYSTEM_EVENT:
-			done = true;
-			break;
-		default:
-			fail("unexpected exit reason %u", run->exit_reason);
-			done = true;
-		}
-	}
-
+	run_until(vcpu, run, apf_mmio, &g);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (touch) {
 		for (i = 0; i < npages; i++)
 			want += i;
-		if (sum != want)
+		if (g.sum != want)
 			fail("guest sum 0x%llx, expected 0x%llx",
-			     (unsigned long long)sum, (unsigned long long)want);
+			     (unsigned long long)g.sum, (unsigned long long)want);
 		printf("vmm: apf-touch pages %d irqs %s ns-per-page %.0f\n", npages,
 		       masked ? "masked" : "unmasked",
 		       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / npages);
@@ -202,9 +200,9 @@ int cmd_apf(int argc, char **argv)
 		if (ctx.faults[i] != 1)
 			bad++;
 	}
-	if (sum != want)
+	if (g.sum != want)
 		fail("guest sum 0x%llx, expected 0x%llx",
-		     (unsigned long long)sum, (unsigned long long)want);
+		     (unsigned long long)g.sum, (unsigned long long)want);
 	if (bad)
 		fail("%d page(s) did not fault exactly once through userfaultfd", bad);
 	printf("vmm: apf%s pages %d delay-ms %d uffd-faults-ok %d\n",
@@ -212,8 +210,8 @@ int cmd_apf(int argc, char **argv)
 	       npages - bad);
 	if (pv)
 		printf("vmm: apf-pv guest notified not-present %llu ready %llu, waited %s\n",
-		       (unsigned long long)pv_np, (unsigned long long)pv_ready,
-		       pv_waits ? "running" : "never");
+		       (unsigned long long)g.pv_np, (unsigned long long)g.pv_ready,
+		       g.pv_waits ? "running" : "never");
 	print_acct("apf", vcpu);
 	printf("vmm: %s\n", failures ? "FAILED" : "PASSED");
 	return failures ? 1 : 0;

@@ -125,6 +125,57 @@ static bool l2_kexec_doorbell(struct l2_kexec *k, const struct uffd_ctx *ctx,
 	return false;
 }
 
+/* What the MMIO exits of the Linux guest need */
+struct l2_mmio {
+	int stats_fd;
+	off_t exits_off;
+	bool kexec;
+	struct l2_kexec *kx;
+	const struct uffd_ctx *uffd;
+	char line[1024];	/* of the UART, printed per line */
+	int line_len;
+};
+
+static bool l2_mmio(struct kvm_run *run, void *arg)
+{
+	struct l2_mmio *m = arg;
+	__u64 addr = run->mmio.phys_addr, val = 0;
+
+	if (!run->mmio.is_write) {
+		/* PL011 flags and anything else read as 0 */
+		memset(run->mmio.data, 0, sizeof(run->mmio.data));
+		return true;
+	}
+	memcpy(&val, run->mmio.data, run->mmio.len < 8 ? run->mmio.len : 8);
+	if (addr == L2_UART) {
+		char c = val;
+
+		if (c == '\n' || m->line_len == sizeof(m->line) - 1) {
+			m->line[m->line_len] = '\0';
+			printf("l2: %s\n", m->line);
+			m->line_len = 0;
+		} else if (c != '\r') {
+			m->line[m->line_len++] = c;
+		}
+	} else if (addr == L2_DOORBELL + 0x100) {
+		__u64 exits = 0;
+
+		if (pread(m->stats_fd, &exits, sizeof(exits), m->exits_off) !=
+		    sizeof(exits))
+			die("read exits stat");
+		printf("vmm: l2 mark %llu exits %llu\n", (unsigned long long)val,
+		       (unsigned long long)exits);
+	} else if (m->kexec &&
+		   l2_kexec_doorbell(m->kx, m->uffd, addr - L2_DOORBELL, val)) {
+		/* printed */
+	} else if (addr >= L2_DOORBELL && addr < L2_DOORBELL + 0x1000) {
+		printf("vmm: l2 0x%llx %llu\n",
+		       (unsigned long long)(addr - L2_DOORBELL),
+		       (unsigned long long)val);
+	}
+	return true;
+}
+
 int cmd_linux(int argc, char **argv)
 {
 	const char *kernel = NULL, *initrd = NULL, *dtb = NULL;
@@ -132,14 +183,10 @@ int cmd_linux(int argc, char **argv)
 	size_t ksize, isize, dsize;
 	bool hide_apf = false, kexec = false;
 	struct l2_kexec kx = { 0 };
-	int stats_fd;
-	off_t exits_off;
-	char line[1024];
-	int line_len = 0;
+	struct l2_mmio m = { .kx = &kx };
 	struct uffd_ctx ctx;
 	struct kvm_run *run;
 	pthread_t thread;
-	bool done = false;
 	__u8 *ram, *p;
 
 	for (i = 2; i < argc; i += 2) {
@@ -209,6 +256,8 @@ int cmd_linux(int argc, char **argv)
 	set_slot(vm, 0, L2_RAM_BASE, L2_RAM_SIZE, ram);
 	uffd_slot(vm, L2_APF_BASE, npages, delay_ms, &ctx, &thread);
 	vcpu = create_vcpu(kvm, vm, true, &run);
+	/* described to the guest by l2.dts' kvm-async-pf node */
+	assign_apf_ppi(vcpu, APF_PPI);
 
 	set_reg(vcpu, CORE_REG(regs.pc), L2_RAM_BASE);
 	set_reg(vcpu, CORE_REG(regs.regs[0]), L2_DTB);
@@ -221,68 +270,16 @@ int cmd_linux(int argc, char **argv)
 		       (unsigned long long)bmap,
 		       (unsigned long long)get_reg(vcpu, KVM_REG_ARM_VENDOR_HYP_BMAP_2));
 	}
-	stats_fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
-	if (stats_fd < 0)
+	m.stats_fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	if (m.stats_fd < 0)
 		die("KVM_GET_STATS_FD");
-	exits_off = stat_offset(stats_fd, "exits");
-	kx.stats_fd = stats_fd;
-	kx.wfi_off = stat_offset(stats_fd, "wfi_exit_stat");
-	kx.wait_off = stat_offset(stats_fd, "halt_wait_ns");
-
-	while (!done) {
-		__u64 addr, val = 0;
-
-		if (vcpu_run(vcpu, run)) {
-			if (errno == EINTR)
-				continue;
-			die("KVM_RUN");
-		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_MMIO:
-			addr = run->mmio.phys_addr;
-			if (!run->mmio.is_write) {
-				/* PL011 flags and anything else read as 0 */
-				memset(run->mmio.data, 0, sizeof(run->mmio.data));
-				break;
-			}
-			memcpy(&val, run->mmio.data,
-			       run->mmio.len < 8 ? run->mmio.len : 8);
-			if (addr == L2_UART) {
-				char c = val;
-
-				if (c == '\n' || line_len == sizeof(line) - 1) {
-					line[line_len] = '\0';
-					printf("l2: %s\n", line);
-					line_len = 0;
-				} else if (c != '\r') {
-					line[line_len++] = c;
-				}
-			} else if (addr == L2_DOORBELL + 0x100) {
-				__u64 exits = 0;
-
-				if (pread(stats_fd, &exits, sizeof(exits), exits_off) !=
-				    sizeof(exits))
-					die("read exits stat");
-				printf("vmm: l2 mark %llu exits %llu\n",
-				       (unsigned long long)val,
-				       (unsigned long long)exits);
-			} else if (kexec &&
-				   l2_kexec_doorbell(&kx, &ctx, addr - L2_DOORBELL, val)) {
-				/* printed */
-			} else if (addr >= L2_DOORBELL && addr < L2_DOORBELL + 0x1000) {
-				printf("vmm: l2 0x%llx %llu\n",
-				       (unsigned long long)(addr - L2_DOORBELL),
-				       (unsigned long long)val);
-			}
-			break;
-		case KVM_EXIT_SYSTEM_EVENT:
-			done = true;
-			break;
-		default:
-			fail("unexpected exit reason %u", run->exit_reason);
-			done = true;
-		}
-	}
+	m.exits_off = stat_offset(m.stats_fd, "exits");
+	m.kexec = kexec;
+	m.uffd = &ctx;
+	kx.stats_fd = m.stats_fd;
+	kx.wfi_off = stat_offset(m.stats_fd, "wfi_exit_stat");
+	kx.wait_off = stat_offset(m.stats_fd, "halt_wait_ns");
+	run_until(vcpu, run, l2_mmio, &m);
 
 	__atomic_store_n(&ctx.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(thread, NULL);

@@ -30,16 +30,50 @@ static int spe_attr(int vcpu, unsigned long req, __u64 attr, __u64 *val)
 	return ioctl(vcpu, req, &a) ? errno : 0;
 }
 
+/* What the guest reported through its doorbells */
+struct spe_guest {
+	__u64 dfr0, esr;
+	int undefs, done_seen;
+};
+
+static bool spe_mmio(struct kvm_run *run, void *arg)
+{
+	struct spe_guest *g = arg;
+	__u64 data = 0;
+
+	memcpy(&data, run->mmio.data, sizeof(data));
+	switch (run->mmio.phys_addr - MMIO_BASE) {
+	case DB_SPE_DFR0:
+		g->dfr0 = data;
+		return true;
+	case DB_SPE_ESR:
+		g->undefs++;
+		g->esr = data;
+		if (data >> 26)
+			fail("SPE access: exception class 0x%llx, not UNDEFINED",
+			     (unsigned long long)(data >> 26));
+		return true;
+	case DB_SPE_DONE:
+		g->done_seen = 1;
+		return true;
+	default:
+		fail("guest: unexpected exception or doorbell 0x%llx (0x%llx)",
+		     (unsigned long long)run->mmio.phys_addr,
+		     (unsigned long long)data);
+		return false;
+	}
+}
+
 int cmd_spe(int argc, char **argv)
 {
-	int kvm, vm, vcpu, undefs = 0, done_seen = 0, e1, e2, e3, e4;
-	__u64 dfr0, guest_dfr0 = ~0ULL, esr = 0, irq = 21, pmscr = 0;
+	struct spe_guest g = { .dfr0 = ~0ULL };
+	int kvm, vm, vcpu, e1, e2, e3, e4;
+	__u64 dfr0, irq = 21, pmscr = 0;
 	struct kvm_one_reg reg = {
 		.id = ARM64_SYS_REG(3, 0, 9, 9, 0),	/* PMSCR_EL1 */
 		.addr = (__u64)(uintptr_t)&pmscr,
 	};
 	struct kvm_run *run;
-	bool done = false;
 
 	if (argc != 2) {
 		printf("usage: %s spe\n", argv[0]);
@@ -63,52 +97,16 @@ int cmd_spe(int argc, char **argv)
 	set_reg(vcpu, CORE_REG(regs.pc), GUEST_BASE + (guest_spe - guest_start));
 	set_reg(vcpu, CORE_REG(regs.regs[3]), MMIO_BASE);
 
-	while (!done) {
-		__u64 data = 0;
-
-		if (vcpu_run(vcpu, run))
-			die("KVM_RUN");
-		switch (run->exit_reason) {
-		case KVM_EXIT_MMIO:
-			memcpy(&data, run->mmio.data, sizeof(data));
-			switch (run->mmio.phys_addr - MMIO_BASE) {
-			case DB_SPE_DFR0:
-				guest_dfr0 = data;
-				break;
-			case DB_SPE_ESR:
-				undefs++;
-				esr = data;
-				if (data >> 26)
-					fail("SPE access: exception class 0x%llx, not UNDEFINED",
-					     (unsigned long long)(data >> 26));
-				break;
-			case DB_SPE_DONE:
-				done_seen = 1;
-				break;
-			default:
-				fail("guest: unexpected exception or doorbell 0x%llx (0x%llx)",
-				     (unsigned long long)run->mmio.phys_addr,
-				     (unsigned long long)data);
-				done = true;
-			}
-			break;
-		case KVM_EXIT_SYSTEM_EVENT:
-			done = true;
-			break;
-		default:
-			fail("unexpected exit reason %u", run->exit_reason);
-			done = true;
-		}
-	}
+	run_until(vcpu, run, spe_mmio, &g);
 
 	printf("vmm: spe PMSVer %llu (KVM_GET_ONE_REG) %llu (guest)\n",
 	       (unsigned long long)((dfr0 >> 32) & 0xf),
-	       (unsigned long long)((guest_dfr0 >> 32) & 0xf));
+	       (unsigned long long)((g.dfr0 >> 32) & 0xf));
 	printf("vmm: spe guest UNDEF %d of 3 accesses, last ESR_EL1 0x%llx, finished %d\n",
-	       undefs, (unsigned long long)esr, done_seen);
-	if ((dfr0 >> 32) & 0xf || (guest_dfr0 >> 32) & 0xf)
+	       g.undefs, (unsigned long long)g.esr, g.done_seen);
+	if ((dfr0 >> 32) & 0xf || (g.dfr0 >> 32) & 0xf)
 		fail("a guest without the opt-in sees SPE");
-	if (undefs != 3 || !done_seen)
+	if (g.undefs != 3 || !g.done_seen)
 		fail("SPE register accesses were not all UNDEFINED");
 	if (e4 != ENOENT)
 		fail("PMSCR_EL1 visible to userspace without the opt-in");

@@ -276,6 +276,11 @@ check_apf() {
 		expect "$name" "L2 Linux guest: pages faulted once each in userfaultfd" \
 			"$(sed -n 's/^vmm: linux pages //p' "$log" | tr -d '\r')" "8 delay-ms 20 uffd-faults-ok 8"
 		expect "$name" "L2 guest driver enabled" "$(sed -n 's/^vmm: l2 0x0 //p' "$log" | tr -d '\r')" 1
+		# on the PPI that the VMM assigned and l2.dts describes
+		expect_true "$name" "L2 guest driver: enabled on its CPU, on INTID 20 (from the DT)" \
+			grep -Eq '^l2: .*kvm-async-pf: notifications enabled on 1 of 1 CPUs, INTID 20' "$log"
+		expect "$name" "L2 guest driver: no CPU failed to enable" \
+			"$(grep -Ec '^l2: .*kvm-async-pf: .*(cannot|not enabled)' "$log")" 0
 		expect "$name" "L2 pages read correctly from userspace" "$(sed -n 's/^vmm: l2 0x8 //p' "$log" | tr -d '\r')" 8
 		expect "$name" "L2 guest driver: not present notifications" "$(sed -n 's/^vmm: l2 0x10 //p' "$log" | tr -d '\r')" 8
 		expect "$name" "L2 guest driver: ready notifications" "$(sed -n 's/^vmm: l2 0x18 //p' "$log" | tr -d '\r')" 8
@@ -297,7 +302,7 @@ check_apf() {
 		expect "$name" "selftest async_pf el0" "$(grep -c '^el0: 4 pages parked and resumed' "$log")" 1
 		expect "$name" "selftest async_pf undeliverable" "$(grep -c '^undeliverable: [0-3] WFI wakeups' "$log")" 1
 		expect "$name" "selftest async_pf reset" "$(grep -c '^reset: no stale token' "$log")" 1
-		expect "$name" "selftest async_pf release" "$(grep -c '^release: PPI 20 injected' "$log")" 1
+		expect "$name" "selftest async_pf ppi" "$(grep -c "^ppi: PPI 23 assigned, 8 notifications on it, 4 reads parked and resumed; refused: KVM_IRQ_LINE of it before and after the run (EBUSY), the timer's and the PMU's PPIs, an SGI, an SPI, assigning after the run; a timer moved onto it fails KVM_RUN" "$log")" 1
 		expect "$name" "selftest async_pf suspend" "$(grep -c '^suspend: woken up at the timer' "$log")" 1
 		expect "$name" "selftest async_pf multi" "$(grep -c '^multi: 2 vcpus, 2 and 2 pages parked and resumed, 2 waiting at once' "$log")" 1
 		expect "$name" "selftest async_pf migrate" "$(grep -c '^migrate: 4 tokens outstanding saved; restored: 1 wakeup of all, 4 parked reads resumed (none without the restore)' "$log")" 1
@@ -314,6 +319,7 @@ check_apf() {
 			"$(grep -c '^idreg: PMSVer 0 without the opt-in, PMSVer 1 and 15 refused (EINVAL): guest SPE not offered' "$log")" 1
 		echo "$name selftests: async_pf ok (${irqs:-?} timer interrupts while waiting for 4 pages), hypercalls ok, spe idreg ok then skipped (no SPE)" >>"$OUT/results"
 		sed -n "s/^migrate: /$name selftest async_pf migrate: /p" "$log" | tr -d '\r' >>"$OUT/results"
+		sed -n "s/^ppi: /$name selftest async_pf ppi: /p" "$log" | tr -d '\r' >>"$OUT/results"
 		;;
 	esac
 	echo "$name apf: try_async/not_present/ready/completed = $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-kvm_async_pf_repeated_fault); IRQs masked: 0 async; guest notified: $(for ev in $APF_EVENTS; do printf '%s/' "$(kv "$log" "apf-pv-$ev")"; done | sed 's|/$||'), repeated $(kv "$log" apf-pv-kvm_async_pf_repeated_fault), guest got $(sed -n 's/^vmm: apf-pv guest notified //p' "$log" | tr -d '\r')" >>"$OUT/results"
