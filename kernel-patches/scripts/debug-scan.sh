@@ -66,7 +66,7 @@ check_debug() {
 	con[l2]=$(tr -d '\r' <"$log" | sed -n 's/^l2: //p' | sed 's/^\[ *[0-9.]*\] //')
 	for level in l1 l2; do
 		text=${con[$level]}
-		grep -q '^KernelAddressSanitizer initialized (generic)' <<<"$text" && c=ok || c=no
+		grep -q '^kasan: KernelAddressSanitizer initialized (generic)' <<<"$text" && c=ok || c=no
 		debug_result "$boot: $level KASAN initialised" "$c"
 		c=$(sed -n 's/^KP: lockdep debug_locks //p' <<<"$text" | tail -1)
 		debug_result "$boot: $level lockdep still armed at the end (debug_locks ${c:-missing})" \
