@@ -18,7 +18,8 @@
 #   all Image-64K        CONFIG_ARM64_64K_PAGES
 #   all Image-clang      the default configuration built with LLVM=1
 #                        (Debian's clang, ld.lld, llvm); check runs it too
-#                        with KP_CLANG=1
+#                        with KP_CLANG=1, in the same build directory
+#                        ($CACHE/build-clang)
 #
 # One line per variant, "PASS all <config>" or "FAIL all <config> ...", as
 # check prints them. MATRIX="KVM=n 16K" (make ... MATRIX=...) builds only
@@ -71,7 +72,8 @@ variant() {
 	frag=$DIR/$key.config
 	t0=$(now)
 	if [ "$name" = clang ]; then
-		image_clang "$WT" "$out"
+		# check's directory (KP_CLANG=1): one build serves both
+		image_clang "$WT" "$CACHE/build-clang"
 		log "$name: built Image in $(($(now) - t0))s"
 		return
 	fi
