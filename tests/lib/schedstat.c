@@ -66,51 +66,58 @@ bool task_blocked(pid_t pid)
 	return buf[0] && strcmp(buf, "0");
 }
 
-/* "cpuN a b c d e f rq_cpu_time ..." of /proc/schedstat (version 15) */
-static int rq_cpu_time(int cpu, uint64_t *ret)
+/*
+ * The fields after "cpuN " of @path's line for @cpu (/proc/schedstat,
+ * /proc/stat) into @v[0..n); -ENOENT without such a line.
+ */
+static int cpu_line(const char *path, int cpu, unsigned long long *v, int n)
 {
 	char want[16], line[512];
-	unsigned long long v[7];
+	FILE *f = fopen(path, "re");
 	int r = -ENOENT;
-	FILE *f = fopen("/proc/schedstat", "re");
 
 	if (!f)
 		return -errno;
 	snprintf(want, sizeof(want), "cpu%d ", cpu);
-	while (r && fgets(line, sizeof(line), f))
-		if (!strncmp(line, want, strlen(want)) &&
-		    sscanf(line + strlen(want),
-			   "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-			   &v[2], &v[3], &v[4], &v[5], &v[6]) == 7) {
-			*ret = v[6];
-			r = 0;
+	while (r && fgets(line, sizeof(line), f)) {
+		char *p = line + strlen(want);
+		int k = 0;
+
+		if (strncmp(line, want, strlen(want)))
+			continue;
+		for (char *end; k < n; p = end, k++) {
+			v[k] = strtoull(p, &end, 10);
+			if (end == p)
+				break;
 		}
+		r = k == n ? 0 : -EIO;
+	}
 	fclose(f);
+	return r;
+}
+
+/* "cpuN a b c d e f rq_cpu_time ..." of /proc/schedstat (version 15) */
+static int rq_cpu_time(int cpu, uint64_t *ret)
+{
+	unsigned long long v[7];
+	int r = cpu_line("/proc/schedstat", cpu, v, 7);
+
+	if (!r)
+		*ret = v[6];
 	return r;
 }
 
 /* "cpuN user nice system idle iowait irq softirq steal" of /proc/stat */
 static int stat_busy(int cpu, uint64_t *ret)
 {
-	char want[16], line[512];
-	unsigned long long u, n, s, id, io, irq, sirq, st;
+	unsigned long long v[8];
 	long hz = sysconf(_SC_CLK_TCK);
-	int r = -ENOENT;
-	FILE *f = fopen("/proc/stat", "re");
+	int r = cpu_line("/proc/stat", cpu, v, 8);
 
-	if (!f)
-		return -errno;
-	snprintf(want, sizeof(want), "cpu%d ", cpu);
-	while (r && fgets(line, sizeof(line), f))
-		if (!strncmp(line, want, strlen(want)) &&
-		    sscanf(line + strlen(want),
-			   "%llu %llu %llu %llu %llu %llu %llu %llu", &u, &n,
-			   &s, &id, &io, &irq, &sirq, &st) == 8) {
-			*ret = (u + n + s + irq + sirq) * 1000000000ull /
-			       (hz > 0 ? hz : 100);
-			r = 0;
-		}
-	fclose(f);
+	/* user + nice + system + irq + softirq */
+	if (!r)
+		*ret = (v[0] + v[1] + v[2] + v[5] + v[6]) * 1000000000ull /
+		       (hz > 0 ? hz : 100);
 	return r;
 }
 
