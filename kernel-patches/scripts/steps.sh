@@ -74,11 +74,14 @@ kmake_llvm() {
 
 # image_clang <tree> <build dir>: the default configuration's Image built
 # with clang, ld.lld and the LLVM tools (configure() and build_image() with
-# kmake_llvm), and the .config saying so.
+# kmake_llvm), and the .config saying so; no warning from what it compiled
+# (the base tree's objects compile without one in this configuration).
 image_clang() {
 	local tree=$1 out=$2
 	kmake() { kmake_llvm "$@"; }
 	build_image "$tree" "$out" "$out.log"
+	! grep 'warning:' "$out.log" >&2 ||
+		die "the clang build warns (above; log: $out.log)"
 	grep -q '^CONFIG_CC_IS_CLANG=y' "$out/.config" ||
 		die "the clang build's .config does not say CONFIG_CC_IS_CLANG"
 	grep -q '^CONFIG_LD_IS_LLD=y' "$out/.config" ||
