@@ -44,6 +44,7 @@
 #include "harness.h"
 #include "inject.h"
 #include "probes_e2e.h"
+#include "progstat.h"
 #include "schedstat.h"
 #include "wait.h"
 
@@ -170,14 +171,59 @@ static double stolen_by(const cJSON *vcpu, pid_t tid, pid_t want_pid)
 	return 0;
 }
 
+/*
+ * A figure differs from the kernel's: what could explain it.  Switches the
+ * programs never saw (recursion misses), the drops, and the kernel's
+ * clocks (the scheduler's per-CPU clock is filtered against the
+ * monotonic clock when sched_clock is unstable, as under emulation).
+ */
+static void explain(void)
+{
+	static const char *const want[] = { "ktime", "sched_clk", "cpu_clk",
+					    "sched_clock_stable", NULL };
+	char line[256];
+	FILE *f;
+	int rc;
+	cJSON *st;
+
+	fprintf(stderr, "--- mismatch\n");
+	progstat_print("kp_sched", stderr);
+	st = cli_json(&kpd, &rc, "status", NULL);
+	if (st) {
+		char *s = cJSON_PrintUnformatted(jget(st, "lost"));
+
+		fprintf(stderr, "kvmprofd lost: %s\n", s ? s : "-");
+		free(s);
+		cJSON_Delete(st);
+	}
+	f = fopen("/sys/kernel/debug/sched/debug", "re");
+	while (f && fgets(line, sizeof(line), f))
+		for (int i = 0; want[i]; i++)
+			if (!strncmp(line, want[i], strlen(want[i])))
+				fputs(line, stderr);
+	if (f)
+		fclose(f);
+	f = fopen("/sys/devices/system/clocksource/clocksource0/"
+		  "current_clocksource",
+		  "re");
+	if (f && fgets(line, sizeof(line), f))
+		fprintf(stderr, "clocksource %s", line);
+	if (f)
+		fclose(f);
+	fprintf(stderr, "--- end of mismatch\n");
+}
+
 static void near(const char *what, double got, double want, double rel,
 		 double abs_ns)
 {
 	double tol = want * rel + abs_ns;
+	bool ok = got >= want - tol && got <= want + tol;
 
 	fprintf(stderr, "%s: %.3f ms, expected %.3f ms (+-%.3f)\n", what,
 		got / 1e6, want / 1e6, tol / 1e6);
-	assert_true(got >= want - tol && got <= want + tol);
+	if (!ok)
+		explain();
+	assert_true(ok);
 }
 
 /* @got in [@lo, @hi], each widened by 2 % + 5 ms */
