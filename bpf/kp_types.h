@@ -165,9 +165,16 @@ struct worker {
 };
 
 /* include/linux/kvm_host.h, CONFIG_KVM_ASYNC_PF */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
 struct kvm_async_pf {
 	struct work_struct work;
+	struct list_head queue; /* in vcpu->async_pf.queue until done */
 	struct kvm_vcpu *vcpu;
+	u64 cr2_or_gpa; /* gpa_t (5.6+; "gva" before) */
+	unsigned long addr; /* the host address being faulted in */
 };
 
 struct preempt_notifier {
@@ -197,6 +204,9 @@ struct kvm_vcpu {
 	int vcpu_id;
 	int vcpu_idx;
 	struct preempt_notifier preempt_notifier;
+	struct {
+		struct list_head queue; /* struct kvm_async_pf, newest last */
+	} async_pf; /* CONFIG_KVM_ASYNC_PF */
 };
 
 #pragma clang attribute pop

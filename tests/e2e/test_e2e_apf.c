@@ -204,6 +204,8 @@ static void exact_per_vm_with_kworker_completion(void **state)
 
 		if (want_np[0] != 32 || want_np[1] != 17 ||
 		    apf_sum(va, "not_present") != 32 ||
+		    apf_sum(va, "completed") != 32 ||
+		    apf_sum(vb, "completed") != 17 ||
 		    apf_sum(va, "ready") != want_ready[0] ||
 		    apf_sum(va, "try") != want_try[0] ||
 		    apf_sum(va, "repeated_fault") != want_rep[0] ||
