@@ -133,6 +133,21 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+/* kernel/sched/sched.h: a CPU's run queue; clock is the scheduler's time
+ * (ns) at its last update, what the kernel measures run delay in */
+struct rq {
+	u64 clock;
+};
+
+/* the task's fair-class queue on its CPU; rq: CONFIG_FAIR_GROUP_SCHED */
+struct cfs_rq {
+	struct rq *rq;
+};
+
+struct sched_entity {
+	struct cfs_rq *cfs_rq; /* CONFIG_FAIR_GROUP_SCHED */
+};
+
 struct task_struct {
 	unsigned int __state; /* 0: TASK_RUNNING (5.14+) */
 	unsigned int flags;
@@ -146,6 +161,7 @@ struct task_struct {
 	struct pid *thread_pid;
 	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
 	void *worker_private;			/* kthreads: struct kthread */
+	struct sched_entity se;
 };
 
 /* kernel/kthread.c */

@@ -793,6 +793,29 @@ int BPF_PROG(kp_msi_set_irq)
 }
 
 /*
+ * Now on the scheduler's clock of the CPU whose run queue holds @p: that
+ * queue's clock, which the scheduler updated at this switch or wake-up
+ * (under the queue's lock), so that run time and run delay are measured
+ * as the kernel measures them (schedstat, sched_info), not by a second
+ * clock read a moment later.  That moment is a few us on a real host, but
+ * an emulated machine's host may stall it anywhere for tens of ms.
+ * Every task's queue is set (set_task_rq()), whatever its class, on
+ * kernels with CONFIG_FAIR_GROUP_SCHED; elsewhere: the monotonic clock.
+ */
+static __always_inline __u64 kp_sched_now(struct task_struct *p)
+{
+	struct rq *rq;
+
+	if (bpf_core_field_exists(struct cfs_rq, rq) &&
+	    bpf_core_field_exists(p->se.cfs_rq)) {
+		rq = BPF_CORE_READ(p, se.cfs_rq, rq);
+		if (rq)
+			return BPF_CORE_READ(rq, clock);
+	}
+	return bpf_ktime_get_ns();
+}
+
+/*
  * kvm_exit: a classic tracepoint on x86, because the exit reason is in the
  * trace record (x86 computes it through a vendor callback that a raw
  * tracepoint cannot call); the record layout differs per arch: CO-RE.  On
@@ -857,10 +880,16 @@ int kp_entry(void *ctx)
 		kp_add_tc(t, &w, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, d);
 		/* a vCPU alone on its CPU may not switch for long: its run
 		 * time so far, at most every KP_TC_MAX_AGE_MS */
-		if (t->run_since &&
-		    now - t->run_since >= KP_TC_MAX_AGE_MS * 1000000ull) {
-			kp_sched_add(t, KP_EV_VCPU_RUN, 0, now - t->run_since);
-			t->run_since = now;
+		if (t->run_since) {
+			/* the scheduler's clock of the last tick or switch */
+			now = kp_sched_now(bpf_get_current_task_btf());
+			if (now > t->run_since &&
+			    now - t->run_since >=
+				    KP_TC_MAX_AGE_MS * 1000000ull) {
+				kp_sched_add(t, KP_EV_VCPU_RUN, 0,
+					     now - t->run_since);
+				t->run_since = now;
+			}
 		}
 	}
 	return 0;
@@ -972,7 +1001,7 @@ int BPF_PROG(kp_sched_switch, bool preempt, struct task_struct *prev,
 	kp_tc_publish(t);
 	if (!kp_sched_on || !kp_sched_threads)
 		return 0;
-	now = bpf_ktime_get_ns();
+	now = kp_sched_now(prev);
 	if (t && t->sched_vcpu >= 0)
 		kp_sched_out(t, prev, now);
 	t = bpf_task_storage_get(&kp_thread, next, 0, 0);
@@ -992,7 +1021,7 @@ int BPF_PROG(kp_sched_wakeup, struct task_struct *p)
 		return 0;
 	t = bpf_task_storage_get(&kp_thread, p, 0, 0);
 	if (t && t->sched_vcpu >= 0 && !t->wait_since && !t->run_since)
-		t->wait_since = bpf_ktime_get_ns();
+		t->wait_since = kp_sched_now(p);
 	return 0;
 }
 
