@@ -9,11 +9,14 @@
  * accounting, /proc/PID/task/TID/schedstat (run time, run delay), taken
  * over the same window: from all threads blocked to all threads blocked.
  *
- * The busy threads are SCHED_RR (priority 1): on this shared host no other
- * task takes their CPUs, so the one alone can be asserted to wait almost
- * nothing, and the contended pair alternates in round-robin slices; each
- * contended thread stops after BUSY_MS of CPU time, the pair's sum under
- * the real-time budget of a period (no throttling).
+ * The busy threads are SCHED_FIFO (priority 1): on this shared host no
+ * other task takes their CPUs, so the one alone can be asserted to wait
+ * almost nothing, and the contended pair alternates: each yields the CPU
+ * after every SLICE_MS of its own CPU time (round robin by the threads,
+ * not by the tick: under make test-nested at load 7 an emulated CPU's
+ * ticks came so late that a SCHED_RR pair did not alternate at all in
+ * 280 ms); each contended thread stops after BUSY_MS of CPU time, the
+ * pair's sum under the real-time budget of a period (no throttling).
  *
  * Tolerances (measured: all within 0.1 ms): run time and delay within
  * 2 % + 5 ms of the kernel's (the probes' clock is read at the tracepoint,
@@ -52,6 +55,8 @@
  * budget of a period (sched_rt_runtime_us, 0.95 s by default), so that no
  * throttling lets other tasks in */
 #define BUSY_MS 300
+/* CPU time of a contended thread between two sched_yield()s */
+#define SLICE_MS 10
 
 struct child {
 	pid_t pid;
@@ -80,18 +85,29 @@ static void child_main(int cpu, int prog, int go, int ready, bool lead)
 {
 	uint64_t args[2] = { 1, 0 }; /* kvm_halt_poll_ns(grow, vcpu 0) */
 	struct sched_param rt = { .sched_priority = 1 };
+	uint64_t now, yield_at;
 	cpu_set_t set;
 	char c = 'r';
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) ||
-	    sched_setscheduler(0, SCHED_RR, &rt) || run_raw_tp(prog, args, 2) ||
-	    write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+	    sched_setscheduler(0, SCHED_FIFO, &rt) ||
+	    run_raw_tp(prog, args, 2) || write(ready, &c, 1) != 1 ||
+	    read(go, &c, 1) != 1)
 		_exit(2);
-	for (unsigned long i = 0; !*stop; i++)
-		if (lead && !(i & 0xffff) && cpu_ns() >= BUSY_MS * 1000000ull)
+	yield_at = cpu_ns() + SLICE_MS * 1000000ull;
+	for (unsigned long i = 0; !*stop; i++) {
+		if (i & 0xffff)
+			continue;
+		now = cpu_ns();
+		if (lead && now >= BUSY_MS * 1000000ull) {
 			*stop = 1;
+		} else if (now >= yield_at) {
+			sched_yield(); /* to the other of the pair, if any */
+			yield_at = cpu_ns() + SLICE_MS * 1000000ull;
+		}
+	}
 	c = 'd';
 	if (write(ready, &c, 1) != 1)
 		_exit(3);
