@@ -133,6 +133,21 @@ struct files_struct {
 	struct fdtable *fdt;
 };
 
+/* kernel/sched/sched.h: a CPU's run queue; clock is the scheduler's time
+ * (ns) at its last update, what the kernel measures run delay in */
+struct rq {
+	u64 clock;
+};
+
+/* the task's fair-class queue on its CPU; rq: CONFIG_FAIR_GROUP_SCHED */
+struct cfs_rq {
+	struct rq *rq;
+};
+
+struct sched_entity {
+	struct cfs_rq *cfs_rq; /* CONFIG_FAIR_GROUP_SCHED */
+};
+
 struct task_struct {
 	unsigned int __state; /* 0: TASK_RUNNING (5.14+) */
 	unsigned int flags;
@@ -146,6 +161,7 @@ struct task_struct {
 	struct pid *thread_pid;
 	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
 	void *worker_private;			/* kthreads: struct kthread */
+	struct sched_entity se;
 };
 
 /* kernel/kthread.c */
@@ -165,9 +181,16 @@ struct worker {
 };
 
 /* include/linux/kvm_host.h, CONFIG_KVM_ASYNC_PF */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
 struct kvm_async_pf {
 	struct work_struct work;
+	struct list_head queue; /* in vcpu->async_pf.queue until done */
 	struct kvm_vcpu *vcpu;
+	u64 cr2_or_gpa; /* gpa_t (5.6+; "gva" before) */
+	unsigned long addr; /* the host address being faulted in */
 };
 
 struct preempt_notifier {
@@ -197,6 +220,9 @@ struct kvm_vcpu {
 	int vcpu_id;
 	int vcpu_idx;
 	struct preempt_notifier preempt_notifier;
+	struct {
+		struct list_head queue; /* struct kvm_async_pf, newest last */
+	} async_pf; /* CONFIG_KVM_ASYNC_PF */
 };
 
 #pragma clang attribute pop

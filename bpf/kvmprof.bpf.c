@@ -163,8 +163,29 @@ struct {
 	__type(value, __u64);
 } kp_apf_ts SEC(".maps");
 
+/*
+ * Attribution of kvm_async_pf_completed, which runs in a kworker: by the
+ * host address and guest address of the fault (the tracepoint's two
+ * arguments), learnt when the fault was queued (kvm_async_pf_not_present,
+ * in the vCPU's context).  Not by the kworker's work item: KVM clears its
+ * vcpu before the tracepoint, and the vCPU may free it meanwhile (then a
+ * new fault, maybe another VM's, may have it).  Nor by the guest address
+ * alone: two VMs with the same guest layout fault the same addresses.
+ */
+struct kp_apf_hva_key {
+	__u64 hva;
+	__u64 gva;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct kp_apf_hva_key);
+	__type(value, struct kp_vcpu_vm);
+} kp_apf_hva SEC(".maps");
+
 /* Fallback attribution of kvm_async_pf_completed by gva (kernels where
- * the kworker's work item cannot be read). */
+ * the queued fault's host address cannot be read). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -772,6 +793,29 @@ int BPF_PROG(kp_msi_set_irq)
 }
 
 /*
+ * Now on the scheduler's clock of the CPU whose run queue holds @p: that
+ * queue's clock, which the scheduler updated at this switch or wake-up
+ * (under the queue's lock), so that run time and run delay are measured
+ * as the kernel measures them (schedstat, sched_info), not by a second
+ * clock read a moment later.  That moment is a few us on a real host, but
+ * an emulated machine's host may stall it anywhere for tens of ms.
+ * Every task's queue is set (set_task_rq()), whatever its class, on
+ * kernels with CONFIG_FAIR_GROUP_SCHED; elsewhere: the monotonic clock.
+ */
+static __always_inline __u64 kp_sched_now(struct task_struct *p)
+{
+	struct rq *rq;
+
+	if (bpf_core_field_exists(struct cfs_rq, rq) &&
+	    bpf_core_field_exists(p->se.cfs_rq)) {
+		rq = BPF_CORE_READ(p, se.cfs_rq, rq);
+		if (rq)
+			return BPF_CORE_READ(rq, clock);
+	}
+	return bpf_ktime_get_ns();
+}
+
+/*
  * kvm_exit: a classic tracepoint on x86, because the exit reason is in the
  * trace record (x86 computes it through a vendor callback that a raw
  * tracepoint cannot call); the record layout differs per arch: CO-RE.  On
@@ -836,10 +880,16 @@ int kp_entry(void *ctx)
 		kp_add_tc(t, &w, KP_EV_LAT_SUM, KP_EV_EXIT_LAT, d);
 		/* a vCPU alone on its CPU may not switch for long: its run
 		 * time so far, at most every KP_TC_MAX_AGE_MS */
-		if (t->run_since &&
-		    now - t->run_since >= KP_TC_MAX_AGE_MS * 1000000ull) {
-			kp_sched_add(t, KP_EV_VCPU_RUN, 0, now - t->run_since);
-			t->run_since = now;
+		if (t->run_since) {
+			/* the scheduler's clock of the last tick or switch */
+			now = kp_sched_now(bpf_get_current_task_btf());
+			if (now > t->run_since &&
+			    now - t->run_since >=
+				    KP_TC_MAX_AGE_MS * 1000000ull) {
+				kp_sched_add(t, KP_EV_VCPU_RUN, 0,
+					     now - t->run_since);
+				t->run_since = now;
+			}
 		}
 	}
 	return 0;
@@ -951,7 +1001,7 @@ int BPF_PROG(kp_sched_switch, bool preempt, struct task_struct *prev,
 	kp_tc_publish(t);
 	if (!kp_sched_on || !kp_sched_threads)
 		return 0;
-	now = bpf_ktime_get_ns();
+	now = kp_sched_now(prev);
 	if (t && t->sched_vcpu >= 0)
 		kp_sched_out(t, prev, now);
 	t = bpf_task_storage_get(&kp_thread, next, 0, 0);
@@ -971,7 +1021,7 @@ int BPF_PROG(kp_sched_wakeup, struct task_struct *p)
 		return 0;
 	t = bpf_task_storage_get(&kp_thread, p, 0, 0);
 	if (t && t->sched_vcpu >= 0 && !t->wait_since && !t->run_since)
-		t->wait_since = bpf_ktime_get_ns();
+		t->wait_since = kp_sched_now(p);
 	return 0;
 }
 
@@ -1028,6 +1078,31 @@ int BPF_PROG(kp_apf_repeated, __u64 gva, __u64 gfn)
 	return 0;
 }
 
+/*
+ * The host address of @vcpu's newest queued async fault, which must be for
+ * @gva (kvm_setup_async_pf() queues it, then fires not_present); 0 if
+ * unknown here.
+ */
+static __always_inline __u64 apf_queued_hva(struct kvm_vcpu *vcpu, __u64 gva)
+{
+	struct kvm_async_pf *work;
+	struct list_head *last;
+
+	if (!vcpu || !bpf_core_field_exists(vcpu->async_pf) ||
+	    !bpf_core_field_exists(struct kvm_async_pf, queue) ||
+	    !bpf_core_field_exists(struct kvm_async_pf, addr) ||
+	    !bpf_core_field_exists(struct kvm_async_pf, cr2_or_gpa))
+		return 0;
+	last = BPF_CORE_READ(vcpu, async_pf.queue.prev);
+	if (!last || last == &vcpu->async_pf.queue)
+		return 0;
+	work = (void *)((char *)last -
+			bpf_core_field_offset(struct kvm_async_pf, queue));
+	if (BPF_CORE_READ(work, cr2_or_gpa) != gva)
+		return 0;
+	return BPF_CORE_READ(work, addr);
+}
+
 SEC("raw_tp/kvm_async_pf_not_present")
 int BPF_PROG(kp_apf_not_present, __u64 token, __u64 gva)
 {
@@ -1038,6 +1113,7 @@ int BPF_PROG(kp_apf_not_present, __u64 token, __u64 gva)
 		.vcpu = vcpu_id_of(vcpu),
 		.start_ns = current_leader_start_ns(),
 	};
+	struct kp_apf_hva_key hk = { .gva = gva };
 	__u64 now = bpf_ktime_get_ns();
 
 	kp_add(vm.vcpu, KP_EV_APF_NOT_PRESENT, 0, 1);
@@ -1047,6 +1123,9 @@ int BPF_PROG(kp_apf_not_present, __u64 token, __u64 gva)
 	    bpf_map_update_elem(&kp_vcpu_vm, &k.vcpu_ptr, &vm, BPF_ANY))
 		kp_drop(KP_DROP_APF_TRACK);
 	bpf_map_update_elem(&kp_apf_gva, &gva, &vm, BPF_ANY);
+	hk.hva = apf_queued_hva(vcpu, gva);
+	if (hk.hva && bpf_map_update_elem(&kp_apf_hva, &hk, &vm, BPF_ANY))
+		kp_drop(KP_DROP_APF_TRACK);
 	return 0;
 }
 
@@ -1076,10 +1155,17 @@ int BPF_PROG(kp_apf_completed, unsigned long address, __u64 gva)
 	struct kvm_vcpu *vcpu = current_kvm_vcpu();
 	struct kp_vcpu_vm *vm = NULL;
 	struct kp_vcpu_vm none = { .vcpu = KP_VCPU_NONE };
+	struct kp_apf_hva_key hk = { .hva = address, .gva = gva };
 	__u64 ptr;
 
 	if (vcpu) {	/* older kernels complete in the vCPU's context */
 		kp_add(vcpu_id_of(vcpu), KP_EV_APF_COMPLETED, 0, 1);
+		return 0;
+	}
+	/* kept: two vCPUs of a VM may wait for the same page */
+	vm = bpf_map_lookup_elem(&kp_apf_hva, &hk);
+	if (vm) {
+		kp_add_vm(vm, KP_EV_APF_COMPLETED, 0, 1);
 		return 0;
 	}
 	vcpu = current_apf_work_vcpu();

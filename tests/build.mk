@@ -48,8 +48,9 @@ E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
 	lib/kvmnames.c $(SPE_SRCS)
 E2E_EXTRA_spe_pprof := $(E2E_EXTRA_spe)
 E2E_EXTRA_counters := tests/lib/probes_e2e.c tests/lib/inject.c lib/kvmnames.c
-E2E_EXTRA_apf := tests/lib/ktrace.c
+E2E_EXTRA_apf := tests/lib/ktrace.c tests/lib/progstat.c
 E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c tests/lib/guest.c \
+	tests/lib/progstat.c \
 	tests/lib/schedstat.c
 E2E_EXTRA_attrib := $(E2E_EXTRA_counters)
 E2E_EXTRA_top := $(E2E_EXTRA_counters) tests/lib/schedstat.c \

@@ -32,8 +32,10 @@
 
 #include "harness.h"
 #include "ktrace.h"
+#include "progstat.h"
 
 static struct kpd kpd;
+static struct ktrace kt;
 
 static pid_t start(const char *name, const char *const *args)
 {
@@ -81,6 +83,53 @@ static void check_latency(const cJSON *vm, double n, double lo_ns,
 	assert_int_equal(total, n);
 }
 
+/* kvmprofd's async PF counts of @vm, per vCPU and at VM level */
+static void print_vm(const char *name, const cJSON *vm)
+{
+	const cJSON *c;
+	char *s;
+
+	fprintf(stderr, "kvmprofd %s (pid %.0f):\n", name, jnum(vm, "pid"));
+	cJSON_ArrayForEach(c, jget(vm, "per_vcpu")) {
+		s = cJSON_PrintUnformatted(jget(c, "async_pf"));
+		fprintf(stderr, "  vcpu %.0f: %s\n", jnum(c, "vcpu"),
+			s ? s : "-");
+		free(s);
+	}
+	s = cJSON_PrintUnformatted(jget(vm, "vm_level"));
+	fprintf(stderr, "  vm level: %s\n", s ? s : "-");
+	free(s);
+}
+
+/*
+ * A count differs from the kernel's: what each side saw.  The kernel's
+ * lines of the events (task, tgid, CPU, time), kvmprofd's counts per vCPU
+ * and VM, its drops and its programs' recursion misses.
+ */
+static void explain(const char *const *events, const char *const *names,
+		    const cJSON *const *vms, const pid_t *pids)
+{
+	int rc;
+	cJSON *st;
+	char *s;
+
+	fprintf(stderr, "--- mismatch: VMMs a %d, b %d, c %d\n", pids[0],
+		pids[1], pids[2]);
+	for (; *events; events++) {
+		fprintf(stderr, "tracefs %s:\n", *events);
+		ktrace_print(&kt, strchr(*events, '/') + 1, stderr);
+	}
+	for (int i = 0; i < 3; i++)
+		print_vm(names[i], vms[i]);
+	st = cli_json(&kpd, &rc, "status", NULL);
+	s = st ? cJSON_PrintUnformatted(st) : NULL;
+	fprintf(stderr, "kvmprofd status: %s\n", s ? s : "-");
+	free(s);
+	cJSON_Delete(st);
+	progstat_print("kp_", stderr);
+	fprintf(stderr, "--- end of mismatch\n");
+}
+
 static void exact_per_vm_with_kworker_completion(void **state)
 {
 	static const char *const a_args[] = { "--irqchip", "--uffd",
@@ -108,7 +157,7 @@ static void exact_per_vm_with_kworker_completion(void **state)
 					      "kvm/kvm_async_pf_ready", NULL };
 	char na[64], nb[64], nc[64], inst[64];
 	long want_try[2], want_rep[2], want_np[2], want_ready[2];
-	struct ktrace kt;
+	const char *names[3] = { na, nb, nc };
 	pid_t a, b, c;
 	cJSON *va, *vb, *vc, *st;
 	int rc;
@@ -134,7 +183,6 @@ static void exact_per_vm_with_kworker_completion(void **state)
 		want_ready[i] =
 			ktrace_count(&kt, "kvm_async_pf_ready", i ? b : a);
 	}
-	ktrace_stop(&kt);
 	fprintf(stderr,
 		"tracefs: a %ld tries, %ld repeated, %ld not present, %ld ready; "
 		"b %ld, %ld, %ld, %ld\n",
@@ -150,6 +198,25 @@ static void exact_per_vm_with_kworker_completion(void **state)
 	assert_int_equal(rc, 0);
 	vc = cli_json(&kpd, &rc, "show", nc);
 	assert_int_equal(rc, 0);
+	{
+		const cJSON *vms[3] = { va, vb, vc };
+		const pid_t pids[3] = { a, b, c };
+
+		if (want_np[0] != 32 || want_np[1] != 17 ||
+		    apf_sum(va, "not_present") != 32 ||
+		    apf_sum(va, "completed") != 32 ||
+		    apf_sum(vb, "completed") != 17 ||
+		    apf_sum(va, "ready") != want_ready[0] ||
+		    apf_sum(va, "try") != want_try[0] ||
+		    apf_sum(va, "repeated_fault") != want_rep[0] ||
+		    apf_sum(vb, "not_present") != want_np[1] ||
+		    apf_sum(vb, "ready") != want_ready[1] ||
+		    apf_sum(vb, "try") != want_try[1] ||
+		    apf_sum(vb, "repeated_fault") != want_rep[1] ||
+		    apf_sum(vc, "try") != 0)
+			explain(events, names, vms, pids);
+	}
+	ktrace_stop(&kt);
 
 	/* one async fault per page, as the kernel saw it too */
 	assert_int_equal(want_np[0], 32);
@@ -209,6 +276,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	ktrace_stop(&kt); /* if a check failed */
 	return kpd_stop(&kpd) != 0;
 }
 

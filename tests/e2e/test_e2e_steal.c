@@ -9,15 +9,22 @@
  * accounting, /proc/PID/task/TID/schedstat (run time, run delay), taken
  * over the same window: from all threads blocked to all threads blocked.
  *
- * The busy threads are SCHED_RR (priority 1): on this shared host no other
- * task takes their CPUs, so the one alone can be asserted to wait almost
- * nothing, and the contended pair alternates in round-robin slices; each
- * contended thread stops after BUSY_MS of CPU time, the pair's sum under
- * the real-time budget of a period (no throttling).
+ * The busy threads are SCHED_FIFO (priority 1): on this shared host no
+ * other task takes their CPUs, so the one alone can be asserted to wait
+ * almost nothing, and the contended pair alternates: each yields the CPU
+ * after every SLICE_MS of its own CPU time (round robin by the threads,
+ * not by the tick: under make test-nested at load 7 an emulated CPU's
+ * ticks came so late that a SCHED_RR pair did not alternate at all in
+ * 280 ms); each contended thread stops after BUSY_MS of CPU time, the
+ * pair's sum under the real-time budget of a period (no throttling).
  *
- * Tolerances (measured: all within 0.1 ms): run time and delay within
- * 2 % + 5 ms of the kernel's (the probes' clock is read at the tracepoint,
- * the kernel's a little earlier in each switch); a contended vCPU's delay
+ * Tolerances (measured: all within 1 us on this host and under make
+ * test-nested): run time and delay within 2 % + 5 ms of the kernel's (the
+ * probes read the run queue's clock that the scheduler updated for the
+ * switch; IRQ time may differ); the window's ends wait until every thread
+ * is off its CPU (task_blocked()), when its switch out has been seen too
+ * (reading kvmprofd as soon as a thread was dequeued once found a run
+ * 13 % off under make test-nested); a contended vCPU's delay
  * attributed to the other contended thread within 2 % + 5 ms of that
  * thread's run time; the one alone waits less than 10 % of its run, none
  * of it for the others.  `kvmprof show` names the other thread.
@@ -44,6 +51,7 @@
 #include "harness.h"
 #include "inject.h"
 #include "probes_e2e.h"
+#include "progstat.h"
 #include "schedstat.h"
 #include "wait.h"
 
@@ -51,6 +59,8 @@
  * budget of a period (sched_rt_runtime_us, 0.95 s by default), so that no
  * throttling lets other tasks in */
 #define BUSY_MS 300
+/* CPU time of a contended thread between two sched_yield()s */
+#define SLICE_MS 10
 
 struct child {
 	pid_t pid;
@@ -79,18 +89,29 @@ static void child_main(int cpu, int prog, int go, int ready, bool lead)
 {
 	uint64_t args[2] = { 1, 0 }; /* kvm_halt_poll_ns(grow, vcpu 0) */
 	struct sched_param rt = { .sched_priority = 1 };
+	uint64_t now, yield_at;
 	cpu_set_t set;
 	char c = 'r';
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) ||
-	    sched_setscheduler(0, SCHED_RR, &rt) || run_raw_tp(prog, args, 2) ||
-	    write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+	    sched_setscheduler(0, SCHED_FIFO, &rt) ||
+	    run_raw_tp(prog, args, 2) || write(ready, &c, 1) != 1 ||
+	    read(go, &c, 1) != 1)
 		_exit(2);
-	for (unsigned long i = 0; !*stop; i++)
-		if (lead && !(i & 0xffff) && cpu_ns() >= BUSY_MS * 1000000ull)
+	yield_at = cpu_ns() + SLICE_MS * 1000000ull;
+	for (unsigned long i = 0; !*stop; i++) {
+		if (i & 0xffff)
+			continue;
+		now = cpu_ns();
+		if (lead && now >= BUSY_MS * 1000000ull) {
 			*stop = 1;
+		} else if (now >= yield_at) {
+			sched_yield(); /* to the other of the pair, if any */
+			yield_at = cpu_ns() + SLICE_MS * 1000000ull;
+		}
+	}
 	c = 'd';
 	if (write(ready, &c, 1) != 1)
 		_exit(3);
@@ -170,14 +191,59 @@ static double stolen_by(const cJSON *vcpu, pid_t tid, pid_t want_pid)
 	return 0;
 }
 
+/*
+ * A figure differs from the kernel's: what could explain it.  Switches the
+ * programs never saw (recursion misses), the drops, and the kernel's
+ * clocks (the scheduler's per-CPU clock is filtered against the
+ * monotonic clock when sched_clock is unstable, as under emulation).
+ */
+static void explain(void)
+{
+	static const char *const want[] = { "ktime", "sched_clk", "cpu_clk",
+					    "sched_clock_stable", NULL };
+	char line[256];
+	FILE *f;
+	int rc;
+	cJSON *st;
+
+	fprintf(stderr, "--- mismatch\n");
+	progstat_print("kp_sched", stderr);
+	st = cli_json(&kpd, &rc, "status", NULL);
+	if (st) {
+		char *s = cJSON_PrintUnformatted(jget(st, "lost"));
+
+		fprintf(stderr, "kvmprofd lost: %s\n", s ? s : "-");
+		free(s);
+		cJSON_Delete(st);
+	}
+	f = fopen("/sys/kernel/debug/sched/debug", "re");
+	while (f && fgets(line, sizeof(line), f))
+		for (int i = 0; want[i]; i++)
+			if (!strncmp(line, want[i], strlen(want[i])))
+				fputs(line, stderr);
+	if (f)
+		fclose(f);
+	f = fopen("/sys/devices/system/clocksource/clocksource0/"
+		  "current_clocksource",
+		  "re");
+	if (f && fgets(line, sizeof(line), f))
+		fprintf(stderr, "clocksource %s", line);
+	if (f)
+		fclose(f);
+	fprintf(stderr, "--- end of mismatch\n");
+}
+
 static void near(const char *what, double got, double want, double rel,
 		 double abs_ns)
 {
 	double tol = want * rel + abs_ns;
+	bool ok = got >= want - tol && got <= want + tol;
 
 	fprintf(stderr, "%s: %.3f ms, expected %.3f ms (+-%.3f)\n", what,
 		got / 1e6, want / 1e6, tol / 1e6);
-	assert_true(got >= want - tol && got <= want + tol);
+	if (!ok)
+		explain();
+	assert_true(ok);
 }
 
 /* @got in [@lo, @hi], each widened by 2 % + 5 ms */

@@ -93,6 +93,26 @@ long ktrace_count(const struct ktrace *t, const char *event, pid_t tgid)
 	return unknown ? -ESRCH : n;
 }
 
+int ktrace_print(const struct ktrace *t, const char *event, FILE *out)
+{
+	char path[160], *line = NULL, want[80];
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", t->dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof(want), ": %s: ", event);
+	while (getline(&line, &cap, f) > 0)
+		if (strstr(line, "entries-in-buffer") ||
+		    (line[0] != '#' && strstr(line, want)))
+			fputs(line, out);
+	free(line);
+	fclose(f);
+	return 0;
+}
+
 void ktrace_stop(struct ktrace *t)
 {
 	if (!t->dir[0])

@@ -8,6 +8,7 @@
 #ifndef KP_TEST_KTRACE_H
 #define KP_TEST_KTRACE_H
 
+#include <stdio.h>
 #include <sys/types.h>
 
 struct ktrace {
@@ -22,6 +23,10 @@ int ktrace_start(struct ktrace *t, const char *name, const char *const *events);
  * the start; -EOVERFLOW if the buffer lost any, -ESRCH if the task group
  * of any of them was not recorded, -errno. */
 long ktrace_count(const struct ktrace *t, const char *event, pid_t tgid);
+
+/* Writes the recorded lines of @event (all tasks) to @out, after the
+ * buffer's entry counts: 0 or -errno. */
+int ktrace_print(const struct ktrace *t, const char *event, FILE *out);
 
 /* Disables and removes the instance. */
 void ktrace_stop(struct ktrace *t);

@@ -47,23 +47,42 @@ static char proc_state(pid_t pid)
 	return p && p[1] && p[2] ? p[2] : '?';
 }
 
-/* The kernel tells the wait channel of dequeued sleepers only, "0"
- * otherwise. */
-bool task_blocked(pid_t pid)
+/* The first line of /proc/@pid/@file into @buf; false if unreadable. */
+static bool proc_line(pid_t pid, const char *file, char *buf, size_t len)
 {
-	char path[64], buf[128] = "";
+	char path[64];
 	FILE *f;
+	bool ok;
 
-	if (proc_state(pid) != 'S')
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	f = fopen(path, "r");
 	if (!f)
 		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
+	ok = fgets(buf, (int)len, f) != NULL;
 	fclose(f);
-	return buf[0] && strcmp(buf, "0");
+	return ok;
+}
+
+/*
+ * The kernel tells the wait channel of dequeued sleepers only, "0"
+ * otherwise.  But a task is dequeued before its switch out (and the
+ * sched_switch tracepoint, where kvmprofd accounts its run) is done, a
+ * moment that a host may stretch into tens of ms under emulation; its
+ * current system call is read (/proc/PID/syscall) only once it is off its
+ * CPU (wait_task_inactive()), "running" before.
+ */
+bool task_blocked(pid_t pid)
+{
+	char buf[256] = "";
+
+	if (proc_state(pid) != 'S')
+		return false;
+	if (!proc_line(pid, "wchan", buf, sizeof(buf)) || !buf[0] ||
+	    !strcmp(buf, "0"))
+		return false;
+	if (!proc_line(pid, "syscall", buf, sizeof(buf)))
+		return errno == ENOENT; /* a kernel without it */
+	return strncmp(buf, "running", 7) != 0;
 }
 
 /*

@@ -12,9 +12,10 @@
 int schedstat(pid_t pid, uint64_t *ret_run, uint64_t *ret_delay);
 
 /*
- * @pid sleeps and is off its run queue: its kernel run time is final (it
- * is brought up to date when the task is dequeued, while /proc shows "S"
- * as soon as the task starts to block).
+ * @pid sleeps, off its run queue and off its CPU: its kernel run time is
+ * final (it is brought up to date when the task is dequeued, while /proc
+ * shows "S" as soon as the task starts to block), and so is what the
+ * sched_switch tracepoint saw of it (it fires after the dequeue).
  */
 bool task_blocked(pid_t pid);
 
