@@ -41,11 +41,18 @@ uint64_t spe_hist_quantile(const struct spe_hist *h, double q);
  * counter and forgets those left at zero (the "reverse purge" of Apache
  * DataSketches' frequent-items sketch).  After N items, every key's
  * estimate c (its counter plus the sum of all purges) and error err
- * satisfy c - err <= true count <= c, with err <= N / K; every key whose
- * true count exceeds N / K is present.  Until the first purge (at most 2K
- * distinct keys seen) the counts are exact (err 0).  An item is one hash
- * probe; a purge (amortised over at least K new keys) sorts nothing.
- * Memory fixed at init: 4K..8K slots of 16 bytes and 2K words.
+ * satisfy c - err <= true count <= c, with err <= 2N / K; every key whose
+ * true count exceeds err is present.  Until the first purge (at most 2K
+ * distinct keys seen) the counts are exact (err 0).  After it, a
+ * doorkeeper (TinyLFU's: one bit per hash, cleared at each purge) keeps
+ * a long tail of keys out of the table: a key not held enters at its
+ * second item since the last purge, its first only noted.  That costs a
+ * key at most one item per purge, which each purge adds to the error (a
+ * purge subtracts at least 1, so at most N / K more), and spares the
+ * table the churn of keys seen once, which the next purge would drop.
+ * An item is one bit test or one hash probe; a purge (amortised over at
+ * least K new keys) sorts nothing.  Memory fixed at init: 4K..8K slots of
+ * 16 bytes, 2K words and 8 bits a slot.
  */
 struct spe_topk_entry {
 	uint64_t key;
@@ -68,6 +75,9 @@ struct spe_topk {
 	uint32_t hmask;
 	uint32_t max_n;	   /* 2K */
 	uint64_t *scratch; /* 2K words for purges */
+	uint64_t *door;	   /* doorkeeper bits, by a hash's top bits */
+	uint32_t door_shift; /* 32 - log2(bits) */
+	bool door_on;	     /* after the first purge */
 };
 
 #define SPE_TOPK_MAX		(1u << 20)

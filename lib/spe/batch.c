@@ -18,13 +18,13 @@
  * is no branch on the record's kind, only on rare values (latencies from
  * LAT_DIRECT up, data sources from 16 up, events from bit 32 on); the
  * per-record scalars are summed in registers and stored once.  The top-K
- * keys go to @keys; with @pcs, each PC's hash slot to @slot, its probe
- * started (the counts hide its cache miss).
+ * keys go to @keys; with @pcs, each PC's hash to @hv, its probe started
+ * (the counts hide its cache miss).
  */
 static inline __attribute__((always_inline)) void
 batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 	     const struct spe_record *r, size_t n, struct spe_topk_keys *keys,
-	     uint32_t *slot, const struct spe_topk *pcs)
+	     uint32_t *hv, const struct spe_topk *pcs)
 {
 	uint64_t ev_recs = 0, ds_recs = 0, ts_recs = 0, no_ctx = 0;
 	uint64_t ts_lo = UINT64_MAX, ts_hi = 0;
@@ -43,8 +43,8 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 		keys[i].ctx = r->ctx[SPE_CTX_EL1];
 		keys[i].has = has_pc | has_ctx << 1;
 		if (pcs) {
-			slot[i] = key_hash(key) & pcs->hmask;
-			__builtin_prefetch(&pcs->hash[slot[i]]);
+			hv[i] = key_hash(key);
+			__builtin_prefetch(&pcs->hash[hv[i] & pcs->hmask]);
 		}
 		a->elns[has_pc ? spe_addr_el(pc) << 1 | spe_addr_ns(pc) : 8]++;
 		a->op[f & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :
@@ -82,36 +82,47 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 }
 
 /*
- * The PCs of @keys[0..n) with bit 0 of has into @t, their hash slots in
- * @slot, in order: the probe loop with the table in registers, @t's
- * total stored once.
+ * The PCs of @keys[0..n) with bit 0 of has into @t, their hashes in @hv,
+ * in order: the probe loop with the table in registers, @t's total
+ * stored once.
  */
 static inline void topk_add_pcs(struct spe_topk *t,
 				const struct spe_topk_keys *keys,
-				const uint32_t *slot, size_t n)
+				const uint32_t *hv, size_t n)
 {
 	struct spe_topk_slot *h = t->hash;
-	const uint32_t mask = t->hmask;
+	uint64_t *const door = t->door;
+	const uint32_t mask = t->hmask, dshift = t->door_shift;
+	bool door_on = t->door_on;
 	uint64_t total = 0;
 	uint32_t held = t->n;
 
 	for (size_t i = 0; i < n; i++) {
 		const uint64_t key = keys[i].pc;
-		uint32_t s = slot[i];
+		const uint32_t b = hv[i] >> dshift;
+		const uint64_t bit = 1ull << (b & 63), w = door[b >> 6];
+		uint32_t s = hv[i] & mask;
 		bool fresh;
 
 		if (!(keys[i].has & 1))
 			continue;
 		total++;
+		/* as topk_add_at(): a first item since the purge is noted */
+		if (door_on && !(w & bit)) {
+			door[b >> 6] = w | bit;
+			continue;
+		}
 		while (h[s].count && h[s].key != key)
 			s = (s + 1) & mask;
-		/* as topk_add_at(): no branch on a new key */
+		/* no branch on a new key */
 		fresh = !h[s].count;
 		if (__builtin_expect(held + fresh > t->max_n, 0)) {
 			t->n = held;
 			spe_topk_purge(t);
 			held = t->n;
-			s = find_slot_at(t, key, slot[i]) - h;
+			door_on = true;
+			s = find_slot_at(t, key, hv[i] & mask) - h;
+			door_seen(t, hv[i]);
 		}
 		h[s].key = key;
 		h[s].count++;
@@ -195,26 +206,26 @@ void spe_profile_add_batch_keys(struct spe_profile *p,
 }
 
 void spe_profile_topk_adds(struct spe_profile *p,
-			   const struct spe_topk_keys *keys,
-			   const uint32_t *slot, size_t n)
+			   const struct spe_topk_keys *keys, const uint32_t *hv,
+			   size_t n)
 {
-	topk_add_pcs(&p->pcs, keys, slot, n);
+	topk_add_pcs(&p->pcs, keys, hv, n);
 	topk_add_ctxs(&p->ctx, keys, n);
 }
 
 void spe_profile_add_keys(struct spe_profile *p,
 			  const struct spe_topk_keys *keys, size_t n)
 {
-	uint32_t slot[BATCH];
+	uint32_t hv[BATCH];
 
 	while (n) {
 		size_t k = n < BATCH ? n : BATCH;
 
 		for (size_t i = 0; i < k; i++) {
-			slot[i] = key_hash(keys[i].pc) & p->pcs.hmask;
-			__builtin_prefetch(&p->pcs.hash[slot[i]]);
+			hv[i] = key_hash(keys[i].pc);
+			__builtin_prefetch(&p->pcs.hash[hv[i] & p->pcs.hmask]);
 		}
-		topk_add_pcs(&p->pcs, keys, slot, k);
+		topk_add_pcs(&p->pcs, keys, hv, k);
 		topk_add_ctxs(&p->ctx, keys, k);
 		keys += k;
 		n -= k;
@@ -225,7 +236,7 @@ void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 			   size_t n)
 {
 	struct spe_topk_keys keys[BATCH];
-	uint32_t slot[BATCH];
+	uint32_t hv[BATCH];
 
 	if (!p->acc) {
 		for (size_t i = 0; i < n; i++)
@@ -237,8 +248,8 @@ void spe_profile_add_batch(struct spe_profile *p, const struct spe_record *r,
 		size_t k = n < BATCH ? n : BATCH;
 
 		/* the counts first: the top-K probes' misses overlap them */
-		batch_counts(p, p->acc, r, k, keys, slot, &p->pcs);
-		topk_add_pcs(&p->pcs, keys, slot, k);
+		batch_counts(p, p->acc, r, k, keys, hv, &p->pcs);
+		topk_add_pcs(&p->pcs, keys, hv, k);
 		topk_add_ctxs(&p->ctx, keys, k);
 		r += k;
 		n -= k;

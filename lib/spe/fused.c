@@ -40,13 +40,13 @@ static inline uint32_t load_le16(const uint8_t *p)
  * Up to @n records from @p (FAST_AVAIL bytes readable at each), for as
  * long as templates match: the table counts into @a (rare values into
  * @pr), the top-K keys into @keys; with @pcs (the top-K adds on this
- * thread), the PC hash slots into @slot, their probes started; how many
+ * thread), the PC hashes into @hv, their probes started; how many
  * of them end with a Timestamp into *@ret_nts.  Returns how many matched.
  */
 static inline __attribute__((always_inline)) size_t
 fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 	    struct spe_profile *pr, struct spe_profile_acc *a,
-	    struct spe_topk_keys *keys, uint32_t *slot,
+	    struct spe_topk_keys *keys, uint32_t *hv,
 	    const struct spe_topk *pcs, uint64_t *ret_nts)
 {
 	uint64_t ev_recs = 0, ds_recs = 0, ts_recs = 0, no_ctx = 0;
@@ -75,8 +75,8 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 		keys[i].ctx = (uint32_t)spe_load_le64(p + pl->ctx_src);
 		keys[i].has = pl->has & (SPE_TP_PC | SPE_TP_CTX);
 		if (pcs) {
-			slot[i] = key_hash(key) & pcs->hmask;
-			__builtin_prefetch(&pcs->hash[slot[i]]);
+			hv[i] = key_hash(key);
+			__builtin_prefetch(&pcs->hash[hv[i] & pcs->hmask]);
 		}
 		a->elns[pl->has & SPE_TP_PC ?
 				spe_addr_el(pc) << 1 | spe_addr_ns(pc) :
@@ -132,7 +132,7 @@ const uint8_t *spe_fast_sink(struct spe_dec *d, struct spe_out *o,
 	const size_t len = f->tpl_len;
 	struct spe_profile *pr = s->p;
 	struct spe_topk_keys keys[BATCH];
-	uint32_t slot[BATCH];
+	uint32_t hv[BATCH];
 
 	if (end - p < FAST_AVAIL || !tpl_match(tpl_lookup(f, p), p))
 		return p;
@@ -152,10 +152,10 @@ const uint8_t *spe_fast_sink(struct spe_dec *d, struct spe_out *o,
 		if (s->by_el)
 			memcpy(elns, pr->acc->elns, sizeof(elns));
 		if (s->q)
-			n = fused_block(f, p, len, k, pr, pr->acc, keys, slot,
+			n = fused_block(f, p, len, k, pr, pr->acc, keys, hv,
 					NULL, &nts);
 		else
-			n = fused_block(f, p, len, k, pr, pr->acc, keys, slot,
+			n = fused_block(f, p, len, k, pr, pr->acc, keys, hv,
 					&pr->pcs, &nts);
 		pr->acc->n -= k - n;
 		if (s->by_el)
@@ -169,7 +169,7 @@ const uint8_t *spe_fast_sink(struct spe_dec *d, struct spe_out *o,
 		if (s->q)
 			spe_pipe_add_keys(s->q, pr, keys, n);
 		else
-			spe_profile_topk_adds(pr, keys, slot, n);
+			spe_profile_topk_adds(pr, keys, hv, n);
 		p += n * len;
 		if (n < k)
 			break;

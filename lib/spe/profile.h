@@ -44,7 +44,7 @@ static inline void hist_add(struct spe_hist *h, uint64_t v)
 #define LAT_DIRECT 1024
 /* Events bytes counted by value: all 8. */
 #define EV_BYTES 8
-/* Records per block of a batch (top-K keys and slots on the stack). */
+/* Records per block of a batch (top-K keys and hashes on the stack). */
 #define BATCH 64
 /* A sync before the 32-bit counts could overflow. */
 #define ACC_MAX (1u << 31)
@@ -106,10 +106,10 @@ static inline void acc_reserve(struct spe_profile *p, size_t n)
 	p->acc->n += n;
 }
 
-/* The top-K adds of @keys[0..n), their PCs' hash slots in @slot (batch.c). */
+/* The top-K adds of @keys[0..n), their PCs' hashes in @hv (batch.c). */
 void spe_profile_topk_adds(struct spe_profile *p,
-			   const struct spe_topk_keys *keys,
-			   const uint32_t *slot, size_t n);
+			   const struct spe_topk_keys *keys, const uint32_t *hv,
+			   size_t n);
 /* The same on the pipe's helper thread (pipe.c). */
 void spe_pipe_add_keys(struct spe_pipe *q, struct spe_profile *p,
 		       const struct spe_topk_keys *keys, size_t n);

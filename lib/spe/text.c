@@ -246,9 +246,10 @@ static int json_top(FILE *f, const char *name, const struct spe_topk *t,
 	if (!e)
 		return -ENOMEM;
 	n = spe_topk_sorted(t, e, ntop);
-	fprintf(f, "\"%s\":{\"total\":%" PRIu64 ",\"k\":%u,\"error_bound\":%"
-		PRIu64 ",\"entries\":[", name, t->total, t->cap,
-		t->cap ? t->total / t->cap : 0);
+	fprintf(f,
+		"\"%s\":{\"total\":%" PRIu64
+		",\"k\":%u,\"error_bound\":%" PRIu64 ",\"entries\":[",
+		name, t->total, t->cap, t->cap ? 2 * t->total / t->cap : 0);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t off;
 		const char *sym = addr ? spe_symtab_lookup(syms, e[i].key,

@@ -13,7 +13,7 @@
 
 int spe_topk_init(struct spe_topk *t, uint32_t k)
 {
-	uint32_t hcap = 4;
+	uint32_t hcap = 4, dbits = 64;
 
 	memset(t, 0, sizeof(*t));
 	if (!k || k > SPE_TOPK_MAX)
@@ -21,16 +21,22 @@ int spe_topk_init(struct spe_topk *t, uint32_t k)
 	/* 2K counters in 4K..8K slots: probes stay short */
 	while (hcap < 4 * k)
 		hcap <<= 1;
+	/* 8 doorkeeper bits a slot: with up to 2K keys held and a purge's
+	 * worth of first items noted, a tenth or so of the bits are set */
+	while (dbits < 8 * hcap)
+		dbits <<= 1;
 	t->hash = calloc(hcap, sizeof(*t->hash));
 	/* 2 spare words: purges store a pair before deciding to keep it */
 	t->scratch = malloc((2 * (size_t)k + 2) * sizeof(*t->scratch));
-	if (!t->hash || !t->scratch) {
+	t->door = calloc(dbits / 64, sizeof(*t->door));
+	if (!t->hash || !t->scratch || !t->door) {
 		spe_topk_free(t);
 		return -ENOMEM;
 	}
 	t->cap = k;
 	t->max_n = 2 * k;
 	t->hmask = hcap - 1;
+	t->door_shift = 32 - __builtin_ctz(dbits);
 	return 0;
 }
 
@@ -38,7 +44,13 @@ void spe_topk_free(struct spe_topk *t)
 {
 	free(t->hash);
 	free(t->scratch);
+	free(t->door);
 	memset(t, 0, sizeof(*t));
+}
+
+static size_t door_bytes(const struct spe_topk *t)
+{
+	return (((size_t)1 << (32 - t->door_shift)) / 64) * sizeof(*t->door);
 }
 
 void spe_topk_clear(struct spe_topk *t)
@@ -46,8 +58,11 @@ void spe_topk_clear(struct spe_topk *t)
 	t->n = 0;
 	t->total = 0;
 	t->offset = 0;
+	t->door_on = false;
 	if (t->hash)
 		memset(t->hash, 0, (t->hmask + 1) * sizeof(*t->hash));
+	if (t->door)
+		memset(t->door, 0, door_bytes(t));
 }
 
 static void swap_u64(uint64_t *a, uint64_t *b)
@@ -87,7 +102,9 @@ static uint64_t select_nth(uint64_t *v, long n, long k)
  * All 2K counters in use: subtract their median m from every counter and
  * forget those left at zero (at least half of them).  At least K counters
  * held m or more, so a purge cancels at least m * K of the N items seen;
- * the sum of the purges (t->offset) is therefore at most N / K.
+ * the sum of the purges is therefore at most N / K.  Each purge clears
+ * the doorkeeper, which may then hold back one item of any key until the
+ * next: t->offset adds m + 1, at most 2N / K in all.
  */
 #define PURGE_SMALL 8
 
@@ -118,7 +135,7 @@ void spe_topk_purge(struct spe_topk *t)
 				t->scratch[n++] = h[s].count;
 		m = select_nth(t->scratch, n, n / 2);
 	}
-	t->offset += m;
+	t->offset += m + 1;
 	/* survivors (count > m, fewer than half) go to scratch as pairs,
 	 * each slot's stored and kept only if it survives */
 	n = 0;
@@ -131,11 +148,16 @@ void spe_topk_purge(struct spe_topk *t)
 		/* emptied as it is read: no second pass to clear the table */
 		t->hash[s].count = 0;
 	}
+	memset(t->door, 0, door_bytes(t));
+	t->door_on = true;
 	for (uint32_t i = 0; i < n; i += 2) {
-		struct spe_topk_slot *sl = find_slot(t, t->scratch[i]);
+		const uint32_t hv = key_hash(t->scratch[i]);
+		struct spe_topk_slot *sl =
+			find_slot_at(t, t->scratch[i], hv & t->hmask);
 
 		sl->key = t->scratch[i];
 		sl->count = t->scratch[i + 1];
+		door_seen(t, hv);
 	}
 	t->n = n / 2;
 }
@@ -145,10 +167,15 @@ void spe_topk_add(struct spe_topk *t, uint64_t key)
 	topk_add(t, key);
 }
 
-/* @w items of @key at once (a purge's argument holds for weights too). */
+/*
+ * @w items of @key at once (a purge's argument holds for weights too), all
+ * counted: the doorkeeper holds back single items, not another sketch's
+ * counters.
+ */
 static void topk_add_n(struct spe_topk *t, uint64_t key, uint64_t w)
 {
-	struct spe_topk_slot *sl = find_slot(t, key);
+	const uint32_t hv = key_hash(key);
+	struct spe_topk_slot *sl = find_slot_at(t, key, hv & t->hmask);
 
 	if (!w)
 		return;
@@ -159,11 +186,12 @@ static void topk_add_n(struct spe_topk *t, uint64_t key, uint64_t w)
 	}
 	if (t->n == t->max_n) {
 		spe_topk_purge(t);
-		sl = find_slot(t, key);
+		sl = find_slot_at(t, key, hv & t->hmask);
 	}
 	sl->key = key;
 	sl->count = w;
 	t->n++;
+	door_seen(t, hv);
 }
 
 /*

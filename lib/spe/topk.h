@@ -26,27 +26,42 @@ static inline struct spe_topk_slot *find_slot_at(const struct spe_topk *t,
 	return &t->hash[s];
 }
 
-static inline struct spe_topk_slot *find_slot(const struct spe_topk *t,
-					      uint64_t key)
+/*
+ * Whether the doorkeeper bit of hash @h was set since the last purge;
+ * sets it.  Every key in the table has its bit set: an item of a key
+ * whose bit is clear is the key's first since the purge, and not held.
+ */
+static inline bool door_seen(struct spe_topk *t, uint32_t h)
 {
-	return find_slot_at(t, key, key_hash(key) & t->hmask);
+	const uint32_t b = h >> t->door_shift;
+	uint64_t *w = &t->door[b >> 6];
+	const uint64_t bit = 1ull << (b & 63);
+	const bool seen = *w & bit;
+
+	*w |= bit;
+	return seen;
 }
 
 /*
- * Adds @key, whose hash slot is @s (purges keep the table's size).  No
+ * Adds @key, whose hash is @h (purges keep the table's size).  No
  * branch on whether the key is new (as likely as not with a long tail of
  * keys): a new key's slot is empty, so writing the key and adding 1 to
  * the count does both cases; only a full table (a purge first) branches.
  */
-static inline void topk_add_at(struct spe_topk *t, uint64_t key, uint32_t s)
+static inline void topk_add_at(struct spe_topk *t, uint64_t key, uint32_t h)
 {
-	struct spe_topk_slot *sl = find_slot_at(t, key, s);
-	const bool fresh = !sl->count;
+	struct spe_topk_slot *sl;
+	bool fresh;
 
 	t->total++;
+	if (t->door_on && !door_seen(t, h))
+		return;
+	sl = find_slot_at(t, key, h & t->hmask);
+	fresh = !sl->count;
 	if (__builtin_expect(t->n + fresh > t->max_n, 0)) {
 		spe_topk_purge(t);
-		sl = find_slot_at(t, key, s);
+		sl = find_slot_at(t, key, h & t->hmask);
+		door_seen(t, h);
 	}
 	sl->key = key;
 	sl->count++;
@@ -55,13 +70,7 @@ static inline void topk_add_at(struct spe_topk *t, uint64_t key, uint32_t s)
 
 static inline void topk_add(struct spe_topk *t, uint64_t key)
 {
-	topk_add_at(t, key, key_hash(key) & t->hmask);
-}
-
-/* Starts loading the slot of @key (a batch hides the cache misses). */
-static inline void topk_prefetch(const struct spe_topk *t, uint64_t key)
-{
-	__builtin_prefetch(&t->hash[key_hash(key) & t->hmask]);
+	topk_add_at(t, key, key_hash(key));
 }
 
 #endif
