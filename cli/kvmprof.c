@@ -37,6 +37,8 @@ int cli_api_get(struct cli_ctx *ctx, const char *path, cJSON **ret)
 	case -ECONNREFUSED:
 		return cli_err(ctx, r, "kvmprofd is not running (no daemon on "
 			       "%s)", ctx->socket);
+	case -ELIBACC:
+		return cli_err(ctx, r, "%s", kp_api_load_error());
 	case -EACCES:
 	case -EPERM:
 		return cli_err(ctx, r, "permission denied on %s (root or group "

@@ -476,7 +476,9 @@ fail:
 	else
 		kp_spefile_abort(&w);
 out:
-	return cli_err(ctx, r, "record: %s", r == -EIO ?
-		       "writing the recording or reading from kvmprofd failed" :
-		       strerror(-r));
+	return cli_err(ctx, r, "record: %s",
+		       r == -EIO     ? "writing the recording or reading from "
+				       "kvmprofd failed" :
+		       r == -ELIBACC ? kp_api_load_error() :
+				       strerror(-r));
 }

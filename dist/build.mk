@@ -6,6 +6,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
+# kvmprof looks for kvmprof-client.so in ../lib/kvmprof from its own binary
+PKGLIBDIR ?= $(PREFIX)/lib/kvmprof
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
@@ -37,14 +39,17 @@ update-docs: $(O)/kvmprofd
 	$(Q)O=$(O) scripts/update-docs.sh
 
 .PHONY: install uninstall
-install: $(O)/kvmprofd $(O)/kvmprof $(DIST_UNIT)
+install: $(O)/kvmprofd $(O)/kvmprof $(O)/kvmprof-client.so $(DIST_UNIT)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(PKGLIBDIR) \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/kvmprof $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(KVMPROF_DATADIR)/grafana \
 		$(DESTDIR)$(KVMPROF_DATADIR)/prometheus
 	$(Q)$(INSTALL) -m 0755 $(O)/kvmprof $(DESTDIR)$(BINDIR)/kvmprof
+	$(Q)$(INSTALL) -m 0644 $(O)/kvmprof-client.so \
+		$(DESTDIR)$(PKGLIBDIR)/kvmprof-client.so
 	$(Q)$(INSTALL) -m 0755 $(O)/kvmprofd $(DESTDIR)$(SBINDIR)/kvmprofd
 	$(Q)$(INSTALL) -m 0644 $(DIST_UNIT) $(DESTDIR)$(UNITDIR)/kvmprofd.service
 	$(Q)$(INSTALL) -m 0644 dist/sysusers/kvmprof.conf \
@@ -80,6 +85,7 @@ install: $(O)/kvmprofd $(O)/kvmprof $(DIST_UNIT)
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/kvmprof $(DESTDIR)$(SBINDIR)/kvmprofd \
+		$(DESTDIR)$(PKGLIBDIR)/kvmprof-client.so \
 		$(DESTDIR)$(UNITDIR)/kvmprofd.service \
 		$(DESTDIR)$(SYSUSERSDIR)/kvmprof.conf \
 		$(DESTDIR)$(MANDIR)/man1/kvmprof.1 \

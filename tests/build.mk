@@ -40,7 +40,7 @@ TEST_BINS += $(O)/tests/test_probes
 # End-to-end tests: release-built daemon/CLI/guest, sanitized test program,
 # over the shared test code of tests/lib/ (also linked by the bench).
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
-	lib/client.c
+	$(KP_CLIENT_SRCS)
 E2E_TESTS := generic spe spe_pprof counters apf api kvmstats attrib qemu top steal
 # The probes driven through BPF_PROG_TEST_RUN (tests/lib/probes_e2e.c).
 E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \

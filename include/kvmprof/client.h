@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Client of kvmprofd's HTTP/JSON API on a Unix socket (libcurl). */
+/*
+ * Client of kvmprofd's HTTP/JSON API on a Unix socket.  The transport,
+ * kp_api_get_raw(), is libcurl's (lib/client_curl.c), linked directly or,
+ * in kvmprof, loaded from kvmprof-client.so at the first request
+ * (cli/client_dl.c).
+ */
 #ifndef KVMPROF_CLIENT_H
 #define KVMPROF_CLIENT_H
 
@@ -16,7 +21,8 @@
  * 0 with the parsed body in *ret_json and the HTTP status in *ret_status
  * (the caller checks it; error bodies are JSON too).  On failure returns
  * -errno: -ENOENT/-ECONNREFUSED (no daemon), -EACCES (socket permissions),
- * -EBADMSG (not JSON), -EIO (transport), -EFBIG (body over the limit).
+ * -EBADMSG (not JSON), -EIO (transport), -EFBIG (body over the limit),
+ * -ELIBACC (kvmprof: its transport could not be loaded).
  */
 int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
 	       long *ret_status);
@@ -31,6 +37,12 @@ int kp_api_get(const char *socket, const char *path, cJSON **ret_json,
 int kp_api_get_raw(const char *socket, const char *path, uint8_t **ret_buf,
 		   size_t *ret_len, long *ret_status, const char *const *hdrs,
 		   char (*ret_vals)[KP_HDR_VAL_MAX], size_t nhdrs);
+
+/*
+ * kvmprof only: why kvmprof-client.so could not be loaded, after a request
+ * failed with -ELIBACC.
+ */
+const char *kp_api_load_error(void);
 
 /* Percent-encode @s for a path segment into @buf; -ENAMETOOLONG if it does
  * not fit. */

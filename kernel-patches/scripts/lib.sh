@@ -275,17 +275,21 @@ build_kvmprof() {
 }
 
 # install_kvmprof <root> <build directory>: kvmprofd in /usr/sbin, kvmprof in
-# /usr/bin (stripped), the shared libraries they need (the closure of their
+# /usr/bin and its API transport in /usr/lib/kvmprof (stripped; as `make
+# install` puts them), the shared libraries they need (the closure of their
 # DT_NEEDED entries, from Debian's arm64 multiarch packages) at the same
 # paths as on Debian, the dynamic loader, and the user and group kvmprof that
 # `make install` creates.
 install_kvmprof() {
 	local root=$1 build=$2 f lib p
 	local -A seen=()
-	local queue=("$build/kvmprofd" "$build/kvmprof")
-	mkdir -p "$root/usr/sbin" "$root/usr/bin" "$root/etc" "$root/lib"
+	local queue=("$build/kvmprofd" "$build/kvmprof" "$build/kvmprof-client.so")
+	mkdir -p "$root/usr/sbin" "$root/usr/bin" "$root/usr/lib/kvmprof" \
+		"$root/etc" "$root/lib"
 	${CROSS}strip -o "$root/usr/sbin/kvmprofd" "$build/kvmprofd"
 	${CROSS}strip -o "$root/usr/bin/kvmprof" "$build/kvmprof"
+	${CROSS}strip -o "$root/usr/lib/kvmprof/kvmprof-client.so" \
+		"$build/kvmprof-client.so"
 	while [ ${#queue[@]} -gt 0 ]; do
 		f=${queue[0]}
 		queue=("${queue[@]:1}")

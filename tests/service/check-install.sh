@@ -14,7 +14,8 @@ fail() { echo "check-install: $*" >&2; exit 1; }
 
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$here" O="$O" install DESTDIR="$dest" PREFIX=/usr >/dev/null ||
 	fail "make install failed"
-for f in usr/sbin/kvmprofd usr/bin/kvmprof usr/lib/systemd/system/kvmprofd.service \
+for f in usr/sbin/kvmprofd usr/bin/kvmprof usr/lib/kvmprof/kvmprof-client.so \
+	usr/lib/systemd/system/kvmprofd.service \
 	usr/lib/sysusers.d/kvmprof.conf etc/kvmprof/kvmprofd.conf \
 	usr/share/man/man1/kvmprof.1 usr/share/man/man5/kvmprofd.conf.5 \
 	usr/share/man/man8/kvmprofd.8 usr/share/bash-completion/completions/kvmprof \
@@ -25,6 +26,20 @@ for f in usr/sbin/kvmprofd usr/bin/kvmprof usr/lib/systemd/system/kvmprofd.servi
 	[[ -f $dest/$f ]] || fail "$f not installed"
 done
 [[ -x $dest/usr/sbin/kvmprofd && -x $dest/usr/bin/kvmprof ]] || fail "binaries not executable"
+# the installed kvmprof loads its API transport from ../lib/kvmprof at the
+# first request (the plugin's own error for a missing socket says so), and
+# only then: an offline command does not load libcurl
+kp=$dest/usr/bin/kvmprof
+out=$("$kp" --socket "$dest/none.sock" vms 2>&1) && fail "vms without a daemon succeeded"
+[[ $out == *"kvmprofd is not running"* ]] || fail "installed kvmprof, no daemon: $out"
+LD_DEBUG=libs "$kp" --socket "$dest/none.sock" vms 2>&1 | grep -q 'calling init: .*/libcurl\.so' ||
+	fail "the API request did not load libcurl"
+LD_DEBUG=libs "$kp" --version 2>&1 | grep -q 'libcurl' && fail "kvmprof --version loads libcurl"
+mv "$dest/usr/lib/kvmprof/kvmprof-client.so" "$dest/client.so"
+out=$("$kp" --socket "$dest/none.sock" vms 2>&1) && fail "vms without the transport succeeded"
+[[ $out == *"cannot load kvmprof's API client"*"lib/kvmprof"* ]] ||
+	fail "installed kvmprof, no transport: $out"
+mv "$dest/client.so" "$dest/usr/lib/kvmprof/kvmprof-client.so"
 unit=$dest/usr/lib/systemd/system/kvmprofd.service
 grep -qx 'ExecStart=/usr/sbin/kvmprofd --config /etc/kvmprof/kvmprofd.conf' "$unit" ||
 	fail "ExecStart does not name the installed paths"
