@@ -3,7 +3,7 @@ BENCH_BINS += bench/kvm_overhead.sh
 
 # SPE capture path end to end (release build: the bench measures speed).
 SPE_CAPTURE_BENCH_SRCS := bench/spe_capture_bench.c tests/lib/harness.c \
-	tests/lib/wait.c tests/lib/inject.c $(KP_CLIENT_SRCS) lib/json.c \
+	tests/lib/wait.c $(TEST_INJECT_SRCS) $(KP_CLIENT_SRCS) lib/json.c \
 	$(SPEGEN_SRCS) \
 	$(SPE_SRCS)
 $(call obj,bench/spe_capture_bench.c tests/lib/harness.c tests/lib/inject.c): \
@@ -17,7 +17,7 @@ BENCH_BINS += $(O)/bench/spe_capture_bench
 
 # kvmprofd's scheduler programs per host context switch (sched_bench.c).
 SCHED_BENCH_SRCS := bench/sched_bench.c tests/lib/harness.c tests/lib/wait.c \
-	tests/lib/inject.c $(KP_CLIENT_SRCS) lib/json.c
+	$(TEST_INJECT_SRCS) $(KP_CLIENT_SRCS) lib/json.c
 $(call obj,bench/sched_bench.c): CFLAGS_ALL += -Itests/lib
 $(O)/bench/sched_bench: $(call obj,$(SCHED_BENCH_SRCS)) | $(BINS)
 	$(call msg,LD,$@)
@@ -85,7 +85,7 @@ BENCH_BINS += $(O)/bench/vms_scale_bench
 
 # The API under load and abuse for a while (a real kvmprofd).
 API_SOAK_BENCH_SRCS := bench/api_soak_bench.c tests/lib/harness.c \
-	tests/lib/wait.c tests/lib/inject.c $(KP_CLIENT_SRCS) lib/json.c
+	tests/lib/wait.c $(TEST_INJECT_SRCS) $(KP_CLIENT_SRCS) lib/json.c
 $(call obj,bench/api_soak_bench.c): CFLAGS_ALL += -Itests/lib
 $(O)/bench/api_soak_bench: $(call obj,$(API_SOAK_BENCH_SRCS)) | $(BINS)
 	$(call msg,LD,$@)

@@ -42,15 +42,17 @@ TEST_BINS += $(O)/tests/test_probes
 E2E_HARNESS := tests/lib/e2e.c tests/lib/harness.c tests/lib/wait.c lib/json.c \
 	$(KP_CLIENT_SRCS)
 E2E_TESTS := generic spe spe_pprof counters apf api kvmstats attrib qemu top steal
+# BPF programs found and run by the tests (inject.c walks them with
+# progstat.c's for_each_prog()).
+TEST_INJECT_SRCS := tests/lib/inject.c tests/lib/progstat.c
 # The probes driven through BPF_PROG_TEST_RUN (tests/lib/probes_e2e.c).
-E2E_EXTRA_spe := tests/lib/probes_e2e.c tests/lib/inject.c \
+E2E_EXTRA_spe := tests/lib/probes_e2e.c $(TEST_INJECT_SRCS) \
 	tests/lib/spestream.c $(SPEGEN_SRCS) lib/spe/spefile.c \
 	lib/kvmnames.c $(SPE_SRCS)
 E2E_EXTRA_spe_pprof := $(E2E_EXTRA_spe)
-E2E_EXTRA_counters := tests/lib/probes_e2e.c tests/lib/inject.c lib/kvmnames.c
+E2E_EXTRA_counters := tests/lib/probes_e2e.c $(TEST_INJECT_SRCS) lib/kvmnames.c
 E2E_EXTRA_apf := tests/lib/ktrace.c tests/lib/progstat.c
-E2E_EXTRA_steal := tests/lib/probes_e2e.c tests/lib/inject.c tests/lib/guest.c \
-	tests/lib/progstat.c \
+E2E_EXTRA_steal := tests/lib/probes_e2e.c $(TEST_INJECT_SRCS) tests/lib/guest.c \
 	tests/lib/schedstat.c
 E2E_EXTRA_attrib := $(E2E_EXTRA_counters)
 E2E_EXTRA_top := $(E2E_EXTRA_counters) tests/lib/schedstat.c \

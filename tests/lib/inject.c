@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "inject.h"
+#include "progstat.h"
 #include "test_kaddr.skel.h"
 
 int run_raw_tp(int prog_fd, const uint64_t *args, size_t nargs)
@@ -131,30 +132,38 @@ int find_prog(const char *name, uint32_t min_id)
 	return find_prog_of(inject_owner, name, min_id);
 }
 
+struct find_arg {
+	pid_t owner;
+	const char *name;
+	int best;
+};
+
+static bool find_want(uint32_t id, void *arg)
+{
+	const struct find_arg *a = arg;
+
+	return a->owner <= 0 || owns_prog(a->owner, id);
+}
+
+static bool find_one(uint32_t id, int fd, const struct bpf_prog_info *info,
+		     void *arg)
+{
+	struct find_arg *a = arg;
+
+	if (strncmp(info->name, a->name, sizeof(info->name) - 1))
+		return false;
+	if (a->best >= 0)
+		close(a->best);
+	a->best = fd; /* ids grow: the last is the newest */
+	return true;
+}
+
 int find_prog_of(pid_t owner, const char *name, uint32_t min_id)
 {
-	__u32 id = min_id;
-	int best = -ENOENT;
+	struct find_arg a = { .owner = owner, .name = name, .best = -ENOENT };
 
-	while (!bpf_prog_get_next_id(id, &id)) {
-		if (owner > 0 && !owns_prog(owner, id))
-			continue;
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    !strncmp(info.name, name, sizeof(info.name) - 1)) {
-			if (best >= 0)
-				close(best);
-			best = fd;	/* ids grow: the last is the newest */
-			continue;
-		}
-		close(fd);
-	}
-	return best;
+	for_each_prog(min_id, find_want, find_one, &a);
+	return a.best;
 }
 
 int inject_copy_out(struct inject *in, int prog_fd, int v, const uint8_t *bytes,

@@ -49,23 +49,32 @@ int ktrace_start(struct ktrace *t, const char *name, const char *const *events)
 	return r;
 }
 
+/* The instance's trace, and in @want (@size bytes) what marks @event's
+ * lines; NULL with errno set. */
+static FILE *trace_open(const struct ktrace *t, const char *event, char *want,
+			size_t size)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/trace", t->dir);
+	snprintf(want, size, ": %s: ", event);
+	return fopen(path, "re");
+}
+
 /*
  * Lines are "COMM-TID (TGID) [CPU] FLAGS SECONDS: EVENT: ...", after a
  * header whose "entries-in-buffer/entries-written: N/M" tells of losses.
  */
 long ktrace_count(const struct ktrace *t, const char *event, pid_t tgid)
 {
-	char path[160], *line = NULL, want[80];
+	char *line = NULL, want[80];
 	unsigned long in = 0, written = 0;
 	size_t cap = 0;
 	long n = 0, unknown = 0;
-	FILE *f;
+	FILE *f = trace_open(t, event, want, sizeof(want));
 
-	snprintf(path, sizeof(path), "%s/trace", t->dir);
-	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	snprintf(want, sizeof(want), ": %s: ", event);
 	while (getline(&line, &cap, f) > 0) {
 		char *p = strstr(line, "entries-in-buffer/entries-written: ");
 
@@ -95,15 +104,12 @@ long ktrace_count(const struct ktrace *t, const char *event, pid_t tgid)
 
 int ktrace_print(const struct ktrace *t, const char *event, FILE *out)
 {
-	char path[160], *line = NULL, want[80];
+	char *line = NULL, want[80];
 	size_t cap = 0;
-	FILE *f;
+	FILE *f = trace_open(t, event, want, sizeof(want));
 
-	snprintf(path, sizeof(path), "%s/trace", t->dir);
-	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	snprintf(want, sizeof(want), ": %s: ", event);
 	while (getline(&line, &cap, f) > 0)
 		if (strstr(line, "entries-in-buffer") ||
 		    (line[0] != '#' && strstr(line, want)))
