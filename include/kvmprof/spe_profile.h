@@ -88,8 +88,8 @@ void spe_topk_add(struct spe_topk *t, uint64_t key);
 void spe_topk_clear(struct spe_topk *t);
 /* Adds @b's counts to @a (same K); the bound holds for the union. */
 int spe_topk_merge(struct spe_topk *a, const struct spe_topk *b);
-/* Copies up to @max entries, highest count first; returns how many (0
- * also when @max < n and no memory could be had for sorting). */
+/* Copies up to @max entries, highest count first (ties: lower key
+ * first); returns how many. */
 size_t spe_topk_sorted(const struct spe_topk *t,
 		       struct spe_topk_entry *ret_entries, size_t max);
 

@@ -222,31 +222,67 @@ static int cmp_entry_desc(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/* Sifts @h[i] down the heap @h[0..n) whose root comes last in
+ * cmp_entry_desc() order. */
+static void heap_down(struct spe_topk_entry *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		struct spe_topk_entry x;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && cmp_entry_desc(&h[c + 1], &h[c]) > 0)
+			c++;
+		if (cmp_entry_desc(&h[c], &h[i]) <= 0)
+			return;
+		x = h[i];
+		h[i] = h[c];
+		h[c] = x;
+		i = c;
+	}
+}
+
+/*
+ * The first @max entries in order, kept in @ret_entries as a heap whose
+ * root is the last of them while the table is scanned (no copy of the
+ * whole table, no allocation), then sorted.
+ */
 size_t spe_topk_sorted(const struct spe_topk *t,
 		       struct spe_topk_entry *ret_entries, size_t max)
 {
-	struct spe_topk_entry *all = ret_entries;
-	size_t n = t->n < max ? t->n : max, k = 0;
+	struct spe_topk_entry *h = ret_entries;
+	size_t n = 0;
 
-	if (!n)
+	if (!max)
 		return 0;
-	/* sort in the caller's array when everything fits there */
-	if (max < t->n) {
-		all = malloc(t->n * sizeof(*all));
-		if (!all)
-			return 0;
+	for (uint32_t s = 0; s <= t->hmask; s++) {
+		const struct spe_topk_entry e = {
+			.key = t->hash[s].key,
+			.count = t->hash[s].count + t->offset,
+			.err = t->offset,
+		};
+
+		if (!t->hash[s].count)
+			continue;
+		if (n < max) {
+			/* sift up */
+			size_t i = n++;
+
+			h[i] = e;
+			while (i &&
+			       cmp_entry_desc(&h[(i - 1) / 2], &h[i]) < 0) {
+				const struct spe_topk_entry x = h[i];
+
+				h[i] = h[(i - 1) / 2];
+				h[(i - 1) / 2] = x;
+				i = (i - 1) / 2;
+			}
+		} else if (cmp_entry_desc(&e, &h[0]) < 0) {
+			h[0] = e;
+			heap_down(h, n, 0);
+		}
 	}
-	for (uint32_t s = 0; s <= t->hmask; s++)
-		if (t->hash[s].count)
-			all[k++] = (struct spe_topk_entry){
-				.key = t->hash[s].key,
-				.count = t->hash[s].count + t->offset,
-				.err = t->offset,
-			};
-	qsort(all, t->n, sizeof(*all), cmp_entry_desc);
-	if (all != ret_entries) {
-		memcpy(ret_entries, all, n * sizeof(*all));
-		free(all);
-	}
+	qsort(h, n, sizeof(*h), cmp_entry_desc);
 	return n;
 }

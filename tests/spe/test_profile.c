@@ -130,6 +130,41 @@ static void test_topk_doorkeeper(void **state)
 	spe_topk_free(&t);
 }
 
+/*
+ * The first k entries (a heap of k while the table is scanned) are the
+ * first k of all entries (the heap holds them all, then one sort), for k
+ * from 1 to all of them but one; ties in count ordered by key.
+ */
+static void test_topk_sorted_prefix(void **state)
+{
+	enum { K = 64, N = 20000 };
+	struct spe_topk_entry *all = malloc(2 * K * sizeof(*all));
+	struct spe_topk_entry *e = malloc(2 * K * sizeof(*e));
+	uint64_t rng = 11;
+	struct spe_topk t;
+	size_t n;
+
+	(void)state;
+	assert_true(all && e);
+	assert_int_equal(spe_topk_init(&t, K), 0);
+	for (int i = 0; i < N; i++)
+		spe_topk_add(&t, spegen_below(&rng, 4 * K));
+	n = spe_topk_sorted(&t, all, 2 * K);
+	assert_int_equal(n, t.n);
+	assert_true(n > 8);
+	for (size_t i = 1; i < n; i++)
+		assert_true(all[i - 1].count > all[i].count ||
+			    (all[i - 1].count == all[i].count &&
+			     all[i - 1].key < all[i].key));
+	for (size_t k = 1; k < n; k += k < 8 ? 1 : 7) {
+		assert_int_equal(spe_topk_sorted(&t, e, k), k);
+		assert_memory_equal(e, all, k * sizeof(*e));
+	}
+	spe_topk_free(&t);
+	free(all);
+	free(e);
+}
+
 /* Zipf-ish keys, many more than K: the guarantees hold for every key. */
 static void test_topk_bound(void **state)
 {
@@ -467,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_hist_buckets),
 		cmocka_unit_test(test_topk_exact_when_small),
 		cmocka_unit_test(test_topk_doorkeeper),
+		cmocka_unit_test(test_topk_sorted_prefix),
 		cmocka_unit_test(test_topk_bound),
 		cmocka_unit_test(test_profile_threads),
 		cmocka_unit_test(test_profile_counts),
