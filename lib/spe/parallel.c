@@ -220,69 +220,156 @@ static void free_part(struct part *t)
 	free(t->dec);
 }
 
+/*
+ * The second thread: its profile, the cut, then its half.  It starts
+ * before anything else is done, as a thread takes milliseconds to get
+ * running on an idle CPU of a VM (3-7 ms measured on this project's test
+ * VM): the first thread decodes meanwhile, and needs the cut only when
+ * it reaches the middle.
+ */
+struct second {
+	struct part b;
+	struct spe_profile_opts po;
+	uint64_t half; /* the middle, in stream j */
+	size_t j, n;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool known;   /* what follows is set */
+	int init_ret; /* of the second profile's init */
+	uint64_t cut; /* in stream j (its length: none) */
+	bool work;    /* b has streams to decode */
+};
+
+static void *second_main(void *arg)
+{
+	struct second *s = arg;
+	struct part *b = &s->b;
+	const struct src *sj = &b->srcs[s->j];
+	uint64_t cut = sj->len;
+	int ret;
+
+	ret = spe_profile_init(b->p, &s->po);
+	if (!ret) {
+		cut = s->half ? find_cut(sj, s->half, b->buf, b->dec) : 0;
+		b->first = s->j;
+		b->start = cut;
+		b->last = s->n - 1;
+		b->end = b->srcs[s->n - 1].len;
+		if (cut == sj->len) {
+			/* no boundary found: the whole of stream j to the
+			 * first thread */
+			b->first++;
+			b->start = 0;
+		}
+	}
+	pthread_mutex_lock(&s->mu);
+	s->init_ret = ret;
+	s->cut = cut;
+	s->work = !ret && b->first < s->n;
+	s->known = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->work)
+		part_main(b);
+	return NULL;
+}
+
+/* The first thread, its streams decoded up to @a->end of stream
+ * @a->last: the rest of that stream and the streams after it, alone. */
+static int go_on_alone(struct part *a, size_t n)
+{
+	const struct src *srcs = a->srcs;
+
+	a->ret = feed(a, &srcs[a->last], a->end, srcs[a->last].len);
+	if (!a->ret)
+		spe_dec_finish(a->dec);
+	spe_dec_stats_add(&a->st, &a->dec->stats);
+	a->first = a->last + 1;
+	a->last = n - 1;
+	a->end = srcs[n - 1].len;
+	if (!a->ret && a->first < n)
+		part_main(a);
+	return a->ret;
+}
+
 /* Decodes @srcs[0..n) into @p on two threads (falls back to one). */
 static int decode_two(struct spe_profile *p, const struct src *srcs, size_t n,
 		      struct spe_dec_stats *ret_st)
 {
-	struct spe_profile_opts po = { .midr = p->midr,
-				       .top_pcs = p->pcs.cap,
-				       .top_ctx = p->ctx.cap };
-	uint64_t total = 0, half, cut;
+	struct second s = {
+		.po = { .midr = p->midr,
+			.top_pcs = p->pcs.cap,
+			.top_ctx = p->ctx.cap },
+		.n = n,
+	};
+	uint64_t total = 0;
 	uint8_t *bufs = bufs_alloc();
 	struct spe_profile second;
-	struct part a, b;
+	struct part a, *b = &s.b;
 	pthread_t th;
 	bool ok, started = false;
-	size_t j;
 	int ret;
 
 	for (size_t i = 0; i < n; i++)
 		total += srcs[i].len;
-	half = total / 2;
-	for (j = 0; j < n && half >= srcs[j].len; j++)
-		half -= srcs[j].len;
+	s.half = total / 2;
+	for (s.j = 0; s.j < n && s.half >= srcs[s.j].len; s.j++)
+		s.half -= srcs[s.j].len;
 	ret = alloc_part(&a, p, srcs, bufs);
 	if (!ret)
-		ret = alloc_part(&b, &second, srcs,
+		ret = alloc_part(b, &second, srcs,
 				 bufs ? bufs + PAR_CHUNK : NULL);
-	if (ret || spe_profile_init(&second, &po)) {
+	if (ret) {
 		free_part(&a);
-		free_part(&b);
+		free_part(b);
 		free(bufs);
 		return -ENOMEM;
 	}
-	/* the first half: streams [0, j], stream j up to the cut */
-	cut = half ? find_cut(&srcs[j], half, a.buf, a.dec) : 0;
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	/* the first half: streams [0, j], stream j up to the middle, then
+	 * on to the cut (checked below) once the second thread knows it */
 	a.first = 0;
-	a.last = j;
-	a.end = cut;
-	b.first = j;
-	b.start = cut;
-	b.last = n - 1;
-	b.end = srcs[n - 1].len;
-	if (cut == srcs[j].len) {
-		/* no boundary found: the whole of stream j to the first */
-		b.first = ++j;
-		b.start = 0;
-	}
-	if (b.first < n && !pthread_create(&th, NULL, part_main, &b))
-		started = true;
-	if (!started) {
+	a.last = s.j;
+	a.end = s.half;
+	if (pthread_create(&th, NULL, second_main, &s)) {
 		/* one thread for everything */
+		s.init_ret = -EAGAIN;
 		a.last = n - 1;
 		a.end = srcs[n - 1].len;
+		part_main(&a);
+		ret = a.ret;
+		goto out;
 	}
-	/* stream j of the first half: a cut there is checked below */
 	part_main(&a);
+	pthread_mutex_lock(&s.mu);
+	while (!s.known)
+		pthread_cond_wait(&s.cv, &s.mu);
+	pthread_mutex_unlock(&s.mu);
+	if (!a.ret && s.work) {
+		started = true;
+		if (s.cut > a.end)
+			a.ret = feed(&a, &srcs[s.j], a.end, s.cut);
+		a.end = s.cut;
+		if (s.cut == srcs[s.j].len) {
+			/* stream j is the first thread's: as part_main() */
+			if (!a.ret)
+				spe_dec_finish(a.dec);
+			spe_dec_stats_add(&a.st, &a.dec->stats);
+		}
+	} else if (!a.ret) {
+		/* no second half (or no memory for it) */
+		go_on_alone(&a, n);
+	}
 	ret = a.ret;
 	ok = started && a.end < srcs[a.last].len;
 	ok = ok ? spe_dec_at_boundary(a.dec) : started;
+	pthread_join(th, NULL);
 	if (started) {
-		pthread_join(th, NULL);
-		ret = ret ? ret : b.ret;
+		ret = ret ? ret : b->ret;
 		/* damage in the second half's first stream: its
 		 * resynchronisation depends on what came before the cut */
-		if (b.start && b.first_resyncs)
+		if (b->start && b->first_resyncs)
 			ok = false;
 	}
 	if (!ret && ok && started) {
@@ -290,27 +377,22 @@ static int decode_two(struct spe_profile *p, const struct src *srcs, size_t n,
 			spe_dec_finish(a.dec);
 			spe_dec_stats_add(&a.st, &a.dec->stats);
 		}
-		spe_dec_stats_add(&a.st, &b.st);
-		a.st.cuts += b.start != 0;
+		spe_dec_stats_add(&a.st, &b->st);
+		a.st.cuts += b->start != 0;
 		ret = spe_profile_merge(p, &second);
 	} else if (!ret && started) {
 		/* the cut was not a boundary for us: go on alone */
-		a.ret = feed(&a, &srcs[a.last], a.end, srcs[a.last].len);
-		if (!a.ret)
-			spe_dec_finish(a.dec);
-		spe_dec_stats_add(&a.st, &a.dec->stats);
-		a.first = a.last + 1;
-		a.last = n - 1;
-		a.end = srcs[n - 1].len;
-		if (!a.ret && a.first < n)
-			part_main(&a);
-		ret = a.ret;
+		ret = go_on_alone(&a, n);
 	}
+out:
 	if (ret_st)
 		*ret_st = a.st;
-	spe_profile_free(&second);
+	if (!s.init_ret)
+		spe_profile_free(&second);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
 	free_part(&a);
-	free_part(&b);
+	free_part(b);
 	free(bufs);
 	return ret;
 }
