@@ -44,7 +44,7 @@ batch_counts(struct spe_profile *p, struct spe_profile_acc *a,
 		keys[i].has = has_pc | has_ctx << 1;
 		if (pcs) {
 			hv[i] = key_hash(key);
-			__builtin_prefetch(&pcs->hash[hv[i] & pcs->hmask]);
+			topk_prefetch(pcs, hv[i]);
 		}
 		a->elns[has_pc ? spe_addr_el(pc) << 1 | spe_addr_ns(pc) : 8]++;
 		a->op[f & SPE_REC_OP ? 1 + ((r->op_class & 3) << 8 | r->op) :

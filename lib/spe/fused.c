@@ -76,7 +76,7 @@ fused_block(const struct spe_fast *f, const uint8_t *p, size_t len, size_t n,
 		keys[i].has = pl->has & (SPE_TP_PC | SPE_TP_CTX);
 		if (pcs) {
 			hv[i] = key_hash(key);
-			__builtin_prefetch(&pcs->hash[hv[i] & pcs->hmask]);
+			topk_prefetch(pcs, hv[i]);
 		}
 		a->elns[pl->has & SPE_TP_PC ?
 				spe_addr_el(pc) << 1 | spe_addr_ns(pc) :
