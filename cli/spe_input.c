@@ -118,7 +118,7 @@ void input_free(struct input *in)
 
 /*
  * report on a raw, uncompressed regular file: the file is read 1 MiB at a
- * time (each thread its half, spe_profile_decode_fd()) and decoded as it
+ * time (each thread its ranges, spe_profile_decode_fd()) and decoded as it
  * comes (mapping it whole cost more than decoding:
  * a first pass over 256 MiB of fresh mappings took 0.31-0.43 s against
  * 0.22-0.28 s read in chunks, on this VM).  Returns 1 when @file is not

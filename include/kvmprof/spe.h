@@ -394,8 +394,8 @@ struct spe_dec_stats {
 	uint64_t truncated;	/* record cut off by the end of the stream */
 	uint64_t dups;		/* repeated packets (in any record) */
 	uint64_t fast;		/* records decoded by the fast path */
-	uint64_t cuts;		/* streams decoded in two halves on two
-				 * threads (spe_profile_decode_streams()) */
+	uint64_t cuts;		/* cuts inside streams, where two threads'
+				 * ranges met (spe_profile_decode_streams()) */
 };
 
 #define SPE_REC_MAX_LEN		65536	/* longer records are dropped */

@@ -209,19 +209,21 @@ struct spe_stream_in {
 };
 
 /*
- * Decodes @n streams (a decoder each, from its start) into @p, on up to
- * @threads threads (1: this one; 2: the bytes cut in two halves at a
- * record boundary, each half decoded into its own profile, merged at the
- * end; lib/spe/parallel.c).  The counters (and the top-K within its
- * bound) do not depend on @threads.  *@ret_st (if not NULL): the
- * decoders' counters summed.
+ * Decodes @n streams (a decoder each, from its start) into @p (as
+ * spe_profile_init() or spe_profile_clear() left it; otherwise on one
+ * thread), on up to @threads threads (1: this one; 2: the bytes shared
+ * out in ranges as the threads go, cut at checked record boundaries, each
+ * thread's ranges decoded into its own profile, merged at the end;
+ * lib/spe/parallel.c).  The counters (and the top-K within its bound) do
+ * not depend on @threads.  *@ret_st (if not NULL): the decoders' counters
+ * summed.
  */
 int spe_profile_decode_streams(struct spe_profile *p,
 			       const struct spe_stream_in *streams, size_t n,
 			       unsigned int threads,
 			       struct spe_dec_stats *ret_st);
 /* The same for one stream, the first @len bytes of file @fd, read as it
- * goes (pread, so each thread reads its own half). */
+ * goes (pread, so each thread reads its own ranges). */
 int spe_profile_decode_fd(struct spe_profile *p, int fd, uint64_t len,
 			  unsigned int threads, struct spe_dec_stats *ret_st);
 /* Threads worth using: 2 when there are two CPUs online, unless the

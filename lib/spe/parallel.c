@@ -1,24 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Building a profile on two cores: the input (one or more streams, in
- * memory or a file read as it goes) is cut in two halves by bytes, each
- * decoded into its own profile by its own thread, and the second profile
+ * Building a profile on two cores.  The input (one or more streams, in
+ * memory or a file read as it goes) is shared out as the threads go:
+ * the first thread starts on all of it; the second, once running, takes
+ * the second half of what the first has not yet claimed; and a thread
+ * out of work takes the second half of what the other has left, while
+ * that is worth it (steal_min).  The two need not be equally fast: a
+ * thread gets running milliseconds late on an idle CPU of a VM, and the
+ * two CPUs of this project's test VM differed by a third in speed on
+ * this code (a busy hyperthread sibling, docs/benchmarks.md).  Each
+ * thread decodes its ranges into its own profile; the second profile is
  * merged into the first (spe_profile_merge()).
  *
  * A cut inside a stream must fall on a record boundary, which only
- * decoding from the stream's start can tell.  So the second half starts
- * where a resynchronising decoder finds its first record after the middle
- * (S), and the first thread, decoding up to S, checks that it stands there
- * between records with nothing carried (spe_dec_at_boundary()).  Then the
- * second decoder, starting fresh at S, sees the same bytes in the same
- * state and gives the same records, unless it meets damage (where the
- * terminators seen before S steer resynchronisation).  When the check
- * fails or the second half was damaged, its work is thrown away and the
- * first thread decodes the rest itself: the counters never depend on the
- * number of threads (the top-K sketch stays within its bound).
+ * decoding from the stream's start can tell.  So a range is cut where a
+ * resynchronising decoder finds a record start after its middle
+ * (find_cut()), and the thread decoding up to the cut checks that it
+ * stands there between records with nothing carried
+ * (spe_dec_at_boundary()).  A fresh decoder starting at the cut then sees
+ * the same bytes in the same state and gives the same records, unless it
+ * meets damage (where the terminators seen before the cut steer
+ * resynchronisation): a range starting at a cut must meet none in that
+ * stream.  When a check fails, both threads stop and the input is
+ * decoded again on one thread: the counters never depend on the number
+ * of threads nor on how the input was shared out (the top-K sketch, once
+ * it purges, stays within its bound).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,9 +36,31 @@
 
 #include <kvmprof/spe_profile.h>
 
-#define PAR_CHUNK (1u << 20) /* bytes per feed (and per read of a file) */
+#include "parallel.h"
+
+#define PAR_CHUNK (1u << 20) /* the largest claim; each read buffer's size */
 #define PAR_MIN (1u << 20)   /* smaller inputs: one thread */
 #define CUT_WINDOW (64u << 10) /* bytes a cut is first looked for in */
+#define RANGES_MAX 64
+
+/* steal_min: ~2 ms of work, more than finding a cut costs */
+#define TUNE_DEFAULT                                                   \
+	{                                                              \
+		.chunk = PAR_CHUNK, .steal_min = 4u << 20, .pieces = 1 \
+	}
+static const struct spe_par_tune tune_default = TUNE_DEFAULT;
+static struct spe_par_tune tune = TUNE_DEFAULT;
+
+void spe_par_set_tune(const struct spe_par_tune *t)
+{
+	tune = t ? *t : tune_default;
+	if (!tune.chunk || tune.chunk > PAR_CHUNK)
+		tune.chunk = PAR_CHUNK;
+	if (!tune.pieces)
+		tune.pieces = 1;
+	if (tune.pieces > RANGES_MAX)
+		tune.pieces = RANGES_MAX;
+}
 
 /* One stream: in memory, or (mem NULL) the first len bytes of file fd. */
 struct src {
@@ -37,18 +69,42 @@ struct src {
 	uint64_t len;
 };
 
-/* What one thread decodes: streams [first, last], from @start in the
- * first to @end in the last (a stream it ends inside is not finished). */
-struct part {
-	struct spe_profile *p;
+/* A part of the input, in bytes of the streams one after the other. */
+struct range {
+	uint64_t start, end; /* end: moved back when the range is cut */
+	uint64_t claimed;    /* its thread has decoded or is decoding to */
+	uint64_t limit;	     /* not beyond, while a cut is looked for */
+	bool owned;	     /* a thread has taken it */
+	bool done;	     /* all claimed */
+	bool splitting;	     /* another thread looks for a cut in it */
+	bool whole;	     /* no cut found in what it had left */
+};
+
+/* What the two threads share (mu guards the ranges and the flags). */
+struct work {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 	const struct src *srcs;
-	size_t first, last;
-	uint64_t start, end;
-	uint8_t *buf; /* PAR_CHUNK bytes of bufs_alloc(), for reading files */
+	size_t n;
+	uint64_t *base; /* where stream i starts; base[n]: the total */
+	struct spe_par_tune tune;
+	struct range r[RANGES_MAX];
+	size_t nr;
+	bool stop;   /* no more work: an error, or a check failed */
+	bool failed; /* a check failed: decode again on one thread */
+	int ret;     /* the first error */
+};
+
+/* One thread's profile, decoder, read buffer and decoder counters. */
+struct worker {
+	struct work *w;
+	struct spe_profile *p;
 	struct spe_dec *dec;
+	uint8_t *buf; /* PAR_CHUNK bytes of bufs_alloc(), for reading files */
 	struct spe_dec_stats st;
-	uint64_t first_resyncs; /* of the first stream's decoder */
-	int ret;
+	const struct spe_profile_opts *po; /* the second: its profile's */
+	int init_ret;			   /* ... and that profile's init */
+	bool used;			   /* decoded a range */
 };
 
 /* @n bytes at @off of @s (n <= PAR_CHUNK), or NULL on a read error. */
@@ -73,18 +129,19 @@ static const uint8_t *src_get(const struct src *s, uint8_t *buf, uint64_t off,
 	return buf;
 }
 
-/* Feeds [from, to) of stream @s to @t->dec, into @t->p. */
-static int feed(struct part *t, const struct src *s, uint64_t from, uint64_t to)
+/* Feeds [from, to) of stream @s to @wk's decoder, into its profile. */
+static int feed(struct worker *wk, const struct src *s, uint64_t from,
+		uint64_t to)
 {
 	int ret = 0;
 
 	while (from < to) {
 		size_t n = to - from < PAR_CHUNK ? to - from : PAR_CHUNK;
-		const uint8_t *b = src_get(s, t->buf, from, n, &ret);
+		const uint8_t *b = src_get(s, wk->buf, from, n, &ret);
 
 		if (!b)
 			return ret;
-		ret = spe_profile_decode(t->p, t->dec, b, n, false);
+		ret = spe_profile_decode(wk->p, wk->dec, b, n, false);
 		if (ret)
 			return ret;
 		from += n;
@@ -92,33 +149,20 @@ static int feed(struct part *t, const struct src *s, uint64_t from, uint64_t to)
 	return 0;
 }
 
-/* Stream @i of @t from @from to @to (its end: finished). */
-static int run_stream(struct part *t, size_t i, uint64_t from, uint64_t to)
+/* Every stream, from its start, on this thread. */
+static int decode_one(struct worker *wk, const struct src *srcs, size_t n)
 {
-	const struct src *s = &t->srcs[i];
-	int ret;
+	for (size_t i = 0; i < n; i++) {
+		int ret;
 
-	spe_dec_init(t->dec, NULL);
-	ret = feed(t, s, from, to);
-	if (!ret && to == s->len)
-		spe_dec_finish(t->dec);
-	if (i == t->first)
-		t->first_resyncs = t->dec->stats.resyncs;
-	return ret;
-}
-
-static void *part_main(void *arg)
-{
-	struct part *t = arg;
-
-	for (size_t i = t->first; i <= t->last && !t->ret; i++) {
-		t->ret = run_stream(t, i, i == t->first ? t->start : 0,
-				    i == t->last ? t->end : t->srcs[i].len);
-		/* the last stream of the first half is added when checked */
-		if (i != t->last || t->end == t->srcs[i].len)
-			spe_dec_stats_add(&t->st, &t->dec->stats);
+		spe_dec_init(wk->dec, NULL);
+		ret = feed(wk, &srcs[i], 0, srcs[i].len);
+		if (ret)
+			return ret;
+		spe_dec_finish(wk->dec);
+		spe_dec_stats_add(&wk->st, &wk->dec->stats);
 	}
-	return NULL;
+	return 0;
 }
 
 /* Records a resynchronising decoder must see in a row to trust a cut. */
@@ -128,8 +172,7 @@ static void *part_main(void *arg)
  * A record boundary at or after @off in @s: the start of the second record
  * of a resynchronising decoder once its records follow one another
  * without damage (a stray terminator byte inside a payload can look like
- * the end of a record), within PAR_CHUNK bytes; @s->len when there is
- * none.
+ * the end of a record), within @n bytes; @s->len when there is none.
  */
 static uint64_t find_cut_in(const struct src *s, uint64_t off, size_t n,
 			    uint8_t *buf, struct spe_dec *tmp)
@@ -173,7 +216,7 @@ static uint64_t find_cut_in(const struct src *s, uint64_t off, size_t n,
 	return good >= CUT_GOOD ? cut : s->len;
 }
 
-/* The first thread waits for the cut: look in a small window first (a
+/* A cut at or after @off in @s: looked for in a small window first (a
  * file's bytes are read for it), in PAR_CHUNK bytes if it has none. */
 static uint64_t find_cut(const struct src *s, uint64_t off, uint8_t *buf,
 			 struct spe_dec *tmp)
@@ -185,6 +228,215 @@ static uint64_t find_cut(const struct src *s, uint64_t off, uint8_t *buf,
 		cut = find_cut_in(s, off, left < PAR_CHUNK ? left : PAR_CHUNK,
 				  buf, tmp);
 	return cut;
+}
+
+/* The stream holding position @g (skipping empty ones); n at the end. */
+static size_t stream_of(const struct work *w, uint64_t g)
+{
+	size_t lo = 0, hi = w->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->base[mid + 1] > g)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Where to cut at or after position @g: a record boundary, else the end
+ * of @g's stream.  @wk's decoder and buffer are free (between ranges). */
+static uint64_t cut_at(const struct work *w, uint64_t g, struct worker *wk)
+{
+	size_t j = stream_of(w, g);
+
+	return w->base[j] +
+	       find_cut(&w->srcs[j], g - w->base[j], wk->buf, wk->dec);
+}
+
+static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/* No more work: error @ret, or (0) a check failed. */
+static void stop_work(struct work *w, int ret)
+{
+	pthread_mutex_lock(&w->mu);
+	if (ret && !w->ret)
+		w->ret = ret;
+	if (!ret)
+		w->failed = true;
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * Decodes range @k into @wk's profile, a claim (tune.chunk bytes, within
+ * one stream) at a time; while another thread looks for a cut in the
+ * range, up to its middle only (limit), then on to the cut.
+ */
+static void run_range(struct worker *wk, size_t k)
+{
+	struct work *w = wk->w;
+	struct range *r = &w->r[k];
+	uint64_t pos = r->start; /* set before the range was taken */
+	size_t j = stream_of(w, pos), first = j;
+	bool at_cut = pos > w->base[j];
+	int ret;
+
+	wk->used = true;
+	spe_dec_init(wk->dec, NULL);
+	for (;;) {
+		uint64_t next;
+
+		pthread_mutex_lock(&w->mu);
+		while (!w->stop && r->claimed >= r->limit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->stop) {
+			pthread_mutex_unlock(&w->mu);
+			return;
+		}
+		if (r->claimed >= r->end) {
+			r->done = true;
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		next = min3(r->claimed + w->tune.chunk, r->end, r->limit);
+		if (next > w->base[j + 1])
+			next = w->base[j + 1];
+		r->claimed = next;
+		pthread_mutex_unlock(&w->mu);
+		ret = feed(wk, &w->srcs[j], pos - w->base[j],
+			   next - w->base[j]);
+		if (ret) {
+			stop_work(w, ret);
+			return;
+		}
+		pos = next;
+		if (at_cut && j == first && wk->dec->stats.resyncs) {
+			/* damage after a cut: resynchronisation depends on
+			 * what came before it */
+			stop_work(w, 0);
+			return;
+		}
+		if (pos == w->base[j + 1]) {
+			spe_dec_finish(wk->dec);
+			spe_dec_stats_add(&wk->st, &wk->dec->stats);
+			j = stream_of(w, pos);
+			spe_dec_init(wk->dec, NULL);
+		}
+	}
+	if (pos > w->base[j]) {
+		/* the range ends at a cut inside stream j */
+		if (!spe_dec_at_boundary(wk->dec)) {
+			stop_work(w, 0);
+			return;
+		}
+		spe_dec_finish(wk->dec);
+		spe_dec_stats_add(&wk->st, &wk->dec->stats);
+	}
+}
+
+/*
+ * The next range for @wk: one nobody has taken, or the second half of
+ * what the range with the most left has not claimed (its thread stops
+ * at the middle until the cut is known); -1 when none is worth it.
+ */
+static int take_range(struct worker *wk)
+{
+	struct work *w = wk->w;
+	int ret = -1;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop && ret < 0) {
+		struct range *r = NULL;
+		uint64_t left = 0, old_end, cut;
+
+		for (size_t k = 0; k < w->nr && ret < 0; k++) {
+			struct range *q = &w->r[k];
+
+			if (!q->owned) {
+				q->owned = true;
+				ret = k;
+			} else if (!q->done && !q->splitting && !q->whole &&
+				   q->end - q->claimed > left) {
+				r = q;
+				left = q->end - q->claimed;
+			}
+		}
+		if (ret >= 0 || !r || left < w->tune.steal_min ||
+		    w->nr == RANGES_MAX)
+			break;
+		r->limit = r->claimed + left / 2;
+		r->splitting = true;
+		old_end = r->end;
+		pthread_mutex_unlock(&w->mu);
+		cut = cut_at(w, r->limit, wk);
+		pthread_mutex_lock(&w->mu);
+		if (cut < old_end) {
+			r->end = cut;
+			ret = w->nr++;
+			w->r[ret] = (struct range){ .start = cut,
+						    .end = old_end,
+						    .claimed = cut,
+						    .limit = UINT64_MAX,
+						    .owned = true };
+		} else {
+			r->whole = true;
+		}
+		r->splitting = false;
+		r->limit = UINT64_MAX;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return ret;
+}
+
+static void run_ranges(struct worker *wk)
+{
+	int k;
+
+	while ((k = take_range(wk)) >= 0)
+		run_range(wk, k);
+}
+
+/* The second thread: its profile, then ranges as they come. */
+static void *second_main(void *arg)
+{
+	struct worker *wk = arg;
+
+	wk->init_ret = spe_profile_init(wk->p, wk->po);
+	if (!wk->init_ret)
+		run_ranges(wk);
+	return NULL;
+}
+
+/* tune.pieces ranges before the threads start (the default: one). */
+static void presplit(struct work *w, struct worker *wk)
+{
+	uint64_t total = w->base[w->n];
+
+	for (unsigned int i = 1; i < w->tune.pieces; i++) {
+		struct range *last = &w->r[w->nr - 1];
+		uint64_t g = total / w->tune.pieces * i, cut;
+
+		if (g <= last->start)
+			continue;
+		cut = cut_at(w, g, wk);
+		if (cut >= total)
+			break;
+		last->end = cut;
+		w->r[w->nr++] = (struct range){ .start = cut,
+						.end = total,
+						.claimed = cut,
+						.limit = UINT64_MAX };
+	}
 }
 
 /*
@@ -204,227 +456,92 @@ static uint8_t *bufs_alloc(void)
 	return p;
 }
 
-static int alloc_part(struct part *t, struct spe_profile *p,
-		      const struct src *srcs, uint8_t *buf)
-{
-	memset(t, 0, sizeof(*t));
-	t->p = p;
-	t->srcs = srcs;
-	t->dec = malloc(sizeof(*t->dec));
-	t->buf = buf;
-	return t->dec && t->buf ? 0 : -ENOMEM;
-}
-
-static void free_part(struct part *t)
-{
-	free(t->dec);
-}
-
-/*
- * The second thread: its profile, the cut, then its half.  It starts
- * before anything else is done, as a thread takes milliseconds to get
- * running on an idle CPU of a VM (3-7 ms measured on this project's test
- * VM): the first thread decodes meanwhile, and needs the cut only when
- * it reaches the middle.
- */
-struct second {
-	struct part b;
-	struct spe_profile_opts po;
-	uint64_t half; /* the middle, in stream j */
-	size_t j, n;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool known;   /* what follows is set */
-	int init_ret; /* of the second profile's init */
-	uint64_t cut; /* in stream j (its length: none) */
-	bool work;    /* b has streams to decode */
-};
-
-static void *second_main(void *arg)
-{
-	struct second *s = arg;
-	struct part *b = &s->b;
-	const struct src *sj = &b->srcs[s->j];
-	uint64_t cut = sj->len;
-	int ret;
-
-	ret = spe_profile_init(b->p, &s->po);
-	if (!ret) {
-		cut = s->half ? find_cut(sj, s->half, b->buf, b->dec) : 0;
-		b->first = s->j;
-		b->start = cut;
-		b->last = s->n - 1;
-		b->end = b->srcs[s->n - 1].len;
-		if (cut == sj->len) {
-			/* no boundary found: the whole of stream j to the
-			 * first thread */
-			b->first++;
-			b->start = 0;
-		}
-	}
-	pthread_mutex_lock(&s->mu);
-	s->init_ret = ret;
-	s->cut = cut;
-	s->work = !ret && b->first < s->n;
-	s->known = true;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	if (s->work)
-		part_main(b);
-	return NULL;
-}
-
-/* The first thread, its streams decoded up to @a->end of stream
- * @a->last: the rest of that stream and the streams after it, alone. */
-static int go_on_alone(struct part *a, size_t n)
-{
-	const struct src *srcs = a->srcs;
-
-	a->ret = feed(a, &srcs[a->last], a->end, srcs[a->last].len);
-	if (!a->ret)
-		spe_dec_finish(a->dec);
-	spe_dec_stats_add(&a->st, &a->dec->stats);
-	a->first = a->last + 1;
-	a->last = n - 1;
-	a->end = srcs[n - 1].len;
-	if (!a->ret && a->first < n)
-		part_main(a);
-	return a->ret;
-}
-
-/* Decodes @srcs[0..n) into @p on two threads (falls back to one). */
+/* Decodes @srcs[0..n) into @p (as spe_profile_init() left it) on two
+ * threads; on one when a check fails. */
 static int decode_two(struct spe_profile *p, const struct src *srcs, size_t n,
-		      struct spe_dec_stats *ret_st)
+		      uint64_t *base, uint8_t *bufs, struct worker *a)
 {
-	struct second s = {
-		.po = { .midr = p->midr,
-			.top_pcs = p->pcs.cap,
-			.top_ctx = p->ctx.cap },
-		.n = n,
-	};
-	uint64_t total = 0;
-	uint8_t *bufs = bufs_alloc();
+	struct spe_profile_opts po = { .midr = p->midr,
+				       .top_pcs = p->pcs.cap,
+				       .top_ctx = p->ctx.cap };
+	struct work w = { .srcs = srcs, .n = n, .base = base, .tune = tune };
 	struct spe_profile second;
-	struct part a, *b = &s.b;
+	struct worker b = { .w = &w,
+			    .p = &second,
+			    .buf = bufs + PAR_CHUNK,
+			    .po = &po,
+			    .init_ret = -EAGAIN };
 	pthread_t th;
-	bool ok, started = false;
-	int ret;
+	bool started;
+	int ret = 0;
 
-	for (size_t i = 0; i < n; i++)
-		total += srcs[i].len;
-	s.half = total / 2;
-	for (s.j = 0; s.j < n && s.half >= srcs[s.j].len; s.j++)
-		s.half -= srcs[s.j].len;
-	ret = alloc_part(&a, p, srcs, bufs);
-	if (!ret)
-		ret = alloc_part(b, &second, srcs,
-				 bufs ? bufs + PAR_CHUNK : NULL);
-	if (ret) {
-		free_part(&a);
-		free_part(b);
-		free(bufs);
-		return -ENOMEM;
+	b.dec = malloc(sizeof(*b.dec));
+	if (!b.dec)
+		return decode_one(a, srcs, n);
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	a->w = &w;
+	w.r[0] = (struct range){ .end = base[n], .limit = UINT64_MAX };
+	w.nr = 1;
+	presplit(&w, a);
+	/* the second thread first: it gets running while this one decodes */
+	started = !pthread_create(&th, NULL, second_main, &b);
+	run_ranges(a);
+	if (started)
+		pthread_join(th, NULL);
+	if (w.ret) {
+		ret = w.ret;
+	} else if (w.failed) {
+		/* a cut was not a boundary for us: all again, alone */
+		spe_profile_clear(p);
+		memset(&a->st, 0, sizeof(a->st));
+		ret = decode_one(a, srcs, n);
+	} else {
+		spe_dec_stats_add(&a->st, &b.st);
+		for (size_t k = 0; k < w.nr; k++)
+			a->st.cuts += w.r[k].start >
+				      base[stream_of(&w, w.r[k].start)];
+		if (b.used)
+			ret = spe_profile_merge(p, &second);
 	}
-	pthread_mutex_init(&s.mu, NULL);
-	pthread_cond_init(&s.cv, NULL);
-	/* the first half: streams [0, j], stream j up to the middle, then
-	 * on to the cut (checked below) once the second thread knows it */
-	a.first = 0;
-	a.last = s.j;
-	a.end = s.half;
-	if (pthread_create(&th, NULL, second_main, &s)) {
-		/* one thread for everything */
-		s.init_ret = -EAGAIN;
-		a.last = n - 1;
-		a.end = srcs[n - 1].len;
-		part_main(&a);
-		ret = a.ret;
-		goto out;
-	}
-	part_main(&a);
-	pthread_mutex_lock(&s.mu);
-	while (!s.known)
-		pthread_cond_wait(&s.cv, &s.mu);
-	pthread_mutex_unlock(&s.mu);
-	if (!a.ret && s.work) {
-		started = true;
-		if (s.cut > a.end)
-			a.ret = feed(&a, &srcs[s.j], a.end, s.cut);
-		a.end = s.cut;
-		if (s.cut == srcs[s.j].len) {
-			/* stream j is the first thread's: as part_main() */
-			if (!a.ret)
-				spe_dec_finish(a.dec);
-			spe_dec_stats_add(&a.st, &a.dec->stats);
-		}
-	} else if (!a.ret) {
-		/* no second half (or no memory for it) */
-		go_on_alone(&a, n);
-	}
-	ret = a.ret;
-	ok = started && a.end < srcs[a.last].len;
-	ok = ok ? spe_dec_at_boundary(a.dec) : started;
-	pthread_join(th, NULL);
-	if (started) {
-		ret = ret ? ret : b->ret;
-		/* damage in the second half's first stream: its
-		 * resynchronisation depends on what came before the cut */
-		if (b->start && b->first_resyncs)
-			ok = false;
-	}
-	if (!ret && ok && started) {
-		if (a.end < srcs[a.last].len) {
-			spe_dec_finish(a.dec);
-			spe_dec_stats_add(&a.st, &a.dec->stats);
-		}
-		spe_dec_stats_add(&a.st, &b->st);
-		a.st.cuts += b->start != 0;
-		ret = spe_profile_merge(p, &second);
-	} else if (!ret && started) {
-		/* the cut was not a boundary for us: go on alone */
-		ret = go_on_alone(&a, n);
-	}
-out:
-	if (ret_st)
-		*ret_st = a.st;
-	if (!s.init_ret)
+	if (!b.init_ret)
 		spe_profile_free(&second);
-	pthread_mutex_destroy(&s.mu);
-	pthread_cond_destroy(&s.cv);
-	free_part(&a);
-	free_part(b);
-	free(bufs);
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	free(b.dec);
 	return ret;
+}
+
+static bool profile_empty(struct spe_profile *p)
+{
+	spe_profile_sync(p);
+	return !p->samples && !p->pcs.total && !p->ctx.total;
 }
 
 static int decode_srcs(struct spe_profile *p, const struct src *srcs, size_t n,
 		       unsigned int threads, struct spe_dec_stats *ret_st)
 {
-	uint64_t total = 0;
-	uint8_t *bufs;
-	struct part a;
-	int ret;
+	uint64_t *base = malloc((n + 1) * sizeof(*base));
+	struct worker a = { .p = p };
+	uint8_t *bufs = bufs_alloc();
+	int ret = -ENOMEM;
 
-	for (size_t i = 0; i < n; i++)
-		total += srcs[i].len;
-	if (ret_st)
-		memset(ret_st, 0, sizeof(*ret_st));
-	if (!n)
-		return 0;
-	if (threads > 1 && total >= PAR_MIN)
-		return decode_two(p, srcs, n, ret_st);
-	bufs = bufs_alloc();
-	ret = alloc_part(&a, p, srcs, bufs);
-	if (!ret) {
-		a.last = n - 1;
-		a.end = srcs[n - 1].len;
-		part_main(&a);
-		ret = a.ret;
-		if (ret_st)
-			*ret_st = a.st;
+	a.dec = malloc(sizeof(*a.dec));
+	a.buf = bufs;
+	if (base && bufs && a.dec) {
+		base[0] = 0;
+		for (size_t i = 0; i < n; i++)
+			base[i + 1] = base[i] + srcs[i].len;
+		if (threads > 1 && base[n] >= PAR_MIN && profile_empty(p))
+			ret = decode_two(p, srcs, n, base, bufs, &a);
+		else
+			ret = decode_one(&a, srcs, n);
 	}
-	free_part(&a);
+	if (ret_st)
+		*ret_st = a.st;
+	free(a.dec);
 	free(bufs);
+	free(base);
 	return ret;
 }
 
