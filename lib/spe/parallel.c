@@ -356,7 +356,7 @@ static int take_range(struct worker *wk)
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop && ret < 0) {
 		struct range *r = NULL;
-		uint64_t left = 0, old_end, cut;
+		uint64_t left = 0, mid, old_end, cut;
 
 		for (size_t k = 0; k < w->nr && ret < 0; k++) {
 			struct range *q = &w->r[k];
@@ -373,11 +373,12 @@ static int take_range(struct worker *wk)
 		if (ret >= 0 || !r || left < w->tune.steal_min ||
 		    w->nr == RANGES_MAX)
 			break;
-		r->limit = r->claimed + left / 2;
+		mid = r->claimed + left / 2;
+		r->limit = mid;
 		r->splitting = true;
 		old_end = r->end;
 		pthread_mutex_unlock(&w->mu);
-		cut = cut_at(w, r->limit, wk);
+		cut = cut_at(w, mid, wk);
 		pthread_mutex_lock(&w->mu);
 		if (cut < old_end) {
 			r->end = cut;

@@ -7,8 +7,9 @@
  * must be the same; the top-K the same entries while exact.  Streams: N1
  * records, random layouts (PAD between and inside records, END or TS),
  * damaged streams (a range after a cut that meets damage makes both
- * threads stop and one decode it all again), in memory and read from a
- * file; cut in several pieces before the threads start
+ * threads stop and one decode it all again), a cut that a resynchronising
+ * decoder takes for a record boundary inside a record (hand-assembled
+ * bytes: the same), in memory and read from a file; cut in several pieces before the threads start
  * (spe_par_set_tune(), so that the cuts do not depend on timing) and as
  * the threads go.  And the pipeline (the top-K adds on a helper thread):
  * exactly the one-thread profile.
@@ -238,6 +239,51 @@ static void test_parallel_damage_after_cut(void **state)
 	free(clean);
 }
 
+/*
+ * A cut that is not a record boundary: a PC whose payload bytes read as
+ * END, an op type packet, END (a resynchronising decoder started at the
+ * payload takes them for a record), then PADs, so the next packet of the
+ * real record looks like the start of a second record; 64 good records
+ * follow.  The middle of the stream is that payload, so the cut of two
+ * pieces falls inside the record: the first thread is not between
+ * records there, so all is decoded again on one thread.
+ */
+static void test_parallel_cut_not_boundary(void **state)
+{
+	static const uint8_t good[16] = {
+		0xb0, 0x10, 0x32, 0x54, 0x76, 0x00, 0x00, 0x00, 0x20, /* PC */
+		0x49, 0x01,					      /* op */
+		0x98, 0x2a, 0x00,				      /* LAT */
+		0x00,						      /* PAD */
+		0x01,						      /* END */
+	};
+	static const uint8_t trap[16] = {
+		0xb0, 0x01, 0x49, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* PC */
+		0x98, 0x2a, 0x00,				      /* LAT */
+		0x00, 0x00, 0x00,				      /* PAD */
+		0x01,						      /* END */
+	};
+	const size_t before = 40000, after = 100;
+	const size_t payload = before * sizeof(good) + 1, len = 2 * payload;
+	uint8_t *buf = calloc(1, len), *p = buf; /* 0: PAD */
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < before; i++, p += sizeof(good))
+		memcpy(p, good, sizeof(good));
+	memcpy(p, trap, sizeof(trap));
+	p += sizeof(trap);
+	for (size_t i = 0; i < after; i++, p += sizeof(good))
+		memcpy(p, good, sizeof(good));
+	tune_pieces(2);
+	assert_int_equal(check_stream(buf, len), 0);
+	/* the same bytes with a good record there: cut */
+	memcpy(buf + payload - 1, good, sizeof(good));
+	assert_true(check_stream(buf, len) >= 1);
+	spe_par_set_tune(NULL);
+	free(buf);
+}
+
 /* Several streams: the cut may fall in any of them, or between two. */
 static void test_parallel_streams(void **state)
 {
@@ -345,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_parallel_layouts),
 		cmocka_unit_test(test_parallel_damaged),
 		cmocka_unit_test(test_parallel_damage_after_cut),
+		cmocka_unit_test(test_parallel_cut_not_boundary),
 		cmocka_unit_test(test_parallel_streams),
 		cmocka_unit_test(test_pipe_same_profile),
 	};
