@@ -156,11 +156,10 @@ static inline void topk_add_pcs(struct spe_topk *t,
 				held = t->n;
 				s = find_slot_at(t, key, hv[i] & mask) - h;
 				door_seen(t, hv[i]);
-				h[s].key = key;
-				h[s].count++;
-				held++;
+				/* the doorkeeper was cleared: after this PC,
+				 * the pass again */
 				from = i + 1;
-				break;
+				k = m;
 			}
 			h[s].key = key;
 			h[s].count++;
