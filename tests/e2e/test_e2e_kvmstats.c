@@ -78,8 +78,33 @@ static bool state_is(const cJSON *j, const void *want)
 	       cJSON_GetArraySize(jget(j, "vcpus")) == 2;
 }
 
-/* Run the guest until kvmprofd reads its stats, stop it, wait for the
- * final values: the final kvm-stats JSON; the VMM's report in *@ret_rep. */
+/* "read", and each vCPU has halted and been woken at least once (the
+ * guest's first HLT round may take a while under emulated CPUs). */
+static bool read_after_halts(const cJSON *j, const void *unused)
+{
+	const cJSON *v;
+
+	(void)unused;
+	if (!state_is(j, "read"))
+		return false;
+	cJSON_ArrayForEach(v, jget(j, "vcpus")) {
+		const cJSON *st;
+		bool halted = false;
+
+		cJSON_ArrayForEach(st, jget(v, "stats"))
+			if (cJSON_IsString(jget(st, "name")) &&
+			    !strcmp(jget(st, "name")->valuestring,
+				    "halt_wait_hist"))
+				halted = hist_total(st) >= 1;
+		if (!halted)
+			return false;
+	}
+	return true;
+}
+
+/* Run the guest until kvmprofd has read its stats after a halt of each
+ * vCPU, stop it, wait for the final values: the final kvm-stats JSON; the
+ * VMM's report in *@ret_rep. */
 static cJSON *run_until_final(struct kpd *d, const char *name, cJSON **ret_rep)
 {
 	char path[160], rep[160];
@@ -90,10 +115,11 @@ static cJSON *run_until_final(struct kpd *d, const char *name, cJSON **ret_rep)
 	g = start_guest(name, rep);
 	assert_true(g > 0);
 	snprintf(path, sizeof(path), "/v1/vms/%s/kvm-stats?refresh=1", name);
-	j = kpd_wait(d, path, state_is, "read", 20000);
-	if (!state_is(j, "read"))
-		fail_msg("kvm-stats of %s never read: %s", name,
-			 j ? cJSON_PrintUnformatted(j) : "(no answer)");
+	j = kpd_wait(d, path, read_after_halts, NULL, 20000);
+	if (!read_after_halts(j, NULL))
+		fail_msg("kvm-stats of %s never read after a halt of each "
+			 "vCPU: %s",
+			 name, j ? cJSON_PrintUnformatted(j) : "(no answer)");
 	cJSON_Delete(j);
 	kill(g, SIGTERM);
 	assert_int_equal(wait_exit(g), 0);
