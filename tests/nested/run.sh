@@ -115,8 +115,9 @@ log "running $(echo $TESTS | wc -w) test programs under TCG (log: $out/console.l
 # likely KVM's preempt_notifier_key, enabled as the first VM is created);
 # the soft lockup in kvmprofd's exit of a CI run (no traces then) looks
 # the same.
-# One thread for both CPUs (thread=single) should avoid it; not measured
-# enough yet to make it the default (one run, on a host at load 13).
+# So one host thread runs both emulated CPUs (NESTED_TCG_THREAD=single,
+# the default; multi for one each): the seven programs took 246-301 s
+# that way on an idle host.
 #
 # The guest's kernel gives up by itself: an RCU stall of 60 s, a CPU stuck
 # for 2 x 60 s (soft lockup) or an oops panics it after backtraces of
@@ -126,7 +127,7 @@ log "running $(echo $TESTS | wc -w) test programs under TCG (log: $out/console.l
 # pipe: $out/mon.in, .out) dump every CPU and blocked task, then QEMU is
 # stopped.
 mkfifo "$out/mon.in" "$out/mon.out"
-qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+qemu-system-x86_64 -accel tcg,thread=${NESTED_TCG_THREAD:-single} -cpu max \
 	-smp 2 -m 4096 -nographic -no-reboot \
 	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$CACHE/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=5 oops=panic \
